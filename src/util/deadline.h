@@ -1,0 +1,43 @@
+// A job's time budget: the soft timeout warns and extends the budget once, the hard timeout ends
+// the job. The rule (docs/configuration.md): at `timeout` the job gets a warning in its log and
+// `extension` more time, once; at `timeout + extension` it is killed and ends `timed_out`. An
+// extension of zero makes the soft and hard timeouts the same moment.
+#pragma once
+
+#include <chrono>
+
+#include "util/clock.h"
+
+namespace raibid {
+
+enum class DeadlineEvent { kNone, kExtended, kExpired };
+
+class JobDeadline {
+ public:
+  JobDeadline(SteadyTime start, Millis timeout, Millis extension)
+      : soft_(start + timeout), hard_(start + timeout + extension), extension_(extension) {}
+
+  // kExtended exactly once, when the soft deadline passes (and there is an extension); kExpired
+  // from the hard deadline on.
+  DeadlineEvent Check(SteadyTime now) {
+    if (now >= hard_) return DeadlineEvent::kExpired;
+    if (!extended_ && now >= soft_) {
+      extended_ = true;
+      return DeadlineEvent::kExtended;
+    }
+    return DeadlineEvent::kNone;
+  }
+
+  // The next moment Check can report something new.
+  SteadyTime next() const { return extended_ || soft_ >= hard_ ? hard_ : soft_; }
+  SteadyTime hard() const { return hard_; }
+  Millis extension() const { return extension_; }
+
+ private:
+  SteadyTime soft_;
+  SteadyTime hard_;
+  Millis extension_;
+  bool extended_ = false;
+};
+
+}  // namespace raibid

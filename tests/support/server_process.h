@@ -1,0 +1,32 @@
+// A real server (redis-server, nginx, fcgiwrap) started by a test as a child process and killed
+// with its process group when the object goes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace raibid::testing {
+
+class ServerProcess {
+ public:
+  // Starts argv[0] (looked up in PATH) with its output appended to `log_path`.
+  ServerProcess(std::vector<std::string> argv, const std::string& log_path);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool alive() const;
+  // Waits until something accepts TCP connections on 127.0.0.1:port.
+  bool WaitForPort(int port, int timeout_ms = 10000) const;
+  void Stop();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+bool PortAcceptsConnections(int port);
+
+}  // namespace raibid::testing
