@@ -1,0 +1,40 @@
+// A build job as submitted to the stream (contract section 3), parsed and checked for shape.
+// Source-specific checks (repository URL, ref names) belong to the source module and run in the
+// runner; both end as `invalid_job`.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/error.h"
+
+namespace raibid {
+
+struct Job {
+  std::string id;
+  std::string repository;
+  std::string commit, branch, tag;  // at least one; commit wins
+  std::optional<std::string> pipeline_text;  // inline pipeline as indented JSON (which is YAML)
+  std::optional<double> timeout_minutes;
+  bool cache_enabled = true;
+  std::map<std::string, std::string> env;
+};
+
+// Why a job could not be taken. `job_id` is set when the entry had a usable one: then the job is
+// failed under that id; without one the entry can only be dead-lettered.
+struct JobError {
+  std::optional<std::string> job_id;
+  std::string message;
+};
+
+std::expected<Job, JobError> ParseJob(std::string_view json);
+
+// 1-128 of [A-Za-z0-9._-].
+bool IsValidJobId(std::string_view id);
+
+// "job-" and 16 random hex digits.
+std::string GenerateJobId();
+
+}  // namespace raibid

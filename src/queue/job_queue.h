@@ -1,0 +1,66 @@
+// The consumer side of the job stream: a consumer group on `ci-jobs` read with XREADGROUP.
+// Uses the connection it is given (not thread-safe, like the connection).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "queue/redis.h"
+
+namespace raibid {
+
+struct QueueNames {
+  std::string stream = "ci-jobs";
+  std::string group = "ci-workers";
+  std::string consumer;
+  std::string dead_stream() const { return stream + ":dead"; }
+};
+
+struct StreamEntry {
+  std::string id;                                           // "1700000000000-0"
+  std::vector<std::pair<std::string, std::string>> fields;  // in stream order
+  bool deleted = false;  // pending entry whose data was trimmed away
+
+  // The value of the first field called `name`, if any.
+  std::optional<std::string> Field(std::string_view name) const;
+  // Milliseconds part of the ID: when the entry was added.
+  int64_t EnqueuedAtMillis() const;
+};
+
+class JobQueue {
+ public:
+  JobQueue(Redis& redis, QueueNames names) : redis_(redis), names_(std::move(names)) {}
+
+  // Creates the group (from the stream's start, so jobs queued before any agent are not missed),
+  // creating the stream too; an existing group is fine.
+  Status EnsureGroup();
+  // New entries for this consumer, waiting up to `block` for one (XREADGROUP ... BLOCK ... >).
+  // An empty vector when none came in time.
+  Result<std::vector<StreamEntry>> ReadNew(int count, std::chrono::milliseconds block);
+  // Entries delivered to this consumer and not yet acknowledged (XREADGROUP ... 0).
+  Result<std::vector<StreamEntry>> ReadOwnPending(int count);
+  Status Ack(const std::string& id);
+  // Copies the entry's fields to the dead-letter stream with `reason` and `deliveries`, and
+  // acknowledges it, in one MULTI/EXEC.
+  Status DeadLetter(const StreamEntry& entry, const std::string& reason, int deliveries);
+
+  const QueueNames& names() const { return names_; }
+
+ private:
+  Result<std::vector<StreamEntry>> ReadGroup(int count, std::optional<std::chrono::milliseconds> block,
+                                             const std::string& from);
+  Redis& redis_;
+  QueueNames names_;
+};
+
+// Parses an XRANGE/XREADGROUP entry list reply.
+std::vector<StreamEntry> ParseEntries(const redisReply* list);
+
+// Error unless `reply` is a non-error reply; `what` names the command in the message.
+Status CheckReply(const Result<RedisReply>& reply, std::string_view what);
+
+}  // namespace raibid

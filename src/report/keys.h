@@ -1,0 +1,21 @@
+// Names of the Redis keys the agent writes (contract section 5) and how long they live.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace raibid {
+
+inline std::string JobKey(const std::string& job_id) { return "ci:job:" + job_id; }
+inline std::string LogKey(const std::string& job_id) { return "ci:logs:" + job_id; }
+inline constexpr const char* kCancelChannel = "ci:cancel";
+
+struct ReportSettings {
+  std::string status_stream = "ci-status";
+  uint64_t status_maxlen = 100000;
+  std::chrono::seconds retention = std::chrono::hours(24 * 7);
+  uint64_t log_limit_bytes = 16ull << 20;
+};
+
+}  // namespace raibid

@@ -1,0 +1,157 @@
+#include "report/redis_log_sink.h"
+
+#include <chrono>
+
+#include "queue/job_queue.h"
+
+namespace raibid {
+namespace {
+
+constexpr size_t kEntryBytes = 64 << 10;       // largest `data` of one stream entry
+constexpr size_t kEagerFlushBytes = 256 << 10;  // wake the flusher early past this
+constexpr size_t kMaxPendingBytes = 8 << 20;    // writers wait past this
+constexpr auto kFlushInterval = std::chrono::milliseconds(50);
+
+// Cuts `data` into entries of at most kEntryBytes, at a newline where there is one.
+std::vector<std::string_view> SplitEntries(std::string_view data) {
+  std::vector<std::string_view> parts;
+  while (data.size() > kEntryBytes) {
+    size_t cut = data.rfind('\n', kEntryBytes - 1);
+    cut = (cut == std::string_view::npos) ? kEntryBytes : cut + 1;
+    parts.push_back(data.substr(0, cut));
+    data.remove_prefix(cut);
+  }
+  if (!data.empty()) parts.push_back(data);
+  return parts;
+}
+
+}  // namespace
+
+RedisLogSink::RedisLogSink(std::unique_ptr<Redis> redis, std::string job_id,
+                           ReportSettings settings, Masker masker)
+    : redis_(std::move(redis)),
+      key_(LogKey(job_id)),
+      settings_(std::move(settings)),
+      masker_(std::move(masker)),
+      flusher_([this] { FlusherLoop(); }) {}
+
+RedisLogSink::~RedisLogSink() {
+  Flush();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  flusher_.join();
+}
+
+void RedisLogSink::Append(std::string_view step, LogFd fd, std::string_view data) {
+  if (!pending_.empty() && pending_.back().fd == fd && pending_.back().step == step &&
+      pending_.back().data.size() + data.size() <= kEntryBytes) {
+    pending_.back().data.append(data);
+  } else {
+    pending_.push_back(Chunk{std::string(step), fd, std::string(data)});
+  }
+  pending_bytes_ += data.size();
+}
+
+void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data) {
+  std::unique_lock lock(mu_);
+  if (fd != LogFd::kSys) {
+    const uint64_t room = settings_.log_limit_bytes - std::min(settings_.log_limit_bytes,
+                                                               accepted_bytes_);
+    if (data.size() > room) {
+      if (dropped_bytes_ == 0) {
+        Append(step, fd, data.substr(0, room));
+        Append(step, LogFd::kSys,
+               "log limit of " + std::to_string(settings_.log_limit_bytes) +
+                   " bytes reached: further output is drained but not stored\n");
+      }
+      accepted_bytes_ += room;
+      dropped_bytes_ += data.size() - room;
+      return;
+    }
+    accepted_bytes_ += data.size();
+  }
+  Append(step, fd, data);
+  if (pending_bytes_ >= kEagerFlushBytes) wake_.notify_one();
+  sent_.wait(lock, [&] { return pending_bytes_ < kMaxPendingBytes || stopping_; });
+}
+
+void RedisLogSink::Flush() {
+  std::unique_lock lock(mu_);
+  if (pending_.empty() && !in_flight_) return;
+  const uint64_t target = enqueued_seq_ + (pending_.empty() ? 0 : 1);
+  flush_requested_ = true;
+  wake_.notify_one();
+  sent_.wait(lock, [&] { return sent_seq_ >= target && (pending_.empty() || stopping_); });
+}
+
+void RedisLogSink::FlusherLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_.wait_for(lock, kFlushInterval,
+                   [&] { return stopping_ || flush_requested_ || pending_bytes_ >= kEagerFlushBytes; });
+    flush_requested_ = false;
+    if (pending_.empty()) {
+      if (stopping_) return;
+      continue;
+    }
+    std::vector<Chunk> batch;
+    batch.swap(pending_);
+    pending_bytes_ = 0;
+    in_flight_ = true;
+    ++enqueued_seq_;
+    lock.unlock();
+    Send(std::move(batch));
+    lock.lock();
+    in_flight_ = false;
+    sent_seq_ = enqueued_seq_;
+    sent_.notify_all();
+  }
+}
+
+void RedisLogSink::Send(std::vector<Chunk> batch) {
+  std::vector<RedisArgs> commands;
+  for (auto& chunk : batch) {
+    const std::string masked = masker_.empty() ? std::move(chunk.data) : masker_.Apply(chunk.data);
+    for (std::string_view part : SplitEntries(masked)) {
+      commands.push_back({"XADD", key_, "*", "step", chunk.step, "fd",
+                          std::string(ToString(chunk.fd)), "data", std::string(part)});
+    }
+  }
+  if (!expiry_set_) {
+    commands.push_back({"EXPIRE", key_, std::to_string(settings_.retention.count())});
+  }
+  auto replies = redis_->Pipeline(commands);
+  std::optional<Error> error;
+  if (!replies) {
+    error = replies.error();
+  } else {
+    expiry_set_ = true;
+    for (const auto& r : *replies) {
+      if (r.is_error()) error = Error{ErrorKind::kInfrastructure, "redis log write: " + r.str(), true};
+    }
+  }
+  if (error) {
+    std::lock_guard guard(mu_);
+    last_error_ = error;
+  }
+}
+
+uint64_t RedisLogSink::stored_bytes() const {
+  std::lock_guard lock(mu_);
+  return accepted_bytes_;
+}
+
+uint64_t RedisLogSink::dropped_bytes() const {
+  std::lock_guard lock(mu_);
+  return dropped_bytes_;
+}
+
+std::optional<Error> RedisLogSink::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+}  // namespace raibid

@@ -1,0 +1,95 @@
+#include "report/status_writer.h"
+
+#include <nlohmann/json.hpp>
+
+#include "queue/job_queue.h"
+#include "util/clock.h"
+
+namespace raibid {
+
+std::string StepsJson(const std::vector<StepRecord>& steps) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& s : steps) {
+    nlohmann::json j = {{"name", s.name}, {"state", ToString(s.state)}};
+    j["exit_code"] = s.exit_code ? nlohmann::json(*s.exit_code) : nlohmann::json(nullptr);
+    j["started_at"] = s.started_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.started_at);
+    j["finished_at"] =
+        s.finished_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.finished_at);
+    j["duration_ms"] = s.duration_ms ? nlohmann::json(*s.duration_ms) : nlohmann::json(nullptr);
+    arr.push_back(std::move(j));
+  }
+  return arr.dump();
+}
+
+Result<std::optional<JobState>> StatusWriter::CurrentState() {
+  auto r = redis_.Command({"HGET", JobKey(job_id_), "state"});
+  if (auto s = CheckReply(r, "HGET"); !s) return std::unexpected(s.error());
+  if (r->is_nil()) return std::optional<JobState>{};
+  return ParseJobState(r->str());
+}
+
+Status StatusWriter::Write(const Fields& fields, JobState state, const std::string& step,
+                           const std::string& message) {
+  const std::string key = JobKey(job_id_);
+  RedisArgs hset = {"HSET", key};
+  for (const auto& [k, v] : fields) {
+    hset.push_back(k);
+    hset.push_back(v);
+  }
+  RedisArgs event = {"XADD", settings_.status_stream, "MAXLEN", "~",
+                     std::to_string(settings_.status_maxlen), "*", "job_id", job_id_, "state",
+                     std::string(ToString(state)), "step", step, "ts", NowRfc3339(), "message",
+                     message};
+  auto replies = redis_.Pipeline(
+      {{"MULTI"}, hset, event,
+       {"EXPIRE", key, std::to_string(settings_.retention.count())}, {"EXEC"}});
+  if (!replies) return std::unexpected(replies.error());
+  const RedisReply& exec = replies->back();
+  if (exec.is_error() || exec.is_nil()) {
+    return Fail(ErrorKind::kInfrastructure, "redis status write failed: " + exec.str(), true);
+  }
+  return {};
+}
+
+Status StatusWriter::Queued(const std::string& repository) {
+  return Write({{"state", "queued"}, {"queued_at", NowRfc3339()}, {"repository", repository}},
+               JobState::kQueued, "", "queued");
+}
+
+Status StatusWriter::Running(const std::string& agent, const std::vector<StepRecord>& steps) {
+  auto r = redis_.Command({"HINCRBY", JobKey(job_id_), "attempt", "1"});
+  if (auto s = CheckReply(r, "HINCRBY"); !s) return s;
+  attempt_ = static_cast<int>(r->get()->integer);
+  return Write({{"state", "running"},
+                {"agent", agent},
+                {"started_at", NowRfc3339()},
+                {"finished_at", ""},
+                {"current_step", ""},
+                {"exit_code", ""},
+                {"error", ""},
+                {"error_kind", ""},
+                {"steps", StepsJson(steps)},
+                {"artifacts", "[]"},
+                {"log_stream", LogKey(job_id_)}},
+               JobState::kRunning, "", "started on " + agent + " (attempt " +
+                                           std::to_string(attempt_) + ")");
+}
+
+Status StatusWriter::StepChanged(const std::vector<StepRecord>& steps, size_t index,
+                                 const std::string& message) {
+  return Write({{"current_step", steps.at(index).name}, {"steps", StepsJson(steps)}},
+               JobState::kRunning, steps.at(index).name, message);
+}
+
+Status StatusWriter::Finish(const FinalStatus& status, const std::vector<StepRecord>& steps) {
+  Fields fields = {{"state", std::string(ToString(status.state))},
+                   {"finished_at", NowRfc3339()},
+                   {"exit_code", status.exit_code ? std::to_string(*status.exit_code) : ""},
+                   {"error", status.error},
+                   {"error_kind", status.error_kind ? std::string(ToString(*status.error_kind)) : ""},
+                   {"steps", StepsJson(steps)}};
+  std::string message = status.error.empty() ? std::string(ToString(status.state)) : status.error;
+  return Write(fields, status.state, "", message);
+}
+
+}  // namespace raibid

@@ -1,0 +1,62 @@
+// Writes a job's status: the `ci:job:<id>` hash and one `ci-status` event per state change, both
+// in one MULTI/EXEC so readers never see one without the other. Uses the caller's connection
+// (one thread at a time).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "queue/redis.h"
+#include "report/job_state.h"
+#include "report/keys.h"
+#include "util/error.h"
+
+namespace raibid {
+
+struct StepRecord {
+  std::string name;
+  StepState state = StepState::kPending;
+  std::optional<int> exit_code;
+  std::string started_at, finished_at;
+  std::optional<int64_t> duration_ms;
+};
+
+// The `steps` field: [{name, state, exit_code, started_at, finished_at, duration_ms}].
+std::string StepsJson(const std::vector<StepRecord>& steps);
+
+struct FinalStatus {
+  JobState state = JobState::kFailed;
+  std::optional<int> exit_code;
+  std::optional<ErrorKind> error_kind;
+  std::string error;  // already masked
+};
+
+class StatusWriter {
+ public:
+  StatusWriter(Redis& redis, ReportSettings settings, std::string job_id)
+      : redis_(redis), settings_(std::move(settings)), job_id_(std::move(job_id)) {}
+
+  // The job's current state, or nullopt when the hash has none.
+  Result<std::optional<JobState>> CurrentState();
+  // `queued`, as written by `submit`.
+  Status Queued(const std::string& repository);
+  // `running`: agent, attempt (incremented), started_at, the steps so far, log_stream.
+  Status Running(const std::string& agent, const std::vector<StepRecord>& steps);
+  Status StepChanged(const std::vector<StepRecord>& steps, size_t index, const std::string& message);
+  Status Finish(const FinalStatus& status, const std::vector<StepRecord>& steps);
+
+  int attempt() const { return attempt_; }
+
+ private:
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+  Status Write(const Fields& fields, JobState state, const std::string& step,
+               const std::string& message);
+
+  Redis& redis_;
+  ReportSettings settings_;
+  std::string job_id_;
+  int attempt_ = 0;
+};
+
+}  // namespace raibid

@@ -1,0 +1,32 @@
+#include "support/redis_server.h"
+
+#include <stdexcept>
+
+#include "process/run_command.h"
+
+namespace raibid::testing {
+
+RedisServer::RedisServer() {
+  for (int attempt = 0; attempt < 5 && !process_; ++attempt) {
+    port_ = FreePort();
+    auto proc = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
+                                 "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+                                 dir_.path().string()},
+        (dir_.path() / "redis.log").string());
+    if (proc->WaitForPort(port_)) process_ = std::move(proc);
+  }
+  if (!process_) throw std::runtime_error("redis-server did not start");
+}
+
+std::string RedisServer::Cli(const std::vector<std::string>& args) const {
+  CommandSpec spec{.argv = {"redis-cli", "-p", std::to_string(port_)}};
+  spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+  auto r = RunCommand(spec);
+  if (!r) return "";
+  std::string out = r->out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+}  // namespace raibid::testing
