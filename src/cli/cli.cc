@@ -1,7 +1,104 @@
 #include "cli/cli.h"
 
-namespace raibid::cli {
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
-int Main(int, char**) { return 0; }
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/client.h"
+#include "cli/daemon.h"
+#include "cli/options.h"
+#include "cli/validate.h"
+
+namespace raibid::cli {
+namespace {
+
+constexpr int kUsageError = 2;
+
+std::filesystem::path SelfPath() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path("raibid-agent") : p;
+}
+
+// Loads settings for a command; exit code 2 with the message when they are unusable.
+std::optional<Settings> Load(const CommonFlags& flags) {
+  auto settings = ResolveSettings(flags);
+  if (!settings) {
+    std::fprintf(stderr, "raibid-agent: %s\n", settings.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(*settings);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"raibid-agent: the raibid-ci build agent. Consumes jobs from a Redis stream, checks\n"
+               "out the repository, runs the pipeline's steps and reports status and logs back.",
+               "raibid-agent"};
+  app.set_version_flag("--version", std::string("raibid-agent ") + RAIBID_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.footer("Configuration: --config FILE, else $RAIBID_CONFIG, else /etc/raibid/agent.yaml.\n"
+             "Docs: README.md and docs/ in the source tree.");
+  CommonFlags common;
+  app.add_option("--config", common.config, "agent configuration file (YAML)");
+
+  auto* run = app.add_subcommand("run", "run the agent daemon until SIGTERM");
+  DaemonFlags daemon;
+  run->add_option("--redis", common.redis, "Redis URL (beats redis.url in the config)");
+  run->add_option("--concurrency", daemon.concurrency, "jobs run at once")->check(CLI::PositiveNumber);
+  run->add_option("--consumer-name", daemon.consumer_name, "this agent's consumer name in the group");
+  run->add_option("--work-dir", daemon.work_dir, "where job workspaces are made");
+  run->add_option("--cache-dir", daemon.cache_dir, "where caches (git mirrors) live");
+
+  auto* submit = app.add_subcommand("submit", "enqueue a job and print its job_id");
+  std::string job_file;
+  bool follow = false;
+  submit->add_option("--redis", common.redis, "Redis URL");
+  submit->add_option("file", job_file, "job JSON file, or - for stdin")->required();
+  submit->add_flag("--follow,-f", follow, "stream the job's log; exit 0 if it succeeded, else 1");
+
+  std::string job_id;
+  bool json = false;
+  auto* status = app.add_subcommand("status", "show a job's state and steps");
+  status->add_option("--redis", common.redis, "Redis URL");
+  status->add_option("job_id", job_id, "the job")->required();
+  status->add_flag("--json", json, "print the status as JSON");
+
+  auto* logs = app.add_subcommand("logs", "print a job's log");
+  logs->add_option("--redis", common.redis, "Redis URL");
+  logs->add_option("job_id", job_id, "the job")->required();
+  logs->add_flag("--follow,-f", follow, "keep printing until the job ends");
+
+  auto* cancel = app.add_subcommand("cancel", "ask for a job to stop");
+  cancel->add_option("--redis", common.redis, "Redis URL");
+  cancel->add_option("job_id", job_id, "the job")->required();
+
+  auto* validate = app.add_subcommand("validate", "check a .raibid.yaml pipeline file");
+  std::string pipeline_file = ".raibid.yaml";
+  validate->add_option("file", pipeline_file, "the pipeline file (default .raibid.yaml)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kUsageError;
+  }
+  spdlog::set_default_logger(spdlog::stderr_color_mt("raibid-agent"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (*validate) return Validate(pipeline_file);
+  auto settings = Load(common);
+  if (!settings) return kUsageError;
+  if (*run) return RunDaemon(std::move(*settings), daemon, SelfPath());
+  if (*submit) return Submit(*settings, job_file, follow);
+  if (*status) return ShowStatus(*settings, job_id, json);
+  if (*logs) return ShowLogs(*settings, job_id, follow);
+  if (*cancel) return Cancel(*settings, job_id);
+  return kUsageError;
+}
 
 }  // namespace raibid::cli

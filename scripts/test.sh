@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, and runs every test under CTest. The
+# tests start their own redis-server, nginx + fcgiwrap (git smart HTTP) and git repositories on
+# free loopback ports in temporary directories.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+ctest --test-dir build --output-on-failure -j2 --timeout 300

@@ -1,0 +1,173 @@
+#include "agent/agent.h"
+
+#include <spdlog/spdlog.h>
+
+namespace raibid {
+
+struct Agent::Slot {
+  int index = 0;
+  StopSource* stop = nullptr;  // the running job's, GUARDED_BY(Agent::mu_)
+  std::thread thread;
+};
+
+Agent::Agent(AgentOptions options, JobRunner& runner)
+    : options_(std::move(options)), runner_(runner) {}
+
+Agent::~Agent() {
+  {
+    std::lock_guard lock(mu_);
+    slots_stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& slot : slots_) {
+    if (slot->thread.joinable()) slot->thread.join();
+  }
+}
+
+void Agent::RequestStop() {
+  const int n = ++stop_requests_;
+  {
+    std::lock_guard lock(mu_);
+    if (n > 1) {
+      for (auto& slot : slots_) {
+        if (slot->stop) slot->stop->RequestStop(StopReason::kShutdown);
+      }
+    }
+  }
+  free_cv_.notify_all();
+}
+
+Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry() {
+  auto delay = std::chrono::milliseconds(250);
+  while (stop_requests_ == 0) {
+    auto conn = Redis::Connect(options_.redis);
+    if (conn) return conn;
+    spdlog::warn("{}; retrying in {} ms", conn.error().message, delay.count());
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(16000));
+  }
+  return Fail(ErrorKind::kInfrastructure, "stopped before redis was reachable");
+}
+
+void Agent::SlotLoop(Slot& slot) {
+  std::unique_ptr<Redis> redis;
+  while (true) {
+    StreamEntry entry;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return slots_stop_ || !inbox_.empty(); });
+      if (inbox_.empty()) return;
+      entry = std::move(inbox_.front());
+      inbox_.pop_front();
+    }
+    if (!redis || !redis->ok()) {
+      auto conn = ConnectWithRetry();
+      if (conn) redis = std::move(*conn);
+    }
+    StopSource stop;
+    if (redis) {
+      {
+        std::lock_guard lock(mu_);
+        slot.stop = &stop;
+        if (stop_requests_ > 1) stop.RequestStop(StopReason::kShutdown);
+      }
+      JobQueue queue(*redis, options_.queue);
+      RunResult result = runner_.Run(entry, *redis, queue, stop);
+      spdlog::info("entry {} (job {}): {}{}", entry.id, result.job_id.value_or("?"),
+                   result.state ? ToString(*result.state) : "not finished",
+                   result.message.empty() ? "" : " - " + result.message);
+    }
+    ++jobs_finished_;
+    {
+      std::lock_guard lock(mu_);
+      slot.stop = nullptr;
+      --busy_;
+    }
+    free_cv_.notify_all();
+  }
+}
+
+void Agent::Dispatch(std::vector<StreamEntry> entries) {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& e : entries) inbox_.push_back(std::move(e));
+    busy_ += static_cast<int>(entries.size());
+  }
+  work_cv_.notify_all();
+}
+
+// One round of the consumer loop: wait for a free slot, then read. False when Redis failed.
+bool Agent::ConsumeOnce(JobQueue& queue) {
+  int free_slots = 0;
+  {
+    std::unique_lock lock(mu_);
+    free_cv_.wait(lock, [&] { return stop_requests_ > 0 || busy_ < options_.concurrency; });
+    if (stop_requests_ > 0) return true;
+    free_slots = options_.concurrency - busy_;
+    state_ = busy_ == 0 ? AgentState::kIdle : AgentState::kBusy;
+  }
+  auto entries = queue.ReadNew(free_slots, options_.block);
+  if (!entries) {
+    spdlog::error("reading {}: {}", options_.queue.stream, entries.error().message);
+    return false;
+  }
+  if (!entries->empty()) Dispatch(std::move(*entries));
+  return true;
+}
+
+void Agent::Drain() {
+  state_ = AgentState::kDraining;
+  std::unique_lock lock(mu_);
+  if (busy_ > 0) spdlog::info("draining: waiting up to {} s for {} running job(s)",
+                              options_.shutdown_grace.count(), busy_);
+  if (!free_cv_.wait_for(lock, options_.shutdown_grace, [&] { return busy_ == 0; })) {
+    spdlog::warn("shutdown grace ended; interrupting running jobs, they stay pending");
+    for (auto& slot : slots_) {
+      if (slot->stop) slot->stop->RequestStop(StopReason::kShutdown);
+    }
+  }
+  free_cv_.wait(lock, [&] { return busy_ == 0; });
+  slots_stop_ = true;
+  lock.unlock();
+  work_cv_.notify_all();
+  for (auto& slot : slots_) slot->thread.join();
+  state_ = AgentState::kStopped;
+}
+
+int Agent::Run() {
+  for (int i = 0; i < options_.concurrency; ++i) {
+    auto slot = std::make_unique<Slot>();
+    slot->index = i;
+    slots_.push_back(std::move(slot));
+  }
+  for (auto& slot : slots_) slot->thread = std::thread([this, s = slot.get()] { SlotLoop(*s); });
+
+  bool recovered_pending = false;
+  while (stop_requests_ == 0) {
+    auto redis = ConnectWithRetry();
+    if (!redis) break;
+    JobQueue queue(**redis, options_.queue);
+    if (auto s = queue.EnsureGroup(); !s) {
+      spdlog::error("{}", s.error().message);
+      connected_ = false;
+      continue;
+    }
+    connected_ = true;
+    if (!recovered_pending) {
+      // Entries this consumer took before a restart are finished first.
+      auto pending = queue.ReadOwnPending(1000);
+      if (pending && !pending->empty()) {
+        spdlog::info("resuming {} entries left pending by this consumer", pending->size());
+        Dispatch(std::move(*pending));
+      }
+      recovered_pending = pending.has_value();
+    }
+    while (stop_requests_ == 0 && ConsumeOnce(queue)) {
+    }
+    connected_ = false;
+  }
+  Drain();
+  return 0;
+}
+
+}  // namespace raibid

@@ -1,0 +1,70 @@
+// The daemon: a consumer loop that reads jobs from the group only while a slot is free, and
+// `concurrency` slots that run them. Each thread has its own Redis connection. RequestStop (from
+// the signal thread) stops reading; running jobs get `shutdown_grace` to finish, after which
+// they are interrupted and left pending for another agent.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "queue/job_queue.h"
+#include "runner/job_runner.h"
+
+namespace raibid {
+
+struct AgentOptions {
+  RedisEndpoint redis;
+  QueueNames queue;
+  int concurrency = 1;
+  std::chrono::seconds shutdown_grace{600};
+  std::chrono::milliseconds block{1000};  // XREADGROUP BLOCK; bounds how long a stop waits
+};
+
+enum class AgentState { kStarting, kIdle, kBusy, kDraining, kStopped };
+
+class Agent {
+ public:
+  Agent(AgentOptions options, JobRunner& runner);
+  ~Agent();
+
+  // Runs until RequestStop; returns the process exit code (0 after a clean drain).
+  int Run();
+  // Thread-safe. The first call drains; a second one interrupts running jobs at once.
+  void RequestStop();
+
+  AgentState state() const { return state_.load(); }
+  bool connected() const { return connected_.load(); }
+  uint64_t jobs_finished() const { return jobs_finished_.load(); }
+
+ private:
+  struct Slot;
+  void SlotLoop(Slot& slot);
+  bool ConsumeOnce(JobQueue& queue);
+  Result<std::unique_ptr<Redis>> ConnectWithRetry();
+  void Dispatch(std::vector<StreamEntry> entries);
+  void Drain();
+
+  const AgentOptions options_;
+  JobRunner& runner_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;   // slots: an entry is waiting, or stopping
+  std::condition_variable free_cv_;   // consumer: a slot became free, or stopping
+  std::deque<StreamEntry> inbox_;     // GUARDED_BY(mu_)
+  int busy_ = 0;                      // GUARDED_BY(mu_) slots holding an entry
+  bool slots_stop_ = false;           // GUARDED_BY(mu_)
+
+  std::atomic<int> stop_requests_{0};
+  std::atomic<AgentState> state_{AgentState::kStarting};
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> jobs_finished_{0};
+};
+
+}  // namespace raibid

@@ -1,0 +1,131 @@
+#include "cli/daemon.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "agent/agent.h"
+#include "executor/shell_executor.h"
+#include "source/source_cache.h"
+
+namespace raibid::cli {
+namespace {
+
+Result<std::string> ReadSecretFile(const std::filesystem::path& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) return Fail(ErrorKind::kConfig, std::string(what) + ": cannot read " + path.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// Blocks the stop signals in every thread; a dedicated thread takes them with sigtimedwait.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(Agent& agent) : agent_(agent) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~SignalWatcher() {
+    done_ = true;
+    thread_.join();
+  }
+  static void BlockStopSignals() {
+    sigset_t set = StopSignals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  }
+
+ private:
+  static sigset_t StopSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    return set;
+  }
+  void Loop() {
+    sigset_t set = StopSignals();
+    timespec tick{0, 200'000'000};
+    while (!done_) {
+      int sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig <= 0) continue;
+      spdlog::info("received {}; {}", strsignal(sig),
+                   ++count_ == 1 ? "finishing running jobs, taking no new ones"
+                                 : "interrupting running jobs");
+      agent_.RequestStop();
+    }
+  }
+  Agent& agent_;
+  std::atomic<bool> done_{false};
+  int count_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem::path& self) {
+  if (flags.concurrency > 0) settings.concurrency = flags.concurrency;
+  if (!flags.consumer_name.empty()) settings.redis.consumer = flags.consumer_name;
+  if (!flags.work_dir.empty()) settings.work_dir = flags.work_dir;
+  if (!flags.cache_dir.empty()) settings.cache_path = flags.cache_dir;
+  if (settings.executor != "shell") {
+    spdlog::error("executor '{}' is not available in this build; use 'shell'", settings.executor);
+    return 2;
+  }
+  auto endpoint = ParseRedisUrl(settings.redis.url);
+  if (!endpoint) {
+    spdlog::error("{}", endpoint.error().message);
+    return 2;
+  }
+  RunnerOptions runner_options{
+      .agent_name = settings.redis.consumer,
+      .agent_version = RAIBID_VERSION,
+      .work_dir = settings.work_dir,
+      .git_base_url = settings.git_base_url,
+      .default_timeout_minutes = settings.default_timeout_minutes,
+      .max_timeout_minutes = settings.max_timeout_minutes,
+      .timeout_extension_percent = settings.timeout_extension_percent,
+      .report = {.status_maxlen = settings.status_stream_maxlen,
+                 .retention = std::chrono::hours(24) * settings.retention_days,
+                 .log_limit_bytes = settings.log_limit_bytes}};
+  std::optional<GitCredentials> credentials;
+  if (!settings.git_token_file.empty()) {
+    auto token = ReadSecretFile(settings.git_token_file, "git.token_file");
+    if (!token) {
+      spdlog::error("{}", token.error().message);
+      return 2;
+    }
+    runner_options.masker.Add(*token);
+    credentials = GitCredentials{.username = settings.git_username,
+                                 .token_file = settings.git_token_file};
+  }
+  if (!endpoint->password.empty()) runner_options.masker.Add(endpoint->password);
+
+  SignalWatcher::BlockStopSignals();
+  SourceCache source(settings.cache_path / "git", credentials);
+  ShellExecutor executor(self);
+  JobRunner runner(std::move(runner_options), source, executor,
+                   [ep = *endpoint] { return Redis::Connect(ep); });
+  Agent agent({.redis = *endpoint,
+               .queue = {.stream = settings.redis.stream,
+                         .group = settings.redis.group,
+                         .consumer = settings.redis.consumer},
+               .concurrency = settings.concurrency,
+               .shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds)},
+              runner);
+  spdlog::info("raibid-agent {} starting: consumer {} in group {} on {} ({}), {} slot(s), "
+               "work dir {}, cache {}",
+               RAIBID_VERSION, settings.redis.consumer, settings.redis.group,
+               settings.redis.stream, Describe(*endpoint), settings.concurrency,
+               settings.work_dir.string(), settings.cache_path.string());
+  SignalWatcher watcher(agent);
+  int rc = agent.Run();
+  spdlog::info("raibid-agent stopped");
+  return rc;
+}
+
+}  // namespace raibid::cli

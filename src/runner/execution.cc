@@ -1,0 +1,216 @@
+#include "runner/execution.h"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "report/redis_log_sink.h"
+#include "util/clock.h"
+
+namespace raibid {
+namespace {
+
+constexpr size_t kMaxPipelineFileBytes = 1 << 20;
+constexpr const char* kPipelineFile = ".raibid.yaml";
+
+std::string Seconds(Millis ms) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.1fs", ms.count() / 1000.0);
+  return buf;
+}
+
+StepState ToStepState(StepResult r) {
+  switch (r) {
+    case StepResult::kSucceeded: return StepState::kSucceeded;
+    case StepResult::kFailed: return StepState::kFailed;
+    case StepResult::kTimedOut: return StepState::kTimedOut;
+    case StepResult::kCancelled: return StepState::kCancelled;
+    case StepResult::kError: return StepState::kFailed;
+  }
+  return StepState::kFailed;
+}
+
+// Reads the pipeline file of the workspace; it must be a regular file inside it.
+Result<std::string> ReadPipelineFile(const std::filesystem::path& workspace) {
+  const auto path = workspace / kPipelineFile;
+  std::error_code ec;
+  auto st = std::filesystem::symlink_status(path, ec);
+  if (ec || !std::filesystem::exists(st)) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                std::string(kPipelineFile) + ": not found at the repository root, and the job "
+                "has no inline pipeline");
+  }
+  if (!std::filesystem::is_regular_file(st)) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                std::string(kPipelineFile) + ": must be a regular file (not a link or directory)");
+  }
+  if (std::filesystem::file_size(path, ec) > kMaxPipelineFileBytes) {
+    return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": larger than 1 MiB");
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& source,
+                                Executor& executor, const RedisFactory& connect,
+                                StatusWriter& status, const Job& job, std::string url)
+    : options_(options), source_(source), executor_(executor), connect_(connect),
+      status_(status), job_(job), url_(std::move(url)),
+      workspace_(options.work_dir / job.id) {}
+
+JobRunner::Execution::~Execution() {
+  log_.reset();
+  if (!options_.keep_workspaces) {
+    std::error_code ec;
+    std::filesystem::remove_all(workspace_, ec);
+  }
+}
+
+void JobRunner::Execution::Sys(const std::string& text) { log_->Write("", LogFd::kSys, text + "\n"); }
+
+Status JobRunner::Execution::Record(size_t index, const std::string& message) {
+  return status_.StepChanged(steps_, index, message);
+}
+
+std::map<std::string, std::string> JobRunner::Execution::StepEnv(const Pipeline& pipeline,
+                                                                 const std::string& commit,
+                                                                 const std::string& step) const {
+  std::map<std::string, std::string> env = pipeline.env;
+  for (const auto& [k, v] : job_.env) env[k] = v;
+  if (!pipeline.rust_version.empty() && !env.count("RUSTUP_TOOLCHAIN")) {
+    env["RUSTUP_TOOLCHAIN"] = pipeline.rust_version;
+  }
+  env["CI"] = "true";
+  env["RAIBID_JOB_ID"] = job_.id;
+  env["RAIBID_COMMIT"] = commit;
+  env["RAIBID_BRANCH"] = job_.branch;
+  env["RAIBID_STEP"] = step;
+  env["RAIBID_WORKSPACE"] = workspace_.string();
+  return env;
+}
+
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipeline* pipeline,
+                                                                           std::string* commit) {
+  std::error_code ec;
+  std::filesystem::remove_all(workspace_, ec);  // left by an interrupted earlier attempt
+  std::filesystem::create_directories(options_.work_dir, ec);
+  Sys("checking out " + options_.masker.Apply(url_) + " at " +
+      (!job_.commit.empty() ? job_.commit : !job_.branch.empty() ? "branch " + job_.branch
+                                                                  : "tag " + job_.tag));
+  auto checkout = source_.Checkout(
+      {.url = url_, .commit = job_.commit, .branch = job_.branch, .tag = job_.tag,
+       .workspace = workspace_},
+      *log_);
+  if (!checkout) {
+    return Failure{JobState::kFailed, ErrorKind::kSource,
+                   options_.masker.Apply(checkout.error().message), std::nullopt};
+  }
+  *commit = checkout->commit_sha;
+  std::string text;
+  std::string filename;
+  if (job_.pipeline_text) {
+    text = *job_.pipeline_text;
+    filename = "job.pipeline";
+  } else {
+    auto file = ReadPipelineFile(workspace_);
+    if (!file) return Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, file.error().message, {}};
+    text = std::move(*file);
+    filename = kPipelineFile;
+  }
+  std::vector<std::string> warnings;
+  auto parsed = ParsePipeline(text, filename, &warnings);
+  for (const auto& w : warnings) Sys("warning: " + w);
+  if (!parsed) {
+    return Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, parsed.error().message, {}};
+  }
+  *pipeline = std::move(*parsed);
+  return std::nullopt;
+}
+
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
+    const Pipeline& pipeline, const std::string& commit, JobDeadline& deadline,
+    const StopSource& stop, int* exit_code) {
+  for (size_t i = 0; i < pipeline.steps.size(); ++i) {
+    const auto& step = pipeline.steps[i];
+    steps_[i].state = StepState::kRunning;
+    steps_[i].started_at = NowRfc3339();
+    if (auto s = Record(i, "step " + step.name + " started"); !s) spdlog::warn("{}", s.error().message);
+    const auto t0 = std::chrono::steady_clock::now();
+    StepSpec spec{.name = step.name, .script = step.command, .workdir = workspace_,
+                  .env = StepEnv(pipeline, commit, step.name)};
+    if (step.timeout_minutes) {
+      spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
+    }
+    StepOutcome outcome = executor_.RunStep(spec, *log_, deadline, stop);
+    const auto elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0);
+    steps_[i].state = ToStepState(outcome.result);
+    steps_[i].finished_at = NowRfc3339();
+    steps_[i].duration_ms = elapsed.count();
+    if (outcome.exit_code >= 0) steps_[i].exit_code = outcome.exit_code;
+    *exit_code = outcome.exit_code;
+    const std::string verdict = "step " + step.name + " " +
+                                std::string(ToString(steps_[i].state)) + " in " + Seconds(elapsed);
+    if (auto s = Record(i, verdict); !s) spdlog::warn("{}", s.error().message);
+    if (outcome.result == StepResult::kSucceeded) continue;
+    for (size_t j = i + 1; j < steps_.size(); ++j) steps_[j].state = StepState::kSkipped;
+    switch (outcome.result) {
+      case StepResult::kTimedOut:
+        return Failure{JobState::kTimedOut, ErrorKind::kTimeout, outcome.message, outcome.exit_code};
+      case StepResult::kCancelled:
+        return Failure{JobState::kCancelled, ErrorKind::kCancelled, outcome.message, outcome.exit_code};
+      case StepResult::kError:
+        return Failure{JobState::kFailed, ErrorKind::kInfrastructure, outcome.message, {}};
+      default:
+        return Failure{JobState::kFailed, ErrorKind::kStepFailed, outcome.message, outcome.exit_code};
+    }
+  }
+  return std::nullopt;
+}
+
+Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, Millis timeout,
+                                                          Millis extension,
+                                                          const StopSource& stop) {
+  const auto started = std::chrono::steady_clock::now();
+  JobDeadline deadline(started, timeout, extension);
+  auto log_conn = connect_();
+  if (!log_conn) return std::unexpected(log_conn.error());
+  log_ = std::make_unique<RedisLogSink>(std::move(*log_conn), job_.id, options_.report,
+                                        options_.masker);
+  if (auto s = status_.Running(options_.agent_name, steps_); !s) return std::unexpected(s.error());
+  Sys("raibid-agent " + options_.agent_version + " on " + options_.agent_name + ": job " +
+      job_.id + ", attempt " + std::to_string(status_.attempt()) + ", waited " +
+      std::to_string(UnixMillisNow() - enqueued_ms) + " ms in the queue");
+
+  Pipeline pipeline;
+  std::string commit;
+  int exit_code = -1;
+  std::optional<Failure> failure = Prepare(&pipeline, &commit);
+  if (!failure) {
+    for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
+    failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);
+  }
+  if (failure && stop.reason() == StopReason::kShutdown) {
+    Sys("interrupted by agent shutdown; the job stays queued for another agent");
+    log_->Flush();
+    return std::optional<JobState>{};
+  }
+  FinalStatus final{.state = JobState::kSucceeded};
+  if (exit_code >= 0) final.exit_code = exit_code;
+  if (failure) {
+    final = {.state = failure->state, .exit_code = failure->exit_code,
+             .error_kind = failure->kind, .error = options_.masker.Apply(failure->message)};
+  }
+  Sys("job " + std::string(ToString(final.state)) +
+      (final.error.empty() ? "" : ": " + final.error) + " (" +
+      Seconds(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)) + ")");
+  log_->Flush();  // the log is complete before the state says the job ended
+  if (auto s = status_.Finish(final, steps_); !s) return std::unexpected(s.error());
+  return std::optional<JobState>{final.state};
+}
+
+}  // namespace raibid

@@ -1,0 +1,53 @@
+// The run of one valid job, from `running` to its final state. Private to the runner.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/job_runner.h"
+#include "report/status_writer.h"
+
+namespace raibid {
+
+class RedisLogSink;
+
+class JobRunner::Execution {
+ public:
+  Execution(const RunnerOptions& options, SourceCache& source, Executor& executor,
+            const RedisFactory& connect, StatusWriter& status, const Job& job, std::string url);
+  ~Execution();
+
+  // The final state written, or nullopt when a shutdown interrupted the job (nothing final is
+  // written; the entry stays pending). An Error only when Redis failed.
+  Result<std::optional<JobState>> Run(int64_t enqueued_ms, Millis timeout, Millis extension,
+                                      const StopSource& stop);
+
+ private:
+  struct Failure {
+    JobState state;
+    ErrorKind kind;
+    std::string message;
+    std::optional<int> exit_code;
+  };
+  std::optional<Failure> Prepare(Pipeline* pipeline, std::string* commit);
+  std::optional<Failure> RunSteps(const Pipeline& pipeline, const std::string& commit,
+                                  JobDeadline& deadline, const StopSource& stop, int* exit_code);
+  std::map<std::string, std::string> StepEnv(const Pipeline& pipeline, const std::string& commit,
+                                             const std::string& step) const;
+  Status Record(size_t index, const std::string& message);
+  void Sys(const std::string& text);
+
+  const RunnerOptions& options_;
+  SourceCache& source_;
+  Executor& executor_;
+  const RedisFactory& connect_;
+  StatusWriter& status_;
+  const Job& job_;
+  const std::string url_;
+  const std::filesystem::path workspace_;
+  std::unique_ptr<RedisLogSink> log_;
+  std::vector<StepRecord> steps_;
+};
+
+}  // namespace raibid

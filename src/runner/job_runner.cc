@@ -1,0 +1,103 @@
+#include "runner/job_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "report/status_writer.h"
+#include "runner/execution.h"
+#include "source/ref_name.h"
+#include "source/repository_url.h"
+
+namespace raibid {
+namespace {
+
+Millis Minutes(double minutes) {
+  return Millis(static_cast<int64_t>(std::llround(minutes * 60'000.0)));
+}
+
+// The source-specific checks of a job that parsed; an error message naming the field.
+Status ValidateSource(const Job& job, const std::string& base_url, std::string* url) {
+  auto resolved = ResolveRepositoryUrl(job.repository, base_url);
+  if (!resolved) return std::unexpected(resolved.error());
+  *url = *resolved;
+  if (!job.commit.empty()) {
+    if (auto s = ValidateCommit(job.commit); !s) return s;
+  }
+  if (!job.branch.empty()) {
+    if (auto s = ValidateRefName("branch", job.branch); !s) return s;
+  }
+  if (!job.tag.empty()) {
+    if (auto s = ValidateRefName("tag", job.tag); !s) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::pair<Millis, Millis> JobRunner::TimeoutFor(const Job& job) const {
+  double minutes = job.timeout_minutes.value_or(options_.default_timeout_minutes);
+  minutes = std::min(minutes, options_.max_timeout_minutes);
+  double extension = minutes * options_.timeout_extension_percent / 100.0;
+  extension = std::clamp(extension, 0.0, options_.max_timeout_minutes - minutes);
+  return {Minutes(minutes), Minutes(extension)};
+}
+
+RunResult JobRunner::RejectEntry(const StreamEntry& entry, JobQueue& queue,
+                                 const std::string& reason) {
+  spdlog::warn("stream entry {} is unusable ({}); moving it to {}", entry.id, reason,
+               queue.names().dead_stream());
+  if (auto s = queue.DeadLetter(entry, reason, 1); !s) {
+    return {.message = s.error().message};
+  }
+  return {.disposition = Disposition::kDeadLettered, .message = reason};
+}
+
+RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue,
+                         const StopSource& stop) {
+  if (entry.deleted) {
+    spdlog::warn("pending entry {} has no data left in the stream; acknowledging it", entry.id);
+    if (auto s = queue.Ack(entry.id); !s) return {.message = s.error().message};
+    return {.disposition = Disposition::kAcked, .message = "entry was trimmed"};
+  }
+  auto raw = entry.Field("job");
+  if (!raw) return RejectEntry(entry, queue, "entry has no 'job' field");
+  auto job = ParseJob(*raw);
+  if (!job && !job.error().job_id) return RejectEntry(entry, queue, job.error().message);
+
+  const std::string job_id = job ? job->id : *job.error().job_id;
+  StatusWriter status(redis, options_.report, job_id);
+  RunResult result{.job_id = job_id};
+  auto current = status.CurrentState();
+  if (!current) return {.job_id = job_id, .message = current.error().message};
+  if (*current && IsFinal(**current)) {
+    spdlog::info("job {} is already {}; acknowledging without running", job_id,
+                 ToString(**current));
+    result.state = **current;
+  } else {
+    std::string url;
+    Status valid = job ? ValidateSource(*job, options_.git_base_url, &url)
+                       : Fail(ErrorKind::kInvalidJob, job.error().message);
+    if (!valid) {
+      FinalStatus final{.state = JobState::kFailed, .error_kind = ErrorKind::kInvalidJob,
+                        .error = options_.masker.Apply(valid.error().message)};
+      spdlog::warn("job {} is invalid: {}", job_id, final.error);
+      if (auto s = status.Finish(final, {}); !s) return {.job_id = job_id, .message = s.error().message};
+      result.state = JobState::kFailed;
+      result.message = final.error;
+    } else {
+      auto [timeout, extension] = TimeoutFor(*job);
+      Execution execution(options_, source_, executor_, connect_, status, *job, url);
+      auto state = execution.Run(entry.EnqueuedAtMillis(), timeout, extension, stop);
+      if (!state) return {.job_id = job_id, .message = state.error().message};
+      if (!*state) return {.job_id = job_id, .message = "interrupted by shutdown; left pending"};
+      result.state = **state;
+    }
+  }
+  if (auto s = queue.Ack(entry.id); !s) return {.job_id = job_id, .message = s.error().message};
+  result.disposition = Disposition::kAcked;
+  return result;
+}
+
+}  // namespace raibid

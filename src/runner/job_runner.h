@@ -1,0 +1,77 @@
+// One job's whole path: parse -> validate -> `running` -> checkout -> pipeline -> steps ->
+// final state -> XACK. Bad input of any kind ends as a final state (or a dead letter) and an
+// acknowledgement; only a Redis failure leaves the entry pending for a later delivery.
+// A JobRunner is shared by the agent's slots: Run may be called from several threads at once,
+// each with its own connection.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "executor/executor.h"
+#include "job/job.h"
+#include "pipeline/pipeline.h"
+#include "queue/job_queue.h"
+#include "report/job_state.h"
+#include "report/keys.h"
+#include "source/source_cache.h"
+#include "util/masker.h"
+#include "util/stop_token.h"
+
+namespace raibid {
+
+struct RunnerOptions {
+  std::string agent_name;
+  std::string agent_version;
+  std::filesystem::path work_dir;
+  std::string git_base_url;
+  double default_timeout_minutes = 30;
+  double max_timeout_minutes = 120;
+  double timeout_extension_percent = 10;
+  ReportSettings report;
+  Masker masker;  // the agent's own secrets (git token, registry password)
+  bool keep_workspaces = false;
+};
+
+// How a delivered entry ended for the queue.
+enum class Disposition {
+  kAcked,         // final state written (or the job was already final), acknowledged
+  kDeadLettered,  // unusable entry moved to the dead-letter stream
+  kLeftPending,   // interrupted (shutdown) or Redis failed: another delivery will take it
+};
+
+struct RunResult {
+  Disposition disposition = Disposition::kLeftPending;
+  std::optional<std::string> job_id;
+  std::optional<JobState> state;  // the final state written, when there is one
+  std::string message;
+};
+
+using RedisFactory = std::function<Result<std::unique_ptr<Redis>>()>;
+
+class JobRunner {
+ public:
+  JobRunner(RunnerOptions options, SourceCache& source, Executor& executor, RedisFactory connect)
+      : options_(std::move(options)), source_(source), executor_(executor),
+        connect_(std::move(connect)) {}
+
+  // `redis`/`queue` belong to the calling thread. Called once per delivery.
+  RunResult Run(const StreamEntry& entry, Redis& redis, JobQueue& queue, const StopSource& stop);
+
+  // The job's timeout and its one soft extension, per the configuration.
+  std::pair<Millis, Millis> TimeoutFor(const Job& job) const;
+
+ private:
+  class Execution;
+  RunResult RejectEntry(const StreamEntry& entry, JobQueue& queue, const std::string& reason);
+
+  const RunnerOptions options_;
+  SourceCache& source_;
+  Executor& executor_;
+  RedisFactory connect_;
+};
+
+}  // namespace raibid
