@@ -8,14 +8,15 @@
 namespace raibid {
 
 std::string StepsJson(const std::vector<StepRecord>& steps) {
-  nlohmann::json arr = nlohmann::json::array();
+  // Keys in the contract's order, which readers of the raw hash see.
+  using Json = nlohmann::ordered_json;
+  Json arr = Json::array();
   for (const auto& s : steps) {
-    nlohmann::json j = {{"name", s.name}, {"state", ToString(s.state)}};
-    j["exit_code"] = s.exit_code ? nlohmann::json(*s.exit_code) : nlohmann::json(nullptr);
-    j["started_at"] = s.started_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.started_at);
-    j["finished_at"] =
-        s.finished_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.finished_at);
-    j["duration_ms"] = s.duration_ms ? nlohmann::json(*s.duration_ms) : nlohmann::json(nullptr);
+    Json j = {{"name", s.name}, {"state", ToString(s.state)}};
+    j["exit_code"] = s.exit_code ? Json(*s.exit_code) : Json(nullptr);
+    j["started_at"] = s.started_at.empty() ? Json(nullptr) : Json(s.started_at);
+    j["finished_at"] = s.finished_at.empty() ? Json(nullptr) : Json(s.finished_at);
+    j["duration_ms"] = s.duration_ms ? Json(*s.duration_ms) : Json(nullptr);
     arr.push_back(std::move(j));
   }
   return arr.dump();

@@ -1,0 +1,211 @@
+// End to end: jobs submitted to a real redis-server, sources from real git repositories (file://
+// and smart HTTP behind nginx), steps run by the shell executor. After every test the group has
+// nothing pending and no process of a job is alive.
+#include "agent/agent.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+
+#include "support/agent_harness.h"
+#include "support/git_http_server.h"
+#include "support/git_repo.h"
+
+namespace raibid {
+namespace {
+
+using testing::AgentHarness;
+using testing::GitRepo;
+
+bool ProcessAlive(pid_t pid) { return kill(pid, 0) == 0; }
+
+class AgentTest : public ::testing::Test {
+ protected:
+  AgentTest() : repos_("raibid-repos"), repo_(repos_.path() / "acme" / "app.git") {
+    sha1_ = repo_.Commit({{"README", "one\n"},
+                          {".raibid.yaml", "steps:\n  - name: hello\n    command: |\n"
+                                           "      echo \"hello from $RAIBID_BRANCH\"\n"
+                                           "      cat README\n"}});
+    repo_.Tag("v1");
+    sha2_ = repo_.Commit({{"README", "two\n"}});
+  }
+  void TearDown() override {
+    if (harness_) {
+      // The final state is written just before the XACK: give the ack its moment.
+      EXPECT_TRUE(testing::WaitFor([&] { return harness_->PendingCount() == 0; }))
+          << harness_->PendingCount() << " entries left pending";
+    }
+  }
+  AgentHarness& Start(testing::HarnessOptions options = {}) {
+    if (options.git_base_url.empty()) options.git_base_url = "file://" + repos_.path().string();
+    harness_ = std::make_unique<AgentHarness>(std::move(options));
+    return *harness_;
+  }
+  std::string Job(const std::string& id, const std::string& extra) {
+    return R"({"job_id": ")" + id + R"(", "repository": "acme/app", )" + extra + "}";
+  }
+
+  testing::TempDir repos_;
+  GitRepo repo_;
+  std::string sha1_, sha2_;
+  std::unique_ptr<AgentHarness> harness_;
+};
+
+TEST_F(AgentTest, InlinePipelineRunsAtCommitWithContractEnvironment) {
+  auto& h = Start();
+  h.Enqueue(Job("j1", R"("commit": ")" + sha1_.substr(0, 10) + R"(", "branch": "main",
+    "env": {"EXTRA": "x1"},
+    "pipeline": {"steps": [{"name": "env", "command": "echo CI=$CI $RAIBID_JOB_ID $RAIBID_COMMIT $RAIBID_STEP $EXTRA; cat README"}]})"));
+  ASSERT_EQ(h.WaitFinal("j1"), "succeeded") << h.Field("j1", "error");
+  std::string log = h.Log("j1");
+  EXPECT_NE(log.find("CI=true j1 " + sha1_ + " env x1"), std::string::npos) << log;
+  EXPECT_NE(log.find("one\n"), std::string::npos);
+  EXPECT_EQ(h.Field("j1", "exit_code"), "0");
+  EXPECT_EQ(h.Field("j1", "agent"), "test-agent");
+  EXPECT_EQ(h.Field("j1", "attempt"), "1");
+  EXPECT_NE(h.Field("j1", "steps").find(R"("state":"succeeded")"), std::string::npos);
+}
+
+TEST_F(AgentTest, PipelineFileFromTheRepositoryAtBranchAndTag) {
+  auto& h = Start();
+  h.Enqueue(Job("by-branch", R"("branch": "main")"));
+  h.Enqueue(Job("by-tag", R"("tag": "v1")"));
+  ASSERT_EQ(h.WaitFinal("by-branch"), "succeeded") << h.Field("by-branch", "error");
+  ASSERT_EQ(h.WaitFinal("by-tag"), "succeeded") << h.Field("by-tag", "error");
+  EXPECT_NE(h.Log("by-branch").find("hello from main\ntwo\n"), std::string::npos);
+  EXPECT_NE(h.Log("by-tag").find("one\n"), std::string::npos);
+}
+
+TEST_F(AgentTest, FailingStepFailsTheJobAndSkipsTheRest) {
+  auto& h = Start();
+  h.Enqueue(Job("fail", R"("branch": "main", "pipeline": {"steps": [
+    {"name": "a", "command": "echo before\nexit 3\necho never"},
+    {"name": "b", "command": "echo b"}]})"));
+  ASSERT_EQ(h.WaitFinal("fail"), "failed");
+  EXPECT_EQ(h.Field("fail", "error_kind"), "step_failed");
+  EXPECT_EQ(h.Field("fail", "exit_code"), "3");
+  EXPECT_NE(h.Field("fail", "steps").find(R"("name":"b","state":"skipped")"), std::string::npos)
+      << h.Field("fail", "steps");
+  EXPECT_EQ(h.Log("fail").find("never"), std::string::npos);
+}
+
+TEST_F(AgentTest, TimeoutKillsASetsidGrandchild) {
+  auto& h = Start();
+  const auto pidfile = h.root() / "grandchild.pid";
+  h.Enqueue(Job("slow", R"("branch": "main", "timeout_minutes": 0.02, "pipeline": {"steps": [
+    {"name": "hang", "command": "setsid sh -c 'echo $$ > )" + pidfile.string() +
+                               R"(; exec sleep 300' &\nsleep 300"}]})"));
+  ASSERT_EQ(h.WaitFinal("slow"), "timed_out");
+  EXPECT_EQ(h.Field("slow", "error_kind"), "timeout");
+  pid_t pid = std::stoi(testing::ReadFile(pidfile));
+  EXPECT_TRUE(testing::WaitFor([&] { return !ProcessAlive(pid); }, std::chrono::seconds(2)))
+      << "grandchild " << pid << " survived the timeout";
+}
+
+TEST_F(AgentTest, SoftTimeoutWarnsAndExtendsOnce) {
+  auto& h = Start({.extension_percent = 200});
+  h.Enqueue(Job("soft", R"("branch": "main", "timeout_minutes": 0.01, "pipeline": {"steps": [
+    {"name": "a", "command": "sleep 1; echo done"}]})"));
+  ASSERT_EQ(h.WaitFinal("soft"), "succeeded") << h.Field("soft", "error");
+  EXPECT_NE(h.Log("soft").find("warning"), std::string::npos) << h.Log("soft");
+}
+
+TEST_F(AgentTest, UnparseableEntriesAreDeadLetteredAndTheAgentGoesOn) {
+  auto& h = Start();
+  h.Enqueue("this is not json");
+  h.Enqueue(R"({"repository": "acme/app", "branch": "main"})");
+  h.redis().Cli({"XADD", "ci-jobs", "*", "other", "field"});
+  h.Enqueue(Job("after", R"("branch": "main")"));
+  ASSERT_EQ(h.WaitFinal("after"), "succeeded");
+  EXPECT_EQ(h.DeadCount(), 3);
+  std::string dead = h.redis().Cli({"XRANGE", "ci-jobs:dead", "-", "+"});
+  EXPECT_NE(dead.find("not valid JSON"), std::string::npos) << dead;
+  EXPECT_NE(dead.find("job_id"), std::string::npos);
+}
+
+TEST_F(AgentTest, InvalidJobsFailWithTheFieldNamed) {
+  auto& h = Start();
+  const auto marker = h.root() / "pwned";
+  h.Enqueue(R"({"job_id": "no-ref", "repository": "acme/app"})");
+  h.Enqueue(R"({"job_id": "bad-timeout", "repository": "acme/app", "branch": "main", "timeout_minutes": "x"})");
+  h.Enqueue(Job("inject", R"("branch": "--upload-pack=touch )" + marker.string() + R"(")"));
+  h.Enqueue(Job("bad-sha", R"("commit": "zzzz")"));
+  for (auto [id, field] : {std::pair{"no-ref", "commit, branch or tag"},
+                           {"bad-timeout", "timeout_minutes"},
+                           {"inject", "branch"},
+                           {"bad-sha", "commit"}}) {
+    ASSERT_EQ(h.WaitFinal(id), "failed") << id;
+    EXPECT_EQ(h.Field(id, "error_kind"), "invalid_job") << id;
+    EXPECT_NE(h.Field(id, "error").find(field), std::string::npos) << h.Field(id, "error");
+  }
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_F(AgentTest, BrokenPipelineFileNamesFileLineAndColumn) {
+  repo_.Commit({{".raibid.yaml", "steps:\n  - name: a\n    command: [unclosed\n"}});
+  auto& h = Start();
+  h.Enqueue(Job("broken", R"("branch": "main")"));
+  ASSERT_EQ(h.WaitFinal("broken"), "failed");
+  EXPECT_EQ(h.Field("broken", "error_kind"), "invalid_pipeline");
+  EXPECT_EQ(h.Field("broken", "error").rfind(".raibid.yaml:", 0), 0u) << h.Field("broken", "error");
+}
+
+TEST_F(AgentTest, UnreachableRepositoryIsASourceError) {
+  auto& h = Start();
+  h.Enqueue(R"({"job_id": "gone", "repository": "file:///nonexistent/repo.git", "branch": "main"})");
+  h.Enqueue(Job("missing-branch", R"("branch": "no-such-branch")"));
+  ASSERT_EQ(h.WaitFinal("gone"), "failed");
+  EXPECT_EQ(h.Field("gone", "error_kind"), "source");
+  EXPECT_FALSE(h.Field("gone", "error").empty());
+  ASSERT_EQ(h.WaitFinal("missing-branch"), "failed");
+  EXPECT_EQ(h.Field("missing-branch", "error_kind"), "source");
+}
+
+TEST_F(AgentTest, AJobAlreadyFinalIsAcknowledgedWithoutRunning) {
+  auto& h = Start();
+  h.redis().Cli({"HSET", "ci:job:done", "state", "succeeded"});
+  h.Enqueue(Job("done", R"("branch": "main")"));
+  h.Enqueue(Job("next", R"("branch": "main")"));
+  ASSERT_EQ(h.WaitFinal("next"), "succeeded");
+  EXPECT_EQ(h.Field("done", "attempt"), "");
+  EXPECT_EQ(h.redis().Cli({"EXISTS", "ci:logs:done"}), "0");
+}
+
+class AgentHttpTest : public AgentTest {
+ protected:
+  AgentHttpTest() : server_(repos_.path(), "ci-bot", "s3cret-token-value") {
+    testing::WriteFile(token_dir_.path() / "token", "s3cret-token-value\n");
+    testing::WriteFile(token_dir_.path() / "wrong", "wrong-token-value\n");
+  }
+  testing::TempDir token_dir_{"raibid-token"};
+  testing::GitHttpServer server_;
+};
+
+TEST_F(AgentHttpTest, ClonesOverSmartHttpWithTheTokenAndNeverShowsIt) {
+  auto& h = Start({.git_base_url = server_.auth_base_url(),
+                   .credentials = GitCredentials{.username = "ci-bot",
+                                                 .token_file = token_dir_.path() / "token"},
+                   .secret = "s3cret-token-value"});
+  h.Enqueue(Job("http", R"("branch": "main", "pipeline": {"steps": [
+    {"name": "a", "command": "git remote -v; cat README"}]})"));
+  ASSERT_EQ(h.WaitFinal("http"), "succeeded") << h.Field("http", "error");
+  std::string everything = h.Log("http") + h.redis().Cli({"HGETALL", "ci:job:http"}) +
+                           h.redis().Cli({"XRANGE", "ci-status", "-", "+"});
+  EXPECT_NE(everything.find("two\n"), std::string::npos);
+  EXPECT_EQ(everything.find("s3cret-token-value"), std::string::npos);
+}
+
+TEST_F(AgentHttpTest, WrongCredentialsFailAsASourceError) {
+  auto& h = Start({.git_base_url = server_.auth_base_url(),
+                   .credentials = GitCredentials{.username = "ci-bot",
+                                                 .token_file = token_dir_.path() / "wrong"},
+                   .secret = "wrong-token-value"});
+  h.Enqueue(Job("denied", R"("branch": "main")"));
+  ASSERT_EQ(h.WaitFinal("denied"), "failed");
+  EXPECT_EQ(h.Field("denied", "error_kind"), "source");
+  EXPECT_EQ(h.Field("denied", "error").find("wrong-token-value"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace raibid

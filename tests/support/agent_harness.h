@@ -1,0 +1,58 @@
+// An in-process agent wired the way `raibid-agent run` wires it (real Redis, real git, the shell
+// executor with the test binary as its reaper), with helpers to submit jobs and read results.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "agent/agent.h"
+#include "executor/shell_executor.h"
+#include "source/source_cache.h"
+#include "support/redis_server.h"
+#include "support/temp_dir.h"
+
+namespace raibid::testing {
+
+struct HarnessOptions {
+  std::string git_base_url;
+  std::optional<GitCredentials> credentials;
+  std::string secret;  // masked, as the daemon masks the token it read
+  double extension_percent = 0;
+  int concurrency = 1;
+};
+
+class AgentHarness {
+ public:
+  explicit AgentHarness(HarnessOptions options);
+  ~AgentHarness();  // stops the agent (a drain) and joins it
+
+  // XADDs {"job": json} to ci-jobs; returns the entry id.
+  std::string Enqueue(const std::string& json);
+  // Polls until the job's state is final (or `timeout`); returns the state ("" on timeout).
+  std::string WaitFinal(const std::string& job_id,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  std::string Field(const std::string& job_id, const std::string& field) const;
+  // The job's whole log, concatenated; sys lines included.
+  std::string Log(const std::string& job_id) const;
+  // Pending entries of the group (XPENDING summary count).
+  int PendingCount() const;
+  // Entries in the dead-letter stream.
+  int DeadCount() const;
+
+  RedisServer& redis() { return redis_; }
+  Agent& agent() { return *agent_; }
+  const std::filesystem::path& root() const { return dir_.path(); }
+
+ private:
+  RedisServer redis_;
+  TempDir dir_{"raibid-agent"};
+  std::unique_ptr<SourceCache> source_;
+  std::unique_ptr<ShellExecutor> executor_;
+  std::unique_ptr<JobRunner> runner_;
+  std::unique_ptr<Agent> agent_;
+  std::thread thread_;
+};
+
+}  // namespace raibid::testing
