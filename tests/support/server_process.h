@@ -22,6 +22,9 @@ class ServerProcess {
   // Waits until something accepts TCP connections on 127.0.0.1:port.
   bool WaitForPort(int port, int timeout_ms = 10000) const;
   void Stop();
+  // Sends SIGTERM and waits up to `timeout_ms` for the exit; returns the exit code, or -1 when
+  // it had to be killed.
+  int Terminate(int timeout_ms = 10000);
 
  private:
   pid_t pid_ = -1;

@@ -1,0 +1,125 @@
+// The binary as users run it: commands, exit codes, a daemon driven by signals.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "process/run_command.h"
+#include "support/git_repo.h"
+#include "support/redis_server.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace raibid {
+namespace {
+
+using testing::TempDir;
+using testing::WriteFile;
+
+CommandResult Agent(std::vector<std::string> args, std::string stdin_file = "") {
+  args.insert(args.begin(), RAIBID_AGENT_BINARY);
+  auto r = RunCommand({.argv = args, .unset_env = {"RAIBID_CONFIG"},
+                       .timeout = std::chrono::seconds(60)});
+  EXPECT_TRUE(r.has_value());
+  return r.value_or(CommandResult{.exit_code = -1});
+}
+
+TEST(Cli, VersionAndHelp) {
+  EXPECT_NE(Agent({"--version"}).out.find("raibid-agent "), std::string::npos);
+  auto help = Agent({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* cmd : {"run", "submit", "status", "logs", "cancel", "validate"}) {
+    EXPECT_NE(help.out.find(cmd), std::string::npos) << cmd;
+  }
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(Agent({}).exit_code, 2);
+  EXPECT_EQ(Agent({"status"}).exit_code, 2);
+  EXPECT_EQ(Agent({"run", "--no-such-flag"}).exit_code, 2);
+}
+
+TEST(Cli, ValidateReportsFileLineAndColumn) {
+  TempDir dir;
+  WriteFile(dir.path() / "good.yaml", "steps:\n  - name: a\n    command: echo hi\n");
+  WriteFile(dir.path() / "bad.yaml", "steps:\n  - name: a\n");
+  auto good = Agent({"validate", (dir.path() / "good.yaml").string()});
+  EXPECT_EQ(good.exit_code, 0);
+  EXPECT_NE(good.out.find("ok (1 step)"), std::string::npos);
+  auto bad = Agent({"validate", (dir.path() / "bad.yaml").string()});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err.rfind((dir.path() / "bad.yaml").string() + ":2:", 0), 0u) << bad.err;
+  EXPECT_EQ(Agent({"validate", (dir.path() / "missing.yaml").string()}).exit_code, 1);
+}
+
+TEST(Cli, UnknownJobsExitOneSayingSo) {
+  testing::RedisServer redis;
+  for (const char* cmd : {"status", "logs", "cancel"}) {
+    auto r = Agent({cmd, "--redis", redis.url(), "nope"});
+    EXPECT_EQ(r.exit_code, 1) << cmd;
+    EXPECT_NE(r.err.find("job nope not found"), std::string::npos) << r.err;
+  }
+}
+
+TEST(Cli, BadConfigurationFailsAtStartNamingKeyAndLine) {
+  TempDir dir;
+  WriteFile(dir.path() / "agent.yaml", "agent:\n  concurrency: many\n");
+  auto r = Agent({"run", "--config", (dir.path() / "agent.yaml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("agent.concurrency"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":2:"), std::string::npos) << r.err;
+}
+
+class CliDaemonTest : public ::testing::Test {
+ protected:
+  CliDaemonTest() : repo_(dir_.path() / "repo") {
+    repo_.Commit({{".raibid.yaml", "steps:\n  - name: greet\n    command: echo hello-$RAIBID_JOB_ID\n"}});
+    WriteFile(dir_.path() / "agent.yaml",
+              "agent:\n  redis:\n    url: \"" + redis_.url() + "\"\n    consumer_name: cli-agent\n"
+              "  work_dir: \"" + (dir_.path() / "work").string() + "\"\n"
+              "  cache:\n    path: \"" + (dir_.path() / "cache").string() + "\"\n");
+    daemon_ = std::make_unique<testing::ServerProcess>(
+        std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config",
+                                 (dir_.path() / "agent.yaml").string()},
+        (dir_.path() / "agent.log").string());
+  }
+  std::string WriteJob(const std::string& name, const std::string& json) {
+    WriteFile(dir_.path() / name, json);
+    return (dir_.path() / name).string();
+  }
+  testing::RedisServer redis_;
+  TempDir dir_;
+  testing::GitRepo repo_;
+  std::unique_ptr<testing::ServerProcess> daemon_;
+};
+
+TEST_F(CliDaemonTest, SubmitFollowStatusLogsAndSigterm) {
+  auto job = WriteJob("job.json", R"({"job_id": "cli-1", "repository": ")" + repo_.file_url() +
+                                      R"(", "branch": "main"})");
+  auto submitted = Agent({"submit", "--redis", redis_.url(), "--follow", job});
+  EXPECT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err
+                                    << testing::ReadFile(dir_.path() / "agent.log");
+  EXPECT_EQ(submitted.out.rfind("cli-1\n", 0), 0u);
+  EXPECT_NE(submitted.out.find("hello-cli-1"), std::string::npos);
+
+  auto status = Agent({"status", "--redis", redis_.url(), "--json", "cli-1"});
+  ASSERT_EQ(status.exit_code, 0);
+  auto parsed = nlohmann::json::parse(status.out);
+  EXPECT_EQ(parsed["state"], "succeeded");
+  EXPECT_EQ(parsed["steps"][0]["name"], "greet");
+
+  auto logs = Agent({"logs", "--redis", redis_.url(), "cli-1"});
+  EXPECT_EQ(logs.exit_code, 0);
+  EXPECT_NE(logs.out.find("hello-cli-1"), std::string::npos);
+
+  EXPECT_EQ(daemon_->Terminate(), 0) << testing::ReadFile(dir_.path() / "agent.log");
+}
+
+TEST_F(CliDaemonTest, SubmitFollowExitsOneForAFailedJobAndGeneratesAnId) {
+  auto job = WriteJob("job.json", R"({"repository": ")" + repo_.file_url() +
+                                      R"(", "branch": "main", "pipeline": {"steps": [{"name": "x", "command": "exit 4"}]}})");
+  auto submitted = Agent({"submit", "--redis", redis_.url(), "--follow", job});
+  EXPECT_EQ(submitted.exit_code, 1);
+  EXPECT_EQ(submitted.out.rfind("job-", 0), 0u) << submitted.out;
+}
+
+}  // namespace
+}  // namespace raibid
