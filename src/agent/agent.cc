@@ -141,6 +141,7 @@ int Agent::Run() {
     slots_.push_back(std::move(slot));
   }
   for (auto& slot : slots_) slot->thread = std::thread([this, s = slot.get()] { SlotLoop(*s); });
+  cancel_listener_ = std::make_unique<CancelListener>(options_.redis, runner_.cancels());
 
   bool recovered_pending = false;
   while (stop_requests_ == 0) {
@@ -167,6 +168,7 @@ int Agent::Run() {
     connected_ = false;
   }
   Drain();
+  cancel_listener_.reset();
   return 0;
 }
 

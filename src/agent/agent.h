@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/cancel_listener.h"
 #include "queue/job_queue.h"
 #include "runner/job_runner.h"
 
@@ -40,6 +41,8 @@ class Agent {
 
   AgentState state() const { return state_.load(); }
   bool connected() const { return connected_.load(); }
+  // True once cancel requests are being listened for.
+  bool listening_for_cancels() const { return cancel_listener_ && cancel_listener_->subscribed(); }
   uint64_t jobs_finished() const { return jobs_finished_.load(); }
 
  private:
@@ -53,6 +56,7 @@ class Agent {
   const AgentOptions options_;
   JobRunner& runner_;
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::unique_ptr<CancelListener> cancel_listener_;
 
   std::mutex mu_;
   std::condition_variable work_cv_;   // slots: an entry is waiting, or stopping

@@ -172,6 +172,30 @@ TEST_F(AgentTest, AJobAlreadyFinalIsAcknowledgedWithoutRunning) {
   EXPECT_EQ(h.redis().Cli({"EXISTS", "ci:logs:done"}), "0");
 }
 
+TEST_F(AgentTest, CancelEndsARunningJobsProcessTree) {
+  auto& h = Start();
+  ASSERT_TRUE(testing::WaitFor([&] { return h.agent().listening_for_cancels(); }));
+  const auto pidfile = h.root() / "child.pid";
+  h.Enqueue(Job("long", R"("branch": "main", "pipeline": {"steps": [
+    {"name": "wait", "command": "sleep 300 &\necho $! > )" + pidfile.string() + R"(\nwait"}]})"));
+  ASSERT_TRUE(testing::WaitFor([&] { return std::filesystem::exists(pidfile) &&
+                                            !testing::ReadFile(pidfile).empty(); }));
+  h.redis().Cli({"HSET", "ci:job:long", "cancel_requested", "1"});
+  h.redis().Cli({"PUBLISH", "ci:cancel", "long"});
+  ASSERT_EQ(h.WaitFinal("long", std::chrono::seconds(5)), "cancelled");
+  EXPECT_EQ(h.Field("long", "error_kind"), "cancelled");
+  pid_t pid = std::stoi(testing::ReadFile(pidfile));
+  EXPECT_TRUE(testing::WaitFor([&] { return !ProcessAlive(pid); }, std::chrono::seconds(2)));
+}
+
+TEST_F(AgentTest, AJobCancelledWhileQueuedNeverRuns) {
+  auto& h = Start();
+  h.redis().Cli({"HSET", "ci:job:early", "state", "queued", "cancel_requested", "1"});
+  h.Enqueue(Job("early", R"("branch": "main")"));
+  ASSERT_EQ(h.WaitFinal("early"), "cancelled");
+  EXPECT_EQ(h.redis().Cli({"EXISTS", "ci:logs:early"}), "0");
+}
+
 class AgentHttpTest : public AgentTest {
  protected:
   AgentHttpTest() : server_(repos_.path(), "ci-bot", "s3cret-token-value") {

@@ -1,5 +1,7 @@
 #include "queue/redis.h"
 
+#include <sys/socket.h>
+
 #include <charconv>
 
 namespace raibid {
@@ -138,6 +140,19 @@ Error Redis::IoError(std::string_view what) const {
   std::string reason = ctx_ && ctx_->err ? ctx_->errstr : "no reply";
   return Error{ErrorKind::kInfrastructure,
                "redis at " + Describe(endpoint_) + ": " + std::string(what) + ": " + reason, true};
+}
+
+Result<RedisReply> Redis::ReadReply() {
+  if (!ok()) return std::unexpected(IoError("connection is broken"));
+  void* raw = nullptr;
+  if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
+    return std::unexpected(IoError("reading a pushed message"));
+  }
+  return RedisReply(static_cast<redisReply*>(raw));
+}
+
+void Redis::Interrupt() {
+  if (ctx_ && ctx_->fd >= 0) ::shutdown(ctx_->fd, SHUT_RDWR);
 }
 
 Result<RedisReply> Redis::Command(const RedisArgs& args) {

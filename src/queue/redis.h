@@ -65,6 +65,12 @@ class Redis {
   // Sets the socket read timeout (for blocking commands: XREAD BLOCK needs more than BLOCK).
   void SetTimeout(std::chrono::milliseconds timeout);
 
+  // The next reply pushed by the server (a SUBSCRIBE'd connection's messages). Blocks up to the
+  // connection's timeout.
+  Result<RedisReply> ReadReply();
+  // Shuts the socket down, making a blocked ReadReply on another thread return. Thread-safe.
+  void Interrupt();
+
   bool ok() const { return ctx_ && ctx_->err == 0; }
   const RedisEndpoint& endpoint() const { return endpoint_; }
 

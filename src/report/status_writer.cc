@@ -22,11 +22,13 @@ std::string StepsJson(const std::vector<StepRecord>& steps) {
   return arr.dump();
 }
 
-Result<std::optional<JobState>> StatusWriter::CurrentState() {
-  auto r = redis_.Command({"HGET", JobKey(job_id_), "state"});
-  if (auto s = CheckReply(r, "HGET"); !s) return std::unexpected(s.error());
-  if (r->is_nil()) return std::optional<JobState>{};
-  return ParseJobState(r->str());
+Result<StatusWriter::Current> StatusWriter::Read() {
+  auto r = redis_.Command({"HMGET", JobKey(job_id_), "state", "cancel_requested"});
+  if (auto s = CheckReply(r, "HMGET"); !s) return std::unexpected(s.error());
+  const redisReply* fields = r->get();
+  if (fields->type != REDIS_REPLY_ARRAY || fields->elements < 2) return Current{};
+  return Current{.state = ParseJobState(ReplyString(fields->element[0])),
+                 .cancel_requested = ReplyString(fields->element[1]) == "1"};
 }
 
 Status StatusWriter::Write(const Fields& fields, JobState state, const std::string& step,

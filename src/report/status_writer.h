@@ -37,8 +37,11 @@ class StatusWriter {
   StatusWriter(Redis& redis, ReportSettings settings, std::string job_id)
       : redis_(redis), settings_(std::move(settings)), job_id_(std::move(job_id)) {}
 
-  // The job's current state, or nullopt when the hash has none.
-  Result<std::optional<JobState>> CurrentState();
+  struct Current {
+    std::optional<JobState> state;  // nullopt when the hash has none
+    bool cancel_requested = false;
+  };
+  Result<Current> Read();
   // `queued`, as written by `submit`.
   Status Queued(const std::string& repository);
   // `running`: agent, attempt (incremented), started_at, the steps so far, log_stream.

@@ -22,7 +22,8 @@ class StatusWriterTest : public ::testing::Test {
 TEST_F(StatusWriterTest, LifecycleWritesHashEventsAndTtl) {
   StatusWriter w(*redis_, {}, "j1");
   ASSERT_TRUE(w.Queued("a/b"));
-  EXPECT_EQ(*w.CurrentState(), JobState::kQueued);
+  EXPECT_EQ(w.Read()->state, JobState::kQueued);
+  EXPECT_FALSE(w.Read()->cancel_requested);
   std::vector<StepRecord> steps = {{.name = "build"}};
   ASSERT_TRUE(w.Running("agent-1", steps));
   EXPECT_EQ(w.attempt(), 1);

@@ -55,7 +55,7 @@ RunResult JobRunner::RejectEntry(const StreamEntry& entry, JobQueue& queue,
 }
 
 RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue,
-                         const StopSource& stop) {
+                         StopSource& stop) {
   if (entry.deleted) {
     spdlog::warn("pending entry {} has no data left in the stream; acknowledging it", entry.id);
     if (auto s = queue.Ack(entry.id); !s) return {.message = s.error().message};
@@ -69,12 +69,19 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
   const std::string job_id = job ? job->id : *job.error().job_id;
   StatusWriter status(redis, options_.report, job_id);
   RunResult result{.job_id = job_id};
-  auto current = status.CurrentState();
+  // Registered before the hash is read, so a cancel published from here on reaches the job.
+  CancelRegistration registration(&cancels_, job_id, &stop);
+  auto current = status.Read();
   if (!current) return {.job_id = job_id, .message = current.error().message};
-  if (*current && IsFinal(**current)) {
+  if (current->state && IsFinal(*current->state)) {
     spdlog::info("job {} is already {}; acknowledging without running", job_id,
-                 ToString(**current));
-    result.state = **current;
+                 ToString(*current->state));
+    result.state = *current->state;
+  } else if (current->cancel_requested) {
+    FinalStatus final{.state = JobState::kCancelled, .error_kind = ErrorKind::kCancelled,
+                      .error = "cancelled before it started"};
+    if (auto s = status.Finish(final, {}); !s) return {.job_id = job_id, .message = s.error().message};
+    result.state = JobState::kCancelled;
   } else {
     std::string url;
     Status valid = job ? ValidateSource(*job, options_.git_base_url, &url)

@@ -17,6 +17,7 @@
 #include "queue/job_queue.h"
 #include "report/job_state.h"
 #include "report/keys.h"
+#include "runner/cancel_registry.h"
 #include "source/source_cache.h"
 #include "util/masker.h"
 #include "util/stop_token.h"
@@ -58,8 +59,11 @@ class JobRunner {
       : options_(std::move(options)), source_(source), executor_(executor),
         connect_(std::move(connect)) {}
 
-  // `redis`/`queue` belong to the calling thread. Called once per delivery.
-  RunResult Run(const StreamEntry& entry, Redis& redis, JobQueue& queue, const StopSource& stop);
+  // `redis`/`queue` belong to the calling thread. Called once per delivery. While the job runs,
+  // `stop` is registered in cancels() under its job id.
+  RunResult Run(const StreamEntry& entry, Redis& redis, JobQueue& queue, StopSource& stop);
+
+  CancelRegistry& cancels() { return cancels_; }
 
   // The job's timeout and its one soft extension, per the configuration.
   std::pair<Millis, Millis> TimeoutFor(const Job& job) const;
@@ -72,6 +76,7 @@ class JobRunner {
   SourceCache& source_;
   Executor& executor_;
   RedisFactory connect_;
+  CancelRegistry cancels_;
 };
 
 }  // namespace raibid

@@ -1,0 +1,61 @@
+#include "agent/cancel_listener.h"
+
+#include <spdlog/spdlog.h>
+
+#include "report/keys.h"
+
+namespace raibid {
+
+CancelListener::CancelListener(RedisEndpoint endpoint, CancelRegistry& registry)
+    : endpoint_(std::move(endpoint)), registry_(registry), thread_([this] { Loop(); }) {}
+
+CancelListener::~CancelListener() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (current_) current_->Interrupt();
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void CancelListener::Listen(Redis& redis) {
+  auto r = redis.Command({"SUBSCRIBE", kCancelChannel});
+  if (!r || r->is_error()) return;
+  subscribed_ = true;
+  redis.SetTimeout(std::chrono::milliseconds(0));  // block until a message or Interrupt
+  while (!stopping_) {
+    auto msg = redis.ReadReply();
+    if (!msg) break;
+    const redisReply* m = msg->get();
+    if (m->type != REDIS_REPLY_ARRAY || m->elements < 3 || ReplyString(m->element[0]) != "message") {
+      continue;
+    }
+    const std::string job_id = ReplyString(m->element[2]);
+    if (registry_.Cancel(job_id)) spdlog::info("cancel requested for job {}: stopping it", job_id);
+  }
+  subscribed_ = false;
+}
+
+void CancelListener::Loop() {
+  auto delay = std::chrono::milliseconds(250);
+  while (!stopping_) {
+    auto conn = Redis::Connect(endpoint_);
+    if (conn) {
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        current_ = conn->get();
+      }
+      Listen(**conn);
+      std::lock_guard lock(mu_);
+      current_ = nullptr;
+      delay = std::chrono::milliseconds(250);
+    }
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, delay, [&] { return stopping_.load(); });
+    delay = std::min(delay * 2, std::chrono::milliseconds(8000));
+  }
+}
+
+}  // namespace raibid

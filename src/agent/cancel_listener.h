@@ -1,0 +1,38 @@
+// Listens on the `ci:cancel` channel and stops the named job if it runs on this agent. Runs its
+// own thread and connection; reconnects with backoff when Redis goes away.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "queue/redis.h"
+#include "runner/cancel_registry.h"
+
+namespace raibid {
+
+class CancelListener {
+ public:
+  CancelListener(RedisEndpoint endpoint, CancelRegistry& registry);
+  ~CancelListener();  // stops the thread
+
+  // True once subscribed (tests wait for it before publishing).
+  bool subscribed() const { return subscribed_.load(); }
+
+ private:
+  void Loop();
+  void Listen(Redis& redis);
+
+  const RedisEndpoint endpoint_;
+  CancelRegistry& registry_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> subscribed_{false};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  Redis* current_ = nullptr;  // GUARDED_BY(mu_) the connection Loop is blocked on
+  std::thread thread_;
+};
+
+}  // namespace raibid

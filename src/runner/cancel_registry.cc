@@ -1,0 +1,28 @@
+#include "runner/cancel_registry.h"
+
+namespace raibid {
+
+void CancelRegistry::Register(const std::string& job_id, StopSource* stop) {
+  std::lock_guard lock(mu_);
+  running_.emplace(job_id, stop);
+}
+
+void CancelRegistry::Unregister(const std::string& job_id, StopSource* stop) {
+  std::lock_guard lock(mu_);
+  auto [begin, end] = running_.equal_range(job_id);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == stop) {
+      running_.erase(it);
+      return;
+    }
+  }
+}
+
+bool CancelRegistry::Cancel(const std::string& job_id) {
+  std::lock_guard lock(mu_);
+  auto [begin, end] = running_.equal_range(job_id);
+  for (auto it = begin; it != end; ++it) it->second->RequestStop(StopReason::kCancelled);
+  return begin != end;
+}
+
+}  // namespace raibid
