@@ -1,0 +1,230 @@
+#include "config/settings.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+
+#include "config/setting_value.h"
+#include "config/yaml_document.h"
+#include "util/unique_fd.h"
+
+namespace raibid {
+namespace {
+
+constexpr size_t kMaxFileBytes = 1 << 20;
+constexpr std::string_view kDefaultDockerHost = "unix:///var/run/docker.sock";
+
+// One key of the schema: a value with its setter, or a section holding more keys.
+struct Key {
+  std::string_view name;
+  SettingValue value;
+  std::vector<Key> children;
+};
+
+Key Section(std::string_view name, std::vector<Key> children) {
+  return Key{name, nullptr, std::move(children)};
+}
+
+std::vector<Key> ResourceKeys(ResourceSpec& r) {
+  return {{"cpu", CpuValue(&r.cpu)}, {"memory", MemoryValue(&r.memory)}};
+}
+
+// Every key under `agent:`; the setters write into `s`.
+std::vector<Key> AgentKeys(Settings& s) {
+  return {
+      {"image", TextValue(&s.image)},
+      Section("resources", {Section("requests", ResourceKeys(s.requests)),
+                            Section("limits", ResourceKeys(s.limits))}),
+      Section("cache", {{"enabled", BoolValue(&s.cache_enabled)},
+                        {"path", PathValue(&s.cache_path)},
+                        {"size", SizeValue(&s.cache_size_bytes, 0)}}),
+      Section("timeout",
+              {{"default_minutes", NumberValue(&s.default_timeout_minutes, 0, true)},
+               {"max_minutes", NumberValue(&s.max_timeout_minutes, 0, true)},
+               {"extension_percent", NumberValue(&s.timeout_extension_percent, 0, false)}}),
+      Section("redis", {{"url", TextValue(&s.redis.url)},
+                        {"stream_name", TextValue(&s.redis.stream)},
+                        {"consumer_group", TextValue(&s.redis.group)},
+                        {"consumer_name", TextValue(&s.redis.consumer)}}),
+      {"executor", ChoiceValue(&s.executor, {"shell", "docker"})},
+      Section("docker", {{"host", TextValue(&s.docker_host)}}),
+      {"concurrency", WholeValue(&s.concurrency, 1)},
+      {"work_dir", PathValue(&s.work_dir)},
+      Section("http", {{"listen", ListenAddressValue(&s.http_listen)}}),
+      Section("git", {{"base_url", TextValue(&s.git_base_url)},
+                      {"token_file", PathValue(&s.git_token_file)},
+                      {"username", TextValue(&s.git_username)}}),
+      Section("registry", {{"url", TextValue(&s.registry_url)},
+                           {"username", TextValue(&s.registry_username)},
+                           {"password_file", PathValue(&s.registry_password_file)},
+                           {"insecure", BoolValue(&s.registry_insecure)}}),
+      {"lease_seconds", WholeValue(&s.lease_seconds, 1)},
+      {"max_deliveries", WholeValue(&s.max_deliveries, 1)},
+      {"shutdown_grace_seconds", WholeValue(&s.shutdown_grace_seconds, 0)},
+      {"retention_days", WholeValue(&s.retention_days, 1)},
+      Section("log", {{"limit", SizeValue(&s.log_limit_bytes, 1)}}),
+      Section("status", {{"maxlen", CountValue(&s.status_stream_maxlen, 1)}}),
+  };
+}
+
+// Walks the document against the schema, applying values and collecting warnings; remembers
+// where each value was so checks across keys can point at one.
+class SettingsReader {
+ public:
+  SettingsReader(const YamlDocument& doc, const EnvLookup& lookup,
+                 std::vector<std::string>* warnings)
+      : doc_(doc), lookup_(lookup), warnings_(warnings) {}
+
+  Status ReadRoot(Settings& s) {
+    const YAML::Node& root = doc_.root();
+    if (root.IsNull()) return {};
+    if (!root.IsMap()) {
+      return doc_.Fail(
+          root.Mark(), "",
+          fmt::format("expected a map with an `agent:` key, got {}", DescribeNode(root)));
+    }
+    return ReadSection(root, "", {Section("agent", AgentKeys(s))});
+  }
+
+  // Where `path` was set, or a null mark when the file left it at its default.
+  YAML::Mark MarkOf(const std::string& path) const {
+    auto it = marks_.find(path);
+    return it == marks_.end() ? YAML::Mark::null_mark() : it->second;
+  }
+
+ private:
+  Status ReadSection(const YAML::Node& node, const std::string& path,
+                     const std::vector<Key>& keys) {
+    if (node.IsNull()) return {};
+    if (!node.IsMap()) {
+      return doc_.Fail(node.Mark(), path,
+                       fmt::format("expected a map, got {}", DescribeNode(node)));
+    }
+    auto entries = doc_.Entries(node, path);
+    if (!entries) return std::unexpected(entries.error());
+    for (const YamlEntry& entry : *entries) {
+      const std::string key_path = JoinKeyPath(path, entry.key);
+      const Key* key = Find(keys, entry.key);
+      if (key == nullptr) {
+        Warn(fmt::format("{} (line {}): unknown key, ignored", key_path,
+                         LineOf(entry.key_node.Mark())));
+        continue;
+      }
+      Status status = key->value ? ReadValue(entry, key_path, key->value)
+                                 : ReadSection(entry.value, key_path, key->children);
+      if (!status) return status;
+    }
+    return {};
+  }
+
+  Status ReadValue(const YamlEntry& entry, const std::string& path, const SettingValue& set) {
+    auto raw = doc_.Text(entry, path);
+    if (!raw) return std::unexpected(raw.error());
+    const std::string text = ExpandEnv(*raw, lookup_);
+    if (text.empty()) return {};  // keeps the default
+    if (auto complaint = set(text)) {
+      if (text != *raw) *complaint += fmt::format(" (from {})", QuoteForMessage(*raw));
+      return doc_.Fail(entry.mark(), path, *complaint);
+    }
+    marks_[path] = entry.mark();
+    return {};
+  }
+
+  static const Key* Find(const std::vector<Key>& keys, std::string_view name) {
+    for (const Key& key : keys) {
+      if (key.name == name) return &key;
+    }
+    return nullptr;
+  }
+
+  void Warn(std::string message) {
+    if (warnings_ != nullptr) warnings_->push_back(std::move(message));
+  }
+
+  const YamlDocument& doc_;
+  const EnvLookup& lookup_;
+  std::vector<std::string>* warnings_;
+  std::map<std::string, YAML::Mark> marks_;
+};
+
+// Rules that involve more than one key.
+Status CheckAcrossKeys(const Settings& s, const SettingsReader& reader, const YamlDocument& doc) {
+  if (s.max_timeout_minutes < s.default_timeout_minutes) {
+    YAML::Mark mark = reader.MarkOf("agent.timeout.max_minutes");
+    if (mark.is_null()) mark = reader.MarkOf("agent.timeout.default_minutes");
+    return doc.Fail(mark, "agent.timeout.max_minutes",
+                    fmt::format("must be at least default_minutes ({}), got {}",
+                                s.default_timeout_minutes, s.max_timeout_minutes));
+  }
+  if (s.registry_url.starts_with("http://") && !s.registry_insecure) {
+    return doc.Fail(reader.MarkOf("agent.registry.url"), "agent.registry.url",
+                    "plain http:// needs agent.registry.insecure: true");
+  }
+  return {};
+}
+
+std::string HostName() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "raibid-agent";
+  return name;
+}
+
+void FillDefaultsFromHost(Settings& s, const EnvLookup& lookup) {
+  if (s.redis.consumer.empty()) s.redis.consumer = HostName();
+  if (s.docker_host.empty()) {
+    s.docker_host = lookup("DOCKER_HOST").value_or("");
+    if (s.docker_host.empty()) s.docker_host = kDefaultDockerHost;
+  }
+}
+
+Result<std::string> ReadConfigFile(const std::filesystem::path& file) {
+  auto fail = [&](int err) {
+    return raibid::Fail(ErrorKind::kConfig,
+                        fmt::format("{}: cannot read: {}", file.string(), ErrnoText(err)));
+  };
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return fail(errno);
+  std::string text;
+  char buf[16384];
+  while (text.size() <= kMaxFileBytes) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(errno);
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  if (text.size() > kMaxFileBytes) {
+    return raibid::Fail(ErrorKind::kConfig, fmt::format("{}: larger than the limit of {} bytes",
+                                                        file.string(), kMaxFileBytes));
+  }
+  return text;
+}
+
+}  // namespace
+
+Result<Settings> ParseSettings(std::string_view yaml, std::string_view filename,
+                               const EnvLookup& lookup, std::vector<std::string>* warnings) {
+  auto doc = YamlDocument::Parse(yaml, filename, ErrorKind::kConfig, {.max_bytes = kMaxFileBytes});
+  if (!doc) return std::unexpected(doc.error());
+  Settings settings;
+  SettingsReader reader(*doc, lookup, warnings);
+  if (Status read = reader.ReadRoot(settings); !read) return std::unexpected(read.error());
+  if (Status checked = CheckAcrossKeys(settings, reader, *doc); !checked) {
+    return std::unexpected(checked.error());
+  }
+  FillDefaultsFromHost(settings, lookup);
+  return settings;
+}
+
+Result<Settings> LoadSettingsFile(const std::filesystem::path& file,
+                                  std::vector<std::string>* warnings) {
+  auto text = ReadConfigFile(file);
+  if (!text) return std::unexpected(text.error());
+  return ParseSettings(*text, file.string(), ProcessEnvLookup(), warnings);
+}
+
+}  // namespace raibid

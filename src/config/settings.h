@@ -1,0 +1,75 @@
+// The agent's configuration: the `agent:` YAML file (docs/configuration.md is the operator's
+// reference; every key there maps to one field here). Parsing takes the environment through an
+// EnvLookup, so only LoadSettingsFile reads the process environment and the disk.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/env_expand.h"
+#include "config/size.h"
+#include "util/error.h"
+
+namespace raibid {
+
+struct ResourceSpec {
+  std::string cpu;     // "2", "0.5" or "500m"; empty: no limit
+  std::string memory;  // a size ("4Gi"); empty: no limit
+};
+
+struct RedisSettings {
+  std::string url = "redis://127.0.0.1:6379";
+  std::string stream = "ci-jobs";
+  std::string group = "ci-workers";
+  std::string consumer;  // never empty after parsing: the host name when not configured
+};
+
+struct Settings {
+  std::string image;              // agent.image
+  ResourceSpec requests, limits;  // agent.resources.{requests,limits}.{cpu,memory}
+  bool cache_enabled = true;
+  std::filesystem::path cache_path = "/var/cache/raibid";
+  uint64_t cache_size_bytes = 50ull << 30;
+  double default_timeout_minutes = 30, max_timeout_minutes = 120;
+  // At a job's timeout it gets a warning and one extension of this percentage of its timeout
+  // (never past max_timeout_minutes); 0: killed at the timeout.
+  double timeout_extension_percent = 10;
+  RedisSettings redis;
+  std::string executor = "shell";  // "shell" or "docker"
+  std::string docker_host;         // never empty after parsing
+  int concurrency = 1;
+  std::filesystem::path work_dir = "/var/lib/raibid/work";
+  std::string http_listen = "0.0.0.0:9090";  // HOST:PORT; port 0 picks a free one
+  std::string git_base_url;
+  std::filesystem::path git_token_file;
+  std::string git_username = "raibid";
+  std::string registry_url, registry_username;
+  std::filesystem::path registry_password_file;
+  bool registry_insecure = false;
+  int lease_seconds = 60, max_deliveries = 3, shutdown_grace_seconds = 600, retention_days = 7;
+  uint64_t log_limit_bytes = 16ull << 20;  // per job, kept in Redis
+  uint64_t status_stream_maxlen = 100000;
+};
+
+// Parses the agent YAML (top-level key `agent:`). `${VAR}` and `${VAR:-default}` in values are
+// expanded with `lookup` (see env_expand.h) before they are typed. An empty document gives the
+// defaults; an empty value (`image:`, `image: ""`, or `"${X}"` with X unset or empty) keeps the
+// key's default.
+//
+// An unknown key is not an error: a warning "agent.foo (line 3): unknown key, ignored" is
+// appended to `warnings` (which may be null). A wrong type or value, a key given twice, or a YAML
+// syntax error is an Error of kind kConfig reading "FILE:LINE:COL: agent.cache.size: expected a
+// size like 10Gi, got 'abc'". On success `redis.consumer` and `docker_host` are filled in:
+// the host name, and $DOCKER_HOST (through `lookup`) or unix:///var/run/docker.sock.
+Result<Settings> ParseSettings(std::string_view yaml, std::string_view filename,
+                               const EnvLookup& lookup, std::vector<std::string>* warnings);
+
+// Reads `file` (an error naming it when missing, unreadable or over 1 MiB), then ParseSettings
+// with the process environment.
+Result<Settings> LoadSettingsFile(const std::filesystem::path& file,
+                                  std::vector<std::string>* warnings);
+
+}  // namespace raibid

@@ -1,0 +1,354 @@
+#include "config/settings.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <climits>
+#include <map>
+
+#include "support/temp_dir.h"
+
+namespace raibid {
+namespace {
+
+EnvLookup Vars(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string HostName() {
+  char name[HOST_NAME_MAX + 1] = {};
+  gethostname(name, sizeof name - 1);
+  return name;
+}
+
+// The error message of parsing `yaml` as agent.yaml with `vars`, or "" when it parses.
+std::string ErrorOf(const std::string& yaml, std::map<std::string, std::string> vars = {}) {
+  auto r = ParseSettings(yaml, "agent.yaml", Vars(std::move(vars)), nullptr);
+  if (r.has_value()) return "";
+  EXPECT_EQ(r.error().kind, ErrorKind::kConfig);
+  return r.error().message;
+}
+
+constexpr const char* kSeedConfig = R"(agent:
+  image: "raibid/rust-builder:latest"
+  resources:
+    requests: {cpu: "2", memory: "4Gi"}
+    limits: {cpu: "4", memory: "8Gi"}
+  cache:
+    enabled: true
+    path: "/var/cache/raibid"
+    size: "50Gi"
+  timeout:
+    default_minutes: 30
+    max_minutes: 120
+  redis:
+    url: "redis://redis:6379"
+    stream_name: "ci-jobs"
+    consumer_group: "ci-workers"
+    consumer_name: "${POD_NAME}"
+)";
+
+TEST(ParseSettings, ReadsTheSeedConfiguration) {
+  std::vector<std::string> warnings;
+  auto s = ParseSettings(kSeedConfig, "agent.yaml", Vars({{"POD_NAME", "agent-0"}}), &warnings);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(s->image, "raibid/rust-builder:latest");
+  EXPECT_EQ(s->requests.cpu, "2");
+  EXPECT_EQ(s->requests.memory, "4Gi");
+  EXPECT_EQ(s->limits.cpu, "4");
+  EXPECT_EQ(s->limits.memory, "8Gi");
+  EXPECT_TRUE(s->cache_enabled);
+  EXPECT_EQ(s->cache_path, "/var/cache/raibid");
+  EXPECT_EQ(s->cache_size_bytes, 50ull << 30);
+  EXPECT_EQ(s->default_timeout_minutes, 30);
+  EXPECT_EQ(s->max_timeout_minutes, 120);
+  EXPECT_EQ(s->redis.url, "redis://redis:6379");
+  EXPECT_EQ(s->redis.stream, "ci-jobs");
+  EXPECT_EQ(s->redis.group, "ci-workers");
+  EXPECT_EQ(s->redis.consumer, "agent-0");
+}
+
+TEST(ParseSettings, UnsetPodNameFallsBackToTheHostName) {
+  auto s = ParseSettings(kSeedConfig, "agent.yaml", Vars({}), nullptr);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->redis.consumer, HostName());
+}
+
+TEST(ParseSettings, EmptyDocumentGivesTheDefaults) {
+  for (const char* yaml : {"", "# nothing yet\n", "agent:\n", "---\n"}) {
+    auto s = ParseSettings(yaml, "agent.yaml", Vars({}), nullptr);
+    ASSERT_TRUE(s.has_value()) << yaml << ": " << s.error().message;
+    EXPECT_EQ(s->redis.url, "redis://127.0.0.1:6379");
+    EXPECT_EQ(s->redis.stream, "ci-jobs");
+    EXPECT_EQ(s->redis.group, "ci-workers");
+    EXPECT_EQ(s->redis.consumer, HostName());
+    EXPECT_EQ(s->executor, "shell");
+    EXPECT_EQ(s->docker_host, "unix:///var/run/docker.sock");
+    EXPECT_EQ(s->concurrency, 1);
+    EXPECT_EQ(s->http_listen, "0.0.0.0:9090");
+    EXPECT_EQ(s->lease_seconds, 60);
+    EXPECT_EQ(s->max_deliveries, 3);
+    EXPECT_EQ(s->shutdown_grace_seconds, 600);
+    EXPECT_EQ(s->retention_days, 7);
+    EXPECT_EQ(s->timeout_extension_percent, 10);
+    EXPECT_EQ(s->log_limit_bytes, 16u << 20);
+    EXPECT_EQ(s->status_stream_maxlen, 100000u);
+  }
+}
+
+TEST(ParseSettings, ReadsEveryExtensionKey) {
+  const char* yaml = R"(agent:
+  executor: docker
+  docker: {host: "tcp://dind:2375"}
+  concurrency: 4
+  work_dir: /srv/work
+  http: {listen: "127.0.0.1:0"}
+  git: {base_url: "http://gitea:3000", token_file: /run/secrets/git, username: bot}
+  registry:
+    url: "http://registry:5000"
+    username: ci
+    password_file: /run/secrets/registry
+    insecure: true
+  lease_seconds: 30
+  max_deliveries: 5
+  shutdown_grace_seconds: 0
+  retention_days: 14
+  timeout: {extension_percent: 25.5}
+  log: {limit: 2Mi}
+  status: {maxlen: 5000}
+)";
+  std::vector<std::string> warnings;
+  auto s = ParseSettings(yaml, "agent.yaml", Vars({}), &warnings);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(s->executor, "docker");
+  EXPECT_EQ(s->docker_host, "tcp://dind:2375");
+  EXPECT_EQ(s->concurrency, 4);
+  EXPECT_EQ(s->work_dir, "/srv/work");
+  EXPECT_EQ(s->http_listen, "127.0.0.1:0");
+  EXPECT_EQ(s->git_base_url, "http://gitea:3000");
+  EXPECT_EQ(s->git_token_file, "/run/secrets/git");
+  EXPECT_EQ(s->git_username, "bot");
+  EXPECT_EQ(s->registry_url, "http://registry:5000");
+  EXPECT_EQ(s->registry_username, "ci");
+  EXPECT_EQ(s->registry_password_file, "/run/secrets/registry");
+  EXPECT_TRUE(s->registry_insecure);
+  EXPECT_EQ(s->lease_seconds, 30);
+  EXPECT_EQ(s->max_deliveries, 5);
+  EXPECT_EQ(s->shutdown_grace_seconds, 0);
+  EXPECT_EQ(s->retention_days, 14);
+  EXPECT_EQ(s->timeout_extension_percent, 25.5);
+  EXPECT_EQ(s->log_limit_bytes, 2u << 20);
+  EXPECT_EQ(s->status_stream_maxlen, 5000u);
+}
+
+TEST(ParseSettings, DockerHostDefaultsToTheDockerHostVariable) {
+  auto s = ParseSettings("agent:\n  executor: docker\n", "agent.yaml",
+                         Vars({{"DOCKER_HOST", "unix:///run/podman.sock"}}), nullptr);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->docker_host, "unix:///run/podman.sock");
+}
+
+TEST(ParseSettings, ExpandsVariablesBeforeTyping) {
+  const char* yaml = R"(agent:
+  concurrency: "${SLOTS:-2}"
+  cache: {size: "${CACHE_SIZE}", enabled: "${CACHE_ON}"}
+  redis: {url: "redis://${REDIS_HOST}:6379/0"}
+)";
+  auto s = ParseSettings(
+      yaml, "agent.yaml",
+      Vars({{"CACHE_SIZE", "10Gi"}, {"CACHE_ON", "false"}, {"REDIS_HOST", "r1"}}), nullptr);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->concurrency, 2);
+  EXPECT_EQ(s->cache_size_bytes, 10ull << 30);
+  EXPECT_FALSE(s->cache_enabled);
+  EXPECT_EQ(s->redis.url, "redis://r1:6379/0");
+}
+
+TEST(ParseSettings, EmptyValuesKeepTheDefault) {
+  const char* yaml = "agent:\n  redis:\n    url:\n    stream_name: \"\"\n  concurrency: ${UNSET}\n";
+  auto s = ParseSettings(yaml, "agent.yaml", Vars({}), nullptr);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->redis.url, "redis://127.0.0.1:6379");
+  EXPECT_EQ(s->redis.stream, "ci-jobs");
+  EXPECT_EQ(s->concurrency, 1);
+}
+
+TEST(ParseSettings, UnknownKeysAreWarningsWithTheirLine) {
+  const char* yaml = "agent:\n  image: x\n  foo: 1\n  cache:\n    colour: red\nother: 2\n";
+  std::vector<std::string> warnings;
+  auto s = ParseSettings(yaml, "agent.yaml", Vars({}), &warnings);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->image, "x");
+  EXPECT_EQ(warnings, (std::vector<std::string>{
+                          "agent.foo (line 3): unknown key, ignored",
+                          "agent.cache.colour (line 5): unknown key, ignored",
+                          "other (line 6): unknown key, ignored",
+                      }));
+}
+
+TEST(ParseSettings, WrongSizeNamesFileLineColumnAndKey) {
+  EXPECT_EQ(ErrorOf("agent:\n  cache:\n    size: abc\n"),
+            "agent.yaml:3:11: agent.cache.size: expected a size like 10Gi, got 'abc'");
+}
+
+TEST(ParseSettings, WrongBoolean) {
+  EXPECT_EQ(ErrorOf("agent:\n  cache:\n    enabled: maybe\n"),
+            "agent.yaml:3:14: agent.cache.enabled: expected true or false, got 'maybe'");
+}
+
+TEST(ParseSettings, WholeNumbersAreCheckedForTypeAndRange) {
+  EXPECT_EQ(ErrorOf("agent:\n  concurrency: 0\n"),
+            "agent.yaml:2:16: agent.concurrency: expected a whole number of at least 1, got '0'");
+  EXPECT_EQ(
+      ErrorOf("agent:\n  lease_seconds: soon\n"),
+      "agent.yaml:2:18: agent.lease_seconds: expected a whole number of at least 1, got 'soon'");
+  EXPECT_EQ(
+      ErrorOf("agent:\n  max_deliveries: 2.5\n"),
+      "agent.yaml:2:19: agent.max_deliveries: expected a whole number of at least 1, got '2.5'");
+  EXPECT_EQ(ErrorOf("agent:\n  shutdown_grace_seconds: -1\n"),
+            "agent.yaml:2:27: agent.shutdown_grace_seconds: expected a whole number of at least 0, "
+            "got '-1'");
+  EXPECT_EQ(ErrorOf("agent:\n  retention_days: 99999999999\n"),
+            "agent.yaml:2:19: agent.retention_days: expected a whole number of at least 1, "
+            "got '99999999999'");
+  EXPECT_EQ(ErrorOf("agent:\n  status: {maxlen: 0}\n"),
+            "agent.yaml:2:20: agent.status.maxlen: expected a whole number of at least 1, got '0'");
+}
+
+TEST(ParseSettings, TimeoutsMustBePositiveAndMaxAtLeastDefault) {
+  EXPECT_EQ(ErrorOf("agent:\n  timeout:\n    default_minutes: 0\n"),
+            "agent.yaml:3:22: agent.timeout.default_minutes: expected a number greater than 0, "
+            "got '0'");
+  EXPECT_EQ(ErrorOf("agent:\n  timeout:\n    extension_percent: -5\n"),
+            "agent.yaml:3:24: agent.timeout.extension_percent: expected a number of at least 0, "
+            "got '-5'");
+  EXPECT_EQ(ErrorOf("agent:\n  timeout:\n    default_minutes: 60\n    max_minutes: 30\n"),
+            "agent.yaml:4:18: agent.timeout.max_minutes: must be at least default_minutes (60), "
+            "got 30");
+  EXPECT_EQ(ErrorOf("agent:\n  timeout:\n    default_minutes: 200\n"),
+            "agent.yaml:3:22: agent.timeout.max_minutes: must be at least default_minutes (200), "
+            "got 120");
+  EXPECT_EQ(ErrorOf("agent:\n  timeout:\n    default_minutes: nan\n"),
+            "agent.yaml:3:22: agent.timeout.default_minutes: expected a number greater than 0, "
+            "got 'nan'");
+}
+
+TEST(ParseSettings, ExecutorMustBeShellOrDocker) {
+  EXPECT_EQ(ErrorOf("agent:\n  executor: podman\n"),
+            "agent.yaml:2:13: agent.executor: expected shell or docker, got 'podman'");
+}
+
+TEST(ParseSettings, ResourcesAreChecked) {
+  EXPECT_EQ(ErrorOf("agent:\n  resources:\n    limits: {cpu: lots}\n"),
+            "agent.yaml:3:19: agent.resources.limits.cpu: expected CPUs like 2, 0.5 or 500m, "
+            "got 'lots'");
+  EXPECT_EQ(ErrorOf("agent:\n  resources:\n    requests: {memory: 4 gigs}\n"),
+            "agent.yaml:3:24: agent.resources.requests.memory: expected a size like 10Gi, "
+            "got '4 gigs'");
+  EXPECT_EQ(ErrorOf("agent:\n  resources:\n    requests: {cpu: 500m, memory: 512Mi}\n"), "");
+}
+
+TEST(ParseSettings, ListenAddressNeedsAPort) {
+  EXPECT_EQ(ErrorOf("agent:\n  http:\n    listen: \"9090\"\n"),
+            "agent.yaml:3:13: agent.http.listen: expected HOST:PORT like 0.0.0.0:9090, got '9090'");
+  EXPECT_EQ(ErrorOf("agent:\n  http:\n    listen: \"[::]:9090\"\n"), "");
+}
+
+TEST(ParseSettings, PlainHttpRegistryNeedsInsecure) {
+  EXPECT_EQ(
+      ErrorOf("agent:\n  registry:\n    url: http://r:5000\n"),
+      "agent.yaml:3:10: agent.registry.url: plain http:// needs agent.registry.insecure: true");
+  EXPECT_EQ(ErrorOf("agent:\n  registry:\n    url: https://r:5000\n"), "");
+}
+
+TEST(ParseSettings, ShapeErrorsNameTheKey) {
+  EXPECT_EQ(ErrorOf("agent:\n  image: {a: 1}\n"),
+            "agent.yaml:2:10: agent.image: expected a value, got a map");
+  EXPECT_EQ(ErrorOf("agent:\n  cache: [1, 2]\n"),
+            "agent.yaml:2:10: agent.cache: expected a map, got a list");
+  EXPECT_EQ(ErrorOf("agent: yes\n"), "agent.yaml:1:8: agent: expected a map, got a value");
+  EXPECT_EQ(ErrorOf("- agent\n"),
+            "agent.yaml:1:1: expected a map with an `agent:` key, got a list");
+}
+
+TEST(ParseSettings, KeyGivenTwiceIsAnError) {
+  EXPECT_EQ(ErrorOf("agent:\n  concurrency: 2\n  concurrency: 3\n"),
+            "agent.yaml:3:3: agent.concurrency: key given twice");
+}
+
+TEST(ParseSettings, ErrorShowsTheTextBeforeExpansion) {
+  EXPECT_EQ(ErrorOf("agent:\n  cache: {size: \"${SIZE}\"}\n", {{"SIZE", "huge"}}),
+            "agent.yaml:2:17: agent.cache.size: expected a size like 10Gi, got 'huge' "
+            "(from '${SIZE}')");
+}
+
+TEST(ParseSettings, SyntaxErrorsNameFileLineAndColumn) {
+  const std::string message = ErrorOf("agent:\n  image: [unclosed\n  concurrency: 2\n");
+  EXPECT_TRUE(message.starts_with("agent.yaml:")) << message;
+  EXPECT_NE(message.find("flow"), std::string::npos) << message;
+  EXPECT_EQ(
+      ErrorOf("agent:\n\timage: x\n"),
+      "agent.yaml:2:7: illegal map value (YAML does not allow tabs for indentation; use spaces)");
+}
+
+TEST(LoadSettingsFile, ReadsTheFileWithTheProcessEnvironment) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "agent.yaml";
+  testing::WriteFile(file, "agent:\n  redis:\n    consumer_name: ${RAIBID_SETTINGS_TEST}\n");
+  ::setenv("RAIBID_SETTINGS_TEST", "from-env", 1);
+  auto s = LoadSettingsFile(file, nullptr);
+  ::unsetenv("RAIBID_SETTINGS_TEST");
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->redis.consumer, "from-env");
+}
+
+TEST(LoadSettingsFile, ErrorsNameTheFile) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "agent.yaml";
+  testing::WriteFile(file, "agent:\n  concurrency: many\n");
+  auto bad = LoadSettingsFile(file, nullptr);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_TRUE(bad.error().message.starts_with(file.string() + ":2:16: agent.concurrency:"))
+      << bad.error().message;
+
+  auto missing = LoadSettingsFile(dir.path() / "nope.yaml", nullptr);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().kind, ErrorKind::kConfig);
+  EXPECT_EQ(missing.error().message,
+            (dir.path() / "nope.yaml").string() + ": cannot read: No such file or directory");
+
+  auto directory = LoadSettingsFile(dir.path(), nullptr);
+  ASSERT_FALSE(directory.has_value());
+  EXPECT_EQ(directory.error().message, dir.path().string() + ": cannot read: Is a directory");
+}
+
+TEST(LoadSettingsFile, RefusesAFileOverOneMebibyte) {
+  testing::TempDir dir;
+  const auto file = dir.path() / "agent.yaml";
+  testing::WriteFile(file, "agent:\n" + std::string(2 << 20, '#') + "\n");
+  auto s = LoadSettingsFile(file, nullptr);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.error().message.find("larger than the limit"), std::string::npos)
+      << s.error().message;
+}
+
+TEST(LoadSettingsFile, TheShippedExampleIsValidAndComplete) {
+  const auto example = std::filesystem::path(__FILE__).parent_path() / "../../examples/agent.yaml";
+  std::vector<std::string> warnings;
+  auto s = LoadSettingsFile(example, &warnings);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  EXPECT_EQ(s->image, "raibid/rust-builder:latest");
+  EXPECT_EQ(s->limits.memory, "8Gi");
+  EXPECT_EQ(s->timeout_extension_percent, 10);
+  EXPECT_EQ(s->log_limit_bytes, 16u << 20);
+}
+
+}  // namespace
+}  // namespace raibid

@@ -1,0 +1,252 @@
+#include "pipeline/pipeline.h"
+
+#include <fmt/format.h>
+
+#include "config/setting_value.h"
+#include "config/yaml_document.h"
+
+namespace raibid {
+namespace {
+
+constexpr size_t kMaxStepName = 100;
+
+bool IsBlank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+bool IsEnvName(std::string_view name) {
+  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (name.empty() || !alpha(name[0])) return false;
+  for (char c : name) {
+    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+bool HasControlBytes(std::string_view text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+std::string Index(std::string_view path, size_t i) {
+  return fmt::format("{}[{}]", path, i);
+}
+
+// Walks one parsed document into a Pipeline. Every check names the key path and points at the
+// offending node.
+class PipelineReader {
+ public:
+  PipelineReader(const YamlDocument& doc, std::vector<std::string>* warnings)
+      : doc_(doc), warnings_(warnings) {}
+
+  Result<Pipeline> Read() {
+    const YAML::Node& root = doc_.root();
+    if (!root.IsNull() && !root.IsMap()) {
+      return doc_.Fail(root.Mark(), "",
+                       fmt::format("expected a map with `steps:`, got {}", DescribeNode(root)));
+    }
+    Pipeline pipeline;
+    bool has_steps = false;
+    if (!root.IsNull()) {
+      auto entries = doc_.Entries(root, "");
+      if (!entries) return std::unexpected(entries.error());
+      for (const YamlEntry& entry : *entries) {
+        has_steps = has_steps || entry.key == "steps";
+        if (Status s = ReadTop(entry, pipeline); !s) return std::unexpected(s.error());
+      }
+    }
+    if (!has_steps) {
+      return doc_.Fail(root.IsNull() ? YAML::Mark::null_mark() : root.Mark(), "steps",
+                       "required: a non-empty list of steps, each with name and command");
+    }
+    return pipeline;
+  }
+
+ private:
+  Status ReadTop(const YamlEntry& e, Pipeline& p) {
+    if (e.key == "language") return ReadText(e, e.key, &p.language);
+    if (e.key == "rust_version") return ReadText(e, e.key, &p.rust_version);
+    if (e.key == "image") return ReadText(e, e.key, &p.image);
+    if (e.key == "cache") return ReadPathsSection(e, &p.cache_paths);
+    if (e.key == "artifacts") return ReadPathsSection(e, &p.artifact_paths);
+    if (e.key == "env") return ReadEnv(e, &p.env);
+    if (e.key == "steps") return ReadSteps(e, &p.steps);
+    Warn(e.key, e.key_node);
+    return {};
+  }
+
+  Status ReadText(const YamlEntry& e, const std::string& path, std::string* out) {
+    auto text = doc_.Text(e, path);
+    if (!text) return std::unexpected(text.error());
+    *out = std::move(*text);
+    return {};
+  }
+
+  // `cache:` and `artifacts:`, each a map whose one known key is `paths`.
+  Status ReadPathsSection(const YamlEntry& e, std::vector<std::string>* out) {
+    if (e.value.IsNull()) return {};
+    if (!e.value.IsMap()) {
+      return doc_.Fail(e.mark(), e.key,
+                       fmt::format("expected a map with `paths`, got {}", DescribeNode(e.value)));
+    }
+    auto entries = doc_.Entries(e.value, e.key);
+    if (!entries) return std::unexpected(entries.error());
+    for (const YamlEntry& inner : *entries) {
+      const std::string path = JoinKeyPath(e.key, inner.key);
+      if (inner.key != "paths") {
+        Warn(path, inner.key_node);
+        continue;
+      }
+      if (Status s = ReadPathList(inner, path, out); !s) return s;
+    }
+    return {};
+  }
+
+  Status ReadPathList(const YamlEntry& e, const std::string& path, std::vector<std::string>* out) {
+    if (e.value.IsNull()) return {};
+    if (!e.value.IsSequence()) {
+      return doc_.Fail(e.mark(), path,
+                       fmt::format("expected a list, got {}", DescribeNode(e.value)));
+    }
+    size_t i = 0;
+    for (const YAML::Node& item : e.value) {
+      const std::string item_path = Index(path, i++);
+      if (!item.IsScalar()) {
+        return doc_.Fail(item.Mark(), item_path,
+                         fmt::format("expected a path, got {}", DescribeNode(item)));
+      }
+      if (IsBlank(item.Scalar())) return doc_.Fail(item.Mark(), item_path, "must not be empty");
+      out->push_back(item.Scalar());
+    }
+    return {};
+  }
+
+  Status ReadEnv(const YamlEntry& e, std::map<std::string, std::string>* out) {
+    if (e.value.IsNull()) return {};
+    if (!e.value.IsMap()) {
+      return doc_.Fail(e.mark(), "env",
+                       fmt::format("expected a map of variables, got {}", DescribeNode(e.value)));
+    }
+    auto entries = doc_.Entries(e.value, "env");
+    if (!entries) return std::unexpected(entries.error());
+    for (const YamlEntry& var : *entries) {
+      const std::string path = JoinKeyPath("env", var.key);
+      if (!IsEnvName(var.key)) {
+        return doc_.Fail(var.key_node.Mark(), path,
+                         "a variable name is letters, digits and _, not starting with a digit");
+      }
+      auto value = doc_.Text(var, path);
+      if (!value) return std::unexpected(value.error());
+      if (value->find('\0') != std::string::npos) {
+        return doc_.Fail(var.mark(), path, "must not contain NUL bytes");
+      }
+      (*out)[var.key] = std::move(*value);
+    }
+    return {};
+  }
+
+  Status ReadSteps(const YamlEntry& e, std::vector<PipelineStep>* out) {
+    if (!e.value.IsSequence() || e.value.size() == 0) {
+      return doc_.Fail(e.mark(), "steps",
+                       fmt::format("must be a non-empty list, got {}",
+                                   e.value.IsSequence() ? "an empty list" : DescribeNode(e.value)));
+    }
+    std::map<std::string, size_t> names;
+    for (const YAML::Node& node : e.value) {
+      const size_t i = out->size();
+      auto step = ReadStep(node, Index("steps", i));
+      if (!step) return std::unexpected(step.error());
+      if (auto [it, fresh] = names.emplace(step->name, i); !fresh) {
+        return doc_.Fail(node["name"].Mark(), Index("steps", i) + ".name",
+                         fmt::format("{} is already the name of steps[{}]",
+                                     QuoteForMessage(step->name), it->second));
+      }
+      out->push_back(std::move(*step));
+    }
+    return {};
+  }
+
+  Result<PipelineStep> ReadStep(const YAML::Node& node, const std::string& path) {
+    if (!node.IsMap()) {
+      return doc_.Fail(
+          node.Mark(), path,
+          fmt::format("expected a map with name and command, got {}", DescribeNode(node)));
+    }
+    auto entries = doc_.Entries(node, path);
+    if (!entries) return std::unexpected(entries.error());
+    PipelineStep step;
+    for (const YamlEntry& field : *entries) {
+      if (Status s = ReadStepField(field, path, step); !s) return std::unexpected(s.error());
+    }
+    if (step.name.empty()) return doc_.Fail(node.Mark(), path + ".name", "required");
+    if (step.command.empty()) return doc_.Fail(node.Mark(), path + ".command", "required");
+    return step;
+  }
+
+  Status ReadStepField(const YamlEntry& field, const std::string& step_path, PipelineStep& step) {
+    const std::string path = JoinKeyPath(step_path, field.key);
+    if (field.key == "name") return ReadStepName(field, path, &step.name);
+    if (field.key == "command") return ReadCommand(field, path, &step.command);
+    if (field.key == "timeout_minutes") return ReadTimeout(field, path, &step.timeout_minutes);
+    Warn(path, field.key_node);
+    return {};
+  }
+
+  // An empty name is reported as missing by ReadStep, at the step.
+  Status ReadStepName(const YamlEntry& field, const std::string& path, std::string* out) {
+    auto name = doc_.Text(field, path);
+    if (!name) return std::unexpected(name.error());
+    if (name->size() > kMaxStepName || HasControlBytes(*name)) {
+      return doc_.Fail(field.mark(), path,
+                       fmt::format("expected a one-line name of at most {} bytes, got {}",
+                                   kMaxStepName, QuoteForMessage(*name)));
+    }
+    *out = std::move(*name);
+    return {};
+  }
+
+  Status ReadCommand(const YamlEntry& field, const std::string& path, std::string* out) {
+    auto command = doc_.Text(field, path);
+    if (!command) return std::unexpected(command.error());
+    if (IsBlank(*command)) return doc_.Fail(field.mark(), path, "required");
+    if (command->find('\0') != std::string::npos) {
+      return doc_.Fail(field.mark(), path, "must not contain NUL bytes");
+    }
+    *out = std::move(*command);
+    return {};
+  }
+
+  Status ReadTimeout(const YamlEntry& field, const std::string& path, std::optional<double>* out) {
+    auto text = doc_.Text(field, path);
+    if (!text) return std::unexpected(text.error());
+    if (text->empty()) return {};
+    double minutes = 0;
+    if (auto complaint = NumberValue(&minutes, 0, true)(*text)) {
+      return doc_.Fail(field.mark(), path, *complaint);
+    }
+    *out = minutes;
+    return {};
+  }
+
+  void Warn(const std::string& path, const YAML::Node& key) {
+    if (warnings_ == nullptr) return;
+    warnings_->push_back(
+        fmt::format("{} (line {}): unknown key, ignored", path, LineOf(key.Mark())));
+  }
+
+  const YamlDocument& doc_;
+  std::vector<std::string>* warnings_;
+};
+
+}  // namespace
+
+Result<Pipeline> ParsePipeline(std::string_view text, std::string_view filename,
+                               std::vector<std::string>* warnings) {
+  auto doc = YamlDocument::Parse(text, filename, ErrorKind::kInvalidPipeline);
+  if (!doc) return std::unexpected(doc.error());
+  return PipelineReader(*doc, warnings).Read();
+}
+
+}  // namespace raibid

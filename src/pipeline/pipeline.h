@@ -1,0 +1,46 @@
+// A pipeline: the steps of a job, from a `.raibid.yaml` at the repository root or from the job's
+// inline `pipeline` (JSON, which YAML reads as well). Parsing only checks the shape; running the
+// steps is the executor's business.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/error.h"
+
+namespace raibid {
+
+struct PipelineStep {
+  std::string name;                       // non-empty, unique, at most 100 bytes, no control bytes
+  std::string command;                    // a shell script; a multi-line block keeps its newlines
+  std::optional<double> timeout_minutes;  // positive when set
+};
+
+struct Pipeline {
+  std::string language, rust_version, image;
+  std::vector<std::string> cache_paths;     // cache.paths
+  std::map<std::string, std::string> env;   // env: names [A-Za-z_][A-Za-z0-9_]*, values as text
+  std::vector<std::string> artifact_paths;  // artifacts.paths
+  std::vector<PipelineStep> steps;          // at least one
+};
+
+// Parses a `.raibid.yaml`, or the JSON text of an inline pipeline. Errors are kind
+// kInvalidPipeline with a message "FILE:LINE:COL: key.path: message", e.g.
+// ".raibid.yaml:4:5: steps[1].command: required" (steps are counted from 0).
+//
+// The shape: `steps` is required, a non-empty list of maps, each with a non-empty `name` (unique)
+// and a non-empty `command`, and optionally `timeout_minutes`, a positive number. `language`,
+// `rust_version` and `image` are values; `cache.paths` and `artifacts.paths` lists of non-empty
+// values; `env` a map of variable names to values (numbers and booleans as written; an empty
+// value is ""). Commands and env values must not contain NUL bytes (they go to execve).
+//
+// Unknown keys are allowed for forward compatibility: each appends a warning
+// "steps[0].retries (line 7): unknown key, ignored" to `warnings` when it is not null.
+// Documents over 1 MiB, over 100,000 YAML nodes or nested too deeply are refused.
+Result<Pipeline> ParsePipeline(std::string_view text, std::string_view filename,
+                               std::vector<std::string>* warnings = nullptr);
+
+}  // namespace raibid
