@@ -1,7 +1,21 @@
 // The step reaper: a small process between the agent and a step's shell. It makes itself a child
 // subreaper, so every descendant of the step that is orphaned (double forks, `setsid` daemons)
 // is re-parented to it, and it ends that whole tree when the step's shell exits, when it is told
-// to stop (SIGTERM), or when the agent dies. Invoked as `<agent-binary> __reaper -- argv...`.
+// to stop (SIGTERM, SIGINT, SIGHUP), or when the agent dies (parent-death signal).
+//
+// Invoked as `<agent-binary> __reaper [--parent=PID] -- argv...`. argv[0] is looked up in the
+// PATH of the reaper's environment, which the command inherits unchanged. `--parent` names the
+// process expected to be the reaper's parent: if the reaper finds another parent once its
+// parent-death signal is armed, the agent died before that and the command is never started.
+// Without it the parent seen at start-up is the expected one.
+//
+// Exit code: the command's exit code; 128+N if the command was killed by signal N; 128+SIGTERM
+// when stopped by a signal; 127 when the command cannot be started (with a message on stderr);
+// 2 for a malformed command line. When the reaper exits, no descendant of it is alive: each one
+// has been killed with SIGKILL and reaped.
+//
+// Note for the spawner: the parent-death signal fires when the *thread* that spawned the reaper
+// ends, so spawn it from a thread that outlives it.
 #pragma once
 
 namespace raibid {

@@ -15,7 +15,10 @@ enum class DeadlineEvent { kNone, kExtended, kExpired };
 class JobDeadline {
  public:
   JobDeadline(SteadyTime start, Millis timeout, Millis extension)
-      : soft_(start + timeout), hard_(start + timeout + extension), extension_(extension) {}
+      : soft_(start + timeout),
+        hard_(start + timeout + extension),
+        timeout_(timeout),
+        extension_(extension) {}
 
   // kExtended exactly once, when the soft deadline passes (and there is an extension); kExpired
   // from the hard deadline on.
@@ -31,11 +34,13 @@ class JobDeadline {
   // The next moment Check can report something new.
   SteadyTime next() const { return extended_ || soft_ >= hard_ ? hard_ : soft_; }
   SteadyTime hard() const { return hard_; }
+  Millis timeout() const { return timeout_; }
   Millis extension() const { return extension_; }
 
  private:
   SteadyTime soft_;
   SteadyTime hard_;
+  Millis timeout_;
   Millis extension_;
   bool extended_ = false;
 };

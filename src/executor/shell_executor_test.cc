@@ -1,0 +1,277 @@
+// Real processes throughout; this test binary doubles as the reaper (its main() dispatches
+// `__reaper`).
+#include "executor/shell_executor.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <functional>
+
+#include "support/temp_dir.h"
+
+namespace raibid {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+// Keeps every write, in order.
+class RecordingSink final : public LogSink {
+ public:
+  struct Entry {
+    std::string step;
+    LogFd fd;
+    std::string data;
+  };
+
+  void Write(std::string_view step, LogFd fd, std::string_view data) override {
+    entries.push_back({std::string(step), fd, std::string(data)});
+    if (on_write) on_write(fd, data);
+  }
+  void Flush() override { ++flushes; }
+
+  std::string Text(LogFd fd) const {
+    std::string all;
+    for (const auto& e : entries) {
+      if (e.fd == fd) all += e.data;
+    }
+    return all;
+  }
+  std::vector<std::string> SysLines() const {
+    std::vector<std::string> lines;
+    for (const auto& e : entries) {
+      if (e.fd == LogFd::kSys) lines.push_back(e.data);
+    }
+    return lines;
+  }
+
+  std::vector<Entry> entries;
+  std::function<void(LogFd, std::string_view)> on_write;
+  int flushes = 0;
+};
+
+bool Gone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
+
+pid_t ReadPid(const std::filesystem::path& file) {
+  return static_cast<pid_t>(std::stol(testing::ReadFile(file)));
+}
+
+// Shell lines that start `sleep 300` in a new session, write its pid to `file`, and wait for it.
+std::string SetsidSleeper(const std::filesystem::path& file) {
+  const std::string p = file.string();
+  return "setsid sh -c 'echo $$ > " + p + ".tmp; mv " + p + ".tmp " + p +
+         "; exec sleep 300' &\n"
+         "while [ ! -s " + p + " ]; do sleep 0.01; done\n";
+}
+
+class ShellExecutorTest : public ::testing::Test {
+ protected:
+  StepOutcome Run(const std::string& script, std::optional<Millis> step_timeout = {},
+                  Millis job_timeout = seconds(60), Millis extension = Millis(0)) {
+    JobDeadline deadline(Clock::now(), job_timeout, extension);
+    StepSpec step{.name = "test", .script = script, .workdir = dir_.path(), .env = env_,
+                  .step_timeout = step_timeout};
+    return executor_.RunStep(step, sink_, deadline, stop_);
+  }
+
+  testing::TempDir dir_;
+  std::map<std::string, std::string> env_;
+  ShellExecutor executor_{std::filesystem::read_symlink("/proc/self/exe")};
+  RecordingSink sink_;
+  StopSource stop_;
+};
+
+TEST_F(ShellExecutorTest, SeparatesStdoutAndStderrKeepingEachInOrder) {
+  auto outcome = Run("echo a; echo b >&2; echo c; echo d >&2");
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "a\nc\n");
+  EXPECT_EQ(sink_.Text(LogFd::kErr), "b\nd\n");
+  for (const auto& e : sink_.entries) EXPECT_EQ(e.step, "test");
+  EXPECT_GE(sink_.flushes, 1);
+}
+
+TEST_F(ShellExecutorTest, WritesStepBoundariesAsSysLines) {
+  Run("\n  echo first  \necho more");
+  auto sys = sink_.SysLines();
+  ASSERT_EQ(sys.size(), 2u);
+  EXPECT_EQ(sys[0], "$ echo first\n");
+  EXPECT_EQ(sink_.entries.front().fd, LogFd::kSys);
+  EXPECT_TRUE(sys[1].starts_with("step test exited with code 0 (in ")) << sys[1];
+  EXPECT_EQ(sink_.entries.back().fd, LogFd::kSys);
+  sink_.entries.clear();
+  Run("");
+  EXPECT_EQ(sink_.SysLines().front(), "step test started\n");
+}
+
+TEST_F(ShellExecutorTest, DeliversOutputWhileTheStepIsStillRunning) {
+  // The script waits for a file that the sink creates when it sees the first line: it only ends
+  // if output is forwarded as it arrives.
+  const auto go = dir_.path() / "go";
+  sink_.on_write = [&](LogFd, std::string_view data) {
+    if (data.find("ready") != std::string_view::npos) testing::WriteFile(go, "");
+  };
+  auto outcome = Run("echo ready\nwhile [ ! -f go ]; do sleep 0.01; done\necho done",
+                     milliseconds(10000));
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "ready\ndone\n");
+}
+
+TEST_F(ShellExecutorTest, MultiLineScriptIsOneScriptStoppingAtTheFirstFailingLine) {
+  auto outcome = Run("X=kept\necho $X\nfalse\necho never");
+  EXPECT_EQ(outcome.result, StepResult::kFailed);
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(outcome.message, "step 'test' exited with code 1");
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "kept\n");
+}
+
+TEST_F(ShellExecutorTest, PipefailFailsAPipelineWhoseFirstCommandFails) {
+  auto outcome = Run("false | true\necho never");
+  EXPECT_EQ(outcome.result, StepResult::kFailed);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "");
+}
+
+TEST_F(ShellExecutorTest, PlainShFallbackStillStopsAtTheFirstFailingLine) {
+  ShellExecutor sh(std::filesystem::read_symlink("/proc/self/exe"), "/bin/sh");
+  JobDeadline deadline(Clock::now(), seconds(60), Millis(0));
+  StepSpec step{.name = "sh", .script = "false | true\necho piped\nfalse\necho never",
+                .workdir = dir_.path()};
+  auto outcome = sh.RunStep(step, sink_, deadline, stop_);
+  EXPECT_EQ(outcome.result, StepResult::kFailed);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "piped\n");
+}
+
+TEST_F(ShellExecutorTest, ReportsTheScriptsExitCode) {
+  auto outcome = Run("exit 42");
+  EXPECT_EQ(outcome.result, StepResult::kFailed);
+  EXPECT_EQ(outcome.exit_code, 42);
+  EXPECT_TRUE(sink_.SysLines().back().starts_with("step test exited with code 42 (in "));
+}
+
+TEST_F(ShellExecutorTest, AScriptKilledBySignalExitsWith128PlusTheSignal) {
+  auto outcome = Run("kill -KILL $$");
+  EXPECT_EQ(outcome.result, StepResult::kFailed);
+  EXPECT_EQ(outcome.exit_code, 128 + SIGKILL);
+}
+
+TEST_F(ShellExecutorTest, AppliesTheAgentsEnvironmentPlusTheStepsAndTheWorkdir) {
+  setenv("RAIBID_TEST_FROM_AGENT", "agent", 1);
+  setenv("RAIBID_TEST_OVERRIDDEN", "agent", 1);
+  env_ = {{"RAIBID_TEST_OVERRIDDEN", "step"}, {"RAIBID_STEP", "build"}};
+  auto outcome = Run("echo $RAIBID_TEST_FROM_AGENT $RAIBID_TEST_OVERRIDDEN $RAIBID_STEP; pwd");
+  unsetenv("RAIBID_TEST_FROM_AGENT");
+  unsetenv("RAIBID_TEST_OVERRIDDEN");
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "agent step build\n" + dir_.path().string() + "\n");
+}
+
+TEST_F(ShellExecutorTest, StdinIsDevNull) {
+  auto outcome = Run("cat\nread line || echo eof", milliseconds(10000));
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "eof\n");
+}
+
+TEST_F(ShellExecutorTest, MissingWorkdirIsAnError) {
+  JobDeadline deadline(Clock::now(), seconds(60), Millis(0));
+  StepSpec step{.name = "test", .script = "true", .workdir = dir_.path() / "missing"};
+  auto outcome = executor_.RunStep(step, sink_, deadline, stop_);
+  EXPECT_EQ(outcome.result, StepResult::kError);
+  EXPECT_NE(outcome.message.find("missing"), std::string::npos);
+}
+
+TEST_F(ShellExecutorTest, HardTimeoutKillsSetsidAndDoubleForkedDescendants) {
+  const auto daemon = dir_.path() / "daemon", orphan = dir_.path() / "orphan";
+  // The orphan is double-forked and keeps the stdout pipe open.
+  const std::string script = SetsidSleeper(daemon) + "(sh -c 'echo $$ > " + orphan.string() +
+                             "; exec sleep 300' &)\n"
+                             "while [ ! -s " + orphan.string() + " ]; do sleep 0.01; done\n"
+                             "sleep 300";
+  const auto start = Clock::now();
+  auto outcome = Run(script, {}, milliseconds(500));
+  EXPECT_LT(Clock::now() - start, milliseconds(1500));
+  EXPECT_EQ(outcome.result, StepResult::kTimedOut);
+  EXPECT_EQ(outcome.message, "job timeout of 500ms reached; step 'test' killed");
+  EXPECT_TRUE(Gone(ReadPid(daemon)));
+  EXPECT_TRUE(Gone(ReadPid(orphan)));
+}
+
+TEST_F(ShellExecutorTest, StepTimeoutKillsTheStep) {
+  auto outcome = Run("sleep 300", milliseconds(200));
+  EXPECT_EQ(outcome.result, StepResult::kTimedOut);
+  EXPECT_EQ(outcome.exit_code, -1);
+  EXPECT_EQ(outcome.message, "step timeout of 200ms reached; step 'test' killed");
+  EXPECT_TRUE(sink_.SysLines().back().starts_with(outcome.message + " (after "));
+}
+
+TEST_F(ShellExecutorTest, ShellExitingWithABackgroundChildReturnsPromptlyAndKillsIt) {
+  const auto start = Clock::now();
+  auto outcome = Run("sleep 300 &\necho $! > bg.pid");
+  EXPECT_LT(Clock::now() - start, seconds(2));
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  EXPECT_TRUE(Gone(ReadPid(dir_.path() / "bg.pid")));
+}
+
+TEST_F(ShellExecutorTest, SoftTimeoutWarnsOnceAndExtends) {
+  auto outcome = Run("sleep 0.5; echo finished", {}, milliseconds(100), seconds(30));
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "finished\n");
+  int warnings = 0;
+  for (const auto& line : sink_.SysLines()) {
+    if (line.starts_with("warning:")) {
+      ++warnings;
+      EXPECT_EQ(line,
+                "warning: job reached its timeout of 100ms; extended once by 30s before it is "
+                "killed\n");
+    }
+  }
+  EXPECT_EQ(warnings, 1);
+}
+
+TEST_F(ShellExecutorTest, CancelEndsTheTreeWithinOneSecond) {
+  const auto daemon = dir_.path() / "daemon";
+  Clock::time_point requested;
+  sink_.on_write = [&](LogFd fd, std::string_view data) {
+    if (fd == LogFd::kOut && data.find("ready") != std::string_view::npos) {
+      requested = Clock::now();
+      stop_.RequestStop(StopReason::kCancelled);
+    }
+  };
+  auto outcome = Run(SetsidSleeper(daemon) + "echo ready\nsleep 300");
+  EXPECT_LT(Clock::now() - requested, seconds(1));
+  EXPECT_EQ(outcome.result, StepResult::kCancelled);
+  EXPECT_EQ(outcome.message, "step 'test' cancelled");
+  EXPECT_TRUE(Gone(ReadPid(daemon)));
+}
+
+TEST_F(ShellExecutorTest, StopForShutdownSaysSo) {
+  stop_.RequestStop(StopReason::kShutdown);
+  auto outcome = Run("sleep 300");
+  EXPECT_EQ(outcome.result, StepResult::kCancelled);
+  EXPECT_EQ(outcome.message, "step 'test' stopped: the agent is shutting down");
+}
+
+TEST_F(ShellExecutorTest, LargeOutputIsDeliveredInFull) {
+  auto outcome = Run("head -c 52428800 /dev/zero\necho end >&2");
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  size_t bytes = 0;
+  for (const auto& e : sink_.entries) {
+    if (e.fd == LogFd::kOut) bytes += e.data.size();
+  }
+  EXPECT_EQ(bytes, 52428800u);
+  EXPECT_EQ(sink_.Text(LogFd::kErr), "end\n");
+}
+
+TEST_F(ShellExecutorTest, LargeOutputKeepsItsBytesInOrder) {
+  auto outcome = Run("seq 1 300000");
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  std::string expected;
+  for (int i = 1; i <= 300000; ++i) expected += std::to_string(i) + "\n";
+  EXPECT_TRUE(sink_.Text(LogFd::kOut) == expected);
+}
+
+}  // namespace
+}  // namespace raibid

@@ -1,0 +1,135 @@
+#include "process/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "support/temp_dir.h"
+
+namespace raibid {
+namespace {
+
+using testing::TempDir;
+
+SubprocessOptions Options(std::vector<std::string> argv, std::vector<std::string> env = {
+                                                             "PATH=/usr/local/bin:/usr/bin:/bin"}) {
+  return {.reaper_binary = std::filesystem::read_symlink("/proc/self/exe"),
+          .argv = std::move(argv),
+          .env = std::move(env)};
+}
+
+struct Output {
+  std::string out, err;
+};
+
+// Reads both pipes to end-of-file.
+Output ReadAll(const Subprocess& p) {
+  Output o;
+  pollfd fds[2] = {{p.out_fd(), POLLIN, 0}, {p.err_fd(), POLLIN, 0}};
+  std::string* into[2] = {&o.out, &o.err};
+  char buf[4096];
+  while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    if (poll(fds, 2, 10000) <= 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents == 0) continue;
+      const ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) into[i]->append(buf, n);
+      if (n == 0 || (n < 0 && errno != EAGAIN)) fds[i].fd = -1;
+    }
+  }
+  return o;
+}
+
+bool Gone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
+
+TEST(Subprocess, SeparatesStdoutAndStderrAndReturnsTheExitCode) {
+  auto p = Subprocess::Start(Options({"sh", "-c", "echo out; echo err >&2; exit 4"}));
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  Output o = ReadAll(*p);
+  EXPECT_EQ(o.out, "out\n");
+  EXPECT_EQ(o.err, "err\n");
+  EXPECT_EQ(p->Wait(), 4);
+  EXPECT_FALSE(p->running());
+  EXPECT_EQ(p->Wait(), 4);
+}
+
+TEST(Subprocess, GivesTheCommandExactlyTheGivenEnvironmentAndCwd) {
+  TempDir dir;
+  auto opts = Options({"sh", "-c", "pwd; env | grep ^RAIBID_ | sort"},
+                      {"PATH=/usr/bin:/bin", "RAIBID_A=1", "RAIBID_B=two words"});
+  opts.cwd = dir.path();
+  auto p = Subprocess::Start(opts);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(ReadAll(*p).out, dir.path().string() + "\nRAIBID_A=1\nRAIBID_B=two words\n");
+  EXPECT_EQ(p->Wait(), 0);
+}
+
+TEST(Subprocess, StdinIsDevNull) {
+  auto p = Subprocess::Start(Options({"cat"}));
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(ReadAll(*p).out, "");
+  EXPECT_EQ(p->Wait(), 0);
+}
+
+TEST(Subprocess, DescriptorsWithoutCloexecDoNotLeakIntoTheCommand) {
+  UniqueFd leaky(open("/dev/null", O_RDONLY));  // no O_CLOEXEC
+  ASSERT_TRUE(leaky.valid());
+  const std::string fd = std::to_string(leaky.get());
+  auto p = Subprocess::Start(Options(
+      {"sh", "-c", "if [ -e /proc/$$/fd/" + fd + " ]; then echo leaked; else echo closed; fi"}));
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(ReadAll(*p).out, "closed\n");
+  EXPECT_EQ(p->Wait(), 0);
+}
+
+TEST(Subprocess, MissingWorkingDirectoryIsAnError) {
+  auto opts = Options({"true"});
+  opts.cwd = "/nonexistent/raibid";
+  auto p = Subprocess::Start(opts);
+  ASSERT_FALSE(p.has_value());
+  EXPECT_NE(p.error().message.find("/nonexistent/raibid"), std::string::npos);
+}
+
+TEST(Subprocess, TerminateEndsTheWholeTreeQuickly) {
+  TempDir dir;
+  const std::string pid_file = (dir.path() / "pid").string();
+  auto p = Subprocess::Start(Options(
+      {"sh", "-c", "setsid sh -c 'echo $$ > " + pid_file + "; exec sleep 300' & sleep 300"}));
+  ASSERT_TRUE(p.has_value());
+  ASSERT_TRUE(testing::WaitFor([&] { return !testing::ReadFile(pid_file).empty(); }));
+  const auto start = std::chrono::steady_clock::now();
+  p->Terminate();
+  EXPECT_EQ(p->Wait(), 128 + SIGTERM);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_TRUE(Gone(std::stoi(testing::ReadFile(pid_file))));
+}
+
+TEST(Subprocess, DestroyingARunningSubprocessReapsItsTree) {
+  TempDir dir;
+  const std::string pid_file = (dir.path() / "pid").string();
+  pid_t reaper = -1;
+  {
+    auto p = Subprocess::Start(Options({"sh", "-c", "echo $$ > " + pid_file + "; sleep 300"}));
+    ASSERT_TRUE(p.has_value());
+    reaper = p->pid();
+    ASSERT_TRUE(testing::WaitFor([&] { return !testing::ReadFile(pid_file).empty(); }));
+  }
+  EXPECT_TRUE(Gone(reaper));
+  EXPECT_TRUE(Gone(std::stoi(testing::ReadFile(pid_file))));
+}
+
+TEST(Subprocess, ExitFdBecomesReadableWhenTheReaperExits) {
+  auto p = Subprocess::Start(Options({"true"}));
+  ASSERT_TRUE(p.has_value());
+  pollfd fd{p->exit_fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&fd, 1, 10000), 1);
+  EXPECT_EQ(p->Wait(), 0);
+  EXPECT_EQ(p->exit_fd(), -1);
+}
+
+}  // namespace
+}  // namespace raibid
