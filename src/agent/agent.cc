@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "util/clock.h"
+
 namespace raibid {
 
 struct Agent::Slot {
@@ -11,14 +13,17 @@ struct Agent::Slot {
 };
 
 Agent::Agent(AgentOptions options, JobRunner& runner)
-    : options_(std::move(options)), runner_(runner) {}
+    : options_(std::move(options)), runner_(runner), started_at_(NowRfc3339()) {}
 
 Agent::~Agent() {
   {
     std::lock_guard lock(mu_);
     slots_stop_ = true;
+    housekeeping_stop_ = true;
   }
   work_cv_.notify_all();
+  housekeeping_cv_.notify_all();
+  if (housekeeper_.joinable()) housekeeper_.join();
   for (auto& slot : slots_) {
     if (slot->thread.joinable()) slot->thread.join();
   }
@@ -49,6 +54,24 @@ Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry() {
   return Fail(ErrorKind::kInfrastructure, "stopped before redis was reachable");
 }
 
+void Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
+  StopSource stop;
+  {
+    std::lock_guard lock(mu_);
+    slot.stop = &stop;
+    running_[entry.id] = &stop;
+    if (stop_requests_ > 1) stop.RequestStop(StopReason::kShutdown);
+  }
+  JobQueue queue(redis, options_.queue);
+  RunResult result = runner_.Run(entry, redis, queue, stop);
+  spdlog::info("entry {} (job {}): {}{}", entry.id, result.job_id.value_or("?"),
+               result.state ? ToString(*result.state) : "not finished",
+               result.message.empty() ? "" : " - " + result.message);
+  std::lock_guard lock(mu_);
+  slot.stop = nullptr;
+  running_.erase(entry.id);
+}
+
 void Agent::SlotLoop(Slot& slot) {
   std::unique_ptr<Redis> redis;
   while (true) {
@@ -64,23 +87,10 @@ void Agent::SlotLoop(Slot& slot) {
       auto conn = ConnectWithRetry();
       if (conn) redis = std::move(*conn);
     }
-    StopSource stop;
-    if (redis) {
-      {
-        std::lock_guard lock(mu_);
-        slot.stop = &stop;
-        if (stop_requests_ > 1) stop.RequestStop(StopReason::kShutdown);
-      }
-      JobQueue queue(*redis, options_.queue);
-      RunResult result = runner_.Run(entry, *redis, queue, stop);
-      spdlog::info("entry {} (job {}): {}{}", entry.id, result.job_id.value_or("?"),
-                   result.state ? ToString(*result.state) : "not finished",
-                   result.message.empty() ? "" : " - " + result.message);
-    }
+    if (redis) RunEntry(slot, *redis, entry);
     ++jobs_finished_;
     {
       std::lock_guard lock(mu_);
-      slot.stop = nullptr;
       --busy_;
     }
     free_cv_.notify_all();
@@ -105,6 +115,16 @@ bool Agent::ConsumeOnce(JobQueue& queue) {
     if (stop_requests_ > 0) return true;
     free_slots = options_.concurrency - busy_;
     state_ = busy_ == 0 ? AgentState::kIdle : AgentState::kBusy;
+  }
+  auto claimed = ClaimAbandoned(queue, free_slots);
+  if (!claimed) {
+    spdlog::error("{}", claimed.error().message);
+    return false;
+  }
+  if (!claimed->empty()) {
+    spdlog::info("taking over {} job(s) whose agent stopped renewing its lease", claimed->size());
+    Dispatch(std::move(*claimed));
+    return true;
   }
   auto entries = queue.ReadNew(free_slots, options_.block);
   if (!entries) {
@@ -131,6 +151,20 @@ void Agent::Drain() {
   lock.unlock();
   work_cv_.notify_all();
   for (auto& slot : slots_) slot->thread.join();
+  {
+    std::lock_guard guard(mu_);
+    housekeeping_stop_ = true;
+  }
+  housekeeping_cv_.notify_all();
+  if (housekeeper_.joinable()) housekeeper_.join();
+  // Leaving the group drops pending entries with the consumer, so only an agent with nothing
+  // pending leaves; otherwise its entries wait for another agent's claim.
+  if (auto redis = Redis::Connect(options_.redis); redis) {
+    JobQueue queue(**redis, options_.queue);
+    auto removed = queue.RemoveConsumerIfIdle();
+    if (removed && !*removed) spdlog::info("entries still pending: staying in the group for another agent to claim");
+    (void)(*redis)->Command({"DEL", "ci:agent:" + options_.queue.consumer});
+  }
   state_ = AgentState::kStopped;
 }
 
@@ -142,6 +176,7 @@ int Agent::Run() {
   }
   for (auto& slot : slots_) slot->thread = std::thread([this, s = slot.get()] { SlotLoop(*s); });
   cancel_listener_ = std::make_unique<CancelListener>(options_.redis, runner_.cancels());
+  housekeeper_ = std::thread([this] { HousekeepingLoop(); });
 
   bool recovered_pending = false;
   while (stop_requests_ == 0) {

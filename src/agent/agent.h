@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -25,6 +26,11 @@ struct AgentOptions {
   int concurrency = 1;
   std::chrono::seconds shutdown_grace{600};
   std::chrono::milliseconds block{1000};  // XREADGROUP BLOCK; bounds how long a stop waits
+  // A running job's pending entry is renewed every lease/3; an entry idle for a whole lease is
+  // taken over by another agent.
+  std::chrono::milliseconds lease{60000};
+  std::string version = "dev";
+  std::chrono::seconds trim_interval{30};  // stream housekeeping
 };
 
 enum class AgentState { kStarting, kIdle, kBusy, kDraining, kStopped };
@@ -48,6 +54,12 @@ class Agent {
  private:
   struct Slot;
   void SlotLoop(Slot& slot);
+  void RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry);
+  // Housekeeping thread (agent/housekeeping.cc): leases, heartbeat, trimming.
+  void HousekeepingLoop();
+  void RenewLeases(JobQueue& queue);
+  void Heartbeat(Redis& redis);
+  Result<std::vector<StreamEntry>> ClaimAbandoned(JobQueue& queue, int free_slots);
   bool ConsumeOnce(JobQueue& queue);
   Result<std::unique_ptr<Redis>> ConnectWithRetry();
   void Dispatch(std::vector<StreamEntry> entries);
@@ -69,6 +81,13 @@ class Agent {
   std::atomic<AgentState> state_{AgentState::kStarting};
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> jobs_finished_{0};
+
+  std::map<std::string, StopSource*> running_;  // GUARDED_BY(mu_) entry id -> its job's stop
+  std::condition_variable housekeeping_cv_;     // wakes the housekeeper to stop
+  bool housekeeping_stop_ = false;              // GUARDED_BY(mu_)
+  std::thread housekeeper_;
+  std::chrono::steady_clock::time_point last_claim_{};  // consumer thread only
+  const std::string started_at_;
 };
 
 }  // namespace raibid

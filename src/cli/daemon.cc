@@ -91,7 +91,8 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       .timeout_extension_percent = settings.timeout_extension_percent,
       .report = {.status_maxlen = settings.status_stream_maxlen,
                  .retention = std::chrono::hours(24) * settings.retention_days,
-                 .log_limit_bytes = settings.log_limit_bytes}};
+                 .log_limit_bytes = settings.log_limit_bytes},
+      .max_deliveries = settings.max_deliveries};
   std::optional<GitCredentials> credentials;
   if (!settings.git_token_file.empty()) {
     auto token = ReadSecretFile(settings.git_token_file, "git.token_file");
@@ -115,7 +116,9 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                          .group = settings.redis.group,
                          .consumer = settings.redis.consumer},
                .concurrency = settings.concurrency,
-               .shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds)},
+               .shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds),
+               .lease = std::chrono::seconds(settings.lease_seconds),
+               .version = RAIBID_VERSION},
               runner);
   spdlog::info("raibid-agent {} starting: consumer {} in group {} on {} ({}), {} slot(s), "
                "work dir {}, cache {}",

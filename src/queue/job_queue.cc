@@ -94,7 +94,7 @@ Status JobQueue::Ack(const std::string& id) {
 }
 
 Status JobQueue::DeadLetter(const StreamEntry& entry, const std::string& reason,
-                            int deliveries) {
+                            int deliveries, const std::vector<RedisArgs>& extra) {
   RedisArgs xadd = {"XADD", names_.dead_stream(), "*"};
   for (const auto& [k, v] : entry.fields) {
     xadd.push_back(k);
@@ -102,8 +102,10 @@ Status JobQueue::DeadLetter(const StreamEntry& entry, const std::string& reason,
   }
   xadd.insert(xadd.end(), {"reason", reason, "deliveries", std::to_string(deliveries),
                            "source_id", entry.id});
-  auto replies = redis_.Pipeline(
-      {{"MULTI"}, xadd, {"XACK", names_.stream, names_.group, entry.id}, {"EXEC"}});
+  std::vector<RedisArgs> tx = {{"MULTI"}, xadd, {"XACK", names_.stream, names_.group, entry.id}};
+  tx.insert(tx.end(), extra.begin(), extra.end());
+  tx.push_back({"EXEC"});
+  auto replies = redis_.Pipeline(tx);
   if (!replies) return std::unexpected(replies.error());
   const RedisReply& exec = replies->back();
   if (exec.is_error() || exec.is_nil()) {

@@ -45,8 +45,24 @@ class JobQueue {
   Result<std::vector<StreamEntry>> ReadOwnPending(int count);
   Status Ack(const std::string& id);
   // Copies the entry's fields to the dead-letter stream with `reason` and `deliveries`, and
-  // acknowledges it, in one MULTI/EXEC.
-  Status DeadLetter(const StreamEntry& entry, const std::string& reason, int deliveries);
+  // acknowledges it, in one MULTI/EXEC together with `extra` commands (the job's final status).
+  Status DeadLetter(const StreamEntry& entry, const std::string& reason, int deliveries,
+                    const std::vector<RedisArgs>& extra = {});
+
+  // Resets the idle time of `id` if this consumer still owns it (owner check and XCLAIM JUSTID in
+  // one Lua script, so a renewal never takes back an entry another agent reclaimed). False when
+  // the entry is owned by someone else or no longer pending.
+  Result<bool> RenewLease(const std::string& id);
+  // Claims up to `count` entries idle for at least `min_idle` (their agent stopped renewing).
+  // Entries whose data was deleted are dropped from the group by Redis and not returned.
+  Result<std::vector<StreamEntry>> ClaimAbandoned(std::chrono::milliseconds min_idle, int count);
+  // Pending entries of this consumer (XPENDING count).
+  Result<int64_t> PendingOfConsumer();
+  // Removes this consumer from the group, only when it has nothing pending.
+  Result<bool> RemoveConsumerIfIdle();
+  // Trims the stream below the oldest entry still pending or not yet delivered to every group
+  // (XTRIM MINID ~), never dropping a job someone still needs. Returns entries removed.
+  Result<int64_t> TrimDelivered();
 
   const QueueNames& names() const { return names_; }
 
@@ -55,6 +71,7 @@ class JobQueue {
                                              const std::string& from);
   Redis& redis_;
   QueueNames names_;
+  std::string claim_cursor_ = "0-0";
 };
 
 // Parses an XRANGE/XREADGROUP entry list reply.

@@ -23,16 +23,19 @@ std::string StepsJson(const std::vector<StepRecord>& steps) {
 }
 
 Result<StatusWriter::Current> StatusWriter::Read() {
-  auto r = redis_.Command({"HMGET", JobKey(job_id_), "state", "cancel_requested"});
+  auto r = redis_.Command({"HMGET", JobKey(job_id_), "state", "cancel_requested", "attempt"});
   if (auto s = CheckReply(r, "HMGET"); !s) return std::unexpected(s.error());
   const redisReply* fields = r->get();
-  if (fields->type != REDIS_REPLY_ARRAY || fields->elements < 2) return Current{};
+  if (fields->type != REDIS_REPLY_ARRAY || fields->elements < 3) return Current{};
+  const std::string attempts = ReplyString(fields->element[2]);
   return Current{.state = ParseJobState(ReplyString(fields->element[0])),
-                 .cancel_requested = ReplyString(fields->element[1]) == "1"};
+                 .cancel_requested = ReplyString(fields->element[1]) == "1",
+                 .attempts = attempts.empty() ? 0 : std::atoi(attempts.c_str())};
 }
 
-Status StatusWriter::Write(const Fields& fields, JobState state, const std::string& step,
-                           const std::string& message) {
+std::vector<RedisArgs> StatusWriter::WriteCommands(const Fields& fields, JobState state,
+                                                   const std::string& step,
+                                                   const std::string& message) const {
   const std::string key = JobKey(job_id_);
   RedisArgs hset = {"HSET", key};
   for (const auto& [k, v] : fields) {
@@ -43,9 +46,18 @@ Status StatusWriter::Write(const Fields& fields, JobState state, const std::stri
                      std::to_string(settings_.status_maxlen), "*", "job_id", job_id_, "state",
                      std::string(ToString(state)), "step", step, "ts", NowRfc3339(), "message",
                      message};
-  auto replies = redis_.Pipeline(
-      {{"MULTI"}, hset, event,
-       {"EXPIRE", key, std::to_string(settings_.retention.count())}, {"EXEC"}});
+  return {hset, event, {"EXPIRE", key, std::to_string(settings_.retention.count())}};
+}
+
+Status StatusWriter::Write(const Fields& fields, JobState state, const std::string& step,
+                           const std::string& message) {
+  return Transact(WriteCommands(fields, state, step, message));
+}
+
+Status StatusWriter::Transact(std::vector<RedisArgs> commands) {
+  commands.insert(commands.begin(), RedisArgs{"MULTI"});
+  commands.push_back({"EXEC"});
+  auto replies = redis_.Pipeline(commands);
   if (!replies) return std::unexpected(replies.error());
   const RedisReply& exec = replies->back();
   if (exec.is_error() || exec.is_nil()) {
@@ -84,7 +96,8 @@ Status StatusWriter::StepChanged(const std::vector<StepRecord>& steps, size_t in
                JobState::kRunning, steps.at(index).name, message);
 }
 
-Status StatusWriter::Finish(const FinalStatus& status, const std::vector<StepRecord>& steps) {
+std::vector<RedisArgs> StatusWriter::FinishCommands(const FinalStatus& status,
+                                                    const std::vector<StepRecord>& steps) const {
   Fields fields = {{"state", std::string(ToString(status.state))},
                    {"finished_at", NowRfc3339()},
                    {"exit_code", status.exit_code ? std::to_string(*status.exit_code) : ""},
@@ -92,7 +105,11 @@ Status StatusWriter::Finish(const FinalStatus& status, const std::vector<StepRec
                    {"error_kind", status.error_kind ? std::string(ToString(*status.error_kind)) : ""},
                    {"steps", StepsJson(steps)}};
   std::string message = status.error.empty() ? std::string(ToString(status.state)) : status.error;
-  return Write(fields, status.state, "", message);
+  return WriteCommands(fields, status.state, "", message);
+}
+
+Status StatusWriter::Finish(const FinalStatus& status, const std::vector<StepRecord>& steps) {
+  return Transact(FinishCommands(status, steps));
 }
 
 }  // namespace raibid

@@ -40,6 +40,7 @@ class StatusWriter {
   struct Current {
     std::optional<JobState> state;  // nullopt when the hash has none
     bool cancel_requested = false;
+    int attempts = 0;               // runs started so far
   };
   Result<Current> Read();
   // `queued`, as written by `submit`.
@@ -48,6 +49,9 @@ class StatusWriter {
   Status Running(const std::string& agent, const std::vector<StepRecord>& steps);
   Status StepChanged(const std::vector<StepRecord>& steps, size_t index, const std::string& message);
   Status Finish(const FinalStatus& status, const std::vector<StepRecord>& steps);
+  // The commands Finish would run, for a caller that needs them inside its own transaction.
+  std::vector<RedisArgs> FinishCommands(const FinalStatus& status,
+                                        const std::vector<StepRecord>& steps) const;
 
   int attempt() const { return attempt_; }
 
@@ -55,6 +59,9 @@ class StatusWriter {
   using Fields = std::vector<std::pair<std::string, std::string>>;
   Status Write(const Fields& fields, JobState state, const std::string& step,
                const std::string& message);
+  Status Transact(std::vector<RedisArgs> commands);  // in one MULTI/EXEC
+  std::vector<RedisArgs> WriteCommands(const Fields& fields, JobState state,
+                                       const std::string& step, const std::string& message) const;
 
   Redis& redis_;
   ReportSettings settings_;

@@ -26,3 +26,14 @@ bool CancelRegistry::Cancel(const std::string& job_id) {
 }
 
 }  // namespace raibid
+
+namespace raibid {
+
+std::vector<std::string> CancelRegistry::Running() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, stop] : running_) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace raibid

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "util/stop_token.h"
 
@@ -16,6 +17,8 @@ class CancelRegistry {
   void Unregister(const std::string& job_id, StopSource* stop);
   // Stops the named job if it runs here; false when it does not.
   bool Cancel(const std::string& job_id);
+  // The ids of the jobs registered now.
+  std::vector<std::string> Running();
 
  private:
   std::mutex mu_;

@@ -199,6 +199,12 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
     log_->Flush();
     return std::optional<JobState>{};
   }
+  if (failure && stop.reason() == StopReason::kLeaseLost) {
+    // Another agent owns the job now; this copy stops and writes nothing final.
+    Sys("lease lost: another agent took this job over; stopping this copy");
+    log_->Flush();
+    return std::optional<JobState>{};
+  }
   FinalStatus final{.state = JobState::kSucceeded};
   if (exit_code >= 0) final.exit_code = exit_code;
   if (failure) {

@@ -54,6 +54,18 @@ RunResult JobRunner::RejectEntry(const StreamEntry& entry, JobQueue& queue,
   return {.disposition = Disposition::kDeadLettered, .message = reason};
 }
 
+RunResult JobRunner::GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWriter& status,
+                           int attempts) {
+  const std::string reason = "gave up after " + std::to_string(attempts) +
+                             " deliveries that never finished (the agent running it stopped each time)";
+  FinalStatus final{.state = JobState::kFailed, .error_kind = ErrorKind::kDeadLetter, .error = reason};
+  spdlog::warn("entry {}: {}; moving it to {}", entry.id, reason, queue.names().dead_stream());
+  if (auto s = queue.DeadLetter(entry, reason, attempts, status.FinishCommands(final, {})); !s) {
+    return {.message = s.error().message};
+  }
+  return {.disposition = Disposition::kDeadLettered, .state = JobState::kFailed, .message = reason};
+}
+
 RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue,
                          StopSource& stop) {
   if (entry.deleted) {
@@ -77,6 +89,10 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
     spdlog::info("job {} is already {}; acknowledging without running", job_id,
                  ToString(*current->state));
     result.state = *current->state;
+  } else if (current->attempts >= options_.max_deliveries) {
+    RunResult r = GiveUp(entry, queue, status, current->attempts);
+    r.job_id = job_id;
+    return r;
   } else if (current->cancel_requested) {
     FinalStatus final{.state = JobState::kCancelled, .error_kind = ErrorKind::kCancelled,
                       .error = "cancelled before it started"};

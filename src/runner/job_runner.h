@@ -35,6 +35,7 @@ struct RunnerOptions {
   ReportSettings report;
   Masker masker;  // the agent's own secrets (git token, registry password)
   bool keep_workspaces = false;
+  int max_deliveries = 3;  // runs started without an end, after which the job is dead-lettered
 };
 
 // How a delivered entry ended for the queue.
@@ -52,6 +53,8 @@ struct RunResult {
 };
 
 using RedisFactory = std::function<Result<std::unique_ptr<Redis>>()>;
+
+class StatusWriter;
 
 class JobRunner {
  public:
@@ -71,6 +74,7 @@ class JobRunner {
  private:
   class Execution;
   RunResult RejectEntry(const StreamEntry& entry, JobQueue& queue, const std::string& reason);
+  RunResult GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWriter& status, int attempts);
 
   const RunnerOptions options_;
   SourceCache& source_;

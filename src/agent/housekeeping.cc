@@ -1,0 +1,92 @@
+// The agent's housekeeping thread: lease renewal for running jobs, the heartbeat hash, and
+// trimming of delivered entries from the job stream. Its own Redis connection.
+#include <spdlog/spdlog.h>
+
+#include "agent/agent.h"
+#include "util/clock.h"
+
+namespace raibid {
+namespace {
+
+std::string_view StateName(AgentState s) {
+  switch (s) {
+    case AgentState::kStarting: return "starting";
+    case AgentState::kIdle: return "idle";
+    case AgentState::kBusy: return "busy";
+    case AgentState::kDraining: return "draining";
+    case AgentState::kStopped: return "stopped";
+  }
+  return "idle";
+}
+
+}  // namespace
+
+Result<std::vector<StreamEntry>> Agent::ClaimAbandoned(JobQueue& queue, int free_slots) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_claim_ < options_.lease / 2) return std::vector<StreamEntry>{};
+  last_claim_ = now;
+  return queue.ClaimAbandoned(options_.lease, free_slots);
+}
+
+void Agent::RenewLeases(JobQueue& queue) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, stop] : running_) ids.push_back(id);
+  }
+  for (const auto& id : ids) {
+    auto renewed = queue.RenewLease(id);
+    if (!renewed) {
+      spdlog::warn("lease renewal of {}: {}", id, renewed.error().message);
+      continue;  // Redis trouble: try again next tick; the lease has slack
+    }
+    if (*renewed) continue;
+    spdlog::warn("entry {} was taken over by another agent; stopping this copy", id);
+    std::lock_guard lock(mu_);
+    if (auto it = running_.find(id); it != running_.end()) {
+      it->second->RequestStop(StopReason::kLeaseLost);
+    }
+  }
+}
+
+void Agent::Heartbeat(Redis& redis) {
+  const auto jobs = runner_.cancels().Running();
+  std::string job_ids;
+  for (const auto& j : jobs) job_ids += (job_ids.empty() ? "" : ",") + j;
+  const std::string key = "ci:agent:" + options_.queue.consumer;
+  const auto ttl = std::max<int64_t>(3, 3 * std::chrono::duration_cast<std::chrono::seconds>(
+                                                  options_.lease / 3).count());
+  (void)redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load())), "job_id",
+                         job_ids, "version", options_.version, "started_at", started_at_,
+                         "last_seen", NowRfc3339(), "slots", std::to_string(options_.concurrency)},
+                        {"EXPIRE", key, std::to_string(ttl)}});
+}
+
+void Agent::HousekeepingLoop() {
+  const auto tick = std::max(std::chrono::milliseconds(200), options_.lease / 3);
+  auto last_trim = std::chrono::steady_clock::now();
+  std::unique_ptr<Redis> redis;
+  std::unique_lock lock(mu_);
+  while (!housekeeping_stop_) {
+    lock.unlock();
+    if (!redis || !redis->ok()) {
+      auto conn = Redis::Connect(options_.redis);
+      if (conn) redis = std::move(*conn);
+    }
+    if (redis && redis->ok()) {
+      JobQueue queue(*redis, options_.queue);
+      RenewLeases(queue);
+      Heartbeat(*redis);
+      if (std::chrono::steady_clock::now() - last_trim >= options_.trim_interval) {
+        last_trim = std::chrono::steady_clock::now();
+        if (auto trimmed = queue.TrimDelivered(); !trimmed) {
+          spdlog::warn("trimming {}: {}", options_.queue.stream, trimmed.error().message);
+        }
+      }
+    }
+    lock.lock();
+    housekeeping_cv_.wait_for(lock, tick, [&] { return housekeeping_stop_; });
+  }
+}
+
+}  // namespace raibid
