@@ -114,7 +114,7 @@ bool Agent::ConsumeOnce(JobQueue& queue) {
     free_cv_.wait(lock, [&] { return stop_requests_ > 0 || busy_ < options_.concurrency; });
     if (stop_requests_ > 0) return true;
     free_slots = options_.concurrency - busy_;
-    state_ = busy_ == 0 ? AgentState::kIdle : AgentState::kBusy;
+    state_ = AgentState::kRunning;
   }
   auto claimed = ClaimAbandoned(queue, free_slots);
   if (!claimed) {

@@ -33,7 +33,8 @@ struct AgentOptions {
   std::chrono::seconds trim_interval{30};  // stream housekeeping
 };
 
-enum class AgentState { kStarting, kIdle, kBusy, kDraining, kStopped };
+// The daemon's phase; whether it is idle or busy comes from its slots (see Heartbeat).
+enum class AgentState { kStarting, kRunning, kDraining, kStopped };
 
 class Agent {
  public:

@@ -8,15 +8,10 @@
 namespace raibid {
 namespace {
 
-std::string_view StateName(AgentState s) {
-  switch (s) {
-    case AgentState::kStarting: return "starting";
-    case AgentState::kIdle: return "idle";
-    case AgentState::kBusy: return "busy";
-    case AgentState::kDraining: return "draining";
-    case AgentState::kStopped: return "stopped";
-  }
-  return "idle";
+// The contract's heartbeat states: idle, busy, draining.
+std::string_view StateName(AgentState s, bool busy) {
+  if (s == AgentState::kDraining || s == AgentState::kStopped) return "draining";
+  return busy ? "busy" : "idle";
 }
 
 }  // namespace
@@ -51,12 +46,17 @@ void Agent::RenewLeases(JobQueue& queue) {
 
 void Agent::Heartbeat(Redis& redis) {
   const auto jobs = runner_.cancels().Running();
+  bool busy = false;
+  {
+    std::lock_guard lock(mu_);
+    busy = busy_ > 0;
+  }
   std::string job_ids;
   for (const auto& j : jobs) job_ids += (job_ids.empty() ? "" : ",") + j;
   const std::string key = "ci:agent:" + options_.queue.consumer;
   const auto ttl = std::max<int64_t>(3, 3 * std::chrono::duration_cast<std::chrono::seconds>(
                                                   options_.lease / 3).count());
-  (void)redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load())), "job_id",
+  (void)redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load(), busy)), "job_id",
                          job_ids, "version", options_.version, "started_at", started_at_,
                          "last_seen", NowRfc3339(), "slots", std::to_string(options_.concurrency)},
                         {"EXPIRE", key, std::to_string(ttl)}});

@@ -14,7 +14,7 @@ namespace {
 using testing::TempDir;
 using testing::WriteFile;
 
-CommandResult Agent(std::vector<std::string> args, std::string stdin_file = "") {
+CommandResult Agent(std::vector<std::string> args) {
   args.insert(args.begin(), RAIBID_AGENT_BINARY);
   auto r = RunCommand({.argv = args, .unset_env = {"RAIBID_CONFIG"},
                        .timeout = std::chrono::seconds(60)});

@@ -101,8 +101,10 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       return 2;
     }
     runner_options.masker.Add(*token);
+    // The token goes only to the configured git server, never to a URL a job names elsewhere.
     credentials = GitCredentials{.username = settings.git_username,
-                                 .token_file = settings.git_token_file};
+                                 .token_file = settings.git_token_file,
+                                 .url_prefix = settings.git_base_url};
   }
   if (!endpoint->password.empty()) runner_options.masker.Add(endpoint->password);
 

@@ -107,7 +107,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipel
        .workspace = workspace_},
       *log_);
   if (!checkout) {
-    return Failure{JobState::kFailed, ErrorKind::kSource,
+    return Failure{JobState::kFailed, checkout.error().kind,
                    options_.masker.Apply(checkout.error().message), std::nullopt};
   }
   *commit = checkout->commit_sha;

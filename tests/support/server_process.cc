@@ -35,7 +35,15 @@ ServerProcess::ServerProcess(std::vector<std::string> argv, const std::string& l
 
 ServerProcess::~ServerProcess() { Stop(); }
 
-bool ServerProcess::alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
+bool ServerProcess::alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
 
 void ServerProcess::Stop() {
   if (pid_ <= 0) return;
@@ -75,7 +83,7 @@ bool PortAcceptsConnections(int port) {
   return ok;
 }
 
-bool ServerProcess::WaitForPort(int port, int timeout_ms) const {
+bool ServerProcess::WaitForPort(int port, int timeout_ms) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < end) {
     if (PortAcceptsConnections(port)) return true;

@@ -18,9 +18,10 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   pid_t pid() const { return pid_; }
-  bool alive() const;
+  // False once the process has exited (it is reaped here, so a zombie does not count).
+  bool alive();
   // Waits until something accepts TCP connections on 127.0.0.1:port.
-  bool WaitForPort(int port, int timeout_ms = 10000) const;
+  bool WaitForPort(int port, int timeout_ms = 10000);
   void Stop();
   // Sends SIGTERM and waits up to `timeout_ms` for the exit; returns the exit code, or -1 when
   // it had to be killed.

@@ -1,0 +1,132 @@
+// Several real `raibid-agent run` processes on one Redis: crashes, takeovers, drains, dead
+// letters. Leases are 2 s here so takeovers happen within the test's patience.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "report/job_state.h"
+#include "support/git_repo.h"
+#include "support/redis_server.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace raibid {
+namespace {
+
+using testing::ServerProcess;
+
+class AgentProcessTest : public ::testing::Test {
+ protected:
+  AgentProcessTest() : repo_(dir_.path() / "repo") {
+    repo_.Commit({{"README", "hi\n"}});
+  }
+  void TearDown() override {
+    agents_.clear();
+    EXPECT_EQ(redis_.Cli({"XPENDING", "ci-jobs", "ci-workers"}).substr(0, 1), "0")
+        << "entries left pending";
+  }
+  ServerProcess& StartAgent(const std::string& name, const std::string& extra = "") {
+    const auto config = dir_.path() / (name + ".yaml");
+    testing::WriteFile(config,
+        "agent:\n  redis:\n    url: \"" + redis_.url() + "\"\n    consumer_name: " + name +
+        "\n  work_dir: \"" + (dir_.path() / "work" / name).string() + "\"\n"
+        "  cache:\n    path: \"" + (dir_.path() / "cache").string() + "\"\n"
+        "  lease_seconds: 2\n" + extra);
+    auto& p = agents_[name];
+    p.reset();
+    p = std::make_unique<ServerProcess>(
+        std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config", config.string()},
+        (dir_.path() / (name + ".log")).string());
+    return *p;
+  }
+  void Submit(const std::string& id, const std::string& command) {
+    redis_.Cli({"XADD", "ci-jobs", "*", "job",
+                R"({"job_id": ")" + id + R"(", "repository": ")" + repo_.file_url() +
+                    R"(", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": ")" +
+                    command + R"("}]}})"});
+  }
+  std::string Field(const std::string& id, const std::string& f) {
+    return redis_.Cli({"HGET", "ci:job:" + id, f});
+  }
+  bool WaitState(const std::string& id, const std::string& state,
+                 std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    return testing::WaitFor([&] { return Field(id, "state") == state; }, timeout);
+  }
+  std::string AgentLog(const std::string& name) {
+    return testing::ReadFile(dir_.path() / (name + ".log"));
+  }
+
+  testing::RedisServer redis_;
+  testing::TempDir dir_;
+  testing::GitRepo repo_;
+  std::map<std::string, std::unique_ptr<ServerProcess>> agents_;
+};
+
+TEST_F(AgentProcessTest, AKilledAgentsJobIsTakenOverAndSucceedsWithAttemptTwo) {
+  StartAgent("a");
+  Submit("crash", "sleep 1.5; echo finished");
+  ASSERT_TRUE(WaitState("crash", "running"));
+  ASSERT_EQ(Field("crash", "agent"), "a");
+  agents_["a"]->Stop();  // SIGKILL
+  StartAgent("b");
+  ASSERT_TRUE(WaitState("crash", "succeeded")) << Field("crash", "state") << AgentLog("b");
+  EXPECT_EQ(Field("crash", "agent"), "b");
+  EXPECT_EQ(Field("crash", "attempt"), "2");
+}
+
+TEST_F(AgentProcessTest, SigtermLetsTheRunningJobFinishThenExitsZero) {
+  auto& a = StartAgent("a");
+  Submit("drain", "sleep 1; echo done");
+  ASSERT_TRUE(WaitState("drain", "running"));
+  EXPECT_EQ(a.Terminate(), 0) << AgentLog("a");
+  EXPECT_EQ(Field("drain", "state"), "succeeded");
+  EXPECT_EQ(redis_.Cli({"EXISTS", "ci:agent:a"}), "0");
+}
+
+TEST_F(AgentProcessTest, AfterAShortGraceTheJobIsLeftForAnotherAgent) {
+  auto& a = StartAgent("a", "  shutdown_grace_seconds: 0\n");
+  Submit("handover", "sleep 2; echo done");
+  ASSERT_TRUE(WaitState("handover", "running"));
+  EXPECT_EQ(a.Terminate(), 0) << AgentLog("a");
+  EXPECT_EQ(Field("handover", "state"), "running");
+  StartAgent("b");
+  ASSERT_TRUE(WaitState("handover", "succeeded")) << AgentLog("b");
+  EXPECT_EQ(Field("handover", "agent"), "b");
+}
+
+TEST_F(AgentProcessTest, AJobThatKeepsKillingItsAgentIsDeadLettered) {
+  // The step's parent is its reaper; the reaper's parent is the agent.
+  Submit("poison", "kill -9 $(ps -o ppid= -p $PPID)");
+  for (int i = 0; i < 5 && Field("poison", "state") != "failed"; ++i) {
+    StartAgent("a", "  max_deliveries: 2\n");
+    testing::WaitFor([&] { return !agents_["a"]->alive() || Field("poison", "state") == "failed"; },
+                     std::chrono::seconds(15));
+  }
+  ASSERT_EQ(Field("poison", "state"), "failed");
+  EXPECT_EQ(Field("poison", "error_kind"), "dead_letter");
+  EXPECT_EQ(Field("poison", "attempt"), "2");
+  EXPECT_NE(redis_.Cli({"XRANGE", "ci-jobs:dead", "-", "+"}).find("poison"), std::string::npos);
+}
+
+TEST_F(AgentProcessTest, HeartbeatNamesTheAgentAndItsJob) {
+  StartAgent("a");
+  Submit("beat", "sleep 1.5");
+  ASSERT_TRUE(WaitState("beat", "running"));
+  ASSERT_TRUE(testing::WaitFor([&] { return redis_.Cli({"HGET", "ci:agent:a", "job_id"}) == "beat"; }));
+  EXPECT_EQ(redis_.Cli({"HGET", "ci:agent:a", "state"}), "busy");
+  EXPECT_GT(std::stoi(redis_.Cli({"TTL", "ci:agent:a"})), 0);
+  ASSERT_TRUE(WaitState("beat", "succeeded"));
+}
+
+TEST_F(AgentProcessTest, ConcurrencyRunsJobsAtOnceInSeparateWorkspaces) {
+  StartAgent("a", "  concurrency: 2\n");
+  Submit("c1", "touch mine; sleep 1; ls");
+  Submit("c2", "touch mine; sleep 1; ls");
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return Field("c1", "state") == "running" && Field("c2", "state") == "running";
+  }));
+  ASSERT_TRUE(WaitState("c1", "succeeded"));
+  ASSERT_TRUE(WaitState("c2", "succeeded"));
+}
+
+}  // namespace
+}  // namespace raibid
