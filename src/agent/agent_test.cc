@@ -196,6 +196,35 @@ TEST_F(AgentTest, AJobCancelledWhileQueuedNeverRuns) {
   EXPECT_EQ(h.redis().Cli({"EXISTS", "ci:logs:early"}), "0");
 }
 
+TEST_F(AgentTest, TransportErrorsAreRetriedWithBackoffThenFail) {
+  auto& h = Start();
+  const int port = testing::FreePort();  // nothing listens here
+  h.Enqueue(R"({"job_id": "flaky", "repository": "http://127.0.0.1:)" + std::to_string(port) +
+            R"(/acme/app.git", "branch": "main"})");
+  ASSERT_EQ(h.WaitFinal("flaky"), "failed");
+  EXPECT_EQ(h.Field("flaky", "error_kind"), "source");
+  std::string log = h.Log("flaky");
+  EXPECT_NE(log.find("(retry 1)"), std::string::npos) << log;
+  EXPECT_NE(log.find("(retry 2)"), std::string::npos) << log;
+  EXPECT_EQ(log.find("(retry 3)"), std::string::npos) << log;
+}
+
+TEST_F(AgentTest, ARedisRestartMidJobLosesNothing) {
+  auto& h = Start({.persistent_redis = true});
+  h.Enqueue(Job("survivor", R"("branch": "main", "pipeline": {"steps": [
+    {"name": "a", "command": "echo before; sleep 1.5; echo after"},
+    {"name": "b", "command": "echo second-step"}]})"));
+  ASSERT_TRUE(testing::WaitFor([&] { return h.Log("survivor").find("before") != std::string::npos; }));
+  h.redis().Restart();
+  ASSERT_EQ(h.WaitFinal("survivor"), "succeeded") << h.Field("survivor", "error");
+  std::string log = h.Log("survivor");
+  EXPECT_NE(log.find("after"), std::string::npos) << log;
+  EXPECT_NE(log.find("second-step"), std::string::npos) << log;
+  // The agent is still consuming.
+  h.Enqueue(Job("next", R"("branch": "main")"));
+  ASSERT_EQ(h.WaitFinal("next"), "succeeded");
+}
+
 class AgentHttpTest : public AgentTest {
  protected:
   AgentHttpTest() : server_(repos_.path(), "ci-bot", "s3cret-token-value") {

@@ -92,7 +92,10 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       .report = {.status_maxlen = settings.status_stream_maxlen,
                  .retention = std::chrono::hours(24) * settings.retention_days,
                  .log_limit_bytes = settings.log_limit_bytes},
-      .max_deliveries = settings.max_deliveries};
+      .max_deliveries = settings.max_deliveries,
+      .retry = {.initial = Millis(static_cast<int64_t>(settings.retry_initial_seconds * 1000)),
+                .max_retries = settings.retry_max_retries,
+                .jitter = std::min(settings.retry_jitter_percent, 100.0) / 100.0}};
   std::optional<GitCredentials> credentials;
   if (!settings.git_token_file.empty()) {
     auto token = ReadSecretFile(settings.git_token_file, "git.token_file");

@@ -68,6 +68,9 @@ std::vector<Key> AgentKeys(Settings& s) {
       {"retention_days", WholeValue(&s.retention_days, 1)},
       Section("log", {{"limit", SizeValue(&s.log_limit_bytes, 1)}}),
       Section("status", {{"maxlen", CountValue(&s.status_stream_maxlen, 1)}}),
+      Section("retry", {{"initial_seconds", NumberValue(&s.retry_initial_seconds, 0, true)},
+                        {"max_retries", WholeValue(&s.retry_max_retries, 0)},
+                        {"jitter_percent", NumberValue(&s.retry_jitter_percent, 0, false)}}),
   };
 }
 

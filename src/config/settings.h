@@ -52,6 +52,10 @@ struct Settings {
   int lease_seconds = 60, max_deliveries = 3, shutdown_grace_seconds = 600, retention_days = 7;
   uint64_t log_limit_bytes = 16ull << 20;  // per job, kept in Redis
   uint64_t status_stream_maxlen = 100000;
+  // Retryable failures inside a job (git transport errors) wait 1, 2, 4, 8, 16 s: agent.retry.*
+  double retry_initial_seconds = 1;
+  int retry_max_retries = 5;
+  double retry_jitter_percent = 20;
 };
 
 // Parses the agent YAML (top-level key `agent:`). `${VAR}` and `${VAR:-default}` in values are

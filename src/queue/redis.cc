@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <charconv>
+#include <thread>
 
 namespace raibid {
 namespace {
@@ -126,6 +127,28 @@ Result<std::unique_ptr<Redis>> Redis::Connect(const RedisEndpoint& endpoint,
     if (r->is_error()) return Fail(ErrorKind::kConfig, "redis SELECT failed: " + r->str());
   }
   return redis;
+}
+
+Status Redis::Reconnect() {
+  auto fresh = Connect(endpoint_);
+  if (!fresh) return std::unexpected(fresh.error());
+  std::swap(ctx_, (*fresh)->ctx_);
+  return {};
+}
+
+Result<std::vector<RedisReply>> Redis::PipelineRetrying(const std::vector<RedisArgs>& commands,
+                                                        const BackoffPolicy& policy) {
+  Backoff backoff(policy);
+  while (true) {
+    if (ok()) {
+      auto replies = Pipeline(commands);
+      if (replies) return replies;
+    }
+    auto wait = backoff.Next();
+    if (!wait) return Pipeline(commands);  // the last word: its error, if it still fails
+    std::this_thread::sleep_for(*wait);
+    (void)Reconnect();
+  }
 }
 
 Redis::~Redis() {

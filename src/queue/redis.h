@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/backoff.h"
 #include "util/error.h"
 
 namespace raibid {
@@ -62,6 +63,13 @@ class Redis {
   Result<RedisReply> Command(const RedisArgs& args);
   // Several commands in one round trip; replies in order.
   Result<std::vector<RedisReply>> Pipeline(const std::vector<RedisArgs>& commands);
+  // Like Pipeline, but when the connection fails it reconnects with `policy`'s backoff and sends
+  // the commands again (so a command may run twice: callers send idempotent writes or accept a
+  // repeat), until they go through or the retries are used up.
+  Result<std::vector<RedisReply>> PipelineRetrying(const std::vector<RedisArgs>& commands,
+                                                   const BackoffPolicy& policy);
+  // Replaces the connection with a new one to the same endpoint.
+  Status Reconnect();
   // Sets the socket read timeout (for blocking commands: XREAD BLOCK needs more than BLOCK).
   void SetTimeout(std::chrono::milliseconds timeout);
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "util/backoff.h"
+
 namespace raibid {
 
 inline std::string JobKey(const std::string& job_id) { return "ci:job:" + job_id; }
@@ -16,6 +18,9 @@ struct ReportSettings {
   uint64_t status_maxlen = 100000;
   std::chrono::seconds retention = std::chrono::hours(24 * 7);
   uint64_t log_limit_bytes = 16ull << 20;
+  // Status and log writes outlive a Redis restart: reconnect and resend with this backoff
+  // (about 5 minutes in all) before the job's writes are given up.
+  BackoffPolicy redis_retry{.initial = Millis(250), .max_retries = 22, .cap = Millis(16000)};
 };
 
 }  // namespace raibid

@@ -123,7 +123,8 @@ void RedisLogSink::Send(std::vector<Chunk> batch) {
   if (!expiry_set_) {
     commands.push_back({"EXPIRE", key_, std::to_string(settings_.retention.count())});
   }
-  auto replies = redis_->Pipeline(commands);
+  // In order, exactly once per batch unless Redis fails mid-batch (then resent whole).
+  auto replies = redis_->PipelineRetrying(commands, settings_.redis_retry);
   std::optional<Error> error;
   if (!replies) {
     error = replies.error();

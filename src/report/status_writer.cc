@@ -57,7 +57,7 @@ Status StatusWriter::Write(const Fields& fields, JobState state, const std::stri
 Status StatusWriter::Transact(std::vector<RedisArgs> commands) {
   commands.insert(commands.begin(), RedisArgs{"MULTI"});
   commands.push_back({"EXEC"});
-  auto replies = redis_.Pipeline(commands);
+  auto replies = redis_.PipelineRetrying(commands, settings_.redis_retry);
   if (!replies) return std::unexpected(replies.error());
   const RedisReply& exec = replies->back();
   if (exec.is_error() || exec.is_nil()) {
@@ -72,9 +72,13 @@ Status StatusWriter::Queued(const std::string& repository) {
 }
 
 Status StatusWriter::Running(const std::string& agent, const std::vector<StepRecord>& steps) {
-  auto r = redis_.Command({"HINCRBY", JobKey(job_id_), "attempt", "1"});
-  if (auto s = CheckReply(r, "HINCRBY"); !s) return s;
-  attempt_ = static_cast<int>(r->get()->integer);
+  auto r = redis_.PipelineRetrying({{"HINCRBY", JobKey(job_id_), "attempt", "1"}},
+                                   settings_.redis_retry);
+  if (!r) return std::unexpected(r.error());
+  if (r->front().is_error()) {
+    return Fail(ErrorKind::kInfrastructure, "redis HINCRBY failed: " + r->front().str(), true);
+  }
+  attempt_ = static_cast<int>(r->front()->integer);
   return Write({{"state", "running"},
                 {"agent", agent},
                 {"started_at", NowRfc3339()},

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "report/redis_log_sink.h"
 #include "util/clock.h"
@@ -94,18 +95,36 @@ std::map<std::string, std::string> JobRunner::Execution::StepEnv(const Pipeline&
   return env;
 }
 
-std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipeline* pipeline,
-                                                                           std::string* commit) {
+Result<CheckoutResult> JobRunner::Execution::CheckoutWithRetries(const StopSource& stop) {
+  Backoff backoff(options_.retry);
+  while (true) {
+    std::error_code ec;
+    std::filesystem::remove_all(workspace_, ec);  // left by an interrupted earlier attempt
+    auto checkout = source_.Checkout(
+        {.url = url_, .commit = job_.commit, .branch = job_.branch, .tag = job_.tag,
+         .workspace = workspace_},
+        *log_);
+    if (checkout || !checkout.error().retryable) return checkout;
+    auto wait = backoff.Next();
+    if (!wait) return checkout;
+    Sys("checkout failed: " + options_.masker.Apply(checkout.error().message) + "; retrying in " +
+        Seconds(*wait) + " (retry " + std::to_string(backoff.retries()) + ")");
+    const auto until = std::chrono::steady_clock::now() + *wait;
+    while (std::chrono::steady_clock::now() < until) {
+      if (stop.stop_requested()) return checkout;
+      std::this_thread::sleep_for(std::min(Millis(100), *wait));
+    }
+  }
+}
+
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(
+    Pipeline* pipeline, std::string* commit, const StopSource& stop) {
   std::error_code ec;
-  std::filesystem::remove_all(workspace_, ec);  // left by an interrupted earlier attempt
   std::filesystem::create_directories(options_.work_dir, ec);
   Sys("checking out " + options_.masker.Apply(url_) + " at " +
       (!job_.commit.empty() ? job_.commit : !job_.branch.empty() ? "branch " + job_.branch
                                                                   : "tag " + job_.tag));
-  auto checkout = source_.Checkout(
-      {.url = url_, .commit = job_.commit, .branch = job_.branch, .tag = job_.tag,
-       .workspace = workspace_},
-      *log_);
+  auto checkout = CheckoutWithRetries(stop);
   if (!checkout) {
     return Failure{JobState::kFailed, checkout.error().kind,
                    options_.masker.Apply(checkout.error().message), std::nullopt};
@@ -189,7 +208,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   Pipeline pipeline;
   std::string commit;
   int exit_code = -1;
-  std::optional<Failure> failure = Prepare(&pipeline, &commit);
+  std::optional<Failure> failure = Prepare(&pipeline, &commit, stop);
   if (!failure) {
     for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
     failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);

@@ -30,7 +30,8 @@ class JobRunner::Execution {
     std::string message;
     std::optional<int> exit_code;
   };
-  std::optional<Failure> Prepare(Pipeline* pipeline, std::string* commit);
+  std::optional<Failure> Prepare(Pipeline* pipeline, std::string* commit, const StopSource& stop);
+  Result<CheckoutResult> CheckoutWithRetries(const StopSource& stop);
   std::optional<Failure> RunSteps(const Pipeline& pipeline, const std::string& commit,
                                   JobDeadline& deadline, const StopSource& stop, int* exit_code);
   std::map<std::string, std::string> StepEnv(const Pipeline& pipeline, const std::string& commit,

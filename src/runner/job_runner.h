@@ -36,6 +36,7 @@ struct RunnerOptions {
   Masker masker;  // the agent's own secrets (git token, registry password)
   bool keep_workspaces = false;
   int max_deliveries = 3;  // runs started without an end, after which the job is dead-lettered
+  BackoffPolicy retry;     // for retryable failures inside a job (a git transport error)
 };
 
 // How a delivered entry ended for the queue.

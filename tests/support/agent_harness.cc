@@ -6,7 +6,8 @@
 
 namespace raibid::testing {
 
-AgentHarness::AgentHarness(HarnessOptions options) {
+AgentHarness::AgentHarness(HarnessOptions options)
+    : options_(options), redis_(options.persistent_redis) {
   auto endpoint = *ParseRedisUrl(redis_.url());
   source_ = std::make_unique<SourceCache>(dir_.path() / "cache" / "git", options.credentials);
   executor_ = std::make_unique<ShellExecutor>(std::filesystem::read_symlink("/proc/self/exe"));
@@ -16,6 +17,7 @@ AgentHarness::AgentHarness(HarnessOptions options) {
                        .git_base_url = options.git_base_url,
                        .timeout_extension_percent = options.extension_percent};
   runner.masker.Add(options.secret);
+  runner.retry = options.retry;
   runner_ = std::make_unique<JobRunner>(std::move(runner), *source_, *executor_,
                                         [endpoint] { return Redis::Connect(endpoint); });
   agent_ = std::make_unique<Agent>(

@@ -21,11 +21,14 @@ struct HarnessOptions {
   std::string secret;  // masked, as the daemon masks the token it read
   double extension_percent = 0;
   int concurrency = 1;
+  bool persistent_redis = false;
+  BackoffPolicy retry{.initial = Millis(50), .max_retries = 2};
 };
 
 class AgentHarness {
  public:
   explicit AgentHarness(HarnessOptions options);
+  AgentHarness() : AgentHarness(HarnessOptions{}) {}
   ~AgentHarness();  // stops the agent (a drain) and joins it
 
   // XADDs {"job": json} to ci-jobs; returns the entry id.
@@ -46,6 +49,7 @@ class AgentHarness {
   const std::filesystem::path& root() const { return dir_.path(); }
 
  private:
+  HarnessOptions options_;
   RedisServer redis_;
   TempDir dir_{"raibid-agent"};
   std::unique_ptr<SourceCache> source_;

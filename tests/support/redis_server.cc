@@ -6,17 +6,32 @@
 
 namespace raibid::testing {
 
-RedisServer::RedisServer() {
+RedisServer::RedisServer(bool persistent) : persistent_(persistent) {
   for (int attempt = 0; attempt < 5 && !process_; ++attempt) {
     port_ = FreePort();
-    auto proc = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
-                                 "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                                 dir_.path().string()},
-        (dir_.path() / "redis.log").string());
-    if (proc->WaitForPort(port_)) process_ = std::move(proc);
+    Start();
   }
   if (!process_) throw std::runtime_error("redis-server did not start");
+}
+
+bool RedisServer::Start() {
+  auto proc = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
+                               "127.0.0.1", "--save", "", "--appendonly",
+                               persistent_ ? "yes" : "no", "--appendfsync", "always", "--dir",
+                               dir_.path().string()},
+      (dir_.path() / "redis.log").string());
+  if (!proc->WaitForPort(port_)) return false;
+  process_ = std::move(proc);
+  return true;
+}
+
+void RedisServer::Stop() { process_.reset(); }
+
+void RedisServer::Restart() {
+  Stop();
+  for (int attempt = 0; attempt < 50 && !process_; ++attempt) Start();
+  if (!process_) throw std::runtime_error("redis-server did not restart");
 }
 
 std::string RedisServer::Cli(const std::vector<std::string>& args) const {

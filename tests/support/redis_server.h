@@ -11,7 +11,12 @@ namespace raibid::testing {
 
 class RedisServer {
  public:
-  RedisServer();  // throws std::runtime_error if it cannot start
+  // Throws std::runtime_error if it cannot start. `persistent`: an append-only file synced on
+  // every write, so Restart() keeps the data.
+  explicit RedisServer(bool persistent = false);
+  // Kills the server (SIGKILL) and starts it again on the same port and directory.
+  void Restart();
+  void Stop();
   int port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
   // Runs redis-cli against it and returns its stdout, trimmed of the final newline.
@@ -19,7 +24,9 @@ class RedisServer {
 
  private:
   TempDir dir_{"raibid-redis"};
+  bool Start();
   int port_ = 0;
+  bool persistent_ = false;
   std::unique_ptr<ServerProcess> process_;
 };
 
