@@ -7,7 +7,9 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libhiredis-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev prometheus-cpp-dev libssl-dev zlib1g-dev
   redis-server nginx-light fcgiwrap apache2-utils procps
+  docker-registry skopeo prometheus
 )
 
 missing=()
@@ -25,7 +27,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # Debian starts these as services on install; the agent's tests start their own on free ports.
-for svc in redis-server nginx fcgiwrap; do
+for svc in redis-server nginx fcgiwrap docker-registry prometheus prometheus-node-exporter; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" >/dev/null 2>&1 || true
   fi

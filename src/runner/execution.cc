@@ -230,6 +230,9 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
     final = {.state = failure->state, .exit_code = failure->exit_code,
              .error_kind = failure->kind, .error = options_.masker.Apply(failure->message)};
   }
+  if (const uint64_t dropped = log_->dropped_bytes(); dropped > 0) {
+    Sys("log limit: " + std::to_string(dropped) + " bytes of output were drained but not stored");
+  }
   Sys("job " + std::string(ToString(final.state)) +
       (final.error.empty() ? "" : ": " + final.error) + " (" +
       Seconds(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)) + ")");
