@@ -21,7 +21,7 @@ int main() {
   testing::RedisServer redis;
   testing::TempDir dir("raibid-bench-rss");
   testing::WriteFile(dir.path() / "agent.yaml",
-                     "agent:\n  redis:\n    url: \"" + redis.url() + "\"\n  work_dir: \"" +
+                     "agent:\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis.url() + "\"\n  work_dir: \"" +
                          (dir.path() / "work").string() + "\"\n  cache:\n    path: \"" +
                          (dir.path() / "cache").string() + "\"\n");
   testing::ServerProcess agent({RAIBID_AGENT_BINARY, "run", "--config",

@@ -35,7 +35,7 @@ struct Fleet {
   std::string Start() {
     const std::string name = "soak-" + std::to_string(generation++);
     const auto config = dir.path() / (name + ".yaml");
-    testing::WriteFile(config, "agent:\n  redis:\n    url: \"" + redis_url + "\"\n    consumer_name: " +
+    testing::WriteFile(config, "agent:\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis_url + "\"\n    consumer_name: " +
                                    name + "\n  work_dir: \"" + (dir.path() / "work" / name).string() +
                                    "\"\n  cache:\n    path: \"" + (dir.path() / "cache").string() +
                                    "\"\n  lease_seconds: " + std::to_string(kLeaseSeconds) + "\n");

@@ -54,7 +54,7 @@ int main() {
   testing::GitRepo repo(dir.path() / "repo");
   const std::string sha = repo.Commit({{"README", "x\n"}});
   testing::WriteFile(dir.path() / "agent.yaml",
-                     "agent:\n  concurrency: 2\n  redis:\n    url: \"" + redis.url() +
+                     "agent:\n  concurrency: 2\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis.url() +
                          "\"\n  work_dir: \"" + (dir.path() / "work").string() +
                          "\"\n  cache:\n    path: \"" + (dir.path() / "cache").string() + "\"\n");
   testing::ServerProcess agent({RAIBID_AGENT_BINARY, "run", "--config",

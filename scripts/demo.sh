@@ -79,6 +79,8 @@ echo "demo: example repository at $repo ($(git -C "$repo" rev-parse --short HEAD
 
 cat >"$demo/agent.yaml" <<YML
 agent:
+  http:
+    listen: "127.0.0.1:0"
   cache:
     path: "$demo/cache"
   timeout:

@@ -12,9 +12,15 @@ packages=(
   docker-registry skopeo prometheus
 )
 
+# A package counts only when installed for this machine's architecture (or for all): a
+# cross-build setup may have replaced a -dev package with its arm64 twin.
+native=$(dpkg --print-architecture)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  if ! { dpkg-query -W -f='${Status} ${Architecture}\n' "$p" "$p:$native" 2>/dev/null || true; } |
+       grep -Eq "install ok installed ($native|all)$"; then
+    missing+=("$p:$native")
+  fi
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then

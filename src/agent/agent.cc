@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "util/backoff.h"
 #include "util/clock.h"
 
 namespace raibid {
@@ -42,14 +43,45 @@ void Agent::RequestStop() {
   free_cv_.notify_all();
 }
 
+void Agent::Tick() {
+  last_tick_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+}
+
+bool Agent::LoopAlive(std::chrono::milliseconds max_age) const {
+  const auto last = std::chrono::steady_clock::time_point(
+      std::chrono::steady_clock::duration(last_tick_ns_.load()));
+  return std::chrono::steady_clock::now() - last <= max_age;
+}
+
+bool Agent::Ready() const {
+  const AgentState s = state_.load();
+  return connected_.load() && s == AgentState::kRunning;
+}
+
+int Agent::busy_slots() {
+  std::lock_guard lock(mu_);
+  return busy_;
+}
+
 Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry() {
-  auto delay = std::chrono::milliseconds(250);
+  Backoff backoff({.initial = std::chrono::milliseconds(250), .max_retries = -1});
+  bool failed = false;
   while (stop_requests_ == 0) {
+    Tick();
     auto conn = Redis::Connect(options_.redis);
-    if (conn) return conn;
+    if (conn) {
+      if (failed) Redis::CountReconnect();
+      return conn;
+    }
+    failed = true;
+    const auto delay = *backoff.Next();
     spdlog::warn("{}; retrying in {} ms", conn.error().message, delay.count());
-    std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, std::chrono::milliseconds(16000));
+    // Sleep in short pieces so the loop stays visibly alive and a stop is noticed.
+    for (auto slept = std::chrono::milliseconds(0); slept < delay && stop_requests_ == 0;
+         slept += std::chrono::milliseconds(100)) {
+      Tick();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   return Fail(ErrorKind::kInfrastructure, "stopped before redis was reachable");
 }
@@ -108,10 +140,14 @@ void Agent::Dispatch(std::vector<StreamEntry> entries) {
 
 // One round of the consumer loop: wait for a free slot, then read. False when Redis failed.
 bool Agent::ConsumeOnce(JobQueue& queue) {
+  Tick();
   int free_slots = 0;
   {
     std::unique_lock lock(mu_);
-    free_cv_.wait(lock, [&] { return stop_requests_ > 0 || busy_ < options_.concurrency; });
+    while (!free_cv_.wait_for(lock, options_.block,
+                              [&] { return stop_requests_ > 0 || busy_ < options_.concurrency; })) {
+      Tick();  // all slots busy: still alive
+    }
     if (stop_requests_ > 0) return true;
     free_slots = options_.concurrency - busy_;
     state_ = AgentState::kRunning;
@@ -169,6 +205,7 @@ void Agent::Drain() {
 }
 
 int Agent::Run() {
+  Tick();
   for (int i = 0; i < options_.concurrency; ++i) {
     auto slot = std::make_unique<Slot>();
     slot->index = i;

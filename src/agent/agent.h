@@ -47,6 +47,12 @@ class Agent {
   void RequestStop();
 
   AgentState state() const { return state_.load(); }
+  // The consumer loop went round within `max_age` (it ticks at least every `block`, also while
+  // all slots are busy or Redis is away): false means it is stuck.
+  bool LoopAlive(std::chrono::milliseconds max_age) const;
+  // Consumer connected with its group registered, and not draining.
+  bool Ready() const;
+  int busy_slots();
   bool connected() const { return connected_.load(); }
   // True once cancel requests are being listened for.
   bool listening_for_cancels() const { return cancel_listener_ && cancel_listener_->subscribed(); }
@@ -82,6 +88,8 @@ class Agent {
   std::atomic<AgentState> state_{AgentState::kStarting};
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> jobs_finished_{0};
+  std::atomic<int64_t> last_tick_ns_{0};  // steady clock, consumer loop
+  void Tick();
 
   std::map<std::string, StopSource*> running_;  // GUARDED_BY(mu_) entry id -> its job's stop
   std::condition_variable housekeeping_cv_;     // wakes the housekeeper to stop

@@ -32,7 +32,7 @@ class AgentProcessTest : public ::testing::Test {
         "agent:\n  redis:\n    url: \"" + redis_.url() + "\"\n    consumer_name: " + name +
         "\n  work_dir: \"" + (dir_.path() / "work" / name).string() + "\"\n"
         "  cache:\n    path: \"" + (dir_.path() / "cache").string() + "\"\n"
-        "  lease_seconds: 2\n" + extra);
+        "  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n" + extra);
     auto& p = agents_[name];
     p.reset();
     p = std::make_unique<ServerProcess>(

@@ -73,7 +73,7 @@ class CliDaemonTest : public ::testing::Test {
   CliDaemonTest() : repo_(dir_.path() / "repo") {
     repo_.Commit({{".raibid.yaml", "steps:\n  - name: greet\n    command: echo hello-$RAIBID_JOB_ID\n"}});
     WriteFile(dir_.path() / "agent.yaml",
-              "agent:\n  redis:\n    url: \"" + redis_.url() + "\"\n    consumer_name: cli-agent\n"
+              "agent:\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis_.url() + "\"\n    consumer_name: cli-agent\n"
               "  work_dir: \"" + (dir_.path() / "work").string() + "\"\n"
               "  cache:\n    path: \"" + (dir_.path() / "cache").string() + "\"\n");
     daemon_ = std::make_unique<testing::ServerProcess>(

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
 #include "executor/shell_executor.h"
 #include "source/source_cache.h"
 
@@ -67,6 +69,9 @@ class SignalWatcher {
 
 }  // namespace
 
+// /healthz turns 503 when the consumer loop has not gone round for this long.
+constexpr std::chrono::seconds kStallAfter{60};
+
 int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem::path& self) {
   if (flags.concurrency > 0) settings.concurrency = flags.concurrency;
   if (!flags.consumer_name.empty()) settings.redis.consumer = flags.consumer_name;
@@ -112,11 +117,25 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   if (!endpoint->password.empty()) runner_options.masker.Add(endpoint->password);
 
   SignalWatcher::BlockStopSignals();
+  std::unique_ptr<Agent> agent_holder;  // the gauges read the agent once it exists
+  std::atomic<bool> started{false};
+  Metrics metrics({.busy_slots = [&] { return agent_holder ? agent_holder->busy_slots() : 0; },
+                   .slots = [&] { return settings.concurrency; },
+                   .draining = [&] { return agent_holder && agent_holder->state() == AgentState::kDraining; },
+                   .connected = [&] { return agent_holder && agent_holder->connected(); }});
+  HttpServer http({.alive = [&] { return agent_holder && agent_holder->LoopAlive(kStallAfter); },
+                   .ready = [&] { return agent_holder && agent_holder->Ready(); },
+                   .started = [&] { return started.load(); },
+                   .metrics = [&] { return metrics.Render(); }});
+  if (auto s = http.Start(settings.http_listen); !s) {
+    spdlog::error("{}", s.error().message);
+    return 2;
+  }
   SourceCache source(settings.cache_path / "git", credentials);
   ShellExecutor executor(self);
   JobRunner runner(std::move(runner_options), source, executor,
-                   [ep = *endpoint] { return Redis::Connect(ep); });
-  Agent agent({.redis = *endpoint,
+                   [ep = *endpoint] { return Redis::Connect(ep); }, &metrics);
+  agent_holder = std::make_unique<Agent>(AgentOptions{.redis = *endpoint,
                .queue = {.stream = settings.redis.stream,
                          .group = settings.redis.group,
                          .consumer = settings.redis.consumer},
@@ -125,6 +144,17 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                .lease = std::chrono::seconds(settings.lease_seconds),
                .version = RAIBID_VERSION},
               runner);
+  Agent& agent = *agent_holder;
+  for (const auto& dir : {settings.cache_path / "git", settings.work_dir}) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+      spdlog::error("cannot create {}: {}", dir.string(), ec.message());
+      return 2;
+    }
+  }
+  started = true;
+  spdlog::info("health and metrics on http://{}/ (port {})", settings.http_listen, http.port());
   spdlog::info("raibid-agent {} starting: consumer {} in group {} on {} ({}), {} slot(s), "
                "work dir {}, cache {}",
                RAIBID_VERSION, settings.redis.consumer, settings.redis.group,

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <charconv>
 #include <thread>
 
@@ -129,10 +130,18 @@ Result<std::unique_ptr<Redis>> Redis::Connect(const RedisEndpoint& endpoint,
   return redis;
 }
 
+namespace {
+std::atomic<uint64_t> g_reconnects{0};
+}  // namespace
+
+uint64_t Redis::reconnects() { return g_reconnects.load(); }
+void Redis::CountReconnect() { ++g_reconnects; }
+
 Status Redis::Reconnect() {
   auto fresh = Connect(endpoint_);
   if (!fresh) return std::unexpected(fresh.error());
   std::swap(ctx_, (*fresh)->ctx_);
+  CountReconnect();
   return {};
 }
 

@@ -80,6 +80,10 @@ class Redis {
   void Interrupt();
 
   bool ok() const { return ctx_ && ctx_->err == 0; }
+
+  // Connections re-established after a failure, process-wide (a metric).
+  static uint64_t reconnects();
+  static void CountReconnect();
   const RedisEndpoint& endpoint() const { return endpoint_; }
 
  private:

@@ -59,9 +59,10 @@ Result<std::string> ReadPipelineFile(const std::filesystem::path& workspace) {
 
 JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& source,
                                 Executor& executor, const RedisFactory& connect,
-                                StatusWriter& status, const Job& job, std::string url)
+                                RunObserver& observer, StatusWriter& status, const Job& job,
+                                std::string url)
     : options_(options), source_(source), executor_(executor), connect_(connect),
-      status_(status), job_(job), url_(std::move(url)),
+      observer_(observer), status_(status), job_(job), url_(std::move(url)),
       workspace_(options.work_dir / job.id) {}
 
 JobRunner::Execution::~Execution() {
@@ -104,9 +105,11 @@ Result<CheckoutResult> JobRunner::Execution::CheckoutWithRetries(const StopSourc
         {.url = url_, .commit = job_.commit, .branch = job_.branch, .tag = job_.tag,
          .workspace = workspace_},
         *log_);
+    if (checkout) observer_.CacheRequest("source", checkout->cache_hit);
     if (checkout || !checkout.error().retryable) return checkout;
     auto wait = backoff.Next();
     if (!wait) return checkout;
+    observer_.Retry("git_transport");
     Sys("checkout failed: " + options_.masker.Apply(checkout.error().message) + "; retrying in " +
         Seconds(*wait) + " (retry " + std::to_string(backoff.retries()) + ")");
     const auto until = std::chrono::steady_clock::now() + *wait;
@@ -167,6 +170,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
     }
     StepOutcome outcome = executor_.RunStep(spec, *log_, deadline, stop);
     const auto elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0);
+    observer_.StepFinished(elapsed.count() / 1000.0);
     steps_[i].state = ToStepState(outcome.result);
     steps_[i].finished_at = NowRfc3339();
     steps_[i].duration_ms = elapsed.count();
@@ -201,9 +205,11 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   log_ = std::make_unique<RedisLogSink>(std::move(*log_conn), job_.id, options_.report,
                                         options_.masker);
   if (auto s = status_.Running(options_.agent_name, steps_); !s) return std::unexpected(s.error());
+  const int64_t waited_ms = UnixMillisNow() - enqueued_ms;
+  observer_.JobStarted(waited_ms / 1000.0);
   Sys("raibid-agent " + options_.agent_version + " on " + options_.agent_name + ": job " +
       job_.id + ", attempt " + std::to_string(status_.attempt()) + ", waited " +
-      std::to_string(UnixMillisNow() - enqueued_ms) + " ms in the queue");
+      std::to_string(waited_ms) + " ms in the queue");
 
   Pipeline pipeline;
   std::string commit;
@@ -237,7 +243,10 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
       (final.error.empty() ? "" : ": " + final.error) + " (" +
       Seconds(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)) + ")");
   log_->Flush();  // the log is complete before the state says the job ended
+  observer_.LogBytes(log_->stored_bytes(), log_->dropped_bytes());
   if (auto s = status_.Finish(final, steps_); !s) return std::unexpected(s.error());
+  observer_.JobFinished(final.state, std::chrono::duration_cast<Millis>(
+                                         std::chrono::steady_clock::now() - started).count() / 1000.0);
   return std::optional<JobState>{final.state};
 }
 

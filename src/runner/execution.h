@@ -15,7 +15,8 @@ class RedisLogSink;
 class JobRunner::Execution {
  public:
   Execution(const RunnerOptions& options, SourceCache& source, Executor& executor,
-            const RedisFactory& connect, StatusWriter& status, const Job& job, std::string url);
+            const RedisFactory& connect, RunObserver& observer, StatusWriter& status,
+            const Job& job, std::string url);
   ~Execution();
 
   // The final state written, or nullopt when a shutdown interrupted the job (nothing final is
@@ -43,6 +44,7 @@ class JobRunner::Execution {
   SourceCache& source_;
   Executor& executor_;
   const RedisFactory& connect_;
+  RunObserver& observer_;
   StatusWriter& status_;
   const Job& job_;
   const std::string url_;

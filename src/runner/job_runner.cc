@@ -51,6 +51,7 @@ RunResult JobRunner::RejectEntry(const StreamEntry& entry, JobQueue& queue,
   if (auto s = queue.DeadLetter(entry, reason, 1); !s) {
     return {.message = s.error().message};
   }
+  observer_->DeadLettered();
   return {.disposition = Disposition::kDeadLettered, .message = reason};
 }
 
@@ -63,6 +64,7 @@ RunResult JobRunner::GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWri
   if (auto s = queue.DeadLetter(entry, reason, attempts, status.FinishCommands(final, {})); !s) {
     return {.message = s.error().message};
   }
+  observer_->DeadLettered();
   return {.disposition = Disposition::kDeadLettered, .state = JobState::kFailed, .message = reason};
 }
 
@@ -107,11 +109,12 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
                         .error = options_.masker.Apply(valid.error().message)};
       spdlog::warn("job {} is invalid: {}", job_id, final.error);
       if (auto s = status.Finish(final, {}); !s) return {.job_id = job_id, .message = s.error().message};
+      observer_->JobFinished(JobState::kFailed, 0);
       result.state = JobState::kFailed;
       result.message = final.error;
     } else {
       auto [timeout, extension] = TimeoutFor(*job);
-      Execution execution(options_, source_, executor_, connect_, status, *job, url);
+      Execution execution(options_, source_, executor_, connect_, *observer_, status, *job, url);
       auto state = execution.Run(entry.EnqueuedAtMillis(), timeout, extension, stop);
       if (!state) return {.job_id = job_id, .message = state.error().message};
       if (!*state) return {.job_id = job_id, .message = "interrupted by shutdown; left pending"};

@@ -18,6 +18,7 @@
 #include "report/job_state.h"
 #include "report/keys.h"
 #include "runner/cancel_registry.h"
+#include "runner/run_observer.h"
 #include "source/source_cache.h"
 #include "util/masker.h"
 #include "util/stop_token.h"
@@ -59,9 +60,11 @@ class StatusWriter;
 
 class JobRunner {
  public:
-  JobRunner(RunnerOptions options, SourceCache& source, Executor& executor, RedisFactory connect)
+  // `observer` (may be null) hears about every job; it must outlive the runner.
+  JobRunner(RunnerOptions options, SourceCache& source, Executor& executor, RedisFactory connect,
+            RunObserver* observer = nullptr)
       : options_(std::move(options)), source_(source), executor_(executor),
-        connect_(std::move(connect)) {}
+        connect_(std::move(connect)), observer_(observer ? observer : &no_observer_) {}
 
   // `redis`/`queue` belong to the calling thread. Called once per delivery. While the job runs,
   // `stop` is registered in cancels() under its job id.
@@ -81,6 +84,8 @@ class JobRunner {
   SourceCache& source_;
   Executor& executor_;
   RedisFactory connect_;
+  RunObserver no_observer_;
+  RunObserver* observer_;
   CancelRegistry cancels_;
 };
 

@@ -148,12 +148,13 @@ Result<CheckoutResult> SourceCache::Checkout(const SourceRequest& request, LogSi
   Mirror mirror(git_, root_ / name, request.url);
   const Target target = MakeTarget(request);
   const Progress log{sink, git_};
+  const bool warm = mirror.Exists();  // for the cache metric; a rebuilt mirror counts as a miss
 
   for (int attempt = 1;; ++attempt) {
     auto sha = Attempt(git_, mirror, *lock, target, request, log);
     if (sha) {
       log("checked out " + *sha + " (" + target.description + ")");
-      return CheckoutResult{*sha, target.description};
+      return CheckoutResult{*sha, target.description, warm && attempt == 1};
     }
     if (!sha.error().corrupt() || attempt == kAttempts) {
       Error error = sha.error().error;

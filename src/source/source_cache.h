@@ -36,6 +36,7 @@ struct SourceRequest {
 struct CheckoutResult {
   std::string commit_sha;       // full 40-hex SHA checked out
   std::string ref_description;  // "branch main", "tag v1.2", "commit a1b2c3d4"
+  bool cache_hit = false;       // the mirror existed already (only new objects were fetched)
 };
 
 class SourceCache {

@@ -58,6 +58,11 @@ void ServerProcess::Stop() {
 int ServerProcess::Terminate(int timeout_ms) {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
+  return WaitExit(timeout_ms);
+}
+
+int ServerProcess::WaitExit(int timeout_ms) {
+  if (pid_ <= 0) return -1;
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   int status = 0;
   while (std::chrono::steady_clock::now() < end) {

@@ -26,6 +26,9 @@ class ServerProcess {
   // Sends SIGTERM and waits up to `timeout_ms` for the exit; returns the exit code, or -1 when
   // it had to be killed.
   int Terminate(int timeout_ms = 10000);
+  // Waits up to `timeout_ms` for the process to exit by itself; its exit code, or -1 when it had
+  // to be killed.
+  int WaitExit(int timeout_ms = 10000);
 
  private:
   pid_t pid_ = -1;

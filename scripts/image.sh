@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Builds the raibid-agent container image from ./Dockerfile with buildah, without a Docker engine
+# and without a registry, then checks that the image runs a job. Idempotent; slow (it compiles
+# the agent inside the build stage), so it is not part of .ci/run. See docs/deploy.md.
+#
+#   scripts/image.sh            base image (once), image build, smoke test
+#   scripts/image.sh build      base image (once), image build only
+#   scripts/image.sh smoke      smoke test of an image already built
+#
+# Base image: no registry is reachable, so `debootstrap --variant=minbase bookworm` makes a Debian
+# root file system from Debian's mirror, and `podman import` turns it into
+# localhost/debian:bookworm, used for both stages (BUILD_BASE and RUNTIME_BASE).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work="${BUILD_DIR:-$root/build-deploy}/image"
+base="localhost/debian:bookworm"
+version=$(sed -n 's/^project(raibid-agent VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+image="${IMAGE:-localhost/raibid-agent:$version}"
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_tools() {
+  local p missing=()
+  for p in buildah podman runc debootstrap uidmap fuse-overlayfs redis-server curl; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "image: installing ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}" >/dev/null
+  fi
+}
+
+# Podman's defaults fail here: its default ulimits exceed the sandbox's hard limits, and crun
+# refuses hybrid cgroups. Everything below runs with this file.
+containers_conf() {
+  mkdir -p "$work"
+  cat >"$work/containers.conf" <<'EOF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+EOF
+  export CONTAINERS_CONF="$work/containers.conf"
+}
+
+make_base_image() {
+  if podman image exists "$base"; then
+    echo "image: $base exists"
+    return 0
+  fi
+  if [ ! -x "$work/rootfs/bin/bash" ]; then
+    echo "image: debootstrap bookworm into $work/rootfs"
+    rm -rf "$work/rootfs"
+    as_root debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log"
+  fi
+  # debootstrap leaves the mirror it used in sources.list; the image keeps Debian's own.
+  echo "deb http://deb.debian.org/debian bookworm main" >"$work/rootfs/etc/apt/sources.list"
+  echo "deb http://deb.debian.org/debian-security bookworm-security main" \
+    >>"$work/rootfs/etc/apt/sources.list"
+  rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
+  tar -C "$work/rootfs" --numeric-owner -cf "$work/rootfs.tar" .
+  podman import --change 'CMD ["/bin/bash"]' "$work/rootfs.tar" "$base" >/dev/null
+  rm -f "$work/rootfs.tar"
+  echo "image: imported $base"
+}
+
+build_image() {
+  echo "image: buildah bud --isolation chroot -t $image"
+  local start=$SECONDS
+  buildah bud --isolation chroot --layers \
+    --build-arg BUILD_BASE="$base" --build-arg RUNTIME_BASE="$base" \
+    --build-arg BUILD_JOBS="${JOBS:-2}" \
+    -t "$image" -f Dockerfile . 2>&1 | tee "$work/build.log" | grep -E '^(STEP|COMMIT|Error|error)' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "image: build failed, see $work/build.log"; exit 1; }
+  echo "image: built $image in $((SECONDS - start)) s"
+  podman image inspect "$image" --format 'image: {{.Id}} {{.Size}} bytes, arch {{.Architecture}}'
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Runs the built image the way a pod would: as its non-root user, against a real redis-server on
+# the loopback, one job through `submit --follow`, the HTTP endpoints, then SIGTERM and exit 0.
+smoke_test() {
+  local tmp redis_port http_port rc
+  tmp=$(mktemp -d)
+  redis_pid=""
+  trap 'podman rm -f raibid-smoke >/dev/null 2>&1 || true; [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+  echo "image: smoke test of $image"
+  podman rm -f raibid-smoke >/dev/null 2>&1 || true
+  podman run --rm --entrypoint raibid-agent "$image" --version
+  [ "$(podman run --rm --entrypoint id "$image" -u)" = 10001 ] || { echo "image: not uid 10001"; exit 1; }
+  podman run --rm --entrypoint bash "$image" -c \
+    'set -e; git --version; runc --version | head -n1; ssh -V 2>&1; test -w /var/cache/raibid; test -w /var/lib/raibid/work'
+
+  redis_port=$(free_port)
+  http_port=$(free_port)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+    >"$tmp/redis.log" 2>&1 &
+  redis_pid=$!
+  make_smoke_repo "$tmp/repo"
+  printf 'agent:\n  redis:\n    url: "redis://127.0.0.1:%s"\n    consumer_name: "${POD_NAME}"\n  http:\n    listen: "127.0.0.1:%s"\n  shutdown_grace_seconds: 20\n' \
+    "$redis_port" "$http_port" >"$tmp/agent.yaml"
+  chmod 644 "$tmp/agent.yaml"
+  podman run -d --name raibid-smoke --network host -e POD_NAME=smoke-agent \
+    -v "$tmp/agent.yaml:/etc/raibid/agent.yaml:ro" -v "$tmp/repo:/repo:ro" "$image" >/dev/null
+
+  echo '{"repository": "file:///repo", "branch": "main", "pipeline": {"steps": [{"name": "build", "command": "bash build.sh"}]}}' \
+    | podman run --rm -i --network host --entrypoint raibid-agent "$image" \
+        submit --redis "redis://127.0.0.1:$redis_port" - --follow | tee "$tmp/job.out"
+  grep -q "built on $(uname -m) as uid 10001" "$tmp/job.out" \
+    || { echo "image: the job's output is missing"; exit 1; }
+
+  local path code
+  for path in healthz readyz startupz metrics; do
+    code=$(curl -s -o "$tmp/$path.out" -w '%{http_code}' "http://127.0.0.1:$http_port/$path" || true)
+    echo "image: GET /$path -> ${code:-no answer}"
+  done
+  grep -m3 '^raibid_' "$tmp/metrics.out" 2>/dev/null || true
+
+  podman stop -t 30 raibid-smoke >/dev/null
+  rc=$(podman inspect raibid-smoke --format '{{.State.ExitCode}}')
+  podman logs raibid-smoke 2>&1 | tail -n 5
+  echo "image: the agent exited $rc after SIGTERM"
+  [ "$rc" = 0 ] || exit 1
+  echo "image: smoke test passed"
+}
+
+# A one-commit repository the agent's user can read (git refuses repositories owned by others).
+make_smoke_repo() {
+  git init -q -b main "$1"
+  printf 'echo "built on $(uname -m) as uid $(id -u)"\n' >"$1/build.sh"
+  git -C "$1" add build.sh
+  git -C "$1" -c user.name=smoke -c user.email=smoke@example.com commit -qm init
+  chown -R 10001:10001 "$1"
+}
+
+main() {
+  install_tools
+  containers_conf
+  case "${1:-all}" in
+    build) make_base_image; build_image ;;
+    smoke) smoke_test ;;
+    all) make_base_image; build_image; smoke_test ;;
+    *) echo "usage: $0 [all|build|smoke]" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

@@ -1,0 +1,120 @@
+#include "registry/artifact_push.h"
+
+#include <cstdio>
+
+#include "registry/artifact_layer.h"
+#include "util/clock.h"
+
+namespace raibid {
+namespace {
+
+std::string Size(uint64_t bytes) {
+  char buf[32];
+  if (bytes < (1 << 20)) {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
+  }
+  return buf;
+}
+
+// Progress lines to the job log; restores the client's notice hook when done.
+class Progress {
+ public:
+  Progress(RegistryClient& client, LogSink& sink, std::string step)
+      : client_(client), sink_(sink), step_(std::move(step)) {
+    previous_ = client_.ExchangeNotice([this](std::string_view line) { Line(line); });
+  }
+  ~Progress() {
+    client_.ExchangeNotice(std::move(previous_));
+    sink_.Flush();
+  }
+  void Line(std::string_view text) {
+    sink_.Write(step_, LogFd::kSys, "artifacts: " + std::string(text) + "\n");
+  }
+
+ private:
+  RegistryClient& client_;
+  LogSink& sink_;
+  std::string step_;
+  std::function<void(std::string_view)> previous_;
+};
+
+Result<std::vector<ArtifactLayer>> MakeLayers(const ArtifactRequest& req,
+                                              const ResolvedArtifacts& resolved,
+                                              const ScratchDir& scratch) {
+  std::vector<ArtifactLayer> layers;
+  for (const auto& path : resolved.paths) {
+    if (path.relative == kLogLayerTitle) {
+      return Fail(ErrorKind::kInvalidPipeline,
+                  "artifacts.paths: '" + path.relative + "' clashes with the job log's title");
+    }
+    auto layer = MakeLayer(path, resolved.workspace, scratch, static_cast<int>(layers.size()));
+    if (!layer) return std::unexpected(layer.error());
+    layers.push_back(std::move(*layer));
+  }
+  auto log = req.log_file.empty() ? Result<BlobSource>(BlobSource::FromBytes(req.log_text))
+                                  : BlobSource::FromFile(req.log_file);
+  if (!log) return std::unexpected(log.error());
+  layers.push_back(BlobLayer(std::string(kLogLayerTitle), kLogLayerType, std::move(*log)));
+  return layers;
+}
+
+OciManifest BuildManifest(const ArtifactRequest& req, const std::vector<ArtifactLayer>& layers) {
+  OciManifest m{.artifact_type = std::string(kRaibidArtifactType)};
+  for (const auto& l : layers) m.layers.push_back(l.descriptor);
+  m.annotations[std::string(kCreatedAnnotation)] = NowRfc3339();
+  if (!req.source_url.empty()) m.annotations[std::string(kSourceAnnotation)] = req.source_url;
+  if (!req.revision.empty()) m.annotations[std::string(kRevisionAnnotation)] = req.revision;
+  if (!req.job_id.empty()) m.annotations[std::string(kJobIdAnnotation)] = req.job_id;
+  return m;
+}
+
+Result<ImageReference> Reference(const RegistryClient& client, const ArtifactRequest& req) {
+  auto ref = ExpandReference(req.reference_template,
+                             {.registry = client.host(), .repository = req.repository,
+                              .job_id = req.job_id, .revision = req.revision, .branch = req.branch});
+  if (ref && ref->registry != client.host()) {
+    return Fail(ErrorKind::kConfig, "artifact reference " + ref->ToString() +
+                                        " names another registry than " + client.host());
+  }
+  return ref;
+}
+
+}  // namespace
+
+Result<ArtifactPush> PushArtifacts(RegistryClient& client, const ArtifactRequest& req,
+                                   LogSink& sink) {
+  Progress progress(client, sink, req.log_step);
+  auto resolved = ResolveArtifactPaths(req.workspace, req.paths);
+  if (!resolved) return std::unexpected(resolved.error());
+  for (const auto& w : resolved->warnings) progress.Line(w);
+  auto ref = Reference(client, req);
+  if (!ref) return std::unexpected(ref.error());
+  auto scratch = ScratchDir::Make(req.scratch_dir);
+  if (!scratch) return std::unexpected(scratch.error());
+  auto layers = MakeLayers(req, *resolved, *scratch);
+  if (!layers) return std::unexpected(layers.error());
+
+  const std::string& repo = ref->repository;
+  auto config = client.PushBlob(repo, BlobSource::FromBytes(std::string(kEmptyJson)), req.mount_from);
+  if (!config) return std::unexpected(config.error());
+  ArtifactPush out{.reference = ref->ToString()};
+  for (const auto& layer : *layers) {
+    const std::string& title = layer.descriptor.annotations.at(std::string(kTitleAnnotation));
+    auto pushed = client.PushBlob(repo, layer.blob, req.mount_from);
+    if (!pushed) return std::unexpected(pushed.error());
+    progress.Line(title + " (" + Size(layer.blob.size) + ", " + layer.blob.digest + "): " +
+                  std::string(ToString(*pushed)));
+    out.artifacts.push_back({title, out.reference, layer.blob.digest});
+  }
+  auto digest = client.PushManifest(repo, ref->tag, kOciManifestType,
+                                    SerializeManifest(BuildManifest(req, *layers)));
+  if (!digest) return std::unexpected(digest.error());
+  out.manifest_digest = *digest;
+  progress.Line("pushed " + out.reference + " (" + out.manifest_digest + ", " +
+                std::to_string(layers->size()) + " layers)");
+  return out;
+}
+
+}  // namespace raibid

@@ -1,0 +1,44 @@
+#include "registry/digest.h"
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.h"
+
+namespace raibid {
+namespace {
+
+TEST(Digest, MatchesKnownSha256) {
+  EXPECT_EQ(DigestOf("{}").digest,
+            "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+  EXPECT_EQ(DigestOf("").digest,
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(Digest, StreamingEqualsOneShot) {
+  Sha256 h;
+  h.Update("hello ");
+  h.Update("world");
+  EXPECT_EQ(h.Finish(), DigestOf("hello world").digest);
+}
+
+TEST(Digest, FileDigestReadsTheWholeFile) {
+  testing::TempDir dir;
+  std::string content(3 << 20, 'x');  // several 1 MiB reads
+  content += "tail";
+  testing::WriteFile(dir.path() / "f", content);
+  auto d = DigestFile(dir.path() / "f");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->digest, DigestOf(content).digest);
+  EXPECT_EQ(d->size, content.size());
+  EXPECT_FALSE(DigestFile(dir.path() / "missing"));
+}
+
+TEST(Digest, RecognisesOnlyLowerHexSha256) {
+  EXPECT_TRUE(IsSha256Digest(DigestOf("x").digest));
+  EXPECT_FALSE(IsSha256Digest("sha256:ABC"));
+  EXPECT_FALSE(IsSha256Digest("sha512:" + std::string(64, 'a')));
+  EXPECT_FALSE(IsSha256Digest("sha256:" + std::string(63, 'a') + "/"));
+}
+
+}  // namespace
+}  // namespace raibid

@@ -1,0 +1,228 @@
+#include "registry/http_transport.h"
+
+#include <curl/curl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace raibid {
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// The URL without its query, for messages: upload URLs carry long opaque state.
+std::string ForMessage(const std::string& url) { return url.substr(0, url.find('?')); }
+
+// Failures that retrying the same exchange cannot cure.
+bool Permanent(CURLcode code) {
+  switch (code) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_TOO_MANY_REDIRECTS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::vector<std::string> HttpResponse::headers_named(const std::string& name) const {
+  std::vector<std::string> out;
+  for (auto [it, end] = headers.equal_range(name); it != end; ++it) out.push_back(it->second);
+  return out;
+}
+
+struct HttpTransport::Exchange {
+  const HttpRequest* request = nullptr;
+  const StopSource* stop = nullptr;
+  CURL* curl = nullptr;
+  HttpResponse response;
+  uint64_t body_pos = 0;
+  int read_errno = 0;
+  bool sink_refused = false;
+  curl_slist* headers = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Exchange() { curl_slist_free_all(headers); }
+
+  static size_t Read(char* buf, size_t size, size_t count, void* data) {
+    auto* ex = static_cast<Exchange*>(data);
+    const HttpBody& body = *ex->request->body;
+    const uint64_t left = body.size() - std::min(ex->body_pos, body.size());
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(size * count, left));
+    if (want == 0) return 0;
+    if (body.fd < 0) {
+      std::memcpy(buf, body.bytes.data() + ex->body_pos, want);
+      ex->body_pos += want;
+      return want;
+    }
+    ssize_t n;
+    do {
+      n = ::pread(body.fd, buf, want, static_cast<off_t>(body.offset + ex->body_pos));
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {  // a file that shrank under us is as broken as an I/O error
+      ex->read_errno = n < 0 ? errno : EIO;
+      return CURL_READFUNC_ABORT;
+    }
+    ex->body_pos += n;
+    return static_cast<size_t>(n);
+  }
+
+  static int Seek(void* data, curl_off_t offset, int origin) {
+    auto* ex = static_cast<Exchange*>(data);
+    if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+    ex->body_pos = static_cast<uint64_t>(offset);
+    return CURL_SEEKFUNC_OK;
+  }
+
+  static size_t Header(char* buf, size_t size, size_t count, void* data) {
+    auto* ex = static_cast<Exchange*>(data);
+    const std::string_view line(buf, size * count);
+    if (line.starts_with("HTTP/")) {
+      ex->response.headers.clear();  // a new answer: after "100 Continue" or a redirect
+      return size * count;
+    }
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      ex->response.headers.emplace(Lower(Trim(line.substr(0, colon))), Trim(line.substr(colon + 1)));
+    }
+    return size * count;
+  }
+
+  static size_t Write(char* buf, size_t size, size_t count, void* data) {
+    auto* ex = static_cast<Exchange*>(data);
+    const std::string_view piece(buf, size * count);
+    long status = 0;
+    curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (ex->request->sink && status >= 200 && status < 300) {
+      if (ex->request->sink(piece)) return piece.size();
+      ex->sink_refused = true;
+      return 0;
+    }
+    std::string& body = ex->response.body;
+    body.append(piece.substr(0, std::min(piece.size(), kBodyLimit - std::min(kBodyLimit, body.size()))));
+    return piece.size();
+  }
+
+  static int Progress(void* data, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* ex = static_cast<Exchange*>(data);
+    return ex->stop && ex->stop->stop_requested() ? 1 : 0;
+  }
+};
+
+HttpTransport::HttpTransport(HttpOptions options) : options_(std::move(options)) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  curl_ = curl_easy_init();
+  if (!curl_) std::abort();  // only fails when out of memory
+}
+
+HttpTransport::~HttpTransport() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+void HttpTransport::Configure(const HttpRequest& request, Exchange& ex) {
+  CURL* c = ex.curl;
+  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ex.error);
+  const char* protocols = options_.allow_plain_http ? "http,https" : "https";
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_seconds));
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
+  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L << 10);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Exchange::Header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &ex);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Exchange::Write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Exchange::Progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ex);
+
+  const std::string& m = request.method;
+  if (m == "HEAD") {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (m == "POST" || m == "PUT" || m == "PATCH") {
+    // Every body goes through the read callback, an empty one included, so the three methods
+    // stream the same way; "Expect:" keeps curl from waiting for a "100 Continue".
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+                     static_cast<curl_off_t>(request.body ? request.body->size() : 0));
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, &Exchange::Read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &ex);
+    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, &Exchange::Seek);
+    curl_easy_setopt(c, CURLOPT_SEEKDATA, &ex);
+    if (m != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
+    ex.headers = curl_slist_append(ex.headers, "Expect:");
+  } else if (m != "GET") {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
+  }
+  for (const auto& h : request.headers) ex.headers = curl_slist_append(ex.headers, h.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, ex.headers);
+}
+
+Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
+  static const HttpBody kEmpty;
+  HttpRequest with_body;
+  const HttpRequest* req = &request;
+  if (!request.body && (request.method == "POST" || request.method == "PUT" ||
+                        request.method == "PATCH")) {
+    with_body = request;
+    with_body.body = kEmpty;
+    req = &with_body;
+  }
+  Exchange ex;
+  ex.request = req;
+  ex.stop = stop_;
+  ex.curl = static_cast<CURL*>(curl_);
+  curl_easy_reset(ex.curl);  // keeps the connection cache
+  Configure(*req, ex);
+  const CURLcode code = curl_easy_perform(ex.curl);
+  curl_easy_setopt(ex.curl, CURLOPT_HTTPHEADER, nullptr);
+  const std::string what = request.method + " " + ForMessage(request.url);
+  if (code == CURLE_OK) {
+    curl_easy_getinfo(ex.curl, CURLINFO_RESPONSE_CODE, &ex.response.status);
+    return std::move(ex.response);
+  }
+  if (code == CURLE_ABORTED_BY_CALLBACK && stop_ && stop_->stop_requested()) {
+    return Fail(ErrorKind::kCancelled, what + ": cancelled");
+  }
+  if (ex.read_errno != 0) {
+    return Fail(ErrorKind::kInfrastructure, what + ": cannot read the upload: " + ErrnoText(ex.read_errno));
+  }
+  if (ex.sink_refused) return Fail(ErrorKind::kInfrastructure, what + ": download aborted");
+  const std::string detail = ex.error[0] ? ex.error : curl_easy_strerror(code);
+  return Fail(ErrorKind::kInfrastructure, what + ": " + detail, !Permanent(code));
+}
+
+}  // namespace raibid

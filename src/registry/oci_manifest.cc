@@ -1,0 +1,70 @@
+#include "registry/oci_manifest.h"
+
+#include <nlohmann/json.hpp>
+
+namespace raibid {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json ToJson(const Descriptor& d) {
+  ordered_json j;
+  j["mediaType"] = d.media_type;
+  j["digest"] = d.digest;
+  j["size"] = d.size;
+  if (!d.annotations.empty()) j["annotations"] = d.annotations;
+  return j;
+}
+
+Descriptor FromJson(const nlohmann::json& j) {
+  Descriptor d;
+  d.media_type = j.at("mediaType").get<std::string>();
+  d.digest = j.at("digest").get<std::string>();
+  d.size = j.at("size").get<uint64_t>();
+  if (j.contains("annotations")) {
+    d.annotations = j["annotations"].get<std::map<std::string, std::string>>();
+  }
+  return d;
+}
+
+}  // namespace
+
+Descriptor EmptyConfigDescriptor() {
+  return Descriptor{.media_type = std::string(kOciEmptyType),
+                    .digest = std::string(kEmptyJsonDigest),
+                    .size = kEmptyJson.size()};
+}
+
+std::string SerializeManifest(const OciManifest& m) {
+  ordered_json j;
+  j["schemaVersion"] = 2;
+  j["mediaType"] = kOciManifestType;
+  if (!m.artifact_type.empty()) j["artifactType"] = m.artifact_type;
+  j["config"] = ToJson(m.config);
+  j["layers"] = ordered_json::array();
+  for (const auto& l : m.layers) j["layers"].push_back(ToJson(l));
+  if (!m.annotations.empty()) j["annotations"] = m.annotations;
+  return j.dump();
+}
+
+Result<OciManifest> ParseManifest(std::string_view text) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (j.at("schemaVersion").get<int>() != 2) throw std::runtime_error("schemaVersion is not 2");
+    if (j.contains("mediaType") && j["mediaType"].get<std::string>() != kOciManifestType) {
+      throw std::runtime_error("media type " + j["mediaType"].get<std::string>());
+    }
+    OciManifest m;
+    m.artifact_type = j.value("artifactType", std::string());
+    m.config = FromJson(j.at("config"));
+    for (const auto& l : j.at("layers")) m.layers.push_back(FromJson(l));
+    if (j.contains("annotations")) {
+      m.annotations = j["annotations"].get<std::map<std::string, std::string>>();
+    }
+    return m;
+  } catch (const std::exception& e) {
+    return Fail(ErrorKind::kInfrastructure, std::string("not an OCI image manifest: ") + e.what());
+  }
+}
+
+}  // namespace raibid

@@ -1,0 +1,44 @@
+// How to reach one OCI registry (Gitea's, or any Distribution-spec registry), and the hooks a
+// caller or a test plugs into the client.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "util/backoff.h"
+#include "util/clock.h"
+#include "util/stop_token.h"
+
+namespace raibid {
+
+struct RegistryConfig {
+  // "https://gitea.example.com" (a path prefix is not supported: the API lives at /v2/).
+  // "http://..." is accepted only with `insecure`.
+  std::string url;
+  std::string username;  // empty: anonymous (token requests without credentials)
+  std::string password;  // a secret: never logged, never in an error message or a URL
+  // Allows plain http:// and skips TLS certificate verification for https://, the meaning
+  // Docker gives "insecure registries". For a test or in-cluster registry only.
+  bool insecure = false;
+  std::string ca_file;  // extra trust anchors (PEM) for a registry with a private CA
+  // Blobs larger than this are uploaded in PATCH requests of this size (reverse proxies in front
+  // of Gitea often cap request bodies); smaller blobs go up in one PUT.
+  size_t chunk_size = 8 << 20;
+  BackoffPolicy retry;  // network errors, 429 and 5xx: 1, 2, 4, 8, 16 s by default
+  std::chrono::milliseconds connect_timeout{10000};
+  int stall_seconds = 60;  // a transfer below 1 KiB/s for this long is a network error
+};
+
+struct RegistryHooks {
+  // The monotonic clock token lifetimes are measured with; tests move it forward.
+  std::function<SteadyTime()> clock = [] { return std::chrono::steady_clock::now(); };
+  // When set and stopped, the exchange in progress is abandoned (kCancelled).
+  const StopSource* stop = nullptr;
+  // One line per retry ("... HTTP 503; retrying in 2.0 s"), for the job log. Never holds secrets.
+  std::function<void(std::string_view)> notice;
+};
+
+}  // namespace raibid

@@ -1,0 +1,27 @@
+// What the runner tells the outside about the jobs it runs: the metrics' source. The default
+// does nothing; the server module's Metrics implements it. Called from slot threads: an
+// implementation must be thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "report/job_state.h"
+
+namespace raibid {
+
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void JobStarted(double queue_wait_seconds) { (void)queue_wait_seconds; }
+  virtual void JobFinished(JobState state, double seconds) { (void)state, (void)seconds; }
+  virtual void StepFinished(double seconds) { (void)seconds; }
+  // `cache`: "source", ...; hit when the cache already held what the job needed.
+  virtual void CacheRequest(std::string_view cache, bool hit) { (void)cache, (void)hit; }
+  virtual void LogBytes(uint64_t stored, uint64_t dropped) { (void)stored, (void)dropped; }
+  // `reason`: "git_transport", ...
+  virtual void Retry(std::string_view reason) { (void)reason; }
+  virtual void DeadLettered() {}
+};
+
+}  // namespace raibid

@@ -1,0 +1,52 @@
+#include "server/http_server.h"
+
+#include <httplib.h>
+
+namespace raibid {
+namespace {
+
+void Probe(httplib::Response& res, bool ok, const char* good, const char* bad) {
+  res.status = ok ? 200 : 503;
+  res.set_content(std::string(ok ? good : bad) + "\n", "text/plain; charset=utf-8");
+}
+
+}  // namespace
+
+HttpServer::HttpServer(HealthChecks checks)
+    : checks_(std::move(checks)), server_(std::make_unique<httplib::Server>()) {
+  server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    Probe(res, checks_.alive(), "ok", "main loop stalled");
+  });
+  server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    Probe(res, checks_.ready(), "ready", "not ready: redis unreachable, group missing, or draining");
+  });
+  server_->Get("/startupz", [this](const httplib::Request&, httplib::Response& res) {
+    Probe(res, checks_.started(), "started", "starting");
+  });
+  server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(checks_.metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+HttpServer::~HttpServer() {
+  server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status HttpServer::Start(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return Fail(ErrorKind::kConfig, "http.listen '" + listen + "': expected HOST:PORT");
+  }
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const int wanted = std::atoi(listen.c_str() + colon + 1);
+  port_ = wanted == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, wanted) ? wanted : -1);
+  if (port_ <= 0) {
+    return Fail(ErrorKind::kConfig, "http.listen: cannot listen on " + listen);
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return {};
+}
+
+}  // namespace raibid

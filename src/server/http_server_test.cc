@@ -1,0 +1,72 @@
+#include "server/http_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+
+#include "server/metrics.h"
+
+namespace raibid {
+namespace {
+
+TEST(HttpServer, ProbesFollowTheirChecks) {
+  std::atomic<bool> alive{true}, ready{false}, started{false};
+  HttpServer server({.alive = [&] { return alive.load(); },
+                     .ready = [&] { return ready.load(); },
+                     .started = [&] { return started.load(); },
+                     .metrics = [] { return std::string("raibid_slots 1\n"); }});
+  ASSERT_TRUE(server.Start("127.0.0.1:0"));
+  httplib::Client client("127.0.0.1", server.port());
+  EXPECT_EQ(client.Get("/healthz")->status, 200);
+  EXPECT_EQ(client.Get("/readyz")->status, 503);
+  EXPECT_EQ(client.Get("/startupz")->status, 503);
+  ready = true;
+  started = true;
+  alive = false;
+  EXPECT_EQ(client.Get("/readyz")->status, 200);
+  EXPECT_EQ(client.Get("/startupz")->status, 200);
+  EXPECT_EQ(client.Get("/healthz")->status, 503);
+  auto metrics = client.Get("/metrics");
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->body, "raibid_slots 1\n");
+  EXPECT_NE(metrics->get_header_value("Content-Type").find("version=0.0.4"), std::string::npos);
+  EXPECT_EQ(client.Get("/nope")->status, 404);
+}
+
+TEST(HttpServer, BadListenAddressIsAConfigError) {
+  HttpServer server({});
+  auto s = server.Start("nonsense");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::kConfig);
+}
+
+TEST(Metrics, RecordsWhatTheRunnerReports) {
+  Metrics m({.busy_slots = [] { return 1; }, .slots = [] { return 2; },
+             .draining = [] { return false; }, .connected = [] { return true; }});
+  m.JobStarted(0.02);
+  m.StepFinished(1.5);
+  m.JobFinished(JobState::kSucceeded, 2.0);
+  m.JobFinished(JobState::kFailed, 1.0);
+  m.CacheRequest("source", true);
+  m.LogBytes(100, 5);
+  m.Retry("git_transport");
+  const std::string text = m.Render();
+  for (const char* want : {"raibid_jobs_total{result=\"succeeded\"} 1",
+                           "raibid_jobs_total{result=\"failed\"} 1",
+                           "raibid_jobs_total{result=\"cancelled\"} 0",
+                           "raibid_job_duration_seconds_count 2",
+                           "raibid_step_duration_seconds_count 1",
+                           "raibid_queue_wait_seconds_bucket{le=\"0.025\"} 1",
+                           "raibid_cache_requests_total{cache=\"source\",result=\"hit\"} 1",
+                           "raibid_log_bytes_total 100", "raibid_log_dropped_bytes_total 5",
+                           "raibid_retries_total{reason=\"git_transport\"} 1",
+                           "raibid_busy_slots 1", "raibid_slots 2", "raibid_redis_connected 1",
+                           "process_resident_memory_bytes", "process_open_fds",
+                           "process_cpu_seconds_total"}) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+}
+
+}  // namespace
+}  // namespace raibid

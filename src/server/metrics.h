@@ -1,0 +1,66 @@
+// The agent's Prometheus metrics (contract section 7): a prometheus-cpp registry with the
+// raibid_* families, fed by the runner through RunObserver and read by the HTTP server. Labels are
+// bounded sets (a job's final state, a cache kind, a retry reason), never a job id.
+// Thread-safe.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "runner/run_observer.h"
+
+namespace raibid {
+
+// Values read at scrape time from the live agent.
+struct AgentGauges {
+  std::function<int()> busy_slots;
+  std::function<int()> slots;
+  std::function<bool()> draining;
+  std::function<bool()> connected;
+};
+
+class Metrics final : public RunObserver {
+ public:
+  explicit Metrics(AgentGauges gauges);
+
+  void JobStarted(double queue_wait_seconds) override;
+  void JobFinished(JobState state, double seconds) override;
+  void StepFinished(double seconds) override;
+  void CacheRequest(std::string_view cache, bool hit) override;
+  void LogBytes(uint64_t stored, uint64_t dropped) override;
+  void Retry(std::string_view reason) override;
+  void DeadLettered() override;
+
+  // The exposition text (format 0.0.4) of every raibid_* and process_* series.
+  std::string Render();
+
+ private:
+  void RefreshGauges();
+
+  AgentGauges gauges_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& jobs_;
+  prometheus::Histogram& job_duration_;
+  prometheus::Histogram& step_duration_;
+  prometheus::Histogram& queue_wait_;
+  prometheus::Family<prometheus::Counter>& cache_requests_;
+  prometheus::Counter& log_bytes_;
+  prometheus::Counter& log_dropped_bytes_;
+  prometheus::Family<prometheus::Counter>& retries_;
+  prometheus::Counter& dead_letters_;
+  prometheus::Gauge& busy_slots_;
+  prometheus::Gauge& slots_;
+  prometheus::Gauge& draining_;
+  prometheus::Gauge& redis_connected_;
+  prometheus::Counter& redis_reconnects_;
+  double reconnects_seen_ = 0;  // GUARDED_BY(render_mu_)
+  std::mutex render_mu_;
+};
+
+}  // namespace raibid
