@@ -1,8 +1,7 @@
 #include "cli/cli.h"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+#include "util/log_context.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -88,11 +87,12 @@ int Main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : kUsageError;
   }
-  spdlog::set_default_logger(spdlog::stderr_color_mt("raibid-agent"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   if (*validate) return Validate(pipeline_file);
   auto settings = Load(common);
   if (!settings) return kUsageError;
+  SetUpLogging(settings->log_format == "json"   ? LogFormat::kJson
+               : settings->log_format == "text" ? LogFormat::kText
+                                                : LogFormat::kAuto);
   if (*run) return RunDaemon(std::move(*settings), daemon, SelfPath());
   if (*submit) return Submit(*settings, job_file, follow);
   if (*status) return ShowStatus(*settings, job_id, json);

@@ -51,6 +51,7 @@ struct Settings {
   bool registry_insecure = false;
   int lease_seconds = 60, max_deliveries = 3, shutdown_grace_seconds = 600, retention_days = 7;
   uint64_t log_limit_bytes = 16ull << 20;  // per job, kept in Redis
+  std::string log_format = "auto";         // agent.log.format: auto | text | json
   uint64_t status_stream_maxlen = 100000;
   // Retryable failures inside a job (git transport errors) wait 1, 2, 4, 8, 16 s: agent.retry.*
   double retry_initial_seconds = 1;

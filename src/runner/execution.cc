@@ -8,6 +8,7 @@
 
 #include "report/redis_log_sink.h"
 #include "util/clock.h"
+#include "util/log_context.h"
 
 namespace raibid {
 namespace {
@@ -159,6 +160,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
     const StopSource& stop, int* exit_code) {
   for (size_t i = 0; i < pipeline.steps.size(); ++i) {
     const auto& step = pipeline.steps[i];
+    CurrentLogContext().step = step.name;
     steps_[i].state = StepState::kRunning;
     steps_[i].started_at = NowRfc3339();
     if (auto s = Record(i, "step " + step.name + " started"); !s) spdlog::warn("{}", s.error().message);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "report/status_writer.h"
+#include "util/log_context.h"
 #include "runner/execution.h"
 #include "source/ref_name.h"
 #include "source/repository_url.h"
@@ -81,6 +82,7 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
   if (!job && !job.error().job_id) return RejectEntry(entry, queue, job.error().message);
 
   const std::string job_id = job ? job->id : *job.error().job_id;
+  ScopedLogContext log_context(job_id);
   StatusWriter status(redis, options_.report, job_id);
   RunResult result{.job_id = job_id};
   // Registered before the hash is read, so a cancel published from here on reaches the job.

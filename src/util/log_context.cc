@@ -1,0 +1,70 @@
+#include "util/log_context.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/clock.h"
+
+namespace raibid {
+namespace {
+
+// One JSON object per line: ts, level, msg, and job_id / step when the thread has them.
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    nlohmann::ordered_json line;
+    line["ts"] = FormatRfc3339(msg.time);
+    line["level"] = std::string(spdlog::level::to_string_view(msg.level).data(),
+                                spdlog::level::to_string_view(msg.level).size());
+    line["msg"] = std::string(msg.payload.data(), msg.payload.size());
+    const LogContext& ctx = CurrentLogContext();
+    if (!ctx.job_id.empty()) line["job_id"] = ctx.job_id;
+    if (!ctx.step.empty()) line["step"] = ctx.step;
+    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
+};
+
+// "%J": "[job step] " when the thread works on a job.
+class JobFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const LogContext& ctx = CurrentLogContext();
+    if (ctx.job_id.empty()) return;
+    std::string text = "[" + ctx.job_id + (ctx.step.empty() ? "" : " " + ctx.step) + "] ";
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JobFlag>();
+  }
+};
+
+}  // namespace
+
+LogContext& CurrentLogContext() {
+  thread_local LogContext context;
+  return context;
+}
+
+std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format) {
+  if (format == LogFormat::kJson) return std::make_unique<JsonFormatter>();
+  auto text = std::make_unique<spdlog::pattern_formatter>();
+  text->add_flag<JobFlag>('J').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %J%v");
+  return text;
+}
+
+void SetUpLogging(LogFormat format) {
+  auto logger = spdlog::stderr_color_mt("raibid-agent");
+  if (format == LogFormat::kAuto) format = isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson;
+  logger->set_formatter(MakeLogFormatter(format));
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace raibid

@@ -1,0 +1,54 @@
+#include "util/log_context.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace raibid {
+namespace {
+
+std::string LogOne(LogFormat format, const std::function<void(spdlog::logger&)>& write) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(out);
+  sink->set_formatter(MakeLogFormatter(format));
+  spdlog::logger logger("test", sink);
+  write(logger);
+  return out.str();
+}
+
+TEST(LogFormat, JsonLinesCarryJobAndStepFields) {
+  ScopedLogContext ctx("job-7");
+  CurrentLogContext().step = "build";
+  const std::string line = LogOne(LogFormat::kJson, [](auto& l) { l.info("step \"{}\" done", "build"); });
+  auto parsed = nlohmann::json::parse(line);
+  EXPECT_EQ(parsed["level"], "info");
+  EXPECT_EQ(parsed["msg"], "step \"build\" done");
+  EXPECT_EQ(parsed["job_id"], "job-7");
+  EXPECT_EQ(parsed["step"], "build");
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+}
+
+TEST(LogFormat, LinesOutsideAJobHaveNoJobFields) {
+  const std::string line = LogOne(LogFormat::kJson, [](auto& l) { l.warn("idle"); });
+  auto parsed = nlohmann::json::parse(line);
+  EXPECT_FALSE(parsed.contains("job_id"));
+  EXPECT_EQ(parsed["level"], "warning");
+}
+
+TEST(LogFormat, TextPrefixesTheJob) {
+  ScopedLogContext ctx("job-8");
+  const std::string line = LogOne(LogFormat::kText, [](auto& l) { l.info("hello"); });
+  EXPECT_NE(line.find("[job-8] hello"), std::string::npos) << line;
+}
+
+TEST(LogFormat, ContextEndsWithItsScope) {
+  { ScopedLogContext ctx("job-9"); }
+  EXPECT_TRUE(CurrentLogContext().job_id.empty());
+}
+
+}  // namespace
+}  // namespace raibid
