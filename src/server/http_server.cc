@@ -14,6 +14,9 @@ void Probe(httplib::Response& res, bool ok, const char* good, const char* bad) {
 
 HttpServer::HttpServer(HealthChecks checks)
     : checks_(std::move(checks)), server_(std::make_unique<httplib::Server>()) {
+  // Headers and body go out in separate writes; without this, Nagle plus the scraper's delayed
+  // ACK holds every answer for 40 ms.
+  server_->set_tcp_nodelay(true);
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     Probe(res, checks_.alive(), "ok", "main loop stalled");
   });
