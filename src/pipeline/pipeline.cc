@@ -69,7 +69,7 @@ class PipelineReader {
     if (e.key == "language") return ReadText(e, e.key, &p.language);
     if (e.key == "rust_version") return ReadText(e, e.key, &p.rust_version);
     if (e.key == "image") return ReadText(e, e.key, &p.image);
-    if (e.key == "cache") return ReadPathsSection(e, &p.cache_paths);
+    if (e.key == "cache") return ReadPathsSection(e, &p.cache_paths, &p);
     if (e.key == "artifacts") return ReadPathsSection(e, &p.artifact_paths);
     if (e.key == "env") return ReadEnv(e, &p.env);
     if (e.key == "steps") return ReadSteps(e, &p.steps);
@@ -84,8 +84,10 @@ class PipelineReader {
     return {};
   }
 
-  // `cache:` and `artifacts:`, each a map whose one known key is `paths`.
-  Status ReadPathsSection(const YamlEntry& e, std::vector<std::string>* out) {
+  // `cache:` and `artifacts:`, each a map with `paths`; `cache:` (when `cache` is given) also
+  // has `key`, `fallback_keys` and `policy`.
+  Status ReadPathsSection(const YamlEntry& e, std::vector<std::string>* out,
+                          Pipeline* cache = nullptr) {
     if (e.value.IsNull()) return {};
     if (!e.value.IsMap()) {
       return doc_.Fail(e.mark(), e.key,
@@ -95,6 +97,22 @@ class PipelineReader {
     if (!entries) return std::unexpected(entries.error());
     for (const YamlEntry& inner : *entries) {
       const std::string path = JoinKeyPath(e.key, inner.key);
+      if (cache && inner.key == "key") {
+        if (Status s = ReadText(inner, path, &cache->cache_key); !s) return s;
+        continue;
+      }
+      if (cache && inner.key == "fallback_keys") {
+        if (Status s = ReadPathList(inner, path, &cache->cache_fallback_keys); !s) return s;
+        continue;
+      }
+      if (cache && inner.key == "policy") {
+        if (Status s = ReadText(inner, path, &cache->cache_policy); !s) return s;
+        if (cache->cache_policy != "pull-push" && cache->cache_policy != "pull" &&
+            cache->cache_policy != "push") {
+          return doc_.Fail(inner.mark(), path, "expected pull-push, pull or push");
+        }
+        continue;
+      }
       if (inner.key != "paths") {
         Warn(path, inner.key_node);
         continue;

@@ -22,6 +22,9 @@ struct PipelineStep {
 struct Pipeline {
   std::string language, rust_version, image;
   std::vector<std::string> cache_paths;     // cache.paths
+  std::string cache_key;                    // cache.key (empty: derived, see docs/caches.md)
+  std::vector<std::string> cache_fallback_keys;  // cache.fallback_keys
+  std::string cache_policy = "pull-push";   // cache.policy: pull-push | pull | push
   std::map<std::string, std::string> env;   // env: names [A-Za-z_][A-Za-z0-9_]*, values as text
   std::vector<std::string> artifact_paths;  // artifacts.paths
   std::vector<PipelineStep> steps;          // at least one

@@ -1,0 +1,38 @@
+// A cache entry on disk: a tar archive compressed with multi-threaded zstd (libarchive), holding
+// directory trees under named prefixes ("w/target/...", "h/.cargo/..."). Written to a temporary
+// name and renamed, so a crash never leaves a half entry; read back with libarchive's secure
+// extraction (no "..", no absolute paths, no writing through symlinks), so a corrupt or hostile
+// entry cannot write outside the roots it is restored into.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "util/error.h"
+
+namespace raibid {
+
+struct ArchiveRoot {
+  std::string prefix;               // "w" (workspace), "h" (the job's cache home)
+  std::filesystem::path directory;  // where the prefix's paths live on disk
+  std::vector<std::string> paths;   // relative paths under `directory` to keep (files or trees)
+};
+
+struct ArchiveStats {
+  uint64_t files = 0;
+  uint64_t bytes = 0;  // uncompressed
+};
+
+// Writes the roots' paths (missing ones skipped) to `archive` atomically.
+Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& archive,
+                                       const std::vector<ArchiveRoot>& roots, int threads);
+
+// Restores `archive` into the roots by prefix. A damaged archive (truncated, not zstd, bad tar)
+// is an error; whatever was extracted before the damage stays (the caller treats it as a miss
+// and the build starts from what is there).
+Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& archive,
+                                      const std::vector<ArchiveRoot>& roots);
+
+}  // namespace raibid

@@ -1,0 +1,103 @@
+#include "cache/cache_archive.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cache/cache_store.h"
+#include "support/temp_dir.h"
+
+namespace raibid {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+class CacheArchiveTest : public ::testing::Test {
+ protected:
+  void MakeTree(const fs::path& ws) {
+    WriteFile(ws / "target/debug/app", "binary");
+    fs::permissions(ws / "target/debug/app", fs::perms(0755));
+    WriteFile(ws / "target/big.bin", std::string(3 << 20, 'x') + "end");
+    fs::create_directories(ws / "target/empty");
+    fs::create_symlink("debug/app", ws / "target/link");
+    WriteFile(ws / "README", "not cached");
+  }
+  TempDir dir_;
+};
+
+TEST_F(CacheArchiveTest, RoundTripKeepsModesLinksEmptyDirsAndLargeFiles) {
+  const auto ws = dir_.path() / "ws", ws2 = dir_.path() / "ws2";
+  MakeTree(ws);
+  WriteFile(dir_.path() / "home/.cargo/registry/index", "idx");
+  auto saved = WriteCacheArchive(dir_.path() / "e.tar.zst",
+                                 {{"w", ws, {"target"}}, {"h", dir_.path() / "home", {".cargo"}}}, 2);
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_GE(saved->bytes, 3u << 20);
+  auto restored = ReadCacheArchive(dir_.path() / "e.tar.zst",
+                                   {{"w", ws2, {}}, {"h", dir_.path() / "home2", {}}});
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(ReadFile(ws2 / "target/debug/app"), "binary");
+  EXPECT_EQ((fs::status(ws2 / "target/debug/app").permissions() & fs::perms::owner_exec), fs::perms::owner_exec);
+  EXPECT_EQ(ReadFile(ws2 / "target/big.bin").size(), (3u << 20) + 3);
+  EXPECT_TRUE(fs::is_directory(ws2 / "target/empty"));
+  EXPECT_EQ(fs::read_symlink(ws2 / "target/link"), "debug/app");
+  EXPECT_FALSE(fs::exists(ws2 / "README"));
+  EXPECT_EQ(ReadFile(dir_.path() / "home2/.cargo/registry/index"), "idx");
+}
+
+TEST_F(CacheArchiveTest, TruncatedOrForeignEntriesAreErrors) {
+  const auto ws = dir_.path() / "ws";
+  MakeTree(ws);
+  ASSERT_TRUE(WriteCacheArchive(dir_.path() / "e.tar.zst", {{"w", ws, {"target"}}}, 1));
+  const auto size = fs::file_size(dir_.path() / "e.tar.zst");
+  fs::resize_file(dir_.path() / "e.tar.zst", size / 2);
+  EXPECT_FALSE(ReadCacheArchive(dir_.path() / "e.tar.zst", {{"w", dir_.path() / "out", {}}}));
+  WriteFile(dir_.path() / "junk.tar.zst", "this is not an archive");
+  EXPECT_FALSE(ReadCacheArchive(dir_.path() / "junk.tar.zst", {{"w", dir_.path() / "out", {}}}));
+}
+
+TEST_F(CacheArchiveTest, EntriesCannotWriteThroughASymlinkOutsideTheRoot) {
+  // An entry made of a link "w/target -> <outside>" followed by "w/target/evil".
+  const auto src = dir_.path() / "src";
+  const auto outside = dir_.path() / "outside";
+  fs::create_directories(outside);
+  fs::create_directories(src);
+  fs::create_symlink(outside, src / "target");
+  ASSERT_TRUE(WriteCacheArchive(dir_.path() / "a.tar.zst", {{"w", src, {"target"}}}, 1));
+  const auto dst = dir_.path() / "dst";
+  ASSERT_TRUE(ReadCacheArchive(dir_.path() / "a.tar.zst", {{"w", dst, {}}}));
+  WriteFile(dir_.path() / "evil/target/evil", "x");
+  ASSERT_TRUE(WriteCacheArchive(dir_.path() / "b.tar.zst", {{"w", dir_.path() / "evil", {"target"}}}, 1));
+  (void)ReadCacheArchive(dir_.path() / "b.tar.zst", {{"w", dst, {}}});
+  EXPECT_FALSE(fs::exists(outside / "evil"));
+}
+
+TEST_F(CacheArchiveTest, AnInterruptedSaveLeavesNoEntry) {
+  const auto ws = dir_.path() / "ws";
+  WriteFile(ws / "target/huge", std::string(64 << 20, 'z'));
+  CacheStore store(dir_.path() / "store", 1ull << 40, {});
+  const CacheKey key{"repo#branch:main", "k"};
+  pid_t child = fork();
+  if (child == 0) {
+    (void)store.Save(key, {{"w", ws, {"target"}}});
+    _exit(0);
+  }
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::error_code ec;
+    for (auto& e : fs::recursive_directory_iterator(dir_.path() / "store", ec)) {
+      if (e.path().string().find(".tmp-") != std::string::npos) return true;
+    }
+    return false;
+  }));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_FALSE(fs::exists(store.EntryPath(key)));
+  EXPECT_FALSE(store.Find({.keys = {key}, .fallback_scopes = {"repo#branch:main"}}));
+}
+
+}  // namespace
+}  // namespace raibid

@@ -1,0 +1,68 @@
+// The local store of dependency and build caches under <cache.path>/deps, bounded by
+// agent.cache.size together with the git mirrors. Entries are grouped by scope (repository and
+// branch), so a key can fall back to "the newest entry of this branch" or "of the default
+// branch". Safe for several jobs and several agents sharing the directory: entries appear by
+// rename, eviction runs under an flock, and an entry deleted while being read stays readable
+// through the open descriptor.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cache/cache_archive.h"
+
+namespace raibid {
+
+// Where a cache entry lives: `scope` (e.g. "repo-url#branch") and `name` within it (e.g. the
+// lock-file hash).
+struct CacheKey {
+  std::string scope;
+  std::string name;
+  std::string ToString() const { return scope + "#" + name; }
+};
+
+// What to look for, in order: exact keys, then the newest entry of each fallback scope.
+struct CacheLookup {
+  std::vector<CacheKey> keys;
+  std::vector<std::string> fallback_scopes;
+};
+
+struct CacheHit {
+  std::filesystem::path entry;
+  std::string key;    // the key or "<scope>#*" that matched
+  bool exact = false;
+};
+
+class CacheStore {
+ public:
+  // `also_counted`: directories whose size counts against `max_bytes` too (the git mirrors).
+  CacheStore(std::filesystem::path root, uint64_t max_bytes,
+             std::vector<std::filesystem::path> also_counted, int threads = 2);
+
+  std::optional<CacheHit> Find(const CacheLookup& lookup) const;
+  // Restores the hit; a damaged entry is deleted and reported as an error (the caller counts
+  // it as a miss). Marks the entry used (for LRU).
+  Result<ArchiveStats> Restore(const CacheHit& hit, const std::vector<ArchiveRoot>& roots);
+  Result<ArchiveStats> Save(const CacheKey& key, const std::vector<ArchiveRoot>& roots);
+  // Deletes least recently used entries until the store and the counted directories fit in
+  // max_bytes. Returns the bytes freed.
+  Result<uint64_t> Evict();
+
+  std::filesystem::path EntryPath(const CacheKey& key) const;
+
+ private:
+  std::filesystem::path ScopeDir(const std::string& scope) const;
+
+  std::filesystem::path root_;
+  uint64_t max_bytes_;
+  std::vector<std::filesystem::path> also_counted_;
+  int threads_;
+};
+
+// A stable short hash for file names.
+std::string HashName(std::string_view text);
+
+}  // namespace raibid
