@@ -225,6 +225,33 @@ TEST_F(AgentTest, ARedisRestartMidJobLosesNothing) {
   ASSERT_EQ(h.WaitFinal("next"), "succeeded");
 }
 
+TEST_F(AgentTest, ASecondRunSeesTheFirstRunsCache) {
+  auto& h = Start();
+  const std::string pipeline = R"("pipeline": {"cache": {"paths": ["out/", "~/deps/"]}, "steps": [
+    {"name": "build", "command": "mkdir -p out $RAIBID_CACHE_HOME/deps; test -f out/built && test -f $RAIBID_CACHE_HOME/deps/d && echo WARM || echo COLD; date > out/built; date > $RAIBID_CACHE_HOME/deps/d"}]})";
+  h.Enqueue(Job("first", R"("branch": "main", )" + pipeline));
+  ASSERT_EQ(h.WaitFinal("first"), "succeeded") << h.Field("first", "error");
+  EXPECT_NE(h.Log("first").find("COLD"), std::string::npos);
+  EXPECT_NE(h.Log("first").find("cache: saved"), std::string::npos) << h.Log("first");
+  h.Enqueue(Job("second", R"("branch": "main", )" + pipeline));
+  ASSERT_EQ(h.WaitFinal("second"), "succeeded");
+  EXPECT_NE(h.Log("second").find("WARM"), std::string::npos) << h.Log("second");
+  EXPECT_NE(h.Field("second", "cache").find(R"("result":"hit")"), std::string::npos)
+      << h.Field("second", "cache");
+  h.Enqueue(Job("off", R"("branch": "main", "cache_enabled": false, )" + pipeline));
+  ASSERT_EQ(h.WaitFinal("off"), "succeeded");
+  EXPECT_NE(h.Log("off").find("COLD"), std::string::npos);
+}
+
+TEST_F(AgentTest, ACachePathThatEscapesFailsThePipeline) {
+  auto& h = Start();
+  h.Enqueue(Job("escape", R"("branch": "main", "pipeline": {"cache": {"paths": ["../../etc"]},
+    "steps": [{"name": "a", "command": "true"}]})"));
+  ASSERT_EQ(h.WaitFinal("escape"), "failed");
+  EXPECT_EQ(h.Field("escape", "error_kind"), "invalid_pipeline");
+  EXPECT_NE(h.Field("escape", "error").find("../../etc"), std::string::npos);
+}
+
 class AgentHttpTest : public AgentTest {
  protected:
   AgentHttpTest() : server_(repos_.path(), "ci-bot", "s3cret-token-value") {

@@ -132,6 +132,13 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
     return 2;
   }
   SourceCache source(settings.cache_path / "git", credentials);
+  std::unique_ptr<CacheStore> cache;
+  if (settings.cache_enabled) {
+    cache = std::make_unique<CacheStore>(settings.cache_path / "deps", settings.cache_size_bytes,
+                                         std::vector<std::filesystem::path>{settings.cache_path / "git"},
+                                         std::max(1u, std::thread::hardware_concurrency()));
+    runner_options.cache = cache.get();
+  }
   ShellExecutor executor(self);
   JobRunner runner(std::move(runner_options), source, executor,
                    [ep = *endpoint] { return Redis::Connect(ep); }, &metrics);
@@ -145,7 +152,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                .version = RAIBID_VERSION},
               runner);
   Agent& agent = *agent_holder;
-  for (const auto& dir : {settings.cache_path / "git", settings.work_dir}) {
+  for (const auto& dir : {settings.cache_path / "git", settings.cache_path / "deps", settings.work_dir}) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {

@@ -172,7 +172,7 @@ TEST(ParsePipeline, UnknownKeysAreWarningsNotErrors) {
   const char* text = R"(language: rust
 services: [postgres]
 cache:
-  key: abc
+  keep: abc
 steps:
   - name: test
     command: cargo test
@@ -183,10 +183,21 @@ steps:
   ASSERT_TRUE(p.has_value()) << p.error().message;
   EXPECT_EQ(warnings, (std::vector<std::string>{
                           "services (line 2): unknown key, ignored",
-                          "cache.key (line 4): unknown key, ignored",
+                          "cache.keep (line 4): unknown key, ignored",
                           "steps[0].retries (line 8): unknown key, ignored",
                       }));
   EXPECT_TRUE(ParsePipeline(text, ".raibid.yaml").has_value());
+}
+
+TEST(ParsePipeline, CacheKeyFallbacksAndPolicy) {
+  auto p = ParsePipeline("cache:\n  paths: [out/]\n  key: v2\n  fallback_keys: [v1, v0]\n"
+                         "  policy: pull\nsteps:\n  - name: a\n    command: b\n", ".raibid.yaml");
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(p->cache_key, "v2");
+  EXPECT_EQ(p->cache_fallback_keys, (std::vector<std::string>{"v1", "v0"}));
+  EXPECT_EQ(p->cache_policy, "pull");
+  EXPECT_EQ(ErrorOf("cache:\n  policy: sometimes\nsteps:\n  - name: a\n    command: b\n"),
+            ".raibid.yaml:2:11: cache.policy: expected pull-push, pull or push");
 }
 
 TEST(ParsePipeline, MalformedYamlGivesLineAndColumn) {

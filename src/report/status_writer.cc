@@ -66,6 +66,17 @@ Status StatusWriter::Transact(std::vector<RedisArgs> commands) {
   return {};
 }
 
+Status StatusWriter::Annotate(const Fields& fields) {
+  RedisArgs hset = {"HSET", JobKey(job_id_)};
+  for (const auto& [k, v] : fields) {
+    hset.push_back(k);
+    hset.push_back(v);
+  }
+  auto replies = redis_.PipelineRetrying({hset}, settings_.redis_retry);
+  if (!replies) return std::unexpected(replies.error());
+  return {};
+}
+
 Status StatusWriter::Queued(const std::string& repository) {
   return Write({{"state", "queued"}, {"queued_at", NowRfc3339()}, {"repository", repository}},
                JobState::kQueued, "", "queued");

@@ -47,6 +47,8 @@ class StatusWriter {
   Status Queued(const std::string& repository);
   // `running`: agent, attempt (incremented), started_at, the steps so far, log_stream.
   Status Running(const std::string& agent, const std::vector<StepRecord>& steps);
+  // Sets extra fields of the hash (no ci-status event), e.g. `cache`.
+  Status Annotate(const std::vector<std::pair<std::string, std::string>>& fields);
   Status StepChanged(const std::vector<StepRecord>& steps, size_t index, const std::string& message);
   Status Finish(const FinalStatus& status, const std::vector<StepRecord>& steps);
   // The commands Finish would run, for a caller that needs them inside its own transaction.

@@ -64,13 +64,15 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
                                 std::string url)
     : options_(options), source_(source), executor_(executor), connect_(connect),
       observer_(observer), status_(status), job_(job), url_(std::move(url)),
-      workspace_(options.work_dir / job.id) {}
+      workspace_(options.work_dir / job.id),
+      home_(options.work_dir / (job.id + ".home")) {}
 
 JobRunner::Execution::~Execution() {
   log_.reset();
   if (!options_.keep_workspaces) {
     std::error_code ec;
     std::filesystem::remove_all(workspace_, ec);
+    std::filesystem::remove_all(home_, ec);
   }
 }
 
@@ -87,6 +89,10 @@ std::map<std::string, std::string> JobRunner::Execution::StepEnv(const Pipeline&
   for (const auto& [k, v] : job_.env) env[k] = v;
   if (!pipeline.rust_version.empty() && !env.count("RUSTUP_TOOLCHAIN")) {
     env["RUSTUP_TOOLCHAIN"] = pipeline.rust_version;
+  }
+  if (cache_plan_) {
+    for (const auto& [k, v] : cache_plan_->env) env.emplace(k, v);  // the job's own value wins
+    env["RAIBID_CACHE_HOME"] = home_.string();  // what "~/" in cache.paths means
   }
   env["CI"] = "true";
   env["RAIBID_JOB_ID"] = job_.id;
@@ -217,10 +223,13 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   std::string commit;
   int exit_code = -1;
   std::optional<Failure> failure = Prepare(&pipeline, &commit, stop);
+  if (!failure) failure = RestoreCache(pipeline);
   if (!failure) {
     for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
     failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);
+    if (!failure) SaveCache();
   }
+  RecordCache();
   if (failure && stop.reason() == StopReason::kShutdown) {
     Sys("interrupted by agent shutdown; the job stays queued for another agent");
     log_->Flush();

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache_plan.h"
 #include "runner/job_runner.h"
 #include "report/status_writer.h"
 
@@ -38,6 +39,10 @@ class JobRunner::Execution {
   std::map<std::string, std::string> StepEnv(const Pipeline& pipeline, const std::string& commit,
                                              const std::string& step) const;
   Status Record(size_t index, const std::string& message);
+  // Caches (runner/job_cache.cc): restore before the first step, save after a good pipeline.
+  std::optional<Failure> RestoreCache(const Pipeline& pipeline);
+  void SaveCache();
+  void RecordCache();
   void Sys(const std::string& text);
 
   const RunnerOptions& options_;
@@ -51,6 +56,11 @@ class JobRunner::Execution {
   const std::filesystem::path workspace_;
   std::unique_ptr<RedisLogSink> log_;
   std::vector<StepRecord> steps_;
+  const std::filesystem::path home_;  // the job's cache home ("~" in cache.paths)
+  std::optional<CachePlan> cache_plan_;
+  uint64_t cache_fingerprint_ = 0;
+  std::string cache_key_, cache_result_ = "off";
+  int64_t cache_restore_ms_ = -1, cache_save_ms_ = -1;
 };
 
 }  // namespace raibid

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "cache/cache_store.h"
 #include "executor/executor.h"
 #include "job/job.h"
 #include "pipeline/pipeline.h"
@@ -38,6 +39,7 @@ struct RunnerOptions {
   bool keep_workspaces = false;
   int max_deliveries = 3;  // runs started without an end, after which the job is dead-lettered
   BackoffPolicy retry;     // for retryable failures inside a job (a git transport error)
+  CacheStore* cache = nullptr;  // dependency and build caches; null: caching is off
 };
 
 // How a delivered entry ended for the queue.

@@ -52,7 +52,9 @@ Metrics::Metrics(AgentGauges gauges)
   for (auto state : {JobState::kSucceeded, JobState::kFailed, JobState::kTimedOut, JobState::kCancelled}) {
     jobs_.Add({{"result", std::string(ToString(state))}});  // every result shows, even at zero
   }
-  for (const char* result : {"hit", "miss"}) cache_requests_.Add({{"cache", "source"}, {"result", result}});
+  for (const char* cache : {"source", "deps"}) {
+    for (const char* result : {"hit", "miss"}) cache_requests_.Add({{"cache", cache}, {"result", result}});
+  }
 }
 
 void Metrics::JobStarted(double queue_wait_seconds) { queue_wait_.Observe(queue_wait_seconds); }

@@ -18,6 +18,11 @@ AgentHarness::AgentHarness(HarnessOptions options)
                        .timeout_extension_percent = options.extension_percent};
   runner.masker.Add(options.secret);
   runner.retry = options.retry;
+  if (options.cache_size > 0) {
+    cache_ = std::make_unique<CacheStore>(dir_.path() / "cache" / "deps", options.cache_size,
+                                          std::vector<std::filesystem::path>{dir_.path() / "cache" / "git"});
+    runner.cache = cache_.get();
+  }
   runner_ = std::make_unique<JobRunner>(std::move(runner), *source_, *executor_,
                                         [endpoint] { return Redis::Connect(endpoint); });
   agent_ = std::make_unique<Agent>(

@@ -22,6 +22,7 @@ struct HarnessOptions {
   double extension_percent = 0;
   int concurrency = 1;
   bool persistent_redis = false;
+  uint64_t cache_size = 1ull << 30;  // 0: caching off
   BackoffPolicy retry{.initial = Millis(50), .max_retries = 2};
 };
 
@@ -53,6 +54,7 @@ class AgentHarness {
   RedisServer redis_;
   TempDir dir_{"raibid-agent"};
   std::unique_ptr<SourceCache> source_;
+  std::unique_ptr<CacheStore> cache_;
   std::unique_ptr<ShellExecutor> executor_;
   std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<Agent> agent_;
