@@ -2,7 +2,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <atomic>
 #include <map>
@@ -53,6 +55,59 @@ Status AddTree(archive* out, archive* disk_reader, const std::filesystem::path& 
   return {};
 }
 
+// libarchive writes the plain tar stream here; zstd compresses it with its own worker threads,
+// so reading files (this thread) and compressing (the workers) overlap, as `tar | zstd -T0` does.
+class ZstdFileWriter {
+ public:
+  ZstdFileWriter(const std::string& path, int threads)
+      : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)),
+        ctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()) {
+    ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, 3);
+    ZSTD_CCtx_setParameter(ctx_, ZSTD_c_nbWorkers, threads);
+  }
+  ~ZstdFileWriter() {
+    ZSTD_freeCCtx(ctx_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0 && ok_; }
+
+  // Compresses `data` (mode ZSTD_e_continue) or finishes the frame (ZSTD_e_end).
+  bool Push(const void* data, size_t size, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer in{data, size, 0};
+    bool done = false;
+    while (ok_ && !done) {
+      ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+      const size_t left = ZSTD_compressStream2(ctx_, &out, &in, mode);
+      if (ZSTD_isError(left)) return ok_ = false;
+      ok_ = WriteAll(out_.data(), out.pos);
+      done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
+    }
+    return ok_;
+  }
+
+  static la_ssize_t Write(archive*, void* self, const void* data, size_t size) {
+    return static_cast<ZstdFileWriter*>(self)->Push(data, size, ZSTD_e_continue)
+               ? static_cast<la_ssize_t>(size) : -1;
+  }
+
+ private:
+  bool WriteAll(const char* p, size_t n) {
+    while (n > 0) {
+      const ssize_t w = ::write(fd_, p, n);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+
+  int fd_;
+  ZSTD_CCtx* ctx_;
+  std::vector<char> out_;
+  bool ok_ = true;
+};
+
 }  // namespace
 
 Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
@@ -62,12 +117,13 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
   static std::atomic<uint64_t> counter{0};  // unique per save within this process
   const auto tmp = target.string() + ".tmp-" + std::to_string(getpid()) + "-" +
                    std::to_string(++counter);
+  ZstdFileWriter file(tmp, threads);
   ArchivePtr out(archive_write_new(), archive_write_free);
   archive_write_set_format_pax_restricted(out.get());
-  archive_write_add_filter_zstd(out.get());
-  archive_write_set_filter_option(out.get(), "zstd", "compression-level", "3");
-  archive_write_set_filter_option(out.get(), "zstd", "threads", std::to_string(threads).c_str());
-  if (archive_write_open_filename(out.get(), tmp.c_str()) != ARCHIVE_OK) {
+  archive_write_set_bytes_in_last_block(out.get(), 1);
+  if (!file.ok() ||
+      archive_write_open(out.get(), &file, nullptr, &ZstdFileWriter::Write, nullptr) != ARCHIVE_OK) {
+    std::filesystem::remove(tmp, ec);
     return std::unexpected(ArchiveError(out.get(), "creating " + tmp));
   }
   ArchivePtr disk(archive_read_disk_new(), archive_read_free);
@@ -85,7 +141,7 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
       }
     }
   }
-  if (archive_write_close(out.get()) != ARCHIVE_OK) {
+  if (archive_write_close(out.get()) != ARCHIVE_OK || !file.Push(nullptr, 0, ZSTD_e_end)) {
     std::filesystem::remove(tmp, ec);
     return std::unexpected(ArchiveError(out.get(), "finishing " + tmp));
   }
