@@ -9,7 +9,8 @@ packages=(
   libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev prometheus-cpp-dev libssl-dev zlib1g-dev libarchive-dev libzstd-dev zstd
   redis-server nginx-light fcgiwrap apache2-utils procps
-  docker-registry skopeo prometheus
+  docker-registry skopeo prometheus openssl
+  librust-serde-json-dev librust-serde-derive-dev
 )
 
 # A package counts only when installed for this machine's architecture (or for all): a
@@ -38,4 +39,22 @@ for svc in redis-server nginx fcgiwrap docker-registry prometheus prometheus-nod
     systemctl stop "$svc" >/dev/null 2>&1 || true
   fi
 done
+
+# The manifest checker of deploy/ (CTest deploy_*) runs on Node.js, with its two dependencies
+# from the npm registry at the versions of the committed package-lock.json. `npm ci` runs again
+# only when the lock file changes.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing nodejs npm"
+  root_cmd=()
+  [ "$(id -u)" -eq 0 ] || root_cmd=(sudo)
+  "${root_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${root_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    nodejs npm >/dev/null
+fi
+check_dir="$(cd "$(dirname "$0")/.." && pwd)/deploy/check"
+lock_sum=$(sha256sum "$check_dir/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$check_dir/node_modules/.raibid-lock-sum" 2>/dev/null)" != "$lock_sum" ]; then
+  (cd "$check_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$lock_sum" >"$check_dir/node_modules/.raibid-lock-sum"
+fi
 echo "install-deps: all packages present"

@@ -25,6 +25,7 @@ Agent::~Agent() {
   work_cv_.notify_all();
   housekeeping_cv_.notify_all();
   if (housekeeper_.joinable()) housekeeper_.join();
+  if (maintainer_.joinable()) maintainer_.join();
   for (auto& slot : slots_) {
     if (slot->thread.joinable()) slot->thread.join();
   }
@@ -193,6 +194,7 @@ void Agent::Drain() {
   }
   housekeeping_cv_.notify_all();
   if (housekeeper_.joinable()) housekeeper_.join();
+  if (maintainer_.joinable()) maintainer_.join();
   // Leaving the group drops pending entries with the consumer, so only an agent with nothing
   // pending leaves; otherwise its entries wait for another agent's claim.
   if (auto redis = Redis::Connect(options_.redis); redis) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,10 @@ struct AgentOptions {
   std::chrono::milliseconds lease{60000};
   std::string version = "dev";
   std::chrono::seconds trim_interval{30};  // stream housekeeping
+  // Idle upkeep (caches, mirrors, stale workspaces) once the agent has had no job this long;
+  // 0 turns it off.
+  std::chrono::seconds maintain_after_idle{300};
+  std::function<void()> maintain;  // what the upkeep does (wired in cli/daemon.cc)
 };
 
 // The daemon's phase; whether it is idle or busy comes from its slots (see Heartbeat).
@@ -66,6 +71,7 @@ class Agent {
   void HousekeepingLoop();
   void RenewLeases(JobQueue& queue);
   void Heartbeat(Redis& redis);
+  void MaintainIfIdle();
   Result<std::vector<StreamEntry>> ClaimAbandoned(JobQueue& queue, int free_slots);
   bool ConsumeOnce(JobQueue& queue);
   Result<std::unique_ptr<Redis>> ConnectWithRetry();
@@ -97,6 +103,11 @@ class Agent {
   std::thread housekeeper_;
   std::chrono::steady_clock::time_point last_claim_{};  // consumer thread only
   const std::string started_at_;
+  std::chrono::steady_clock::time_point last_busy_ = std::chrono::steady_clock::now();  // housekeeper
+  bool maintained_since_busy_ = false;                                               // housekeeper
+  uint64_t jobs_seen_ = 0;                    // housekeeper: jobs_finished_ at its last look
+  std::thread maintainer_;                    // the idle upkeep, when one runs
+  std::atomic<bool> maintaining_{false};
 };
 
 }  // namespace raibid

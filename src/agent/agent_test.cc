@@ -252,6 +252,16 @@ TEST_F(AgentTest, ACachePathThatEscapesFailsThePipeline) {
   EXPECT_NE(h.Field("escape", "error").find("../../etc"), std::string::npos);
 }
 
+TEST_F(AgentTest, IdleUpkeepRunsOncePerIdleStretch) {
+  std::atomic<int> runs{0};
+  auto& h = Start({.maintain_after_idle = std::chrono::seconds(1), .maintain = [&] { ++runs; }});
+  ASSERT_TRUE(testing::WaitFor([&] { return runs == 1; }, std::chrono::seconds(10)));
+  h.Enqueue(Job("between", R"("branch": "main")"));
+  ASSERT_EQ(h.WaitFinal("between"), "succeeded");
+  EXPECT_TRUE(testing::WaitFor([&] { return runs == 2; }, std::chrono::seconds(10)));
+  EXPECT_EQ(runs, 2);
+}
+
 class AgentHttpTest : public AgentTest {
  protected:
   AgentHttpTest() : server_(repos_.path(), "ci-bot", "s3cret-token-value") {

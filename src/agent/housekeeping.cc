@@ -62,6 +62,39 @@ void Agent::Heartbeat(Redis& redis) {
                         {"EXPIRE", key, std::to_string(ttl)}});
 }
 
+// Starts the upkeep once per idle stretch, on a thread of its own so lease renewals never wait
+// for it. Jobs may start while it runs: the upkeep touches only what no running job holds (the
+// mirrors under their locks, entries by rename, workspaces of jobs not running; see daemon.cc).
+void Agent::MaintainIfIdle() {
+  if (!options_.maintain || options_.maintain_after_idle.count() == 0) return;
+  bool busy;
+  {
+    std::lock_guard lock(mu_);
+    busy = busy_ > 0;
+  }
+  // A job that started and ended between two ticks counts as activity too.
+  const uint64_t finished = jobs_finished_.load();
+  busy = busy || finished != jobs_seen_;
+  jobs_seen_ = finished;
+  const auto now = std::chrono::steady_clock::now();
+  if (busy) {
+    last_busy_ = now;
+    maintained_since_busy_ = false;
+    return;
+  }
+  if (maintained_since_busy_ || now - last_busy_ < options_.maintain_after_idle) return;
+  if (maintainer_.joinable()) {
+    if (!maintaining_) maintainer_.join();
+    else return;  // the last round still runs
+  }
+  maintained_since_busy_ = true;
+  maintaining_ = true;
+  maintainer_ = std::thread([this] {
+    options_.maintain();
+    maintaining_ = false;
+  });
+}
+
 void Agent::HousekeepingLoop() {
   const auto tick = std::max(std::chrono::milliseconds(200), options_.lease / 3);
   auto last_trim = std::chrono::steady_clock::now();
@@ -77,6 +110,7 @@ void Agent::HousekeepingLoop() {
       JobQueue queue(*redis, options_.queue);
       RenewLeases(queue);
       Heartbeat(*redis);
+      MaintainIfIdle();
       if (std::chrono::steady_clock::now() - last_trim >= options_.trim_interval) {
         last_trim = std::chrono::steady_clock::now();
         if (auto trimmed = queue.TrimDelivered(); !trimmed) {

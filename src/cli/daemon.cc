@@ -69,6 +69,31 @@ class SignalWatcher {
 
 }  // namespace
 
+// The idle upkeep: mirrors packed, workspaces of jobs no longer running removed, the cache
+// trimmed to its size.
+void Maintain(const Settings& settings, SourceCache& source, CacheStore* cache, JobRunner& runner) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto mirrors = source.Maintain();
+  const auto running = runner.cancels().Running();
+  int stale = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(settings.work_dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.ends_with(".home")) name.resize(name.size() - 5);
+    if (std::find(running.begin(), running.end(), name) != running.end()) continue;
+    // A job starting right now has a fresh workspace: only old ones are left over.
+    const auto age = std::filesystem::file_time_type::clock::now() - entry.last_write_time(ec);
+    if (ec || age < std::chrono::minutes(10)) continue;
+    std::filesystem::remove_all(entry.path(), ec);
+    ++stale;
+  }
+  uint64_t freed = 0;
+  if (cache) freed = cache->Evict().value_or(0);
+  spdlog::info("idle upkeep: {} mirror(s) packed, {} stale workspace(s) removed, {} bytes of cache evicted in {} ms",
+               mirrors.value_or(0), stale, freed,
+               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+}
+
 // /healthz turns 503 when the consumer loop has not gone round for this long.
 constexpr std::chrono::seconds kStallAfter{60};
 
@@ -149,7 +174,9 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                .concurrency = settings.concurrency,
                .shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds),
                .lease = std::chrono::seconds(settings.lease_seconds),
-               .version = RAIBID_VERSION},
+               .version = RAIBID_VERSION,
+               .maintain_after_idle = std::chrono::seconds(settings.idle_maintenance_seconds),
+               .maintain = [&] { Maintain(settings, source, cache.get(), runner); }},
               runner);
   Agent& agent = *agent_holder;
   for (const auto& dir : {settings.cache_path / "git", settings.cache_path / "deps", settings.work_dir}) {

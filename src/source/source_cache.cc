@@ -170,4 +170,20 @@ Result<CheckoutResult> SourceCache::Checkout(const SourceRequest& request, LogSi
   }
 }
 
+Result<int> SourceCache::Maintain() {
+  std::error_code ec;
+  int done = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_directory(ec) || !name.ends_with(".git")) continue;
+    auto lock = MirrorLock::Open(root_ / (name.substr(0, name.size() - 4) + ".lock"));
+    if (!lock) return std::unexpected(lock.error());
+    if (auto ok = lock->LockExclusive(); !ok) return std::unexpected(ok.error());
+    auto gc = git_.Run({"--git-dir=" + entry.path().string(), "gc", "--quiet", "--prune=never"});
+    lock->Unlock();
+    if (gc && gc->ok()) ++done;
+  }
+  return done;
+}
+
 }  // namespace raibid

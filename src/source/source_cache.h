@@ -55,6 +55,11 @@ class SourceCache {
   // Thread-safe, also across processes sharing `root` (an flock per mirror).
   Result<CheckoutResult> Checkout(const SourceRequest& request, LogSink& sink);
 
+  // Idle-time upkeep: `git gc --prune=never` on every mirror under its exclusive lock (packs loose
+  // objects; never deletes one, so workspaces borrowing objects stay whole). Returns the number
+  // of mirrors maintained.
+  Result<int> Maintain();
+
  private:
   Status CheckCredentials(const std::string& url) const;
 

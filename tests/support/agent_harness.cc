@@ -30,7 +30,10 @@ AgentHarness::AgentHarness(HarnessOptions options)
                    .queue = {.consumer = "test-agent"},
                    .concurrency = options.concurrency,
                    .shutdown_grace = std::chrono::seconds(30),
-                   .block = std::chrono::milliseconds(200)},
+                   .block = std::chrono::milliseconds(200),
+                   .lease = std::chrono::seconds(6),
+                   .maintain_after_idle = options.maintain_after_idle,
+                   .maintain = options.maintain},
       *runner_);
   thread_ = std::thread([this] { agent_->Run(); });
 }
