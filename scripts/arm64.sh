@@ -15,21 +15,32 @@ jobs="${JOBS:-2}"
 # Test binaries run by default: the ones whose tests start no servers.
 default_tests=(util_tests job_tests config_tests pipeline_tests process_tests executor_tests)
 
-# arm64 libraries the agent and its tests link. Each is Multi-Arch: same, so it installs beside
-# the amd64 one. Two -dev packages are not co-installable with their amd64 twins (libyaml-cpp-dev
-# is not Multi-Arch: same; prometheus-cpp-dev depends on the civetweb program), so only their
-# runtime libraries are installed and their development files are unpacked into $build/sysroot.
-arm64_packages=(
-  libc6-dev libstdc++-12-dev
-  libhiredis-dev libspdlog-dev libfmt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-  libgtest-dev libgmock-dev libcpp-httplib-dev libcivetweb-dev
+# arm64 libraries the agent and its tests link: the arm64 twin of every -dev package that
+# scripts/install-deps.sh installs (architecture-independent ones, such as nlohmann-json3-dev,
+# serve both builds). Most are Multi-Arch: same and install beside the amd64 ones. Two are not
+# co-installable with their amd64 twins (libyaml-cpp-dev is not Multi-Arch: same; prometheus-cpp-dev
+# depends on the civetweb program): for those only the runtime libraries are installed, and the
+# development files are unpacked into $build/sysroot.
+unpacked_dev_packages=(libyaml-cpp-dev prometheus-cpp-dev)
+extra_arm64_packages=(
+  libc6-dev libstdc++-12-dev libcivetweb-dev
   libyaml-cpp0.7 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libprometheus-cpp-push1.0
 )
-unpacked_dev_packages=(libyaml-cpp-dev prometheus-cpp-dev)
+
+arm64_dev_packages() {
+  local p
+  for p in $(sed -n '/^packages=(/,/^)/p' scripts/install-deps.sh | tr -s ' ()' '\n' | grep -- '-dev$'); do
+    case " ${unpacked_dev_packages[*]} " in *" $p "*) continue ;; esac
+    case "$p" in librust-*) continue ;; esac  # Rust crates' sources (for the demo), not libraries
+    [[ "$(apt-cache show --no-all-versions "$p" 2>/dev/null)" == *$'\nArchitecture: all'* ]] && continue
+    echo "$p"
+  done
+}
+
 host_packages=(crossbuild-essential-arm64 qemu-user file)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
 
 install_packages() {
   ./scripts/install-deps.sh
@@ -38,7 +49,9 @@ install_packages() {
     as_root dpkg --add-architecture arm64
     as_root apt-get update -qq
   fi
-  local missing=()
+  local p missing=() arm64_packages
+  mapfile -t arm64_packages < <(arm64_dev_packages)
+  arm64_packages+=("${extra_arm64_packages[@]}")
   for p in "${host_packages[@]}"; do installed "$p" || missing+=("$p"); done
   for p in "${arm64_packages[@]}"; do installed "$p:arm64" || missing+=("$p:arm64"); done
   if [ "${#missing[@]}" -gt 0 ]; then
@@ -83,31 +96,85 @@ configure_and_build() {
   cmake --build "$build" -j"$jobs" --target "${targets[@]}"
 }
 
-# Each test binary runs under qemu-aarch64 directly (what CTest would do through
-# CMAKE_CROSSCOMPILING_EMULATOR), so the summary is one line per binary.
+# Test binaries re-execute themselves (/proc/self/exe) as the step reaper. Under plain
+# `qemu-aarch64 BINARY` that exec reaches the host kernel, which cannot run an arm64 ELF, so every
+# test that starts a step fails with 127. Registering qemu-aarch64 with binfmt_misc (what
+# Debian's qemu-user-binfmt does on a systemd machine) lets the kernel hand those execs to qemu.
+# ARM64_BINFMT=0 skips it; the tests then run as `qemu-aarch64 BINARY`.
+setup_binfmt() {
+  local entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+  [ "${ARM64_BINFMT:-1}" = 1 ] || return 1
+  [ -e "$entry" ] && return 0
+  installed qemu-user-binfmt || DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq \
+    --no-install-recommends --no-remove qemu-user-binfmt >/dev/null || return 1
+  if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+    as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || return 1
+  fi
+  as_root sh -c 'cat /usr/lib/binfmt.d/qemu-aarch64.conf >/proc/sys/fs/binfmt_misc/register' 2>/dev/null
+  [ -e "$entry" ]
+}
+
+# Tests that fail under qemu-user emulation, not on arm64 hardware: qemu runs glibc's
+# posix_spawn (clone with CLONE_VFORK) as a plain fork, so a failed exec or chdir in the child
+# cannot be reported to the parent and turns into exit code 127 instead of an error; and the
+# reaper's kill of a step's whole process tree does not complete under emulation. They run, and
+# are reported apart; they do not fail the script.
+known_qemu_failures=(
+  RunCommand.MissingBinaryIsAnError
+  Subprocess.MissingWorkingDirectoryIsAnError
+  ShellExecutorTest.MissingWorkdirIsAnError
+  Reaper.KillsAndReapsASetsidDaemonWhenTheCommandExits
+  Reaper.KillsADoubleForkedChildThatHoldsTheOutputPipe
+  Reaper.AStopSignalKillsTheTreeAndExits143
+  Reaper.KillsTheTreeWhenItsParentDies
+  Subprocess.TerminateEndsTheWholeTreeQuickly
+  ShellExecutorTest.CancelEndsTheTreeWithinOneSecond
+  ShellExecutorTest.HardTimeoutKillsSetsidAndDoubleForkedDescendants
+  ShellExecutorTest.ShellExitingWithABackgroundChildReturnsPromptlyAndKillsIt
+)
+
+is_known_failure() {
+  local k
+  for k in "${known_qemu_failures[@]}"; do [ "$k" = "$1" ] && return 0; done
+  return 1
+}
+
+# Runs each test binary (through binfmt when registered, else as `qemu-aarch64 BINARY`) and
+# prints one line per binary, then the failures: known emulation limits apart from the rest.
 run_tests_under_qemu() {
+  local runner=(qemu-aarch64) mode="qemu-aarch64 BINARY (no binfmt)"
+  if setup_binfmt; then runner=(); mode="binfmt_misc -> qemu-aarch64"; fi
   echo "arm64: raibid-agent is: $(file -b "$build/raibid-agent")"
   echo "arm64: raibid-agent --version under qemu: $(qemu-aarch64 "$build/raibid-agent" --version)"
-  local t log summary=() failed=0
+  echo "arm64: tests run through $mode"
+  local t log passed failed unexpected=() known=() summary=()
   for t in "${run_tests[@]}"; do
     [ -x "$build/$t" ] || continue
     log="$build/$t.qemu.log"
-    echo "=== $t (qemu-aarch64), log in $log"
-    if qemu-aarch64 "$build/$t" --gtest_brief=1 >"$log" 2>&1; then
-      summary+=("PASS $t: $(grep -E '^\[  PASSED  \]' "$log" | head -n1)")
-    else
-      failed=1
-      summary+=("FAIL $t: $(grep -E '^\[  (PASSED|FAILED)  \]' "$log" | tr '\n' ' ')")
-      grep -E '^\[  FAILED  \] [A-Za-z]' "$log" | sort -u | sed 's/^/    /' || true
-    fi
+    echo "=== $t (log in $log)"
+    "${runner[@]}" "$build/$t" --gtest_brief=1 >"$log" 2>&1 || true
+    passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) tests\{0,1\}\./\1/p' "$log")
+    failed=$(grep -E '^\[  FAILED  \] [A-Za-z]' "$log" | awk '{print $4}' | sort -u || true)
+    summary+=("$t: ${passed:-0} passed, $(echo -n "$failed" | grep -c . || true) failed")
+    for f in $failed; do
+      if is_known_failure "$f"; then known+=("$f"); else unexpected+=("$t: $f"); fi
+    done
+    grep -q '^\[==========\]' "$log" || unexpected+=("$t: did not finish (see $log)")
   done
-  printf '%s\n' "${summary[@]}"
-  return "$failed"
+  printf 'arm64: %s\n' "${summary[@]}"
+  [ "${#known[@]}" -eq 0 ] || printf 'arm64: known qemu-user limitation: %s\n' "${known[@]}"
+  [ "${#unexpected[@]}" -eq 0 ] || { printf 'arm64: FAILED: %s\n' "${unexpected[@]}"; return 1; }
+  echo "arm64: no unexpected failures"
 }
 
 main() {
   if [ "${1:-}" = "all" ]; then
-    mapfile -t run_tests < <(sed -n 's/^raibid_module(\([a-z_]*\) .*/\1_tests/p' CMakeLists.txt)
+    # Every module that has tests (src/<name>/*_test.cc) has a <name>_tests binary.
+    local m
+    run_tests=()
+    for m in $(sed -n 's/^raibid_module(\([a-z_]*\) .*/\1/p' CMakeLists.txt); do
+      compgen -G "src/$m/*_test.cc" >/dev/null && run_tests+=("${m}_tests")
+    done
   else
     run_tests=("${default_tests[@]}")
   fi

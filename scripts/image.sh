@@ -74,7 +74,7 @@ build_image() {
   buildah bud --isolation chroot --layers \
     --build-arg BUILD_BASE="$base" --build-arg RUNTIME_BASE="$base" \
     --build-arg BUILD_JOBS="${JOBS:-2}" \
-    -t "$image" -f Dockerfile . 2>&1 | tee "$work/build.log" | grep -E '^(STEP|COMMIT|Error|error)' || true
+    -t "$image" -f Dockerfile . 2>&1 | tee "$work/build.log" | grep -E '(STEP [0-9]+/|^COMMIT|rror)' || true
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "image: build failed, see $work/build.log"; exit 1; }
   echo "image: built $image in $((SECONDS - start)) s"
   podman image inspect "$image" --format 'image: {{.Id}} {{.Size}} bytes, arch {{.Architecture}}'
@@ -84,10 +84,13 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# Runs the built image the way a pod would: as its non-root user, against a real redis-server on
-# the loopback, one job through `submit --follow`, the HTTP endpoints, then SIGTERM and exit 0.
+# Runs the built image the way deploy/deployment.yaml runs it: as uid 10001 with a read-only root
+# file system, no capabilities, writable /tmp and /var/lib/raibid only, the credential files at the
+# Deployment's paths, and deploy/configmap.yaml's own agent.yaml (only the Redis address and the
+# HTTP port changed to loopback ones), against a real redis-server that requires a password.
+# One job goes through `submit --follow`; the HTTP endpoints answer; SIGTERM ends it with 0.
 smoke_test() {
-  local tmp redis_port http_port rc
+  local redis_port http_port rc password=smoke-redis-secret
   tmp=$(mktemp -d)
   redis_pid=""
   trap 'podman rm -f raibid-smoke >/dev/null 2>&1 || true; [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -101,28 +104,46 @@ smoke_test() {
   redis_port=$(free_port)
   http_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-    >"$tmp/redis.log" 2>&1 &
+    --requirepass "$password" >"$tmp/redis.log" 2>&1 &
   redis_pid=$!
   make_smoke_repo "$tmp/repo"
-  printf 'agent:\n  redis:\n    url: "redis://127.0.0.1:%s"\n    consumer_name: "${POD_NAME}"\n  http:\n    listen: "127.0.0.1:%s"\n  shutdown_grace_seconds: 20\n' \
-    "$redis_port" "$http_port" >"$tmp/agent.yaml"
+  # /var/lib/raibid is an emptyDir in the pod (writable through fsGroup 10001): a directory here.
+  mkdir -p "$tmp/git" "$tmp/registry" "$tmp/home"
+  chown 10001:10001 "$tmp/home"
+  echo smoke-gitea-token >"$tmp/git/token"
+  echo smoke-registry-password >"$tmp/registry/password"
+  chmod 644 "$tmp/git/token" "$tmp/registry/password"
+  sed -n '/^  agent.yaml: |$/,$p' deploy/configmap.yaml | tail -n +2 | sed 's/^    //' \
+    | sed -e "s/redis\.raibid-ci\.svc\.cluster\.local:6379/127.0.0.1:$redis_port/" \
+          -e "s/0\.0\.0\.0:9090/127.0.0.1:$http_port/" >"$tmp/agent.yaml"
   chmod 644 "$tmp/agent.yaml"
-  podman run -d --name raibid-smoke --network host -e POD_NAME=smoke-agent \
-    -v "$tmp/agent.yaml:/etc/raibid/agent.yaml:ro" -v "$tmp/repo:/repo:ro" "$image" >/dev/null
+  grep -q "127.0.0.1:$redis_port" "$tmp/agent.yaml" || { echo "image: cannot adapt configmap.yaml"; exit 1; }
+
+  podman run -d --name raibid-smoke --network host --user 10001:10001 --read-only \
+    --cap-drop ALL --security-opt no-new-privileges \
+    -v "$tmp/home:/var/lib/raibid" \
+    -e POD_NAME=smoke-agent -e REDIS_PASSWORD="$password" \
+    -v "$tmp/agent.yaml:/etc/raibid/agent.yaml:ro" \
+    -v "$tmp/git:/var/run/secrets/raibid/git:ro" -v "$tmp/registry:/var/run/secrets/raibid/registry:ro" \
+    -v "$tmp/repo:/repo:ro" "$image" --config /etc/raibid/agent.yaml >/dev/null
 
   echo '{"repository": "file:///repo", "branch": "main", "pipeline": {"steps": [{"name": "build", "command": "bash build.sh"}]}}' \
     | podman run --rm -i --network host --entrypoint raibid-agent "$image" \
-        submit --redis "redis://127.0.0.1:$redis_port" - --follow | tee "$tmp/job.out"
+        submit --redis "redis://:$password@127.0.0.1:$redis_port" - --follow | tee "$tmp/job.out"
   grep -q "built on $(uname -m) as uid 10001" "$tmp/job.out" \
-    || { echo "image: the job's output is missing"; exit 1; }
+    || { echo "image: the job's output is missing"; podman logs raibid-smoke 2>&1 | tail -n 20; exit 1; }
 
   local path code
   for path in healthz readyz startupz metrics; do
     code=$(curl -s -o "$tmp/$path.out" -w '%{http_code}' "http://127.0.0.1:$http_port/$path" || true)
     echo "image: GET /$path -> ${code:-no answer}"
+    [ "$code" = 200 ] || { echo "image: /$path did not answer 200"; exit 1; }
   done
-  grep -m3 '^raibid_' "$tmp/metrics.out" 2>/dev/null || true
+  grep -E '^raibid_jobs_total' "$tmp/metrics.out" || { echo "image: no raibid_jobs_total"; exit 1; }
 
+  if podman logs raibid-smoke 2>&1 | grep -i 'unknown key'; then
+    echo "image: deploy/configmap.yaml has keys the agent does not know"; exit 1
+  fi
   podman stop -t 30 raibid-smoke >/dev/null
   rc=$(podman inspect raibid-smoke --format '{{.State.ExitCode}}')
   podman logs raibid-smoke 2>&1 | tail -n 5

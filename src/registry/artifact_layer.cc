@@ -14,8 +14,8 @@ Result<ScratchDir> ScratchDir::Make(const fs::path& parent) {
   fs::create_directories(base, ec);
   std::string tmpl = (base / "raibid-artifacts-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
-    return Fail(ErrorKind::kInfrastructure, "cannot make a scratch directory in " + base.string() +
-                                                ": " + ErrnoText(errno));
+    return Fail(ErrorKind::kInfrastructure,
+                "cannot make a scratch directory in " + base.string() + ": " + ErrnoText(errno));
   }
   return ScratchDir(fs::path(tmpl));
 }
@@ -51,9 +51,9 @@ Result<fs::path> Pack(const ArtifactPath& path, const fs::path& workspace,
   auto r = RunCommand(spec);
   if (!r) return std::unexpected(r.error());
   if (!r->ok()) {
-    return Fail(ErrorKind::kInfrastructure,
-                "packing " + path.relative + " with tar failed (exit " +
-                    std::to_string(r->exit_code) + "): " + r->err.substr(0, 2000));
+    return Fail(ErrorKind::kInfrastructure, "packing " + path.relative + " with tar failed (exit " +
+                                                std::to_string(r->exit_code) +
+                                                "): " + r->err.substr(0, 2000));
   }
   return out;
 }
@@ -70,8 +70,8 @@ Result<ArtifactLayer> MakeLayer(const ArtifactPath& path, const fs::path& worksp
   }
   auto blob = BlobSource::FromFile(file);
   if (!blob) return std::unexpected(blob.error());
-  ArtifactLayer layer = BlobLayer(path.relative, path.directory ? kDirectoryLayerType : kFileLayerType,
-                                  std::move(*blob));
+  ArtifactLayer layer = BlobLayer(
+      path.relative, path.directory ? kDirectoryLayerType : kFileLayerType, std::move(*blob));
   if (path.directory) layer.descriptor.annotations[std::string(kOrasUnpackAnnotation)] = "true";
   return layer;
 }

@@ -14,7 +14,8 @@
 namespace raibid {
 
 inline constexpr std::string_view kFileLayerType = "application/octet-stream";
-inline constexpr std::string_view kDirectoryLayerType = "application/vnd.oci.image.layer.v1.tar+gzip";
+inline constexpr std::string_view kDirectoryLayerType =
+    "application/vnd.oci.image.layer.v1.tar+gzip";
 inline constexpr std::string_view kLogLayerType = "text/plain";
 
 struct ArtifactLayer {

@@ -44,11 +44,13 @@ void Expand(const fs::path& root, const std::vector<std::string>& comps, size_t 
   if (c == "**") {
     Expand(root, comps, i + 1, prefix, out);
     for (const auto& name : List(dir)) {
-      if (name[0] != '.' && IsRealDirectory(dir / name)) Expand(root, comps, i, Join(prefix, name), out);
+      if (name[0] != '.' && IsRealDirectory(dir / name))
+        Expand(root, comps, i, Join(prefix, name), out);
     }
   } else if (HasWildcard(c)) {
     for (const auto& name : List(dir)) {
-      if (fnmatch(c.c_str(), name.c_str(), FNM_PERIOD) == 0) Expand(root, comps, i + 1, Join(prefix, name), out);
+      if (fnmatch(c.c_str(), name.c_str(), FNM_PERIOD) == 0)
+        Expand(root, comps, i + 1, Join(prefix, name), out);
     }
   } else {
     std::error_code ec;
@@ -97,7 +99,8 @@ Status Admit(const fs::path& root, const std::string& pattern, const std::string
   }
   const auto type = fs::status(target, ec).type();
   if (type != fs::file_type::regular && type != fs::file_type::directory) {
-    out.warnings.push_back("artifacts.paths: '" + rel + "' is not a regular file or directory; skipped");
+    out.warnings.push_back("artifacts.paths: '" + rel +
+                           "' is not a regular file or directory; skipped");
     return {};
   }
   out.paths.push_back({rel, target, type == fs::file_type::directory});
@@ -121,7 +124,8 @@ Result<ResolvedArtifacts> ResolveArtifactPaths(const fs::path& workspace,
     if (!comps) return std::unexpected(comps.error());
     std::set<std::string> matches;
     Expand(root, *comps, 0, "", matches);
-    if (matches.empty()) out.warnings.push_back("artifacts.paths: '" + pattern + "' matched nothing");
+    if (matches.empty())
+      out.warnings.push_back("artifacts.paths: '" + pattern + "' matched nothing");
     for (const auto& rel : matches) {
       if (rel.empty() || !seen.insert(rel).second) continue;  // "**" also matches the root
       if (auto s = Admit(root, pattern, rel, out); !s) return std::unexpected(s.error());

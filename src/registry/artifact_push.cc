@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "registry/artifact_layer.h"
+#include "registry/http_url.h"
 #include "util/clock.h"
 
 namespace raibid {
@@ -40,6 +41,20 @@ class Progress {
   std::function<void(std::string_view)> previous_;
 };
 
+// The log as a blob. A log file is copied first: the job's log may still grow (this push writes
+// to it), and a blob must not change between its digest and its upload.
+Result<BlobSource> LogBlob(const ArtifactRequest& req, const ScratchDir& scratch) {
+  if (req.log_file.empty()) return BlobSource::FromBytes(req.log_text);
+  const auto copy = scratch.path() / kLogLayerTitle;
+  std::error_code ec;
+  std::filesystem::copy_file(req.log_file, copy, ec);
+  if (ec) {
+    return Fail(ErrorKind::kInfrastructure,
+                "cannot copy the log " + req.log_file.string() + ": " + ec.message());
+  }
+  return BlobSource::FromFile(copy);
+}
+
 Result<std::vector<ArtifactLayer>> MakeLayers(const ArtifactRequest& req,
                                               const ResolvedArtifacts& resolved,
                                               const ScratchDir& scratch) {
@@ -53,8 +68,7 @@ Result<std::vector<ArtifactLayer>> MakeLayers(const ArtifactRequest& req,
     if (!layer) return std::unexpected(layer.error());
     layers.push_back(std::move(*layer));
   }
-  auto log = req.log_file.empty() ? Result<BlobSource>(BlobSource::FromBytes(req.log_text))
-                                  : BlobSource::FromFile(req.log_file);
+  auto log = LogBlob(req, scratch);
   if (!log) return std::unexpected(log.error());
   layers.push_back(BlobLayer(std::string(kLogLayerTitle), kLogLayerType, std::move(*log)));
   return layers;
@@ -64,16 +78,19 @@ OciManifest BuildManifest(const ArtifactRequest& req, const std::vector<Artifact
   OciManifest m{.artifact_type = std::string(kRaibidArtifactType)};
   for (const auto& l : layers) m.layers.push_back(l.descriptor);
   m.annotations[std::string(kCreatedAnnotation)] = NowRfc3339();
-  if (!req.source_url.empty()) m.annotations[std::string(kSourceAnnotation)] = req.source_url;
+  if (!req.source_url.empty())
+    m.annotations[std::string(kSourceAnnotation)] = WithoutUserInfo(req.source_url);
   if (!req.revision.empty()) m.annotations[std::string(kRevisionAnnotation)] = req.revision;
   if (!req.job_id.empty()) m.annotations[std::string(kJobIdAnnotation)] = req.job_id;
   return m;
 }
 
 Result<ImageReference> Reference(const RegistryClient& client, const ArtifactRequest& req) {
-  auto ref = ExpandReference(req.reference_template,
-                             {.registry = client.host(), .repository = req.repository,
-                              .job_id = req.job_id, .revision = req.revision, .branch = req.branch});
+  auto ref = ExpandReference(req.reference_template, {.registry = client.host(),
+                                                      .repository = req.repository,
+                                                      .job_id = req.job_id,
+                                                      .revision = req.revision,
+                                                      .branch = req.branch});
   if (ref && ref->registry != client.host()) {
     return Fail(ErrorKind::kConfig, "artifact reference " + ref->ToString() +
                                         " names another registry than " + client.host());
@@ -97,15 +114,16 @@ Result<ArtifactPush> PushArtifacts(RegistryClient& client, const ArtifactRequest
   if (!layers) return std::unexpected(layers.error());
 
   const std::string& repo = ref->repository;
-  auto config = client.PushBlob(repo, BlobSource::FromBytes(std::string(kEmptyJson)), req.mount_from);
+  auto config =
+      client.PushBlob(repo, BlobSource::FromBytes(std::string(kEmptyJson)), req.mount_from);
   if (!config) return std::unexpected(config.error());
   ArtifactPush out{.reference = ref->ToString()};
   for (const auto& layer : *layers) {
     const std::string& title = layer.descriptor.annotations.at(std::string(kTitleAnnotation));
     auto pushed = client.PushBlob(repo, layer.blob, req.mount_from);
     if (!pushed) return std::unexpected(pushed.error());
-    progress.Line(title + " (" + Size(layer.blob.size) + ", " + layer.blob.digest + "): " +
-                  std::string(ToString(*pushed)));
+    progress.Line(title + " (" + Size(layer.blob.size) + ", " + layer.blob.digest +
+                  "): " + std::string(ToString(*pushed)));
     out.artifacts.push_back({title, out.reference, layer.blob.digest});
   }
   auto digest = client.PushManifest(repo, ref->tag, kOciManifestType,

@@ -23,18 +23,20 @@ inline constexpr std::string_view kJobIdAnnotation = "dev.raibid.job.id";
 struct ArtifactRequest {
   std::filesystem::path workspace;
   std::vector<std::string> paths;  // the pipeline's artifacts.paths: files, directories, globs
-  std::filesystem::path log_file;  // the job's log; when empty, log_text is published instead
+  // The job's log (copied before it is digested, so it may still grow); when empty, log_text is
+  // published instead.
+  std::filesystem::path log_file;
   std::string log_text;
   std::string repository;  // the job's repository: "owner/name", or its URL
   std::string job_id;
-  std::string revision;    // the commit built
+  std::string revision;  // the commit built
   std::string branch;
-  std::string source_url;  // the repository's web or clone URL (no credentials in it)
+  std::string source_url;  // the repository's web or clone URL (any user:password@ is dropped)
   std::string reference_template = std::string(kDefaultArtifactReference);
   // Another repository of the same registry likely to hold identical blobs (e.g. the upstream
   // of a fork); tried as a cross-repository mount before uploading. Empty: none.
   std::string mount_from;
-  std::filesystem::path scratch_dir;  // where directories are packed; empty: the temp dir
+  std::filesystem::path scratch_dir;   // where directories are packed; empty: the temp dir
   std::string log_step = "artifacts";  // the step name progress lines are logged under
 };
 
@@ -46,8 +48,8 @@ struct PushedArtifact {
 };
 
 struct ArtifactPush {
-  std::string reference;        // the tag pushed
-  std::string manifest_digest;  // pinning it: reference's repository + "@" + this
+  std::string reference;                  // the tag pushed
+  std::string manifest_digest;            // pinning it: reference's repository + "@" + this
   std::vector<PushedArtifact> artifacts;  // in manifest order, the log last
 };
 

@@ -23,7 +23,8 @@ TEST(AuthChallenge, ParsesGiteaChallengeWithStarScope) {
 }
 
 TEST(AuthChallenge, SplitsSeveralChallengesInOneHeader) {
-  auto c = ParseAuthChallenges(R"(Basic realm="registry", Bearer realm="https://a/t", service=svc)");
+  auto c =
+      ParseAuthChallenges(R"(Basic realm="registry", Bearer realm="https://a/t", service=svc)");
   ASSERT_EQ(c.size(), 2u);
   EXPECT_EQ(c[0].scheme, "basic");
   EXPECT_EQ(c[0].param("realm"), "registry");

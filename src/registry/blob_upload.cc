@@ -15,8 +15,7 @@ constexpr const char* kOctets = "Content-Type: application/octet-stream";
 // One blob's upload; the pieces share the open file and the retry budget.
 class Upload {
  public:
-  Upload(RegistrySession& session, const std::string& repository, const BlobSource& blob,
-         int fd)
+  Upload(RegistrySession& session, const std::string& repository, const BlobSource& blob, int fd)
       : s_(session),
         repo_(repository),
         blob_(blob),
@@ -96,9 +95,11 @@ class Upload {
         offset += n;
         continue;
       }
-      if (r && !IsTransientStatus(r->status)) return std::unexpected(s_.StatusError(*r, What("upload chunk")));
+      if (r && !IsTransientStatus(r->status))
+        return std::unexpected(s_.StatusError(*r, What("upload chunk")));
       if (!r && !r.error().retryable) return std::unexpected(r.error());
-      const std::string failure = r ? s_.StatusError(*r, What("upload chunk")).message : r.error().message;
+      const std::string failure =
+          r ? s_.StatusError(*r, What("upload chunk")).message : r.error().message;
       if (!s_.WaitToRetry(backoff_, failure + "; asking the registry where to resume")) {
         return Fail(ErrorKind::kInfrastructure, failure, true);
       }

@@ -5,6 +5,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "util/unique_fd.h"
@@ -37,6 +42,83 @@ std::string Sha256::Finish() {
   return out;
 }
 
+struct PipelinedSha256::State {
+  Sha256 hash;
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<std::string> full;   // filled buffers waiting for the hasher, in order
+  std::vector<std::string> free;  // buffers the feeder may fill
+  std::string filling;            // the buffer being filled
+  bool done = false;
+  std::thread worker;
+
+  void Run() {
+    std::unique_lock lock(mu);
+    while (true) {
+      changed.wait(lock, [&] { return !full.empty() || done; });
+      if (full.empty()) return;
+      std::string buf = std::move(full.front());
+      full.pop_front();
+      lock.unlock();
+      hash.Update(buf);
+      buf.clear();
+      lock.lock();
+      free.push_back(std::move(buf));
+      changed.notify_all();
+    }
+  }
+};
+
+PipelinedSha256::PipelinedSha256() : state_(std::make_unique<State>()) {
+  for (size_t i = 0; i + 1 < kBuffers; ++i) {
+    state_->free.emplace_back().reserve(kBufferSize);
+  }
+  state_->filling.reserve(kBufferSize);
+  state_->worker = std::thread([s = state_.get()] { s->Run(); });
+}
+
+PipelinedSha256::~PipelinedSha256() {
+  if (!state_->worker.joinable()) return;
+  {
+    std::lock_guard lock(state_->mu);
+    state_->done = true;
+  }
+  state_->changed.notify_all();
+  state_->worker.join();
+}
+
+void PipelinedSha256::Update(std::string_view data) {
+  State& s = *state_;
+  while (!data.empty()) {
+    const size_t n = std::min(data.size(), kBufferSize - s.filling.size());
+    s.filling.append(data.substr(0, n));
+    data.remove_prefix(n);
+    if (s.filling.size() == kBufferSize) Flush();
+  }
+}
+
+// Hands the filled buffer to the hasher and takes a free one (waiting for it if need be).
+void PipelinedSha256::Flush() {
+  State& s = *state_;
+  std::unique_lock lock(s.mu);
+  s.full.push_back(std::move(s.filling));
+  s.changed.notify_all();
+  s.changed.wait(lock, [&] { return !s.free.empty(); });
+  s.filling = std::move(s.free.back());
+  s.free.pop_back();
+}
+
+std::string PipelinedSha256::Finish() {
+  if (!state_->filling.empty()) Flush();
+  {
+    std::lock_guard lock(state_->mu);
+    state_->done = true;
+  }
+  state_->changed.notify_all();
+  state_->worker.join();
+  return state_->hash.Finish();
+}
+
 BlobDigest DigestOf(std::string_view bytes) {
   Sha256 h;
   h.Update(bytes);
@@ -46,7 +128,8 @@ BlobDigest DigestOf(std::string_view bytes) {
 Result<BlobDigest> DigestFile(const std::filesystem::path& file) {
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
-    return Fail(ErrorKind::kInfrastructure, "cannot open " + file.string() + ": " + ErrnoText(errno));
+    return Fail(ErrorKind::kInfrastructure,
+                "cannot open " + file.string() + ": " + ErrnoText(errno));
   }
   Sha256 h;
   std::vector<char> buf(1 << 20);
@@ -55,7 +138,8 @@ Result<BlobDigest> DigestFile(const std::filesystem::path& file) {
     ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return Fail(ErrorKind::kInfrastructure, "cannot read " + file.string() + ": " + ErrnoText(errno));
+      return Fail(ErrorKind::kInfrastructure,
+                  "cannot read " + file.string() + ": " + ErrnoText(errno));
     }
     if (n == 0) break;
     h.Update({buf.data(), static_cast<size_t>(n)});

@@ -29,6 +29,28 @@ class Sha256 {
   std::unique_ptr<evp_md_ctx_st, Free> ctx_;
 };
 
+// A Sha256 fed from one thread and computed on another, so hashing a download overlaps with
+// receiving it. Update copies into one of a few fixed buffers (memory stays constant: at most
+// kBuffers x kBufferSize) and blocks while all are full. Not thread-safe for callers: one feeder.
+class PipelinedSha256 {
+ public:
+  static constexpr size_t kBuffers = 4;
+  static constexpr size_t kBufferSize = 1 << 20;
+
+  PipelinedSha256();
+  ~PipelinedSha256();  // joins the hashing thread
+  PipelinedSha256(const PipelinedSha256&) = delete;
+  PipelinedSha256& operator=(const PipelinedSha256&) = delete;
+
+  void Update(std::string_view data);
+  std::string Finish();  // waits for everything fed so far; call once
+
+ private:
+  struct State;
+  void Flush();
+  std::unique_ptr<State> state_;
+};
+
 struct BlobDigest {
   std::string digest;  // "sha256:<hex>"
   uint64_t size = 0;

@@ -42,3 +42,26 @@ TEST(Digest, RecognisesOnlyLowerHexSha256) {
 
 }  // namespace
 }  // namespace raibid
+
+namespace raibid {
+namespace {
+
+TEST(Digest, PipelinedHashEqualsTheDirectOne) {
+  std::string data;
+  for (int i = 0; data.size() < 9 * PipelinedSha256::kBufferSize + 123; ++i) {
+    data += std::to_string(i * 7919) + ",";
+  }
+  PipelinedSha256 h;
+  for (size_t pos = 0, step = 1; pos < data.size(); pos += step, step = step * 3 % 700001 + 1) {
+    h.Update(std::string_view(data).substr(pos, step));
+  }
+  EXPECT_EQ(h.Finish(), DigestOf(data).digest);
+}
+
+TEST(Digest, PipelinedHashOfNothing) {
+  PipelinedSha256 h;
+  EXPECT_EQ(h.Finish(), DigestOf("").digest);
+}
+
+}  // namespace
+}  // namespace raibid

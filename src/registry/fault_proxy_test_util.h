@@ -26,7 +26,9 @@ class FaultProxy {
   using Rule = std::function<Fault(const std::string& method, const std::string& target, int n)>;
 
   explicit FaultProxy(int upstream_port) : upstream_port_(upstream_port) {
-    auto handler = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      Handle(req, res);
+    };
     server_.Get(".*", handler);  // HEAD too
     server_.Delete(".*", handler);
     server_.Post(".*", handler);
@@ -53,7 +55,8 @@ class FaultProxy {
   int Count(const std::string& method, const std::string& part = "") const {
     std::lock_guard lock(mu_);
     int n = 0;
-    for (const auto& r : requests_) n += r.rfind(method + " ", 0) == 0 && r.find(part) != std::string::npos;
+    for (const auto& r : requests_)
+      n += r.rfind(method + " ", 0) == 0 && r.find(part) != std::string::npos;
     return n;
   }
   int relative_locations() const { return relative_locations_; }
@@ -71,7 +74,8 @@ class FaultProxy {
     if (fault == Fault::kTooManyRequests || fault == Fault::kUnavailable) {
       res.status = fault == Fault::kTooManyRequests ? 429 : 503;
       if (res.status == 429) res.set_header("Retry-After", "0");
-      res.set_content(R"({"errors":[{"code":"TOOMANYREQUESTS","message":"injected"}]})", "application/json");
+      res.set_content(R"({"errors":[{"code":"TOOMANYREQUESTS","message":"injected"}]})",
+                      "application/json");
       return;
     }
     if (fault != Fault::kFailBefore) Forward(req, res);

@@ -19,7 +19,8 @@ std::string Lower(std::string s) {
 
 std::string Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -34,10 +35,8 @@ bool Permanent(CURLcode code) {
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
-    case CURLE_TOO_MANY_REDIRECTS:
-      return true;
-    default:
-      return false;
+    case CURLE_TOO_MANY_REDIRECTS: return true;
+    default: return false;
   }
 }
 
@@ -69,6 +68,7 @@ struct HttpTransport::Exchange {
 
   static size_t Read(char* buf, size_t size, size_t count, void* data) {
     auto* ex = static_cast<Exchange*>(data);
+    if (!ex->request->body) return 0;  // an empty body
     const HttpBody& body = *ex->request->body;
     const uint64_t left = body.size() - std::min(ex->body_pos, body.size());
     const size_t want = static_cast<size_t>(std::min<uint64_t>(size * count, left));
@@ -106,7 +106,8 @@ struct HttpTransport::Exchange {
     }
     const size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
-      ex->response.headers.emplace(Lower(Trim(line.substr(0, colon))), Trim(line.substr(colon + 1)));
+      ex->response.headers.emplace(Lower(Trim(line.substr(0, colon))),
+                                   Trim(line.substr(colon + 1)));
     }
     return size * count;
   }
@@ -122,7 +123,8 @@ struct HttpTransport::Exchange {
       return 0;
     }
     std::string& body = ex->response.body;
-    body.append(piece.substr(0, std::min(piece.size(), kBodyLimit - std::min(kBodyLimit, body.size()))));
+    body.append(
+        piece.substr(0, std::min(piece.size(), kBodyLimit - std::min(kBodyLimit, body.size()))));
     return piece.size();
   }
 
@@ -152,7 +154,8 @@ void HttpTransport::Configure(const HttpRequest& request, Exchange& ex) {
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_seconds));
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -168,7 +171,13 @@ void HttpTransport::Configure(const HttpRequest& request, Exchange& ex) {
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Exchange::Progress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ex);
+  ConfigureMethod(request, ex);
+  for (const auto& h : request.headers) ex.headers = curl_slist_append(ex.headers, h.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, ex.headers);
+}
 
+void HttpTransport::ConfigureMethod(const HttpRequest& request, Exchange& ex) {
+  CURL* c = ex.curl;
   const std::string& m = request.method;
   if (m == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -187,26 +196,15 @@ void HttpTransport::Configure(const HttpRequest& request, Exchange& ex) {
   } else if (m != "GET") {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
   }
-  for (const auto& h : request.headers) ex.headers = curl_slist_append(ex.headers, h.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, ex.headers);
 }
 
 Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
-  static const HttpBody kEmpty;
-  HttpRequest with_body;
-  const HttpRequest* req = &request;
-  if (!request.body && (request.method == "POST" || request.method == "PUT" ||
-                        request.method == "PATCH")) {
-    with_body = request;
-    with_body.body = kEmpty;
-    req = &with_body;
-  }
   Exchange ex;
-  ex.request = req;
+  ex.request = &request;
   ex.stop = stop_;
   ex.curl = static_cast<CURL*>(curl_);
   curl_easy_reset(ex.curl);  // keeps the connection cache
-  Configure(*req, ex);
+  Configure(request, ex);
   const CURLcode code = curl_easy_perform(ex.curl);
   curl_easy_setopt(ex.curl, CURLOPT_HTTPHEADER, nullptr);
   const std::string what = request.method + " " + ForMessage(request.url);
@@ -218,7 +216,8 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
     return Fail(ErrorKind::kCancelled, what + ": cancelled");
   }
   if (ex.read_errno != 0) {
-    return Fail(ErrorKind::kInfrastructure, what + ": cannot read the upload: " + ErrnoText(ex.read_errno));
+    return Fail(ErrorKind::kInfrastructure,
+                what + ": cannot read the upload: " + ErrnoText(ex.read_errno));
   }
   if (ex.sink_refused) return Fail(ErrorKind::kInfrastructure, what + ": download aborted");
   const std::string detail = ex.error[0] ? ex.error : curl_easy_strerror(code);

@@ -54,11 +54,11 @@ struct HttpResponse {
 };
 
 struct HttpOptions {
-  bool allow_plain_http = false;   // else only https:// URLs are fetched, redirects included
+  bool allow_plain_http = false;  // else only https:// URLs are fetched, redirects included
   bool verify_tls = true;
-  std::string ca_file;             // extra trust anchors; empty: the system's
+  std::string ca_file;  // extra trust anchors; empty: the system's
   std::chrono::milliseconds connect_timeout{10000};
-  int stall_seconds = 60;          // below 1 KiB/s for this long: the transfer fails
+  int stall_seconds = 60;  // below 1 KiB/s for this long: the transfer fails
   std::string user_agent = "raibid-agent";
 };
 
@@ -82,6 +82,7 @@ class HttpTransport {
  private:
   struct Exchange;
   void Configure(const HttpRequest& request, Exchange& ex);
+  void ConfigureMethod(const HttpRequest& request, Exchange& ex);
 
   HttpOptions options_;
   void* curl_ = nullptr;  // CURL*, reused for connection keep-alive

@@ -26,7 +26,8 @@ size_t OriginLength(std::string_view url) {
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   const size_t sep = url.find("://");
   if (sep == std::string_view::npos) {
-    return Fail(ErrorKind::kConfig, "'" + std::string(url) + "' is not a URL (want http(s)://host)");
+    return Fail(ErrorKind::kConfig,
+                "'" + std::string(url) + "' is not a URL (want http(s)://host)");
   }
   HttpUrl out;
   out.scheme = Lower(url.substr(0, sep));
@@ -85,6 +86,15 @@ std::string PercentEncode(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string WithoutUserInfo(std::string_view url) {
+  const size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return std::string(url);
+  const size_t end = OriginLength(url);
+  const size_t at = url.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < sep) return std::string(url);
+  return std::string(url.substr(0, sep + 3)) + std::string(url.substr(at + 1));
 }
 
 bool SameOrigin(std::string_view a, std::string_view b) {

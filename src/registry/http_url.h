@@ -33,6 +33,9 @@ std::string AppendQuery(std::string_view url, std::string_view key, std::string_
 // Percent-encodes everything except RFC 3986's unreserved characters.
 std::string PercentEncode(std::string_view text);
 
+// `url` without any "user:password@" in its authority (for annotations and messages).
+std::string WithoutUserInfo(std::string_view url);
+
 // Whether `a` and `b` have the same scheme and authority (credentials go only to the origin
 // they were configured for).
 bool SameOrigin(std::string_view a, std::string_view b);

@@ -51,5 +51,12 @@ TEST(HttpUrl, ComparesOriginsIgnoringCaseAndPath) {
   EXPECT_FALSE(SameOrigin("https://a/v2/", "http://a/v2/"));
 }
 
+TEST(HttpUrl, DropsUserInfo) {
+  EXPECT_EQ(WithoutUserInfo("https://ci:tok3n@gitea.example.com/a/b.git"),
+            "https://gitea.example.com/a/b.git");
+  EXPECT_EQ(WithoutUserInfo("https://gitea.example.com/a@b"), "https://gitea.example.com/a@b");
+  EXPECT_EQ(WithoutUserInfo("owner/name"), "owner/name");
+}
+
 }  // namespace
 }  // namespace raibid

@@ -60,7 +60,8 @@ Result<std::string> Placeholder(std::string_view key, const ReferenceFields& f) 
   if (key == "revision") return f.revision;
   if (key == "short_revision") return f.revision.substr(0, 8);
   if (key == "branch") return f.branch;
-  return Fail(ErrorKind::kConfig, "reference template: unknown placeholder {" + std::string(key) + "}");
+  return Fail(ErrorKind::kConfig,
+              "reference template: unknown placeholder {" + std::string(key) + "}");
 }
 
 }  // namespace
@@ -80,7 +81,8 @@ bool IsValidTag(std::string_view tag) {
   if (tag.empty() || tag.size() > 128) return false;
   auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   if (!word(tag.front())) return false;
-  return std::all_of(tag.begin(), tag.end(), [&](char c) { return word(c) || c == '.' || c == '-'; });
+  return std::all_of(tag.begin(), tag.end(),
+                     [&](char c) { return word(c) || c == '.' || c == '-'; });
 }
 
 std::string RepositoryPath(std::string_view repo) {
@@ -133,8 +135,8 @@ Result<ImageReference> ExpandReference(std::string_view tmpl, const ReferenceFie
   const size_t slash = out.find('/');
   const size_t colon = out.rfind(':');
   if (slash == std::string::npos || colon == std::string::npos || colon < slash) {
-    return Fail(ErrorKind::kConfig, "reference template '" + std::string(tmpl) +
-                                        "' must give host/repository:tag");
+    return Fail(ErrorKind::kConfig,
+                "reference template '" + std::string(tmpl) + "' must give host/repository:tag");
   }
   return ParseReference(out.substr(0, colon + 1) + SanitizeTag(out.substr(colon + 1)));
 }

@@ -27,7 +27,8 @@ struct ReferenceFields {
   std::string branch;      // {branch}
 };
 
-inline constexpr std::string_view kDefaultArtifactReference = "{registry}/{repository}:build-{job_id}";
+inline constexpr std::string_view kDefaultArtifactReference =
+    "{registry}/{repository}:build-{job_id}";
 inline constexpr std::string_view kDefaultImageTag = "{registry}/{repository}:{short_revision}";
 
 // Expands `tmpl`, lower-cases the result, makes the tag part a valid tag (characters outside

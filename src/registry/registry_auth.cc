@@ -92,7 +92,8 @@ Status RegistryAuth::OnUnauthorized(const std::vector<std::string>& challenges,
   }
   auto realm = ParseHttpUrl(challenge->param("realm"));
   if (!realm) {
-    return Fail(ErrorKind::kInfrastructure, who + " sent a Bearer challenge without a usable realm");
+    return Fail(ErrorKind::kInfrastructure,
+                who + " sent a Bearer challenge without a usable realm");
   }
   if (realm->scheme == "http" && !allow_plain_http_) {
     return Fail(ErrorKind::kInfrastructure,

@@ -25,8 +25,7 @@ class RegistryAuth {
  public:
   // `registry`: the registry's origin, for messages and the http-realm check.
   RegistryAuth(HttpUrl registry, std::string username, std::string password,
-               HttpTransport& transport, std::function<SteadyTime()> clock,
-               bool allow_plain_http);
+               HttpTransport& transport, std::function<SteadyTime()> clock, bool allow_plain_http);
 
   // The "Authorization: ..." header for a request needing `scope` (space-separated resource
   // scopes such as "repository:a/b:pull,push"; "" for none), or "" while no challenge was seen.

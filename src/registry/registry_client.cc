@@ -26,7 +26,8 @@ Status CheckNames(const std::string& repository, std::string_view digest_or_tag)
     return Fail(ErrorKind::kInvalidJob, "'" + repository + "' is not a valid repository name");
   }
   if (!IsSha256Digest(digest_or_tag) && !IsValidTag(digest_or_tag)) {
-    return Fail(ErrorKind::kInvalidJob, "'" + std::string(digest_or_tag) + "' is not a tag or sha256 digest");
+    return Fail(ErrorKind::kInvalidJob,
+                "'" + std::string(digest_or_tag) + "' is not a tag or sha256 digest");
   }
   return {};
 }
@@ -34,7 +35,7 @@ Status CheckNames(const std::string& repository, std::string_view digest_or_tag)
 }  // namespace
 
 Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(RegistryConfig config,
-                                                                RegistryHooks hooks) {
+                                                               RegistryHooks hooks) {
   auto url = ParseHttpUrl(config.url);
   if (!url) return Fail(ErrorKind::kConfig, "registry.url: " + url.error().message);
   if (!url->path.empty()) {
@@ -45,8 +46,8 @@ Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(RegistryConfig co
                                         "' is plain http; set registry.insecure to allow it");
   }
   if (config.chunk_size == 0) return Fail(ErrorKind::kConfig, "registry chunk size must be > 0");
-  return std::unique_ptr<RegistryClient>(
-      new RegistryClient(std::move(config), std::move(*url), std::move(hooks)));
+  return std::make_unique<RegistryClient>(Key{}, std::move(config), std::move(*url),
+                                          std::move(hooks));
 }
 
 Status RegistryClient::Ping() {
@@ -62,18 +63,17 @@ Result<bool> RegistryClient::HasBlob(const std::string& repository, const std::s
   }
   if (auto s = CheckNames(repository, digest); !s) return std::unexpected(s.error());
   const std::string what = "HEAD blob " + digest + " in " + repository;
-  auto r = session_.Send(
-      {.method = "HEAD", .url = session_.Url("/v2/" + repository + "/blobs/" + digest),
-       .follow_redirects = true},
-      PushScope(repository), what);
+  auto r = session_.Send({.method = "HEAD",
+                          .url = session_.Url("/v2/" + repository + "/blobs/" + digest),
+                          .follow_redirects = true},
+                         PushScope(repository), what);
   if (!r) return std::unexpected(r.error());
   if (r->status == 200) return true;
   if (r->status == 404) return false;
   return std::unexpected(session_.StatusError(*r, what));
 }
 
-Result<BlobOutcome> RegistryClient::PushBlob(const std::string& repository,
-                                             const BlobSource& blob,
+Result<BlobOutcome> RegistryClient::PushBlob(const std::string& repository, const BlobSource& blob,
                                              const std::string& mount_from) {
   auto has = HasBlob(repository, blob.digest);
   if (!has) return std::unexpected(has.error());
@@ -154,7 +154,7 @@ Status RegistryClient::FetchBlobOnce(const std::string& repository, const std::s
     return Fail(ErrorKind::kInfrastructure,
                 "cannot write " + destination.string() + ": " + ErrnoText(errno));
   }
-  Sha256 hash;
+  PipelinedSha256 hash;  // hashing overlaps with receiving
   int write_errno = 0;
   HttpRequest get{.method = "GET",
                   .url = session_.Url("/v2/" + repository + "/blobs/" + digest),

@@ -28,6 +28,10 @@ struct FetchedManifest {
 };
 
 class RegistryClient {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
   // Checks the configuration (kConfig): an http(s) URL without credentials or path, http only
   // when `insecure`.
@@ -70,10 +74,11 @@ class RegistryClient {
   Status FetchBlob(const std::string& repository, const std::string& digest,
                    const std::filesystem::path& destination);
 
- private:
-  RegistryClient(RegistryConfig config, HttpUrl url, RegistryHooks hooks)
+  // Use Create.
+  RegistryClient(Key, RegistryConfig config, HttpUrl url, RegistryHooks hooks)
       : session_(config, std::move(url), std::move(hooks)) {}
 
+ private:
   Status FetchBlobOnce(const std::string& repository, const std::string& digest,
                        const std::filesystem::path& destination);
 

@@ -22,7 +22,8 @@ class RegistryClientTest : public ::testing::Test {
  protected:
   testing::OciRegistry registry_{{.username = kUser, .password = kPassword}};
   testing::TempDir dir_;
-  std::unique_ptr<RegistryClient> client_ = MakeClient(TestConfig(registry_.url(), kUser, kPassword));
+  std::unique_ptr<RegistryClient> client_ =
+      MakeClient(TestConfig(registry_.url(), kUser, kPassword));
 };
 
 TEST_F(RegistryClientTest, PingAnswersTheBasicChallenge) {
@@ -99,8 +100,10 @@ TEST_F(RegistryClientTest, ManifestIsStoredWithItsMediaTypeAndReadBack) {
   ASSERT_TRUE(client_->PushBlob("team/app", BlobSource::FromBytes("{}")));
   ASSERT_TRUE(client_->PushBlob("team/app", layer));
   OciManifest m{.artifact_type = "application/vnd.raibid.test.v1"};
-  m.layers.push_back({.media_type = "application/octet-stream", .digest = layer.digest,
-                      .size = layer.size, .annotations = {{"org.opencontainers.image.title", "f"}}});
+  m.layers.push_back({.media_type = "application/octet-stream",
+                      .digest = layer.digest,
+                      .size = layer.size,
+                      .annotations = {{"org.opencontainers.image.title", "f"}}});
   const std::string bytes = SerializeManifest(m);
   auto digest = client_->PushManifest("team/app", "v1", kOciManifestType, bytes);
   ASSERT_TRUE(digest) << digest.error().message;

@@ -26,7 +26,7 @@ struct RegistryConfig {
   std::string ca_file;  // extra trust anchors (PEM) for a registry with a private CA
   // Blobs larger than this are uploaded in PATCH requests of this size (reverse proxies in front
   // of Gitea often cap request bodies); smaller blobs go up in one PUT.
-  size_t chunk_size = 8 << 20;
+  size_t chunk_size = 64 << 20;
   BackoffPolicy retry;  // network errors, 429 and 5xx: 1, 2, 4, 8, 16 s by default
   std::chrono::milliseconds connect_timeout{10000};
   int stall_seconds = 60;  // a transfer below 1 KiB/s for this long is a network error

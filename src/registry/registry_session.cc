@@ -70,8 +70,13 @@ Result<HttpResponse> RegistrySession::SendOnce(const HttpRequest& request,
       if (!header->empty()) req.headers.push_back(std::move(*header));
     }
     auto r = transport_.Send(req);
-    if (!r || (r->status != 401 && r->status != 403) || !ours) return r;
-    if (fresh || challenged) return std::unexpected(AuthError(*r, request.method + " " + request.url));
+    if (!r) {
+      return Fail(r.error().kind, "registry " + registry_.authority + ": " + r.error().message,
+                  r.error().retryable);
+    }
+    if ((r->status != 401 && r->status != 403) || !ours) return r;
+    if (fresh || challenged)
+      return std::unexpected(AuthError(*r, request.method + " " + request.url));
     if (r->status == 401) {
       if (auto s = auth_.OnUnauthorized(r->headers_named("www-authenticate"), scope); !s) {
         return std::unexpected(s.error());
@@ -100,8 +105,11 @@ Result<HttpResponse> RegistrySession::Send(const HttpRequest& request, const std
       return r;
     }
     if (!WaitToRetry(backoff, failure, at_least)) {
-      if (!r) return r;
-      return std::unexpected(StatusError(*r, what));
+      if (stopping()) return Fail(ErrorKind::kCancelled, failure + "; not retried: stopping");
+      Error e = r ? StatusError(*r, what) : r.error();
+      if (backoff.retries() > 0)
+        e.message += "; gave up after " + std::to_string(backoff.retries()) + " retries";
+      return std::unexpected(std::move(e));
     }
   }
 }
@@ -131,13 +139,30 @@ Error RegistrySession::StatusError(const HttpResponse& r, std::string_view what)
 }
 
 Error RegistrySession::AuthError(const HttpResponse& r, std::string_view what) const {
+  // A Bearer challenge may say why: error="insufficient_scope" means the credentials were good
+  // but lack the rights, which is worth telling apart from a wrong password.
+  const auto challenge = PickChallenge(r.headers_named("www-authenticate"));
+  const std::string why = challenge ? challenge->param("error") : "";
+  const std::string user =
+      auth_.has_credentials() ? "user '" + auth_.username() + "'" : "anonymous access";
   std::string msg = "registry " + registry_.authority + " ";
-  msg += r.status == 401 ? "rejected the credentials" : "denied access";
-  msg += auth_.has_credentials() ? " of user '" + auth_.username() + "'" : " (anonymous)";
+  if (why == "insufficient_scope" || r.status == 403) {
+    msg += "denied " + user + " the rights needed";
+    if (challenge && !challenge->param("scope").empty())
+      msg += " (" + challenge->param("scope") + ")";
+  } else {
+    msg += "rejected the credentials of " + user;
+  }
   msg += ": HTTP " + std::to_string(r.status);
   const std::string detail = RegistryErrorDetail(r.body);
   if (!detail.empty()) msg += " (" + detail + ")";
-  msg += " for " + std::string(what.substr(0, what.find('?')));
+  std::string_view path = what.substr(0, what.find('?'));
+  if (const size_t origin = path.find(registry_.origin()); origin != std::string_view::npos) {
+    msg += " on " + std::string(path.substr(0, origin)) +
+           std::string(path.substr(origin + registry_.origin().size()));
+  } else {
+    msg += " on " + std::string(path);
+  }
   return Error::Make(ErrorKind::kInfrastructure, msg, false);
 }
 

@@ -9,8 +9,8 @@
 
 #include <functional>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include "registry/http_transport.h"
 #include "registry/http_url.h"

@@ -37,7 +37,8 @@ inline std::string RandomBytes(size_t n, unsigned seed = 1) {
 }
 
 // A file of `n` random bytes under `dir`, as a blob.
-inline BlobSource RandomBlob(const TempDir& dir, const std::string& name, size_t n, unsigned seed = 1) {
+inline BlobSource RandomBlob(const TempDir& dir, const std::string& name, size_t n,
+                             unsigned seed = 1) {
   WriteFile(dir.path() / name, RandomBytes(n, seed));
   auto b = BlobSource::FromFile(dir.path() / name);
   if (!b) throw std::runtime_error(b.error().message);

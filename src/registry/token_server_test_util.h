@@ -32,9 +32,8 @@ class TokenServer {
  public:
   TokenServer() {
     MakeKey();
-    server_.Get("/token", [this](const httplib::Request& req, httplib::Response& res) {
-      Issue(req, res);
-    });
+    server_.Get("/token",
+                [this](const httplib::Request& req, httplib::Response& res) { Issue(req, res); });
     port_ = server_.bind_to_any_port("127.0.0.1");
     if (port_ <= 0) throw std::runtime_error("token server: bind failed");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -89,7 +88,8 @@ class TokenServer {
   static std::string DecodeBase64(const std::string& in) {
     std::string out(in.size(), '\0');
     int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+                            reinterpret_cast<const unsigned char*>(in.data()),
+                            static_cast<int>(in.size()));
     if (n < 0) return "";
     size_t pad = 0;
     for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
@@ -124,7 +124,8 @@ class TokenServer {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     size_t len = 0;
     EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey_.get());
-    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                   input.size());
     std::string sig(len, '\0');
     EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
                    reinterpret_cast<const unsigned char*>(input.data()), input.size());
@@ -171,10 +172,13 @@ class TokenServer {
     const auto cfg = registry_auth();
     const long now = static_cast<long>(std::time(nullptr));
     nlohmann::json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {Base64(cert_der_)}}};
-    nlohmann::json claims = {{"iss", cfg.issuer},  {"sub", name},
+    nlohmann::json claims = {{"iss", cfg.issuer},
+                             {"sub", name},
                              {"aud", req.get_param_value("service")},
-                             {"exp", now + 3600},  {"nbf", now - 10},
-                             {"iat", now},         {"jti", std::to_string(requests_)},
+                             {"exp", now + 3600},
+                             {"nbf", now - 10},
+                             {"iat", now},
+                             {"jti", std::to_string(requests_)},
                              {"access", Grants(req, user->second, scopes_)}};
     const std::string input = Base64Url(header.dump()) + "." + Base64Url(claims.dump());
     const std::string token = input + "." + Base64Url(Sign(input));

@@ -1,0 +1,54 @@
+#include "registry/oci_manifest.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "registry/digest.h"
+
+namespace raibid {
+namespace {
+
+TEST(OciManifest, EmptyConfigIsTheDigestOfTwoBytes) {
+  const Descriptor d = EmptyConfigDescriptor();
+  EXPECT_EQ(d.media_type, "application/vnd.oci.empty.v1+json");
+  EXPECT_EQ(d.digest, DigestOf("{}").digest);
+  EXPECT_EQ(d.size, 2u);
+}
+
+TEST(OciManifest, SerializesAnImageSpec11Artifact) {
+  OciManifest m{.artifact_type = std::string(kRaibidArtifactType)};
+  m.layers.push_back({.media_type = "text/plain",
+                      .digest = DigestOf("log").digest,
+                      .size = 3,
+                      .annotations = {{std::string(kTitleAnnotation), "raibid-build.log"}}});
+  m.annotations[std::string(kRevisionAnnotation)] = "abc";
+  const auto j = nlohmann::json::parse(SerializeManifest(m));
+  EXPECT_EQ(j["schemaVersion"], 2);
+  EXPECT_EQ(j["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+  EXPECT_EQ(j["artifactType"], "application/vnd.raibid.build.v1");
+  EXPECT_EQ(j["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+  EXPECT_EQ(j["config"]["size"], 2);
+  EXPECT_EQ(j["layers"][0]["annotations"]["org.opencontainers.image.title"], "raibid-build.log");
+  EXPECT_EQ(j["annotations"]["org.opencontainers.image.revision"], "abc");
+}
+
+TEST(OciManifest, ParsesWhatItSerializes) {
+  OciManifest m{.artifact_type = "application/x"};
+  m.layers.push_back({.media_type = "a/b", .digest = DigestOf("1").digest, .size = 1});
+  auto back = ParseManifest(SerializeManifest(m));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->artifact_type, "application/x");
+  EXPECT_EQ(back->config, m.config);
+  EXPECT_EQ(back->layers, m.layers);
+}
+
+TEST(OciManifest, RefusesWhatIsNotAnImageManifest) {
+  EXPECT_FALSE(ParseManifest("not json"));
+  EXPECT_FALSE(ParseManifest(
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})"));
+  EXPECT_FALSE(ParseManifest(R"({"schemaVersion":1})"));
+}
+
+}  // namespace
+}  // namespace raibid

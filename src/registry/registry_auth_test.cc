@@ -1,0 +1,21 @@
+#include "registry/registry_auth.h"
+
+#include <gtest/gtest.h>
+
+namespace raibid {
+namespace {
+
+TEST(RegistryAuth, TokenLifetimeKeepsAMarginBeforeExpiry) {
+  EXPECT_EQ(TrustedLifetime(60), std::chrono::seconds(54));
+  EXPECT_EQ(TrustedLifetime(0), std::chrono::seconds(54));         // missing: the spec's 60 s
+  EXPECT_EQ(TrustedLifetime(86400), std::chrono::seconds(86370));  // Gitea's 24 h, 30 s early
+}
+
+TEST(RegistryAuth, Base64OfBasicCredentials) {
+  EXPECT_EQ(Base64("alice:s3cret"), "YWxpY2U6czNjcmV0");
+  EXPECT_EQ(Base64("a"), "YQ==");
+  EXPECT_EQ(Base64(""), "");
+}
+
+}  // namespace
+}  // namespace raibid
