@@ -99,7 +99,8 @@ TEST_F(TokenAuthTest, PushWithoutPushRightsIsDeniedAfterOneFreshToken) {
   EXPECT_FALSE(s.error().retryable);
   EXPECT_NE(s.error().message.find("HTTP 401"), std::string::npos) << s.error().message;
   EXPECT_NE(s.error().message.find("denied user 'reader'"), std::string::npos) << s.error().message;
-  EXPECT_NE(s.error().message.find("(repository:team/app:"), std::string::npos)  // actions unordered
+  EXPECT_NE(s.error().message.find("(repository:team/app:"),
+            std::string::npos)  // actions unordered
       << s.error().message;
   EXPECT_EQ(tokens_.requests(), 2);  // the cached token, then one fresh one: no storm
 }
