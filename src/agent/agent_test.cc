@@ -11,6 +11,8 @@
 #include "support/agent_harness.h"
 #include "support/git_http_server.h"
 #include "support/git_repo.h"
+#include "support/oci_registry.h"
+#include "process/run_command.h"
 
 namespace raibid {
 namespace {
@@ -260,6 +262,37 @@ TEST_F(AgentTest, IdleUpkeepRunsOncePerIdleStretch) {
   ASSERT_EQ(h.WaitFinal("between"), "succeeded");
   EXPECT_TRUE(testing::WaitFor([&] { return runs == 2; }, std::chrono::seconds(10)));
   EXPECT_EQ(runs, 2);
+}
+
+TEST_F(AgentTest, ArtifactsArePushedToTheRegistryAndRecorded) {
+  testing::OciRegistry registry({.username = "ci", .password = "registry-secret"});
+  auto& h = Start({.secret = "registry-secret",
+                   .registry = RegistryConfig{.url = registry.url(), .username = "ci",
+                                              .password = "registry-secret", .insecure = true}});
+  h.Enqueue(Job("art", R"("branch": "main", "pipeline": {"artifacts": {"paths": ["dist/app", "dist/docs/"]},
+    "steps": [{"name": "build", "command": "mkdir -p dist/docs; echo binary > dist/app; echo hi > dist/docs/index.html"}]})"));
+  ASSERT_EQ(h.WaitFinal("art"), "succeeded") << h.Field("art", "error") << h.Log("art");
+  const std::string artifacts = h.Field("art", "artifacts");
+  EXPECT_NE(artifacts.find("acme/app:build-art"), std::string::npos) << artifacts;
+  EXPECT_NE(artifacts.find("sha256:"), std::string::npos);
+  auto raw = RunCommand({.argv = {"skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", "ci:registry-secret",
+                                  "docker://" + registry.host() + "/acme/app:build-art"}});
+  ASSERT_TRUE(raw);
+  EXPECT_NE(raw->out.find("application/vnd.raibid.build.v1"), std::string::npos) << raw->out << raw->err;
+  EXPECT_EQ(h.Log("art").find("registry-secret"), std::string::npos);
+}
+
+TEST_F(AgentTest, ARegistryThatIsDownFailsTheJobAsInfrastructure) {
+  testing::OciRegistry registry;
+  const std::string url = registry.url();
+  registry.Stop();
+  auto& h = Start({.registry = RegistryConfig{.url = url, .insecure = true,
+                                              .retry = {.initial = Millis(20), .max_retries = 1}}});
+  h.Enqueue(Job("down", R"("branch": "main", "pipeline": {"artifacts": {"paths": ["out"]},
+    "steps": [{"name": "build", "command": "echo x > out"}]})"));
+  ASSERT_EQ(h.WaitFinal("down"), "failed");
+  EXPECT_EQ(h.Field("down", "error_kind"), "infrastructure");
+  EXPECT_NE(h.Field("down", "error").find(registry.host()), std::string::npos) << h.Field("down", "error");
 }
 
 class AgentHttpTest : public AgentTest {

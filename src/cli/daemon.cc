@@ -140,6 +140,23 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                                  .url_prefix = settings.git_base_url};
   }
   if (!endpoint->password.empty()) runner_options.masker.Add(endpoint->password);
+  if (!settings.registry_url.empty()) {
+    RegistryConfig registry{.url = settings.registry_url, .username = settings.registry_username,
+                            .insecure = settings.registry_insecure,
+                            .ca_file = settings.registry_ca_file.string(),
+                            .chunk_size = settings.registry_chunk_size};
+    runner_options.artifact_reference = settings.registry_reference;
+    if (!settings.registry_password_file.empty()) {
+      auto password = ReadSecretFile(settings.registry_password_file, "registry.password_file");
+      if (!password) {
+        spdlog::error("{}", password.error().message);
+        return 2;
+      }
+      registry.password = *password;
+      runner_options.masker.Add(*password);
+    }
+    runner_options.registry = registry;
+  }
 
   SignalWatcher::BlockStopSignals();
   std::unique_ptr<Agent> agent_holder;  // the gauges read the agent once it exists

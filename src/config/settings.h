@@ -50,6 +50,9 @@ struct Settings {
   std::string registry_url, registry_username;
   std::filesystem::path registry_password_file;
   bool registry_insecure = false;
+  std::filesystem::path registry_ca_file;                 // agent.registry.ca_file
+  uint64_t registry_chunk_size = 64ull << 20;             // agent.registry.chunk_size
+  std::string registry_reference = "{registry}/{repository}:build-{job_id}";  // agent.registry.reference
   int lease_seconds = 60, max_deliveries = 3, shutdown_grace_seconds = 600, retention_days = 7;
   uint64_t log_limit_bytes = 16ull << 20;  // per job, kept in Redis
   std::string log_format = "auto";         // agent.log.format: auto | text | json

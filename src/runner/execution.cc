@@ -228,6 +228,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
     for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
     failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);
     if (!failure) SaveCache();
+    if (!failure) failure = PublishArtifacts(pipeline, commit, stop);
   }
   RecordCache();
   if (failure && stop.reason() == StopReason::kShutdown) {

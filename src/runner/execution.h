@@ -43,6 +43,10 @@ class JobRunner::Execution {
   std::optional<Failure> RestoreCache(const Pipeline& pipeline);
   void SaveCache();
   void RecordCache();
+  // Artifacts (runner/job_artifacts.cc): pushed to the registry after a good pipeline.
+  std::optional<Failure> PublishArtifacts(const Pipeline& pipeline, const std::string& commit,
+                                          const StopSource& stop);
+  std::string ReadLogBack();
   void Sys(const std::string& text);
 
   const RunnerOptions& options_;

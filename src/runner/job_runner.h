@@ -13,6 +13,7 @@
 
 #include "cache/cache_store.h"
 #include "executor/executor.h"
+#include "registry/registry_config.h"
 #include "job/job.h"
 #include "pipeline/pipeline.h"
 #include "queue/job_queue.h"
@@ -40,6 +41,8 @@ struct RunnerOptions {
   int max_deliveries = 3;  // runs started without an end, after which the job is dead-lettered
   BackoffPolicy retry;     // for retryable failures inside a job (a git transport error)
   CacheStore* cache = nullptr;  // dependency and build caches; null: caching is off
+  std::optional<RegistryConfig> registry;  // where artifacts go; none: not published
+  std::string artifact_reference = "{registry}/{repository}:build-{job_id}";
 };
 
 // How a delivered entry ended for the queue.

@@ -18,6 +18,7 @@ AgentHarness::AgentHarness(HarnessOptions options)
                        .timeout_extension_percent = options.extension_percent};
   runner.masker.Add(options.secret);
   runner.retry = options.retry;
+  runner.registry = options.registry;
   if (options.cache_size > 0) {
     cache_ = std::make_unique<CacheStore>(dir_.path() / "cache" / "deps", options.cache_size,
                                           std::vector<std::filesystem::path>{dir_.path() / "cache" / "git"});

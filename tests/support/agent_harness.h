@@ -23,6 +23,7 @@ struct HarnessOptions {
   int concurrency = 1;
   bool persistent_redis = false;
   uint64_t cache_size = 1ull << 30;  // 0: caching off
+  std::optional<RegistryConfig> registry;
   std::chrono::seconds maintain_after_idle{0};
   std::function<void()> maintain;
   BackoffPolicy retry{.initial = Millis(50), .max_retries = 2};

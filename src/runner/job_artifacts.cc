@@ -1,0 +1,60 @@
+// Publishing a job's artifacts: after a pipeline that succeeded, one OCI artifact per job in the
+// configured registry, its files, directories and build log as layers (registry/artifact_push.h).
+#include <nlohmann/json.hpp>
+
+#include "queue/job_queue.h"
+#include "registry/artifact_push.h"
+#include "registry/registry_client.h"
+#include "report/redis_log_sink.h"
+#include "runner/execution.h"
+
+namespace raibid {
+
+std::string JobRunner::Execution::ReadLogBack() {
+  log_->Flush();
+  auto redis = connect_();
+  if (!redis) return "";
+  auto r = (*redis)->Command({"XRANGE", LogKey(job_.id), "-", "+"});
+  if (!r || r->is_error()) return "";
+  std::string text;
+  for (const auto& e : ParseEntries(r->get())) text += e.Field("data").value_or("");
+  return text;
+}
+
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifacts(
+    const Pipeline& pipeline, const std::string& commit, const StopSource& stop) {
+  if (pipeline.artifact_paths.empty()) return std::nullopt;
+  if (!options_.registry) {
+    Sys("artifacts: the agent has no registry.url configured; nothing published");
+    return std::nullopt;
+  }
+  RegistryHooks hooks;
+  hooks.stop = &stop;
+  hooks.notice = [this](std::string_view line) { Sys("artifacts: " + std::string(line)); };
+  auto client = RegistryClient::Create(*options_.registry, hooks);
+  if (!client) return Failure{JobState::kFailed, client.error().kind, client.error().message, {}};
+  ArtifactRequest request{.workspace = workspace_,
+                          .paths = pipeline.artifact_paths,
+                          .log_text = ReadLogBack(),
+                          .repository = job_.repository,
+                          .job_id = job_.id,
+                          .revision = commit,
+                          .branch = job_.branch,
+                          .source_url = options_.masker.Apply(url_),
+                          .reference_template = options_.artifact_reference};
+  auto pushed = PushArtifacts(**client, request, *log_);
+  if (!pushed) {
+    return Failure{JobState::kFailed, pushed.error().kind,
+                   options_.masker.Apply(pushed.error().message), {}};
+  }
+  nlohmann::ordered_json artifacts = nlohmann::ordered_json::array();
+  for (const auto& a : pushed->artifacts) {
+    artifacts.push_back({{"name", a.name}, {"reference", a.reference}, {"digest", a.digest}});
+  }
+  (void)status_.Annotate({{"artifacts", artifacts.dump()}});
+  Sys("artifacts: pushed " + std::to_string(pushed->artifacts.size()) + " layer(s) as " +
+      pushed->reference + " (" + pushed->manifest_digest + ")");
+  return std::nullopt;
+}
+
+}  // namespace raibid
