@@ -295,6 +295,25 @@ TEST_F(AgentTest, ARegistryThatIsDownFailsTheJobAsInfrastructure) {
   EXPECT_NE(h.Field("down", "error").find(registry.host()), std::string::npos) << h.Field("down", "error");
 }
 
+TEST_F(AgentTest, AgentsOnDifferentNodesShareCachesThroughTheRegistry) {
+  testing::OciRegistry registry;
+  const RegistryConfig config{.url = registry.url(), .insecure = true};
+  const std::string pipeline = R"("pipeline": {"cache": {"paths": ["out/"]}, "steps": [
+    {"name": "build", "command": "mkdir -p out; test -f out/built && echo WARM || echo COLD; date > out/built"}]})";
+  const std::string base = "file://" + repos_.path().string();
+  {
+    AgentHarness node1({.git_base_url = base, .registry = config, .cache_remote = true});
+    node1.Enqueue(Job("n1", R"("branch": "main", )" + pipeline));
+    ASSERT_EQ(node1.WaitFinal("n1"), "succeeded");
+    EXPECT_NE(node1.Log("n1").find("pushed"), std::string::npos) << node1.Log("n1");
+  }
+  AgentHarness node2({.git_base_url = base, .registry = config, .cache_remote = true});
+  node2.Enqueue(Job("n2", R"("branch": "main", )" + pipeline));
+  ASSERT_EQ(node2.WaitFinal("n2"), "succeeded");
+  EXPECT_NE(node2.Log("n2").find("fetched"), std::string::npos) << node2.Log("n2");
+  EXPECT_NE(node2.Log("n2").find("WARM"), std::string::npos) << node2.Log("n2");
+}
+
 class AgentHttpTest : public AgentTest {
  protected:
   AgentHttpTest() : server_(repos_.path(), "ci-bot", "s3cret-token-value") {

@@ -156,6 +156,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       runner_options.masker.Add(*password);
     }
     runner_options.registry = registry;
+    runner_options.cache_remote = settings.cache_remote;
   }
 
   SignalWatcher::BlockStopSignals();

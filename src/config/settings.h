@@ -34,6 +34,7 @@ struct Settings {
   std::filesystem::path cache_path = "/var/cache/raibid";
   uint64_t cache_size_bytes = 50ull << 30;
   int idle_maintenance_seconds = 300;  // agent.cache.idle_maintenance_seconds; 0: never
+  bool cache_remote = false;           // agent.cache.remote: share caches through the registry
   double default_timeout_minutes = 30, max_timeout_minutes = 120;
   // At a job's timeout it gets a warning and one extension of this percentage of its timeout
   // (never past max_timeout_minutes); 0: killed at the timeout.

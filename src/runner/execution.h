@@ -12,6 +12,7 @@
 namespace raibid {
 
 class RedisLogSink;
+class RegistryClient;
 
 class JobRunner::Execution {
  public:
@@ -43,6 +44,8 @@ class JobRunner::Execution {
   std::optional<Failure> RestoreCache(const Pipeline& pipeline);
   void SaveCache();
   void RecordCache();
+  std::unique_ptr<RegistryClient> RemoteCacheClient();
+  std::optional<CacheHit> FindRemote();
   // Artifacts (runner/job_artifacts.cc): pushed to the registry after a good pipeline.
   std::optional<Failure> PublishArtifacts(const Pipeline& pipeline, const std::string& commit,
                                           const StopSource& stop);

@@ -2,6 +2,7 @@
 // that succeeded (unless nothing changed), and what the log, status and metrics say about it.
 #include <nlohmann/json.hpp>
 
+#include "cache/remote_tier.h"
 #include "runner/execution.h"
 
 namespace raibid {
@@ -19,6 +20,35 @@ std::string Size(uint64_t bytes) {
 
 }  // namespace
 
+std::unique_ptr<RegistryClient> JobRunner::Execution::RemoteCacheClient() {
+  if (!options_.cache_remote || !options_.registry) return nullptr;
+  auto client = RegistryClient::Create(*options_.registry);
+  if (!client) {
+    Sys("cache: remote tier unavailable (" + client.error().message + ")");
+    return nullptr;
+  }
+  return std::move(*client);
+}
+
+// A local miss asks the registry for the exact keys; a found entry lands in the local store.
+std::optional<CacheHit> JobRunner::Execution::FindRemote() {
+  auto client = RemoteCacheClient();
+  if (!client) return std::nullopt;
+  RemoteCacheTier remote(*client);
+  for (const auto& key : cache_plan_->lookup.keys) {
+    auto fetched = remote.Fetch(key, options_.cache->EntryPath(key));
+    if (!fetched) {
+      Sys("cache: remote lookup of " + key.ToString() + " failed: " + fetched.error().message);
+      return std::nullopt;
+    }
+    if (*fetched) {
+      Sys("cache: fetched " + key.ToString() + " from the registry");
+      return CacheHit{options_.cache->EntryPath(key), key.ToString(), true};
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RestoreCache(
     const Pipeline& pipeline) {
   if (!options_.cache || !job_.cache_enabled) return std::nullopt;
@@ -34,7 +64,11 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RestoreCache(
   cache_result_ = "miss";
   if (cache_plan_->policy != CachePolicy::kPush) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (auto hit = options_.cache->Find(cache_plan_->lookup)) {
+    auto hit = options_.cache->Find(cache_plan_->lookup);
+    if (!hit || !hit->exact) {
+      if (auto remote = FindRemote()) hit = remote;
+    }
+    if (hit) {
       auto restored = options_.cache->Restore(*hit, cache_plan_->roots);
       cache_restore_ms_ = MillisSince(t0);
       if (restored) {
@@ -69,6 +103,13 @@ void JobRunner::Execution::SaveCache() {
   }
   Sys("cache: saved " + cache_key_ + " (" + std::to_string(saved->files) + " files, " +
       Size(saved->bytes) + ") in " + std::to_string(cache_save_ms_) + " ms");
+  if (auto client = RemoteCacheClient()) {
+    const auto t1 = std::chrono::steady_clock::now();
+    auto pushed = RemoteCacheTier(*client).Push(cache_plan_->save_key,
+                                                options_.cache->EntryPath(cache_plan_->save_key));
+    Sys(pushed ? "cache: pushed " + cache_key_ + " to the registry in " + std::to_string(MillisSince(t1)) + " ms"
+               : "cache: pushing to the registry failed (" + pushed.error().message + "); the job is not affected");
+  }
   if (auto freed = options_.cache->Evict(); freed && *freed > 0) {
     Sys("cache: evicted " + Size(*freed) + " of least recently used entries");
   }

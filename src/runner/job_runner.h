@@ -42,6 +42,7 @@ struct RunnerOptions {
   BackoffPolicy retry;     // for retryable failures inside a job (a git transport error)
   CacheStore* cache = nullptr;  // dependency and build caches; null: caching is off
   std::optional<RegistryConfig> registry;  // where artifacts go; none: not published
+  bool cache_remote = false;  // caches also go to / come from the registry (needs `registry`)
   std::string artifact_reference = "{registry}/{repository}:build-{job_id}";
 };
 

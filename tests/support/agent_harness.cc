@@ -19,6 +19,7 @@ AgentHarness::AgentHarness(HarnessOptions options)
   runner.masker.Add(options.secret);
   runner.retry = options.retry;
   runner.registry = options.registry;
+  runner.cache_remote = options.cache_remote;
   if (options.cache_size > 0) {
     cache_ = std::make_unique<CacheStore>(dir_.path() / "cache" / "deps", options.cache_size,
                                           std::vector<std::filesystem::path>{dir_.path() / "cache" / "git"});

@@ -24,6 +24,7 @@ struct HarnessOptions {
   bool persistent_redis = false;
   uint64_t cache_size = 1ull << 30;  // 0: caching off
   std::optional<RegistryConfig> registry;
+  bool cache_remote = false;
   std::chrono::seconds maintain_after_idle{0};
   std::function<void()> maintain;
   BackoffPolicy retry{.initial = Millis(50), .max_retries = 2};

@@ -1,0 +1,65 @@
+#include "cache/remote_tier.h"
+
+#include <unistd.h>
+
+#include "registry/blob_upload.h"
+#include "registry/oci_manifest.h"
+
+namespace raibid {
+namespace {
+
+constexpr std::string_view kCacheArtifactType = "application/vnd.raibid.cache.v1";
+constexpr std::string_view kCacheLayerType = "application/vnd.raibid.cache.tar+zstd";
+
+}  // namespace
+
+std::string RemoteCacheTier::Repository(const CacheKey& key) {
+  return "raibid-cache/" + HashName(key.scope);
+}
+
+std::string RemoteCacheTier::Tag(const CacheKey& key) { return "c-" + HashName(key.name); }
+
+Result<bool> RemoteCacheTier::Fetch(const CacheKey& key, const std::filesystem::path& dest) {
+  auto manifest = client_.FetchManifest(Repository(key), Tag(key));
+  if (!manifest) {
+    // A missing tag is a miss; the client reports it as an error naming HTTP 404.
+    if (manifest.error().message.find("404") != std::string::npos) return false;
+    return std::unexpected(manifest.error());
+  }
+  auto parsed = ParseManifest(manifest->bytes);
+  if (!parsed) return std::unexpected(parsed.error());
+  if (parsed->artifact_type != kCacheArtifactType || parsed->layers.size() != 1) return false;
+  std::error_code ec;
+  std::filesystem::create_directories(dest.parent_path(), ec);
+  const auto tmp = dest.string() + ".remote-" + std::to_string(getpid());
+  if (auto got = client_.FetchBlob(Repository(key), parsed->layers[0].digest, tmp); !got) {
+    std::filesystem::remove(tmp, ec);
+    return std::unexpected(got.error());
+  }
+  std::filesystem::rename(tmp, dest, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Fail(ErrorKind::kInfrastructure, "cannot store the fetched cache entry " + dest.string());
+  }
+  return true;
+}
+
+Status RemoteCacheTier::Push(const CacheKey& key, const std::filesystem::path& entry) {
+  auto blob = BlobSource::FromFile(entry);
+  if (!blob) return std::unexpected(blob.error());
+  const std::string repo = Repository(key);
+  if (auto config = client_.PushBlob(repo, BlobSource::FromBytes(std::string(kEmptyJson))); !config) {
+    return std::unexpected(config.error());
+  }
+  if (auto layer = client_.PushBlob(repo, *blob); !layer) return std::unexpected(layer.error());
+  OciManifest manifest{.artifact_type = std::string(kCacheArtifactType),
+                       .layers = {Descriptor{.media_type = std::string(kCacheLayerType),
+                                             .digest = blob->digest,
+                                             .size = blob->size}},
+                       .annotations = {{"io.raibid.cache.key", key.ToString()}}};
+  auto pushed = client_.PushManifest(repo, Tag(key), kOciManifestType, SerializeManifest(manifest));
+  if (!pushed) return std::unexpected(pushed.error());
+  return {};
+}
+
+}  // namespace raibid
