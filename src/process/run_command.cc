@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <set>
 
-#include "util/unique_fd.h"
+#include "process/spawn_util.h"
 
 extern char** environ;
 
@@ -19,25 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Pipe {
-  UniqueFd read, write;
-};
-
-Result<Pipe> MakePipe() {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    return Fail(ErrorKind::kInfrastructure, "pipe: " + ErrnoText(errno), true);
-  }
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
-std::vector<char*> CStrings(std::vector<std::string>& v) {
-  std::vector<char*> out;
-  out.reserve(v.size() + 1);
-  for (auto& s : v) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
 
 int WaitExit(pid_t pid) {
   int status = 0;

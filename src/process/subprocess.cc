@@ -1,5 +1,7 @@
 #include "process/subprocess.h"
 
+#include "process/spawn_util.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,27 +21,12 @@ namespace {
 // /proc/sys/fs/pipe-max-size, so an unprivileged agent gets it too).
 constexpr int kPipeBytes = 1 << 20;
 
-struct Pipe {
-  UniqueFd read, write;
-};
-
 Result<Pipe> MakeOutputPipe() {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    return Fail(ErrorKind::kInfrastructure, "pipe: " + ErrnoText(errno), true);
-  }
-  Pipe p{UniqueFd(fds[0]), UniqueFd(fds[1])};
-  fcntl(p.read.get(), F_SETPIPE_SZ, kPipeBytes);  // best effort
-  fcntl(p.read.get(), F_SETFL, O_NONBLOCK);  // the reading end only: the child's stays blocking
+  auto p = MakePipe();
+  if (!p) return p;
+  fcntl(p->read.get(), F_SETPIPE_SZ, kPipeBytes);  // best effort
+  fcntl(p->read.get(), F_SETFL, O_NONBLOCK);  // the reading end only: the child's stays blocking
   return p;
-}
-
-std::vector<char*> CStrings(std::vector<std::string>& v) {
-  std::vector<char*> out;
-  out.reserve(v.size() + 1);
-  for (auto& s : v) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
 }
 
 std::vector<std::string> ReaperArgv(const SubprocessOptions& options) {
