@@ -43,7 +43,8 @@ ARG BUILD_JOBS=2
 RUN cmake -B /build -S /src -DCMAKE_BUILD_TYPE=Release \
  && cmake --build /build --target raibid-agent -j"${BUILD_JOBS}" \
  && install -D -m 0755 /build/raibid-agent /out/usr/local/bin/raibid-agent \
- && strip /out/usr/local/bin/raibid-agent
+ && install -D -m 0755 /build/raibid-agent-reaper /out/usr/local/bin/raibid-agent-reaper \
+ && strip /out/usr/local/bin/raibid-agent /out/usr/local/bin/raibid-agent-reaper
 
 # The runtime stage installs exactly the packages that own the shared libraries the binary loads,
 # so this list follows the code when a dependency is added or dropped.
@@ -73,6 +74,7 @@ RUN groupadd --system --gid 10001 raibid \
  && install -d /etc/raibid
 
 COPY --from=build /out/usr/local/bin/raibid-agent /usr/local/bin/raibid-agent
+COPY --from=build /out/usr/local/bin/raibid-agent-reaper /usr/local/bin/raibid-agent-reaper
 COPY examples/agent.yaml /etc/raibid/agent.yaml
 
 USER 10001:10001

@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
   testing::GitRepo repo(repos.path() / "acme" / "app.git");
   std::string sha = repo.Commit({{"README", "bench\n"}});
   spdlog::set_level(spdlog::level::warn);
-  testing::AgentHarness h({.git_base_url = "file://" + repos.path().string()});
+  // The reaper the daemon uses: the small static program installed beside the agent.
+  testing::AgentHarness h({.git_base_url = "file://" + repos.path().string(),
+                           .reaper = std::filesystem::path(RAIBID_AGENT_BINARY).parent_path() /
+                                     "raibid-agent-reaper"});
   auto client = std::move(*Redis::Connect(*ParseRedisUrl(h.redis().url())));
 
   h.Enqueue(JobJson("warm", sha));  // creates the mirror: the cache is warm from here on

@@ -17,7 +17,6 @@ work="${BUILD_DIR:-$root/build-deploy}/image"
 base="localhost/debian:bookworm"
 version=$(sed -n 's/^project(raibid-agent VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 image="${IMAGE:-localhost/raibid-agent:$version}"
-mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -47,20 +46,32 @@ EOF
   export CONTAINERS_CONF="$work/containers.conf"
 }
 
+# The Debian mirror this machine's apt uses (DEBIAN_MIRROR overrides it).
+debian_mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return 0; fi
+  { sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null
+    sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm .*/\2/p' /etc/apt/sources.list 2>/dev/null
+  } | head -n1 || true
+}
+
 make_base_image() {
   if podman image exists "$base"; then
     echo "image: $base exists"
     return 0
   fi
   if [ ! -x "$work/rootfs/bin/bash" ]; then
+    local mirror
+    mirror=$(debian_mirror)
+    [ -n "$mirror" ] || { echo "image: no Debian mirror in /etc/apt; set DEBIAN_MIRROR"; exit 1; }
     echo "image: debootstrap bookworm into $work/rootfs"
     rm -rf "$work/rootfs"
     as_root debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log"
   fi
-  # debootstrap leaves the mirror it used in sources.list; the image keeps Debian's own.
-  echo "deb http://deb.debian.org/debian bookworm main" >"$work/rootfs/etc/apt/sources.list"
-  echo "deb http://deb.debian.org/debian-security bookworm-security main" \
-    >>"$work/rootfs/etc/apt/sources.list"
+  # The image's apt starts with this machine's Debian sources (main, updates and security).
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    cp /etc/apt/sources.list.d/debian.sources "$work/rootfs/etc/apt/sources.list.d/"
+    : >"$work/rootfs/etc/apt/sources.list"
+  fi
   rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
   tar -C "$work/rootfs" --numeric-owner -cf "$work/rootfs.tar" .
   podman import --change 'CMD ["/bin/bash"]' "$work/rootfs.tar" "$base" >/dev/null

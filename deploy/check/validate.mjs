@@ -6,6 +6,8 @@
 //
 // Prints one line per problem and exits 1, or prints a summary and exits 0. The CTest test
 // deploy_manifests runs it on deploy/kustomization.yaml and deploy/secrets.example.yaml.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadAll } from './lib/load.mjs';
 import { SchemaValidator } from './lib/schemas.mjs';
 import { crossCheck } from './lib/checks.mjs';
@@ -44,4 +46,6 @@ function main(argv) {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  process.exitCode = main(process.argv.slice(2));
+}

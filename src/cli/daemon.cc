@@ -1,6 +1,7 @@
 #include "cli/daemon.h"
 
 #include <signal.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -182,7 +183,9 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                                          std::max(1u, std::thread::hardware_concurrency()));
     runner_options.cache = cache.get();
   }
-  ShellExecutor executor(self);
+  // The small static reaper beside the binary when it is installed, else the agent's own mode.
+  const auto reaper = self.parent_path() / "raibid-agent-reaper";
+  ShellExecutor executor(access(reaper.c_str(), X_OK) == 0 ? reaper : self);
   JobRunner runner(std::move(runner_options), source, executor,
                    [ep = *endpoint] { return Redis::Connect(ep); }, &metrics);
   agent_holder = std::make_unique<Agent>(AgentOptions{.redis = *endpoint,

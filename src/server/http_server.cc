@@ -17,6 +17,8 @@ HttpServer::HttpServer(HealthChecks checks)
   // Headers and body go out in separate writes; without this, Nagle plus the scraper's delayed
   // ACK holds every answer for 40 ms.
   server_->set_tcp_nodelay(true);
+  // Probes and a scraper need no more than two workers; the library's default is eight.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
   server_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     Probe(res, checks_.alive(), "ok", "main loop stalled");
   });

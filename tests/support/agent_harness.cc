@@ -10,7 +10,8 @@ AgentHarness::AgentHarness(HarnessOptions options)
     : options_(options), redis_(options.persistent_redis) {
   auto endpoint = *ParseRedisUrl(redis_.url());
   source_ = std::make_unique<SourceCache>(dir_.path() / "cache" / "git", options.credentials);
-  executor_ = std::make_unique<ShellExecutor>(std::filesystem::read_symlink("/proc/self/exe"));
+  executor_ = std::make_unique<ShellExecutor>(
+      options.reaper.empty() ? std::filesystem::read_symlink("/proc/self/exe") : options.reaper);
   RunnerOptions runner{.agent_name = "test-agent",
                        .agent_version = "test",
                        .work_dir = dir_.path() / "work",

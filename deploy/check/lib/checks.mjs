@@ -3,7 +3,7 @@
 // the scaling checks on each ScaledObject and NetworkPolicy that points at it.
 import { agentConfig } from './agent_config.mjs';
 import { WORKLOAD_CHECKS } from './workload_checks.mjs';
-import { checkNetworkPolicy, checkScaledObject } from './scaling_checks.mjs';
+import { checkNetworkPolicy, checkScaledObjectShape, checkScaledObjectTarget } from './scaling_checks.mjs';
 
 // Manifests by kind and name.
 export class Index {
@@ -58,7 +58,7 @@ function checkDeployment(deployment, index) {
   const context = { deployment, podSpec, container, config: found.config, configText: found.text, index };
   const errors = WORKLOAD_CHECKS.flatMap((check) => check(context));
   for (const scaledObject of index.all('ScaledObject')) {
-    errors.push(...checkScaledObject({ ...context, scaledObject }));
+    errors.push(...checkScaledObjectTarget({ ...context, scaledObject }));
   }
   for (const policy of index.all('NetworkPolicy')) {
     errors.push(...checkNetworkPolicy({ ...context, policy }));
@@ -70,6 +70,7 @@ function checkDeployment(deployment, index) {
 export function crossCheck(manifests, kustomizations) {
   const index = new Index(manifests);
   const errors = [...checkNamespaces(manifests, kustomizations), ...checkUniqueNames(manifests)];
+  for (const scaledObject of index.all('ScaledObject')) errors.push(...checkScaledObjectShape({ scaledObject, index }));
   for (const deployment of index.all('Deployment')) errors.push(...checkDeployment(deployment, index));
   if (index.has('ScaledObject') && !index.has('Deployment')) {
     errors.push('a ScaledObject is given without the Deployment it scales');

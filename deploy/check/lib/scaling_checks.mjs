@@ -52,27 +52,25 @@ function checkTriggerTarget(label, i, metadata, config) {
   return errors;
 }
 
-export function checkScaledObject({ scaledObject, deployment, config, index }) {
+// What a ScaledObject must get right on its own: known trigger fields, whole-number targets,
+// min <= max, existing TriggerAuthentications, and a way to wake from zero replicas.
+export function checkScaledObjectShape({ scaledObject, index }) {
   const label = scaledObject.label;
   const spec = scaledObject.object.spec ?? {};
   const errors = [];
-  const target = spec.scaleTargetRef ?? {};
-  if ((target.kind ?? 'Deployment') !== 'Deployment' || target.name !== deployment.name) {
-    errors.push(`${label}: scaleTargetRef does not name Deployment ${deployment.name}`);
-  }
   const min = spec.minReplicaCount ?? 0;
   const max = spec.maxReplicaCount ?? 100;
   if (min > max) errors.push(`${label}: minReplicaCount ${min} exceeds maxReplicaCount ${max}`);
   const triggers = spec.triggers ?? [];
   triggers.forEach((trigger, i) => {
     if (!isRedisStreams(trigger)) return;
-    const metadata = trigger.metadata ?? {};
-    errors.push(...checkTriggerKeys(label, i, metadata), ...checkTriggerTarget(label, i, metadata, config));
+    errors.push(...checkTriggerKeys(label, i, trigger.metadata ?? {}));
     const auth = trigger.authenticationRef;
     if (auth && (auth.kind ?? 'TriggerAuthentication') === 'TriggerAuthentication' && !index.get('TriggerAuthentication', auth.name)) {
       errors.push(`${label}: triggers[${i}].authenticationRef: TriggerAuthentication ${auth.name} is not among the manifests`);
     }
   });
+  errors.push(...checkFormula(label, spec.advanced?.scalingModifiers, triggers));
   const wakes = triggers.some((t) => isRedisStreams(t) && t.metadata?.consumerGroup && t.metadata?.lagCount);
   if (min === 0 && !wakes) {
     errors.push(
@@ -80,6 +78,34 @@ export function checkScaledObject({ scaledObject, deployment, config, index }) {
         'without lagCount the scaler counts pending entries, which stay 0 while no agent runs, so it never wakes from zero',
     );
   }
+  return errors;
+}
+
+// Words of KEDA's formula language (expr) that are not trigger names.
+const EXPR_WORDS = new Set(['and', 'or', 'not', 'in', 'true', 'false', 'nil', 'min', 'max', 'abs', 'ceil', 'floor', 'round']);
+
+// A scalingModifiers formula may only name triggers that exist (by their `name`).
+function checkFormula(label, modifiers, triggers) {
+  if (!modifiers?.formula) return [];
+  const names = new Set(triggers.map((t) => t.name).filter(Boolean));
+  const used = new Set(modifiers.formula.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []);
+  return [...used]
+    .filter((id) => !names.has(id) && !EXPR_WORDS.has(id))
+    .map((id) => `${label}: advanced.scalingModifiers.formula uses ${id}, which is no trigger's name`);
+}
+
+// The ScaledObject scales this Deployment, on the stream, group and Redis its agents use.
+export function checkScaledObjectTarget({ scaledObject, deployment, config }) {
+  const label = scaledObject.label;
+  const spec = scaledObject.object.spec ?? {};
+  const errors = [];
+  const target = spec.scaleTargetRef ?? {};
+  if ((target.kind ?? 'Deployment') !== 'Deployment' || target.name !== deployment.name) {
+    errors.push(`${label}: scaleTargetRef does not name Deployment ${deployment.name}`);
+  }
+  (spec.triggers ?? []).forEach((trigger, i) => {
+    if (isRedisStreams(trigger)) errors.push(...checkTriggerTarget(label, i, trigger.metadata ?? {}, config));
+  });
   return errors;
 }
 

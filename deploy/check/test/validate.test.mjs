@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadAll, loadFile } from '../lib/load.mjs';
+import { Manifest, loadAll, loadFile } from '../lib/load.mjs';
 import { validateLoaded } from '../validate.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -131,6 +131,11 @@ test('the ScaledObject uses redis-streams fields KEDA knows', () => {
   expectError(errors, /minReplicaCount 0 needs a redis-streams trigger with consumerGroup and lagCount/);
 });
 
+test('the scaling formula adds triggers that exist', () => {
+  expectError(errorsAfter('ScaledObject', (s) => { s.spec.triggers[0].name = 'waiting'; }),
+    /advanced.scalingModifiers.formula uses lag, which is no trigger's name/);
+});
+
 test('the ScaledObject schema is strict and typed', () => {
   expectError(errorsAfter('ScaledObject', (s) => { s.spec.maxReplicaCount = '8'; }), /spec.maxReplicaCount: must be integer/);
   expectError(errorsAfter('ScaledObject', (s) => { s.spec.minReplicas = 0; }), /spec: unknown field "minReplicas"/);
@@ -178,10 +183,7 @@ test('every referenced object must be there, and every kind must have a schema',
   loaded.manifests = loaded.manifests.filter((m) => m.kind !== 'TriggerAuthentication');
   expectError(validateLoaded(loaded).errors, /TriggerAuthentication raibid-redis is not among the manifests/);
   const extra = load();
-  extra.manifests.push(...loadFile(path.join(DEPLOY, 'deployment.yaml')).manifests.map((m) => {
-    m.object = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'x' } };
-    return m;
-  }));
+  extra.manifests.push(new Manifest('service.yaml', 0, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'x' } }));
   expectError(validateLoaded(extra).errors, /no schema for apiVersion v1, kind Service/);
 });
 
