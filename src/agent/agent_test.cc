@@ -282,6 +282,24 @@ TEST_F(AgentTest, ArtifactsArePushedToTheRegistryAndRecorded) {
   EXPECT_EQ(h.Log("art").find("registry-secret"), std::string::npos);
 }
 
+TEST_F(AgentTest, StepsBuildAndPushImagesToImageTagWithTheJobsCredentials) {
+  testing::OciRegistry registry({.username = "ci", .password = "registry-secret"});
+  repo_.Commit({{"image/hello", "hi\n"}, {"image/Dockerfile", "FROM scratch\nCOPY hello /hello\n"}});
+  auto& h = Start({.secret = "registry-secret",
+                   .registry = RegistryConfig{.url = registry.url(), .username = "ci",
+                                              .password = "registry-secret", .insecure = true}});
+  h.Enqueue(Job("img", R"("branch": "main", "pipeline": {"steps": [{"name": "publish", "command":
+    "echo tag=$IMAGE_TAG; test -f \"$REGISTRY_AUTH_FILE\"; buildah bud --isolation chroot -q -t $IMAGE_TAG image; buildah push -q --tls-verify=false $IMAGE_TAG; buildah rmi $IMAGE_TAG >/dev/null"}]})"));
+  ASSERT_EQ(h.WaitFinal("img"), "succeeded") << h.Log("img");
+  const std::string tag = registry.host() + "/acme/app:" + repo_.RevParse("HEAD").substr(0, 8);
+  EXPECT_NE(h.Log("img").find("tag=" + tag), std::string::npos) << h.Log("img");
+  auto raw = RunCommand({.argv = {"skopeo", "inspect", "--raw", "--tls-verify=false", "--creds",
+                                  "ci:registry-secret", "docker://" + tag}});
+  ASSERT_TRUE(raw);
+  EXPECT_EQ(raw->exit_code, 0) << raw->err;
+  EXPECT_FALSE(std::filesystem::exists(h.root() / "work" / "img.auth"));
+}
+
 TEST_F(AgentTest, ARegistryThatIsDownFailsTheJobAsInfrastructure) {
   testing::OciRegistry registry;
   const std::string url = registry.url();

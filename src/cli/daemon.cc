@@ -147,6 +147,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                             .ca_file = settings.registry_ca_file.string(),
                             .chunk_size = settings.registry_chunk_size};
     runner_options.artifact_reference = settings.registry_reference;
+    runner_options.image_tag = settings.registry_image_tag;
     if (!settings.registry_password_file.empty()) {
       auto password = ReadSecretFile(settings.registry_password_file, "registry.password_file");
       if (!password) {

@@ -54,6 +54,7 @@ struct Settings {
   std::filesystem::path registry_ca_file;                 // agent.registry.ca_file
   uint64_t registry_chunk_size = 64ull << 20;             // agent.registry.chunk_size
   std::string registry_reference = "{registry}/{repository}:build-{job_id}";  // agent.registry.reference
+  std::string registry_image_tag = "{registry}/{repository}:{short_revision}";  // agent.registry.image_tag
   int lease_seconds = 60, max_deliveries = 3, shutdown_grace_seconds = 600, retention_days = 7;
   uint64_t log_limit_bytes = 16ull << 20;  // per job, kept in Redis
   std::string log_format = "auto";         // agent.log.format: auto | text | json

@@ -65,7 +65,8 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
     : options_(options), source_(source), executor_(executor), connect_(connect),
       observer_(observer), status_(status), job_(job), url_(std::move(url)),
       workspace_(options.work_dir / job.id),
-      home_(options.work_dir / (job.id + ".home")) {}
+      home_(options.work_dir / (job.id + ".home")),
+      auth_dir_(options.work_dir / (job.id + ".auth")) {}
 
 JobRunner::Execution::~Execution() {
   log_.reset();
@@ -74,6 +75,8 @@ JobRunner::Execution::~Execution() {
     std::filesystem::remove_all(workspace_, ec);
     std::filesystem::remove_all(home_, ec);
   }
+  std::error_code ec;
+  std::filesystem::remove_all(auth_dir_, ec);  // credentials never outlive the job
 }
 
 void JobRunner::Execution::Sys(const std::string& text) { log_->Write("", LogFd::kSys, text + "\n"); }
@@ -94,6 +97,7 @@ std::map<std::string, std::string> JobRunner::Execution::StepEnv(const Pipeline&
     for (const auto& [k, v] : cache_plan_->env) env.emplace(k, v);  // the job's own value wins
     env["RAIBID_CACHE_HOME"] = home_.string();  // what "~/" in cache.paths means
   }
+  for (const auto& [k, v] : image_env_) env.emplace(k, v);
   env["CI"] = "true";
   env["RAIBID_JOB_ID"] = job_.id;
   env["RAIBID_COMMIT"] = commit;
@@ -224,6 +228,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   int exit_code = -1;
   std::optional<Failure> failure = Prepare(&pipeline, &commit, stop);
   if (!failure) failure = RestoreCache(pipeline);
+  if (!failure) PrepareImagePublishing(commit);
   if (!failure) {
     for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
     failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);

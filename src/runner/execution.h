@@ -50,6 +50,11 @@ class JobRunner::Execution {
   std::optional<Failure> PublishArtifacts(const Pipeline& pipeline, const std::string& commit,
                                           const StopSource& stop);
   std::string ReadLogBack();
+  // IMAGE_TAG and a registry auth file (DOCKER_CONFIG, REGISTRY_AUTH_FILE) for steps that build
+  // and push images; the file goes with the job.
+  void PrepareImagePublishing(const std::string& commit);
+  std::map<std::string, std::string> image_env_;
+  const std::filesystem::path auth_dir_;
   void Sys(const std::string& text);
 
   const RunnerOptions& options_;

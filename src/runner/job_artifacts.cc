@@ -3,7 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "queue/job_queue.h"
+#include <fstream>
+
 #include "registry/artifact_push.h"
+#include "registry/oci_reference.h"
+#include "registry/registry_auth.h"
 #include "registry/registry_client.h"
 #include "report/redis_log_sink.h"
 #include "runner/execution.h"
@@ -19,6 +23,35 @@ std::string JobRunner::Execution::ReadLogBack() {
   std::string text;
   for (const auto& e : ParseEntries(r->get())) text += e.Field("data").value_or("");
   return text;
+}
+
+void JobRunner::Execution::PrepareImagePublishing(const std::string& commit) {
+  if (!options_.registry) return;
+  auto client = RegistryClient::Create(*options_.registry);
+  if (!client) return;
+  auto tag = ExpandReference(options_.image_tag, {.registry = (*client)->host(),
+                                                 .repository = job_.repository,
+                                                 .job_id = job_.id,
+                                                 .revision = commit,
+                                                 .branch = job_.branch});
+  if (!tag) {
+    Sys("warning: registry.image_tag: " + tag.error().message + "; IMAGE_TAG not set");
+    return;
+  }
+  image_env_["IMAGE_TAG"] = tag->ToString();
+  const auto& reg = *options_.registry;
+  if (reg.username.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(auth_dir_, ec);
+  std::filesystem::permissions(auth_dir_, std::filesystem::perms::owner_all, ec);
+  const auto file = auth_dir_ / "config.json";
+  nlohmann::json auth = {{"auths", {{(*client)->host(), {{"auth", Base64(reg.username + ":" + reg.password)}}}}}};
+  std::ofstream out(file, std::ios::trunc);
+  out << auth.dump();
+  out.close();
+  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  image_env_["DOCKER_CONFIG"] = auth_dir_.string();        // docker
+  image_env_["REGISTRY_AUTH_FILE"] = file.string();        // buildah, podman, skopeo
 }
 
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifacts(

@@ -44,6 +44,7 @@ struct RunnerOptions {
   std::optional<RegistryConfig> registry;  // where artifacts go; none: not published
   bool cache_remote = false;  // caches also go to / come from the registry (needs `registry`)
   std::string artifact_reference = "{registry}/{repository}:build-{job_id}";
+  std::string image_tag = "{registry}/{repository}:{short_revision}";  // IMAGE_TAG for steps
 };
 
 // How a delivered entry ended for the queue.
