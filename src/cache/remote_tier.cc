@@ -20,13 +20,10 @@ std::string RemoteCacheTier::Repository(const CacheKey& key) {
 std::string RemoteCacheTier::Tag(const CacheKey& key) { return "c-" + HashName(key.name); }
 
 Result<bool> RemoteCacheTier::Fetch(const CacheKey& key, const std::filesystem::path& dest) {
-  auto manifest = client_.FetchManifest(Repository(key), Tag(key));
-  if (!manifest) {
-    // A missing tag is a miss; the client reports it as an error naming HTTP 404.
-    if (manifest.error().message.find("404") != std::string::npos) return false;
-    return std::unexpected(manifest.error());
-  }
-  auto parsed = ParseManifest(manifest->bytes);
+  auto manifest = client_.FindManifest(Repository(key), Tag(key));
+  if (!manifest) return std::unexpected(manifest.error());
+  if (!*manifest) return false;  // nobody saved this key yet
+  auto parsed = ParseManifest((*manifest)->bytes);
   if (!parsed) return std::unexpected(parsed.error());
   if (parsed->artifact_type != kCacheArtifactType || parsed->layers.size() != 1) return false;
   std::error_code ec;

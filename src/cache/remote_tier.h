@@ -17,8 +17,8 @@ class RemoteCacheTier {
  public:
   explicit RemoteCacheTier(RegistryClient& client) : client_(client) {}
 
-  // Downloads the entry for `key` to `dest` (by a temporary name and a rename). kSource-free:
-  // a missing entry is nullopt-like false; registry trouble is an error the caller logs.
+  // Downloads the entry for `key` to `dest` (by a temporary name and a rename). False when the
+  // registry has no entry for the key; an error for registry trouble, which the caller logs.
   Result<bool> Fetch(const CacheKey& key, const std::filesystem::path& dest);
   // Uploads the local entry file for `key`.
   Status Push(const CacheKey& key, const std::filesystem::path& entry);

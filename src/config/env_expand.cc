@@ -88,4 +88,12 @@ EnvLookup ProcessEnvLookup() {
   };
 }
 
+EnvLookup MapEnvLookup(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
 }  // namespace raibid

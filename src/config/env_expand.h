@@ -14,6 +14,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,5 +28,7 @@ std::string ExpandEnv(std::string_view text, const EnvLookup& lookup);
 
 // Looks variables up in this process's environment (getenv: not safe against a concurrent setenv).
 EnvLookup ProcessEnvLookup();
+// A lookup over a fixed set of variables (tests, or a job's own environment).
+EnvLookup MapEnvLookup(std::map<std::string, std::string> vars);
 
 }  // namespace raibid

@@ -7,13 +7,7 @@
 namespace raibid {
 namespace {
 
-EnvLookup Vars(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+EnvLookup Vars(std::map<std::string, std::string> vars) { return MapEnvLookup(std::move(vars)); }
 
 TEST(ExpandEnv, ReplacesAReferenceWithTheVariable) {
   EXPECT_EQ(ExpandEnv("${POD_NAME}", Vars({{"POD_NAME", "agent-7"}})), "agent-7");

@@ -108,6 +108,17 @@ Result<std::string> RegistryClient::PushManifest(const std::string& repository,
 
 Result<FetchedManifest> RegistryClient::FetchManifest(const std::string& repository,
                                                       const std::string& reference) {
+  auto found = FindManifest(repository, reference);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) {
+    return Fail(ErrorKind::kInfrastructure, "registry " + host() + ": GET manifest " + repository +
+                                                ":" + reference + ": HTTP 404 (no such manifest)");
+  }
+  return std::move(**found);
+}
+
+Result<std::optional<FetchedManifest>> RegistryClient::FindManifest(const std::string& repository,
+                                                                    const std::string& reference) {
   if (auto s = CheckNames(repository, reference); !s) return std::unexpected(s.error());
   const std::string what = "GET manifest " + repository + ":" + reference;
   HttpRequest get{.method = "GET",
@@ -115,6 +126,7 @@ Result<FetchedManifest> RegistryClient::FetchManifest(const std::string& reposit
   get.headers.push_back(kManifestAccept);
   auto r = session_.Send(get, PullScope(repository), what);
   if (!r) return std::unexpected(r.error());
+  if (r->status == 404) return std::optional<FetchedManifest>{};
   if (r->status != 200) return std::unexpected(session_.StatusError(*r, what));
   if (r->body.size() >= HttpTransport::kBodyLimit) {
     return Fail(ErrorKind::kInfrastructure, "registry " + host() + ": " + what + ": too large");

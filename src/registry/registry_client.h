@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -67,6 +68,9 @@ class RegistryClient {
   // Docker-Content-Digest when sent.
   Result<FetchedManifest> FetchManifest(const std::string& repository,
                                         const std::string& reference);
+  // The same, but a manifest the registry does not have (HTTP 404) is nullopt, not an error.
+  Result<std::optional<FetchedManifest>> FindManifest(const std::string& repository,
+                                                      const std::string& reference);
 
   // GET of a blob streamed into `destination` (created or replaced) while hashing it; on a
   // digest mismatch or any failure the file is removed. Restarted from the beginning on

@@ -115,6 +115,16 @@ TEST_F(RegistryClientTest, ManifestIsStoredWithItsMediaTypeAndReadBack) {
   EXPECT_EQ(registry_.InspectRaw("team/app:v1"), bytes);
 }
 
+TEST_F(RegistryClientTest, AMissingManifestIsNulloptForFindAndAnErrorForFetch) {
+  ASSERT_TRUE(client_->PushBlob("team/app", BlobSource::FromBytes("{}")));
+  auto found = client_->FindManifest("team/app", "never-pushed");
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_FALSE(*found);
+  auto fetched = client_->FetchManifest("team/app", "never-pushed");
+  ASSERT_FALSE(fetched);
+  EXPECT_NE(fetched.error().message.find("404"), std::string::npos) << fetched.error().message;
+}
+
 TEST_F(RegistryClientTest, UnknownBlobIsAClearError) {
   auto s = client_->FetchBlob("team/app", DigestOf("nothing").digest, dir_.path() / "x");
   ASSERT_FALSE(s);

@@ -37,11 +37,7 @@ std::vector<RedisArgs> StatusWriter::WriteCommands(const Fields& fields, JobStat
                                                    const std::string& step,
                                                    const std::string& message) const {
   const std::string key = JobKey(job_id_);
-  RedisArgs hset = {"HSET", key};
-  for (const auto& [k, v] : fields) {
-    hset.push_back(k);
-    hset.push_back(v);
-  }
+  RedisArgs hset = HsetCommand(fields);
   RedisArgs event = {"XADD", settings_.status_stream, "MAXLEN", "~",
                      std::to_string(settings_.status_maxlen), "*", "job_id", job_id_, "state",
                      std::string(ToString(state)), "step", step, "ts", NowRfc3339(), "message",
@@ -66,13 +62,17 @@ Status StatusWriter::Transact(std::vector<RedisArgs> commands) {
   return {};
 }
 
-Status StatusWriter::Annotate(const Fields& fields) {
+RedisArgs StatusWriter::HsetCommand(const Fields& fields) const {
   RedisArgs hset = {"HSET", JobKey(job_id_)};
   for (const auto& [k, v] : fields) {
     hset.push_back(k);
     hset.push_back(v);
   }
-  auto replies = redis_.PipelineRetrying({hset}, settings_.redis_retry);
+  return hset;
+}
+
+Status StatusWriter::Annotate(const Fields& fields) {
+  auto replies = redis_.PipelineRetrying({HsetCommand(fields)}, settings_.redis_retry);
   if (!replies) return std::unexpected(replies.error());
   return {};
 }

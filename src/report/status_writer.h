@@ -62,6 +62,7 @@ class StatusWriter {
   Status Write(const Fields& fields, JobState state, const std::string& step,
                const std::string& message);
   Status Transact(std::vector<RedisArgs> commands);  // in one MULTI/EXEC
+  RedisArgs HsetCommand(const Fields& fields) const;
   std::vector<RedisArgs> WriteCommands(const Fields& fields, JobState state,
                                        const std::string& step, const std::string& message) const;
 

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "registry/registry_client.h"
 #include "report/redis_log_sink.h"
 #include "util/clock.h"
 #include "util/log_context.h"
@@ -211,6 +212,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
                                                           Millis extension,
                                                           const StopSource& stop) {
   const auto started = std::chrono::steady_clock::now();
+  stop_ = &stop;
   JobDeadline deadline(started, timeout, extension);
   auto log_conn = connect_();
   if (!log_conn) return std::unexpected(log_conn.error());
@@ -233,7 +235,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
     for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
     failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);
     if (!failure) SaveCache();
-    if (!failure) failure = PublishArtifacts(pipeline, commit, stop);
+    if (!failure) failure = PublishArtifacts(pipeline, commit);
   }
   RecordCache();
   if (failure && stop.reason() == StopReason::kShutdown) {

@@ -44,17 +44,16 @@ class JobRunner::Execution {
   std::optional<Failure> RestoreCache(const Pipeline& pipeline);
   void SaveCache();
   void RecordCache();
-  std::unique_ptr<RegistryClient> RemoteCacheClient();
+  // The job's registry client, made on first use so the artifacts, the image login and the
+  // remote cache tier share one session (and its tokens). Null without a registry.
+  RegistryClient* Registry();
   std::optional<CacheHit> FindRemote();
   // Artifacts (runner/job_artifacts.cc): pushed to the registry after a good pipeline.
-  std::optional<Failure> PublishArtifacts(const Pipeline& pipeline, const std::string& commit,
-                                          const StopSource& stop);
+  std::optional<Failure> PublishArtifacts(const Pipeline& pipeline, const std::string& commit);
   std::string ReadLogBack();
   // IMAGE_TAG and a registry auth file (DOCKER_CONFIG, REGISTRY_AUTH_FILE) for steps that build
   // and push images; the file goes with the job.
   void PrepareImagePublishing(const std::string& commit);
-  std::map<std::string, std::string> image_env_;
-  const std::filesystem::path auth_dir_;
   void Sys(const std::string& text);
 
   const RunnerOptions& options_;
@@ -73,6 +72,10 @@ class JobRunner::Execution {
   uint64_t cache_fingerprint_ = 0;
   std::string cache_key_, cache_result_ = "off";
   int64_t cache_restore_ms_ = -1, cache_save_ms_ = -1;
+  std::map<std::string, std::string> image_env_;
+  const std::filesystem::path auth_dir_;  // the registry login file for steps
+  const StopSource* stop_ = nullptr;  // the running job's, for the registry's transfers
+  std::unique_ptr<RegistryClient> registry_;
 };
 
 }  // namespace raibid

@@ -25,11 +25,27 @@ std::string JobRunner::Execution::ReadLogBack() {
   return text;
 }
 
+RegistryClient* JobRunner::Execution::Registry() {
+  if (!options_.registry) return nullptr;
+  if (!registry_) {
+    RegistryHooks hooks;
+    hooks.stop = stop_;
+    hooks.notice = [this](std::string_view line) { Sys("registry: " + std::string(line)); };
+    // The configuration was checked at start-up, so this fails only for a broken invariant.
+    auto client = RegistryClient::Create(*options_.registry, std::move(hooks));
+    if (!client) {
+      Sys("registry: " + client.error().message);
+      return nullptr;
+    }
+    registry_ = std::move(*client);
+  }
+  return registry_.get();
+}
+
 void JobRunner::Execution::PrepareImagePublishing(const std::string& commit) {
-  if (!options_.registry) return;
-  auto client = RegistryClient::Create(*options_.registry);
+  RegistryClient* client = Registry();
   if (!client) return;
-  auto tag = ExpandReference(options_.image_tag, {.registry = (*client)->host(),
+  auto tag = ExpandReference(options_.image_tag, {.registry = client->host(),
                                                  .repository = job_.repository,
                                                  .job_id = job_.id,
                                                  .revision = commit,
@@ -45,7 +61,7 @@ void JobRunner::Execution::PrepareImagePublishing(const std::string& commit) {
   std::filesystem::create_directories(auth_dir_, ec);
   std::filesystem::permissions(auth_dir_, std::filesystem::perms::owner_all, ec);
   const auto file = auth_dir_ / "config.json";
-  nlohmann::json auth = {{"auths", {{(*client)->host(), {{"auth", Base64(reg.username + ":" + reg.password)}}}}}};
+  nlohmann::json auth = {{"auths", {{client->host(), {{"auth", Base64(reg.username + ":" + reg.password)}}}}}};
   std::ofstream out(file, std::ios::trunc);
   out << auth.dump();
   out.close();
@@ -55,17 +71,17 @@ void JobRunner::Execution::PrepareImagePublishing(const std::string& commit) {
 }
 
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifacts(
-    const Pipeline& pipeline, const std::string& commit, const StopSource& stop) {
+    const Pipeline& pipeline, const std::string& commit) {
   if (pipeline.artifact_paths.empty()) return std::nullopt;
   if (!options_.registry) {
     Sys("artifacts: the agent has no registry.url configured; nothing published");
     return std::nullopt;
   }
-  RegistryHooks hooks;
-  hooks.stop = &stop;
-  hooks.notice = [this](std::string_view line) { Sys("artifacts: " + std::string(line)); };
-  auto client = RegistryClient::Create(*options_.registry, hooks);
-  if (!client) return Failure{JobState::kFailed, client.error().kind, client.error().message, {}};
+  RegistryClient* client = Registry();
+  if (!client) {
+    return Failure{JobState::kFailed, ErrorKind::kInfrastructure,
+                   "artifacts: no client for registry " + options_.registry->url, {}};
+  }
   ArtifactRequest request{.workspace = workspace_,
                           .paths = pipeline.artifact_paths,
                           .log_text = ReadLogBack(),
@@ -75,7 +91,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifa
                           .branch = job_.branch,
                           .source_url = options_.masker.Apply(url_),
                           .reference_template = options_.artifact_reference};
-  auto pushed = PushArtifacts(**client, request, *log_);
+  auto pushed = PushArtifacts(*client, request, *log_);
   if (!pushed) {
     return Failure{JobState::kFailed, pushed.error().kind,
                    options_.masker.Apply(pushed.error().message), {}};

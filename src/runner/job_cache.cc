@@ -20,19 +20,9 @@ std::string Size(uint64_t bytes) {
 
 }  // namespace
 
-std::unique_ptr<RegistryClient> JobRunner::Execution::RemoteCacheClient() {
-  if (!options_.cache_remote || !options_.registry) return nullptr;
-  auto client = RegistryClient::Create(*options_.registry);
-  if (!client) {
-    Sys("cache: remote tier unavailable (" + client.error().message + ")");
-    return nullptr;
-  }
-  return std::move(*client);
-}
-
 // A local miss asks the registry for the exact keys; a found entry lands in the local store.
 std::optional<CacheHit> JobRunner::Execution::FindRemote() {
-  auto client = RemoteCacheClient();
+  RegistryClient* client = options_.cache_remote ? Registry() : nullptr;
   if (!client) return std::nullopt;
   RemoteCacheTier remote(*client);
   for (const auto& key : cache_plan_->lookup.keys) {
@@ -103,7 +93,7 @@ void JobRunner::Execution::SaveCache() {
   }
   Sys("cache: saved " + cache_key_ + " (" + std::to_string(saved->files) + " files, " +
       Size(saved->bytes) + ") in " + std::to_string(cache_save_ms_) + " ms");
-  if (auto client = RemoteCacheClient()) {
+  if (RegistryClient* client = options_.cache_remote ? Registry() : nullptr) {
     const auto t1 = std::chrono::steady_clock::now();
     auto pushed = RemoteCacheTier(*client).Push(cache_plan_->save_key,
                                                 options_.cache->EntryPath(cache_plan_->save_key));
