@@ -61,7 +61,6 @@ class Agent {
   bool connected() const { return connected_.load(); }
   // True once cancel requests are being listened for.
   bool listening_for_cancels() const { return cancel_listener_ && cancel_listener_->subscribed(); }
-  uint64_t jobs_finished() const { return jobs_finished_.load(); }
 
  private:
   struct Slot;

@@ -71,13 +71,8 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
 
 JobRunner::Execution::~Execution() {
   log_.reset();
-  if (!options_.keep_workspaces) {
-    std::error_code ec;
-    std::filesystem::remove_all(workspace_, ec);
-    std::filesystem::remove_all(home_, ec);
-  }
   std::error_code ec;
-  std::filesystem::remove_all(auth_dir_, ec);  // credentials never outlive the job
+  for (const auto& dir : {workspace_, home_, auth_dir_}) std::filesystem::remove_all(dir, ec);
 }
 
 void JobRunner::Execution::Sys(const std::string& text) { log_->Write("", LogFd::kSys, text + "\n"); }

@@ -37,7 +37,6 @@ struct RunnerOptions {
   double timeout_extension_percent = 10;
   ReportSettings report;
   Masker masker;  // the agent's own secrets (git token, registry password)
-  bool keep_workspaces = false;
   int max_deliveries = 3;  // runs started without an end, after which the job is dead-lettered
   BackoffPolicy retry;     // for retryable failures inside a job (a git transport error)
   CacheStore* cache = nullptr;  // dependency and build caches; null: caching is off
