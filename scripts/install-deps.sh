@@ -9,7 +9,7 @@ packages=(
   libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev prometheus-cpp-dev libssl-dev zlib1g-dev libarchive-dev libzstd-dev zstd
   redis-server nginx-light fcgiwrap apache2-utils procps
-  docker-registry skopeo prometheus openssl buildah
+  docker-registry skopeo prometheus openssl buildah podman runc busybox-static
   librust-serde-json-dev librust-serde-derive-dev
 )
 

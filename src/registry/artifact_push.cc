@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "registry/artifact_layer.h"
-#include "registry/http_url.h"
+#include "http/http_url.h"
 #include "util/clock.h"
 
 namespace raibid {

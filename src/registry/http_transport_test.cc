@@ -1,6 +1,6 @@
 // TLS and cancellation behaviour of the transport, against a local HTTPS server (cpp-httplib
 // with a certificate made by `openssl` for 127.0.0.1).
-#include "registry/http_transport.h"
+#include "http/http_transport.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "registry/auth_challenge.h"
-#include "registry/http_transport.h"
-#include "registry/http_url.h"
+#include "http/http_transport.h"
+#include "http/http_url.h"
 #include "util/clock.h"
 #include "util/error.h"
 

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <utility>
 
-#include "registry/http_transport.h"
-#include "registry/http_url.h"
+#include "http/http_transport.h"
+#include "http/http_url.h"
 #include "registry/registry_auth.h"
 #include "registry/registry_config.h"
 #include "util/backoff.h"

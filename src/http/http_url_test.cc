@@ -1,4 +1,4 @@
-#include "registry/http_url.h"
+#include "http/http_url.h"
 
 #include <gtest/gtest.h>
 

@@ -41,6 +41,10 @@ struct HttpRequest {
   // transfer. Bodies of other answers (and of 2xx answers when unset) go to HttpResponse::body.
   std::function<bool(std::string_view)> sink;
   bool follow_redirects = false;  // for GET/HEAD of blobs, which registries may redirect
+  // Polled while the exchange runs (about once a second when no data moves): returning false
+  // ends it with an Error of kind kCancelled. For long-lived streams that end on a condition
+  // only the caller knows (a step's deadline).
+  std::function<bool()> keep_going;
 };
 
 struct HttpResponse {
@@ -58,7 +62,10 @@ struct HttpOptions {
   bool verify_tls = true;
   std::string ca_file;  // extra trust anchors; empty: the system's
   std::chrono::milliseconds connect_timeout{10000};
-  int stall_seconds = 60;  // below 1 KiB/s for this long: the transfer fails
+  int stall_seconds = 60;  // below 1 KiB/s for this long: the transfer fails; 0: never
+  // Every request goes over this unix socket (the Docker Engine's), whatever host the URL
+  // names; empty: TCP.
+  std::string unix_socket;
   std::string user_agent = "raibid-agent";
 };
 

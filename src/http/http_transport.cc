@@ -1,4 +1,4 @@
-#include "registry/http_transport.h"
+#include "http/http_transport.h"
 
 #include <curl/curl.h>
 #include <unistd.h>
@@ -61,6 +61,7 @@ struct HttpTransport::Exchange {
   uint64_t body_pos = 0;
   int read_errno = 0;
   bool sink_refused = false;
+  bool gave_up = false;  // keep_going said no
   curl_slist* headers = nullptr;
   char error[CURL_ERROR_SIZE] = {};
 
@@ -130,7 +131,12 @@ struct HttpTransport::Exchange {
 
   static int Progress(void* data, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* ex = static_cast<Exchange*>(data);
-    return ex->stop && ex->stop->stop_requested() ? 1 : 0;
+    if (ex->stop && ex->stop->stop_requested()) return 1;
+    if (ex->request->keep_going && !ex->request->keep_going()) {
+      ex->gave_up = true;
+      return 1;
+    }
+    return 0;
   }
 };
 
@@ -156,8 +162,13 @@ void HttpTransport::Configure(const HttpRequest& request, Exchange& ex) {
   if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_seconds));
+  if (options_.stall_seconds > 0) {
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_seconds));
+  }
+  if (!options_.unix_socket.empty()) {
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, options_.unix_socket.c_str());
+  }
   curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
@@ -214,6 +225,9 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   }
   if (code == CURLE_ABORTED_BY_CALLBACK && stop_ && stop_->stop_requested()) {
     return Fail(ErrorKind::kCancelled, what + ": cancelled");
+  }
+  if (code == CURLE_ABORTED_BY_CALLBACK && ex.gave_up) {
+    return Fail(ErrorKind::kCancelled, what + ": ended by the caller");
   }
   if (ex.read_errno != 0) {
     return Fail(ErrorKind::kInfrastructure,

@@ -1,0 +1,59 @@
+// A real container engine for tests: `podman system service` serving the Docker Engine API on a
+// unix socket of its own, with storage, run state and configuration in a temp directory (runtime
+// runc and default ulimits within this machine's hard limits, see ../shared/env-notes.md).
+// Images are made here without any network: a busybox-static root filesystem imported.
+// Started by the constructor (std::runtime_error with the service's log when it cannot start);
+// the destructor removes every container it still has and stops it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace raibid::testing {
+
+struct PodmanOptions {
+  // Registries (host:port) the engine may reach over plain HTTP (a test's docker-registry).
+  std::vector<std::string> insecure_registries;
+};
+
+class PodmanService {
+ public:
+  explicit PodmanService(PodmanOptions options = {});
+  ~PodmanService();
+  PodmanService(const PodmanService&) = delete;
+  PodmanService& operator=(const PodmanService&) = delete;
+
+  std::filesystem::path socket() const { return dir_.path() / "podman.sock"; }
+  std::string host() const { return "unix://" + socket().string(); }  // a DOCKER_HOST value
+
+  // Runs the podman CLI on this service's storage: {"images", "-q"}. Throws on failure.
+  std::string Podman(const std::vector<std::string>& args) const;
+
+  // Imports a busybox root filesystem as `reference` ("localhost/busybox:test"): /bin/sh and
+  // the usual applets, /etc/passwd with root and `builder` (uid 1000), /tmp, and `marker_file`
+  // (path inside the image) holding "image" when not empty.
+  void MakeBusyboxImage(const std::string& reference, const std::string& marker_file = "") const;
+
+  // How many containers this service has, running or not.
+  int ContainerCount() const;
+
+  // The environment variables podman CLIs need to share this service's storage and config.
+  std::vector<std::string> Env() const;
+  // The `--root`/`--runroot`/`--storage-driver` flags of this service's storage.
+  std::vector<std::string> StorageFlags() const;
+
+ private:
+  PodmanOptions options_;
+  TempDir dir_{"raibid-podman"};
+  std::unique_ptr<ServerProcess> process_;
+};
+
+// Whether podman and runc are installed here (tests skip with a message otherwise).
+bool PodmanAvailable();
+
+}  // namespace raibid::testing
