@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "executor/docker_executor.h"
 #include "executor/shell_executor.h"
 #include "source/source_cache.h"
 
@@ -95,6 +96,53 @@ void Maintain(const Settings& settings, SourceCache& source, CacheStore* cache, 
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
 }
 
+// "http://registry:5000/" -> "registry:5000": how image references name the registry.
+std::string RegistryHostOf(const std::string& url) {
+  std::string host = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
+  return host.substr(0, host.find('/'));
+}
+
+Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(const Settings& settings,
+                                                           const std::optional<RegistryLogin>& login) {
+  return DockerExecutor::Create({.host = settings.docker_host,
+                                 .agent_name = settings.redis.consumer,
+                                 .pull_policy = settings.docker.pull_policy,
+                                 .login = login,
+                                 .allow_network = settings.docker.allow_network,
+                                 .pids_limit = settings.docker.pids_limit,
+                                 .tmp_size = settings.docker.tmp_size,
+                                 .user = settings.docker.user,
+                                 .step_host = settings.docker.step_host,
+                                 .limit_cpu = settings.limits.cpu,
+                                 .limit_memory = settings.limits.memory});
+}
+
+// At start-up: the containers a crashed predecessor left go, and the configured images are
+// pulled (agent.image and docker.preload_images) before /startupz says started.
+void PrepareEngine(DockerExecutor& docker, const Settings& settings) {
+  if (auto left = docker.RemoveLeftovers(); !left) {
+    spdlog::warn("container engine: {}", left.error().message);
+  } else if (*left > 0) {
+    spdlog::info("removed {} container(s) an earlier run of {} left", *left, settings.redis.consumer);
+  }
+  std::vector<std::string> images;
+  if (!settings.image.empty()) images.push_back(settings.image);
+  std::stringstream list(settings.docker.preload_images);
+  for (std::string item; std::getline(list, item, ',');) {
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) images.push_back(item.substr(b, e - b + 1));
+  }
+  for (const auto& image : images) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto s = docker.EnsureImage(image); !s) {
+      spdlog::warn("preloading image {}: {}", image, s.error().message);
+    } else {
+      spdlog::info("image {} ready ({} ms)", image,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+    }
+  }
+}
+
 // /healthz turns 503 when the consumer loop has not gone round for this long.
 constexpr std::chrono::seconds kStallAfter{60};
 
@@ -103,10 +151,6 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   if (!flags.consumer_name.empty()) settings.redis.consumer = flags.consumer_name;
   if (!flags.work_dir.empty()) settings.work_dir = flags.work_dir;
   if (!flags.cache_dir.empty()) settings.cache_path = flags.cache_dir;
-  if (settings.executor != "shell") {
-    spdlog::error("executor '{}' is not available in this build; use 'shell'", settings.executor);
-    return 2;
-  }
   auto endpoint = ParseRedisUrl(settings.redis.url);
   if (!endpoint) {
     spdlog::error("{}", endpoint.error().message);
@@ -126,7 +170,9 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       .max_deliveries = settings.max_deliveries,
       .retry = {.initial = Millis(static_cast<int64_t>(settings.retry_initial_seconds * 1000)),
                 .max_retries = settings.retry_max_retries,
-                .jitter = std::min(settings.retry_jitter_percent, 100.0) / 100.0}};
+                .jitter = std::min(settings.retry_jitter_percent, 100.0) / 100.0},
+      .default_image = settings.image,
+      .language_image = settings.docker.language_image};
   std::optional<GitCredentials> credentials;
   if (!settings.git_token_file.empty()) {
     auto token = ReadSecretFile(settings.git_token_file, "git.token_file");
@@ -141,6 +187,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                                  .url_prefix = settings.git_base_url};
   }
   if (!endpoint->password.empty()) runner_options.masker.Add(endpoint->password);
+  std::optional<RegistryLogin> docker_login;
   if (!settings.registry_url.empty()) {
     RegistryConfig registry{.url = settings.registry_url, .username = settings.registry_username,
                             .insecure = settings.registry_insecure,
@@ -157,11 +204,15 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       registry.password = *password;
       runner_options.masker.Add(*password);
     }
+    docker_login = RegistryLogin{.server = RegistryHostOf(settings.registry_url),
+                                 .username = registry.username, .password = registry.password};
     runner_options.registry = registry;
     runner_options.cache_remote = settings.cache_remote;
   }
 
   SignalWatcher::BlockStopSignals();
+  std::unique_ptr<DockerExecutor> docker;  // with `executor: docker`
+  std::atomic<bool> images_ready{true};    // the start-up pulls are done
   std::unique_ptr<Agent> agent_holder;  // the gauges read the agent once it exists
   std::atomic<bool> started{false};
   Metrics metrics({.busy_slots = [&] { return agent_holder ? agent_holder->busy_slots() : 0; },
@@ -169,8 +220,10 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                    .draining = [&] { return agent_holder && agent_holder->state() == AgentState::kDraining; },
                    .connected = [&] { return agent_holder && agent_holder->connected(); }});
   HttpServer http({.alive = [&] { return agent_holder && agent_holder->LoopAlive(kStallAfter); },
-                   .ready = [&] { return agent_holder && agent_holder->Ready(); },
-                   .started = [&] { return started.load(); },
+                   .ready = [&] {
+                     return agent_holder && agent_holder->Ready() && (!docker || docker->Ready());
+                   },
+                   .started = [&] { return started.load() && images_ready.load(); },
                    .metrics = [&] { return metrics.Render(); }});
   if (auto s = http.Start(settings.http_listen); !s) {
     spdlog::error("{}", s.error().message);
@@ -186,7 +239,22 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   }
   // The small static reaper beside the binary when it is installed, else the agent's own mode.
   const auto reaper = self.parent_path() / "raibid-agent-reaper";
-  ShellExecutor executor(access(reaper.c_str(), X_OK) == 0 ? reaper : self);
+  ShellExecutor shell(access(reaper.c_str(), X_OK) == 0 ? reaper : self);
+  std::jthread preload;
+  if (settings.executor == "docker") {
+    auto made = MakeDockerExecutor(settings, docker_login);
+    if (!made) {
+      spdlog::error("{}", made.error().message);
+      return 2;
+    }
+    docker = std::move(*made);
+    images_ready = false;
+    preload = std::jthread([&] {
+      PrepareEngine(*docker, settings);
+      images_ready = true;
+    });
+  }
+  Executor& executor = docker ? static_cast<Executor&>(*docker) : shell;
   JobRunner runner(std::move(runner_options), source, executor,
                    [ep = *endpoint] { return Redis::Connect(ep); }, &metrics);
   agent_holder = std::make_unique<Agent>(AgentOptions{.redis = *endpoint,

@@ -27,6 +27,19 @@ struct RedisSettings {
   std::string consumer;  // never empty after parsing: the host name when not configured
 };
 
+// agent.docker.*: the `docker` executor (docs/docker.md).
+struct DockerSettings {
+  std::string pull_policy = "if-not-present";  // if-not-present | always | never
+  // The image of a pipeline that names a `language` but no `image`.
+  std::string language_image = "raibid/{language}-builder:{version}";
+  std::string preload_images;   // comma-separated; pulled at start-up with agent.image
+  bool allow_network = false;   // may a pipeline ask for `network: bridge`
+  int pids_limit = 4096;        // per job container; 0: none
+  uint64_t tmp_size = 1ull << 30;  // the job container's /tmp tmpfs
+  std::string user;             // forces the steps' user ("1000:1000"); empty: the image's
+  std::string step_host;        // an engine the steps may use (Docker-in-Docker): unix:// or tcp://
+};
+
 struct Settings {
   std::string image;              // agent.image
   ResourceSpec requests, limits;  // agent.resources.{requests,limits}.{cpu,memory}
@@ -42,6 +55,7 @@ struct Settings {
   RedisSettings redis;
   std::string executor = "shell";  // "shell" or "docker"
   std::string docker_host;         // never empty after parsing
+  DockerSettings docker;
   int concurrency = 1;
   std::filesystem::path work_dir = "/var/lib/raibid/work";
   std::string http_listen = "0.0.0.0:9090";  // HOST:PORT; port 0 picks a free one

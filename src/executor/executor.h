@@ -1,10 +1,12 @@
-// The seam between the runner and whatever runs a step. `shell` runs steps as host processes;
-// a `docker` executor (later) runs them in a container. The runner does not know which it has.
+// The seam between the runner and whatever runs a job's steps. `shell` runs steps as host
+// processes; `docker` runs each job in a container of its own. The runner does not know which it
+// has: it begins a session for the job, runs the steps through it, and ends it.
 #pragma once
 
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -31,15 +33,41 @@ struct StepOutcome {
   std::string message;   // for anything but kSucceeded: why, in words for the job's status
 };
 
-class Executor {
+// What a job's steps run in. Host paths here (and in each StepSpec's workdir and env values) are
+// the agent's; an executor that runs steps elsewhere maps them to where the steps see them.
+struct JobEnvironment {
+  std::string job_id;
+  std::filesystem::path workspace;   // the checkout; steps start in it
+  std::filesystem::path cache_home;  // "~" of cache.paths (RAIBID_CACHE_HOME); may not exist yet
+  std::filesystem::path auth_dir;    // the registry login file for steps; empty: none
+  std::string image;                 // docker: the image to run in
+  std::string network = "none";      // docker: the pipeline's `network`
+  std::string cpu, memory;           // docker: the pipeline's resource requests ("" = none)
+};
+
+// One job's steps, run in order. Destroying the session ends everything the job started (the
+// docker executor removes the job's container).
+class JobSession {
  public:
-  virtual ~Executor() = default;
+  virtual ~JobSession() = default;
   // Runs one step to its end. Output goes to `sink` as it arrives; `deadline` is the job's budget
   // (the executor writes the soft-timeout warning to the sink when Check says kExtended);
   // `stop` ends the step early (cancel, shutdown). When this returns, no process of the step is
   // alive.
   virtual StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
                               const StopSource& stop) = 0;
+};
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Prepares what the job's steps run in; progress goes to `sink` as `sys` lines. Errors:
+  // kInvalidPipeline for what the job asked and this agent refuses (a network it does not
+  // allow), kInfrastructure otherwise (retryable when trying again may help: an engine down).
+  virtual Result<std::unique_ptr<JobSession>> Begin(const JobEnvironment& job, LogSink& sink,
+                                                    const StopSource& stop) = 0;
+  // Whether the executor can take jobs now (the docker executor's engine answers); for /readyz.
+  virtual Status Ready() { return {}; }
 };
 
 }  // namespace raibid

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "process/run_command.h"
+#include "executor/step_report.h"
 #include "process/subprocess.h"
 
 namespace raibid {
@@ -27,54 +28,6 @@ constexpr Millis kStopTick{100};
 constexpr Millis kDrainAfterExit{1000};
 // After killing the tree, how long to keep collecting what the step wrote before it died.
 constexpr Millis kDrainAfterKill{500};
-
-enum class Ending { kExited, kJobTimeout, kStepTimeout, kStopped };
-
-// "250ms", "45s", "1.5s", "30m", "1h30m", "2m0.5s".
-std::string FormatDuration(Millis d) {
-  const auto ms = d.count();
-  if (ms < 1000) return std::to_string(ms) + "ms";
-  std::string out;
-  if (ms >= 3600000) out += std::to_string(ms / 3600000) + "h";
-  if (ms % 3600000 >= 60000) out += std::to_string(ms % 3600000 / 60000) + "m";
-  const auto sec_ms = ms % 60000;
-  if (sec_ms == 0) return out;
-  out += std::to_string(sec_ms / 1000);
-  if (sec_ms % 1000 != 0) {
-    char frac[8];
-    std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(sec_ms % 1000));
-    std::string_view f(frac);
-    out += f.substr(0, f.find_last_not_of('0') + 1);
-  }
-  return out + "s";
-}
-
-std::string FormatSeconds(Clock::duration d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fs", std::chrono::duration<double>(d).count());
-  return buf;
-}
-
-void WriteSys(LogSink& sink, std::string_view step, std::string line) {
-  line += '\n';
-  sink.Write(step, LogFd::kSys, line);
-}
-
-std::string StartLine(const StepSpec& step) {
-  std::string_view rest(step.script);
-  while (!rest.empty()) {
-    const size_t eol = rest.find('\n');
-    std::string_view line = rest.substr(0, eol);
-    const size_t begin = line.find_first_not_of(" \t\r");
-    if (begin != std::string_view::npos) {
-      line = line.substr(begin);
-      return "$ " + std::string(line.substr(0, line.find_last_not_of(" \t\r") + 1));
-    }
-    if (eol == std::string_view::npos) break;
-    rest.remove_prefix(eol + 1);
-  }
-  return "step " + step.name + " started";
-}
 
 std::vector<std::string> ShellArgv(const std::filesystem::path& shell, const std::string& script) {
   if (shell.filename() == "bash") return {shell.string(), "-e", "-o", "pipefail", "-c", script};
@@ -125,29 +78,13 @@ class OutputPump {
   std::optional<SteadyTime> drain_until_;
 };
 
-std::string ExtensionWarning(const JobDeadline& deadline) {
-  return "warning: job reached its timeout of " + FormatDuration(deadline.timeout()) +
-         "; extended once by " + FormatDuration(deadline.extension()) +
-         " before it is killed";
-}
-
 // Forwards output until the step's tree has exited, or a timeout or stop request ends it first.
-Ending PumpUntilEnd(OutputPump& pump, const StepSpec& step, LogSink& sink, JobDeadline& deadline,
-                    const StopSource& stop, SteadyTime start) {
-  std::optional<SteadyTime> step_end;
-  if (step.step_timeout) step_end = start + *step.step_timeout;
+StepEnding PumpUntilEnd(OutputPump& pump, StepClock& clock) {
   while (!pump.done()) {
-    const SteadyTime now = Clock::now();
-    if (stop.stop_requested()) return Ending::kStopped;
-    const DeadlineEvent event = deadline.Check(now);
-    if (event == DeadlineEvent::kExpired) return Ending::kJobTimeout;
-    if (event == DeadlineEvent::kExtended) WriteSys(sink, step.name, ExtensionWarning(deadline));
-    if (step_end && now >= *step_end) return Ending::kStepTimeout;
-    SteadyTime wake = std::min(deadline.next(), now + kStopTick);
-    if (step_end) wake = std::min(wake, *step_end);
-    pump.PumpOnce(std::chrono::ceil<Millis>(wake - now));
+    if (auto ending = clock.Check()) return *ending;
+    pump.PumpOnce(clock.UntilNextCheck(kStopTick));
   }
-  return Ending::kExited;
+  return StepEnding::kExited;
 }
 
 // What the step's output still held when its tree was killed.
@@ -156,51 +93,6 @@ void DrainAfterKill(OutputPump& pump) {
   for (SteadyTime now = Clock::now(); !pump.pipes_closed() && now < end; now = Clock::now()) {
     pump.PumpOnce(std::chrono::ceil<Millis>(end - now));
   }
-}
-
-std::string StopMessage(const StepSpec& step, StopReason reason) {
-  switch (reason) {
-    case StopReason::kShutdown:
-      return "step '" + step.name + "' stopped: the agent is shutting down";
-    case StopReason::kLeaseLost:
-      return "step '" + step.name + "' stopped: the job's lease was lost";
-    case StopReason::kCancelled:
-    case StopReason::kNone: break;
-  }
-  return "step '" + step.name + "' cancelled";
-}
-
-StepOutcome MakeOutcome(Ending ending, const StepSpec& step, const JobDeadline& deadline,
-                        const StopSource& stop, int exit_code) {
-  switch (ending) {
-    case Ending::kExited:
-      if (exit_code == 0) return {StepResult::kSucceeded, 0, ""};
-      return {StepResult::kFailed, exit_code,
-              "step '" + step.name + "' exited with code " + std::to_string(exit_code)};
-    case Ending::kJobTimeout: {
-      std::string what = "job timeout of " + FormatDuration(deadline.timeout());
-      if (deadline.extension().count() > 0) {
-        what += " (extended by " + FormatDuration(deadline.extension()) + ")";
-      }
-      return {StepResult::kTimedOut, -1, what + " reached; step '" + step.name + "' killed"};
-    }
-    case Ending::kStepTimeout:
-      return {StepResult::kTimedOut, -1,
-              "step timeout of " + FormatDuration(*step.step_timeout) + " reached; step '" +
-                  step.name + "' killed"};
-    case Ending::kStopped:
-      return {StepResult::kCancelled, -1, StopMessage(step, stop.reason())};
-  }
-  return {StepResult::kError, -1, "unknown step ending"};
-}
-
-std::string EndLine(Ending ending, const StepSpec& step, const StepOutcome& outcome,
-                    Clock::duration took) {
-  if (ending == Ending::kExited) {
-    return "step " + step.name + " exited with code " + std::to_string(outcome.exit_code) +
-           " (in " + FormatSeconds(took) + ")";
-  }
-  return outcome.message + " (after " + FormatSeconds(took) + ")";
 }
 
 }  // namespace
@@ -224,7 +116,7 @@ std::filesystem::path ShellExecutor::DefaultShell() {
 StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
                                    const StopSource& stop) {
   const SteadyTime start = Clock::now();
-  WriteSys(sink, step.name, StartLine(step));
+  WriteSys(sink, step.name, StepStartLine(step));
   auto proc = Subprocess::Start({.reaper_binary = reaper_binary_,
                                  .argv = ShellArgv(shell_, step.script),
                                  .cwd = step.workdir,
@@ -237,16 +129,38 @@ StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadl
     return failed;
   }
   OutputPump pump(*proc, sink, step.name);
-  const Ending ending = PumpUntilEnd(pump, step, sink, deadline, stop, start);
-  if (ending != Ending::kExited || !pump.pipes_closed()) {
+  StepClock clock(step, deadline, stop, sink, start);
+  const StepEnding ending = PumpUntilEnd(pump, clock);
+  if (ending != StepEnding::kExited || !pump.pipes_closed()) {
     proc->Terminate();
     DrainAfterKill(pump);
   }
   const int exit_code = proc->Wait();
   const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, exit_code);
-  WriteSys(sink, step.name, EndLine(ending, step, outcome, Clock::now() - start));
+  WriteSys(sink, step.name, StepEndLine(ending, step, outcome, Clock::now() - start));
   sink.Flush();
   return outcome;
+}
+
+namespace {
+
+class ShellSession final : public JobSession {
+ public:
+  explicit ShellSession(ShellExecutor& executor) : executor_(executor) {}
+  StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
+                      const StopSource& stop) override {
+    return executor_.RunStep(step, sink, deadline, stop);
+  }
+
+ private:
+  ShellExecutor& executor_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<JobSession>> ShellExecutor::Begin(const JobEnvironment&, LogSink&,
+                                                         const StopSource&) {
+  return std::make_unique<ShellSession>(*this);
 }
 
 }  // namespace raibid

@@ -31,7 +31,10 @@ class ShellExecutor final : public Executor {
   // kCancelled (`stop` was requested: the tree is killed), kError (could not start the step,
   // e.g. missing workdir). exit_code is -1 unless the script ended by itself.
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
-                      const StopSource& stop) override;
+                      const StopSource& stop);
+  // A session that runs each step with RunStep; steps run as the agent's user, on the host.
+  Result<std::unique_ptr<JobSession>> Begin(const JobEnvironment& job, LogSink& sink,
+                                            const StopSource& stop) override;
 
   // bash found in the agent's PATH, else /bin/sh.
   static std::filesystem::path DefaultShell();

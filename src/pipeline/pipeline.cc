@@ -69,6 +69,8 @@ class PipelineReader {
     if (e.key == "language") return ReadText(e, e.key, &p.language);
     if (e.key == "rust_version") return ReadText(e, e.key, &p.rust_version);
     if (e.key == "image") return ReadText(e, e.key, &p.image);
+    if (e.key == "network") return ReadChecked(e, e.key, ChoiceValue(&p.network, {"none", "bridge"}));
+    if (e.key == "resources") return ReadResources(e, &p);
     if (e.key == "cache") return ReadPathsSection(e, &p.cache_paths, &p);
     if (e.key == "artifacts") return ReadPathsSection(e, &p.artifact_paths);
     if (e.key == "env") return ReadEnv(e, &p.env);
@@ -81,6 +83,34 @@ class PipelineReader {
     auto text = doc_.Text(e, path);
     if (!text) return std::unexpected(text.error());
     *out = std::move(*text);
+    return {};
+  }
+
+  Status ReadChecked(const YamlEntry& e, const std::string& path, const SettingValue& set) {
+    auto text = doc_.Text(e, path);
+    if (!text) return std::unexpected(text.error());
+    if (text->empty()) return {};
+    if (auto complaint = set(*text)) return doc_.Fail(e.mark(), path, *complaint);
+    return {};
+  }
+
+  // `resources: {cpu, memory}`: what the job asks for; the agent caps it by its limits.
+  Status ReadResources(const YamlEntry& e, Pipeline* p) {
+    if (e.value.IsNull()) return {};
+    if (!e.value.IsMap()) {
+      return doc_.Fail(e.mark(), e.key,
+                       fmt::format("expected a map with cpu and memory, got {}", DescribeNode(e.value)));
+    }
+    auto entries = doc_.Entries(e.value, e.key);
+    if (!entries) return std::unexpected(entries.error());
+    for (const YamlEntry& inner : *entries) {
+      const std::string path = JoinKeyPath(e.key, inner.key);
+      Status s;
+      if (inner.key == "cpu") s = ReadChecked(inner, path, CpuValue(&p->resources.cpu));
+      else if (inner.key == "memory") s = ReadChecked(inner, path, MemoryValue(&p->resources.memory));
+      else Warn(path, inner.key_node);
+      if (!s) return s;
+    }
     return {};
   }
 
@@ -265,6 +295,24 @@ Result<Pipeline> ParsePipeline(std::string_view text, std::string_view filename,
   auto doc = YamlDocument::Parse(text, filename, ErrorKind::kInvalidPipeline);
   if (!doc) return std::unexpected(doc.error());
   return PipelineReader(*doc, warnings).Read();
+}
+
+}  // namespace raibid
+
+namespace raibid {
+
+std::string PipelineImage(const Pipeline& pipeline, std::string_view language_template,
+                          std::string_view fallback) {
+  if (!pipeline.image.empty()) return pipeline.image;
+  if (pipeline.language.empty() || language_template.empty()) return std::string(fallback);
+  const std::string version =
+      pipeline.language == "rust" && !pipeline.rust_version.empty() ? pipeline.rust_version : "latest";
+  std::string out(language_template);
+  for (const auto& [name, value] : {std::pair<std::string, std::string>{"{language}", pipeline.language},
+                                    {"{version}", version}}) {
+    for (size_t at; (at = out.find(name)) != std::string::npos;) out.replace(at, name.size(), value);
+  }
+  return out;
 }
 
 }  // namespace raibid

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/settings.h"
 #include "util/error.h"
 
 namespace raibid {
@@ -27,6 +28,8 @@ struct Pipeline {
   std::string cache_policy = "pull-push";   // cache.policy: pull-push | pull | push
   std::map<std::string, std::string> env;   // env: names [A-Za-z_][A-Za-z0-9_]*, values as text
   std::vector<std::string> artifact_paths;  // artifacts.paths
+  std::string network = "none";             // network: none | bridge (docker executor)
+  ResourceSpec resources;                   // resources.{cpu,memory}: capped by the agent's limits
   std::vector<PipelineStep> steps;          // at least one
 };
 
@@ -43,7 +46,15 @@ struct Pipeline {
 // Unknown keys are allowed for forward compatibility: each appends a warning
 // "steps[0].retries (line 7): unknown key, ignored" to `warnings` when it is not null.
 // Documents over 1 MiB, over 100,000 YAML nodes or nested too deeply are refused.
+// `network` is `none` or `bridge`; `resources.cpu` like 2, 0.5 or 500m; `resources.memory` a size.
 Result<Pipeline> ParsePipeline(std::string_view text, std::string_view filename,
                                std::vector<std::string>* warnings = nullptr);
+
+// The image the `docker` executor runs a pipeline in: its `image`; else, with a `language`, the
+// template with {language} and {version} replaced (the version is `rust_version` for rust,
+// else "latest"): "raibid/{language}-builder:{version}" gives raibid/rust-builder:1.75.0; else
+// `fallback` (the agent's `image`). Empty when none applies.
+std::string PipelineImage(const Pipeline& pipeline, std::string_view language_template,
+                          std::string_view fallback);
 
 }  // namespace raibid

@@ -70,6 +70,40 @@ steps:
   EXPECT_EQ(p->steps[0].timeout_minutes, 0.5);
 }
 
+TEST(ParsePipeline, ReadsNetworkAndResources) {
+  auto p = ParsePipeline("network: bridge\nresources:\n  cpu: 500m\n  memory: 2Gi\n"
+                         "steps: [{name: a, command: b}]\n", ".raibid.yaml");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->network, "bridge");
+  EXPECT_EQ(p->resources.cpu, "500m");
+  EXPECT_EQ(p->resources.memory, "2Gi");
+  auto plain = ParsePipeline("steps: [{name: a, command: b}]\n", ".raibid.yaml");
+  EXPECT_EQ(plain->network, "none");
+  EXPECT_EQ(ErrorOf("network: host\nsteps: [{name: a, command: b}]\n"),
+            ".raibid.yaml:1:10: network: expected none or bridge, got 'host'");
+  EXPECT_EQ(ErrorOf("resources:\n  memory: lots\nsteps: [{name: a, command: b}]\n"),
+            ".raibid.yaml:2:11: resources.memory: expected a size like 10Gi, got 'lots'");
+  EXPECT_EQ(ErrorOf("resources:\n  cpu: -1\nsteps: [{name: a, command: b}]\n"),
+            ".raibid.yaml:2:8: resources.cpu: expected CPUs like 2, 0.5 or 500m, got '-1'");
+}
+
+TEST(PipelineImage, ImageThenLanguageTemplateThenTheAgentsImage) {
+  Pipeline p;
+  p.language = "rust";
+  p.rust_version = "1.75.0";
+  EXPECT_EQ(PipelineImage(p, "raibid/{language}-builder:{version}", "debian:12"),
+            "raibid/rust-builder:1.75.0");
+  p.rust_version.clear();
+  EXPECT_EQ(PipelineImage(p, "raibid/{language}-builder:{version}", "debian:12"),
+            "raibid/rust-builder:latest");
+  p.language = "node";
+  EXPECT_EQ(PipelineImage(p, "reg.local/{language}:{version}", ""), "reg.local/node:latest");
+  p.image = "rust:1.80-slim";
+  EXPECT_EQ(PipelineImage(p, "raibid/{language}-builder:{version}", "debian:12"), "rust:1.80-slim");
+  EXPECT_EQ(PipelineImage(Pipeline{}, "raibid/{language}-builder:{version}", "debian:12"), "debian:12");
+  EXPECT_EQ(PipelineImage(Pipeline{}, "raibid/{language}-builder:{version}", ""), "");
+}
+
 TEST(ParsePipeline, ReadsTheJsonOfAnInlinePipeline) {
   const char* json =
       R"({"steps": [{"name": "test", "command": "cargo test --all-features", "timeout_minutes": 2},)"

@@ -70,6 +70,7 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
       auth_dir_(options.work_dir / (job.id + ".auth")) {}
 
 JobRunner::Execution::~Execution() {
+  session_.reset();  // it writes its last lines to the log
   log_.reset();
   std::error_code ec;
   for (const auto& dir : {workspace_, home_, auth_dir_}) std::filesystem::remove_all(dir, ec);
@@ -103,6 +104,23 @@ std::map<std::string, std::string> JobRunner::Execution::StepEnv(const Pipeline&
   return env;
 }
 
+bool JobRunner::Execution::WaitToRetry(Backoff& backoff, const char* metric,
+                                       const std::string& what, const Error& error,
+                                       const StopSource& stop) {
+  if (!error.retryable) return false;
+  auto wait = backoff.Next();
+  if (!wait) return false;
+  observer_.Retry(metric);
+  Sys(what + " failed: " + options_.masker.Apply(error.message) + "; retrying in " +
+      Seconds(*wait) + " (retry " + std::to_string(backoff.retries()) + ")");
+  const auto until = std::chrono::steady_clock::now() + *wait;
+  while (std::chrono::steady_clock::now() < until) {
+    if (stop.stop_requested()) return false;
+    std::this_thread::sleep_for(std::min(Millis(100), *wait));
+  }
+  return true;
+}
+
 Result<CheckoutResult> JobRunner::Execution::CheckoutWithRetries(const StopSource& stop) {
   Backoff backoff(options_.retry);
   while (true) {
@@ -113,16 +131,35 @@ Result<CheckoutResult> JobRunner::Execution::CheckoutWithRetries(const StopSourc
          .workspace = workspace_},
         *log_);
     if (checkout) observer_.CacheRequest("source", checkout->cache_hit);
-    if (checkout || !checkout.error().retryable) return checkout;
-    auto wait = backoff.Next();
-    if (!wait) return checkout;
-    observer_.Retry("git_transport");
-    Sys("checkout failed: " + options_.masker.Apply(checkout.error().message) + "; retrying in " +
-        Seconds(*wait) + " (retry " + std::to_string(backoff.retries()) + ")");
-    const auto until = std::chrono::steady_clock::now() + *wait;
-    while (std::chrono::steady_clock::now() < until) {
-      if (stop.stop_requested()) return checkout;
-      std::this_thread::sleep_for(std::min(Millis(100), *wait));
+    if (checkout || !WaitToRetry(backoff, "git_transport", "checkout", checkout.error(), stop)) {
+      return checkout;
+    }
+  }
+}
+
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::BeginSession(
+    const Pipeline& pipeline, const StopSource& stop) {
+  std::error_code ec;
+  const JobEnvironment env{
+      .job_id = job_.id,
+      .workspace = workspace_,
+      .cache_home = home_,
+      .auth_dir = std::filesystem::exists(auth_dir_, ec) ? auth_dir_ : std::filesystem::path(),
+      .image = PipelineImage(pipeline, options_.language_image, options_.default_image),
+      .network = pipeline.network,
+      .cpu = pipeline.resources.cpu,
+      .memory = pipeline.resources.memory};
+  Backoff backoff(options_.retry);
+  while (true) {
+    auto session = executor_.Begin(env, *log_, stop);
+    if (session) {
+      session_ = std::move(*session);
+      return std::nullopt;
+    }
+    if (!WaitToRetry(backoff, "executor", "preparing the job's container", session.error(), stop)) {
+      const ErrorKind kind = stop.stop_requested() ? ErrorKind::kCancelled : session.error().kind;
+      return Failure{kind == ErrorKind::kCancelled ? JobState::kCancelled : JobState::kFailed, kind,
+                     options_.masker.Apply(session.error().message), std::nullopt};
     }
   }
 }
@@ -176,7 +213,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
     if (step.timeout_minutes) {
       spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
     }
-    StepOutcome outcome = executor_.RunStep(spec, *log_, deadline, stop);
+    StepOutcome outcome = session_->RunStep(spec, *log_, deadline, stop);
     const auto elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0);
     observer_.StepFinished(elapsed.count() / 1000.0);
     steps_[i].state = ToStepState(outcome.result);
@@ -228,7 +265,13 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   if (!failure) PrepareImagePublishing(commit);
   if (!failure) {
     for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
-    failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);
+    failure = BeginSession(pipeline, stop);
+    if (failure) {
+      for (auto& step : steps_) step.state = StepState::kSkipped;
+    } else {
+      failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);
+    }
+    session_.reset();  // the job's container goes before its caches are saved
     if (!failure) SaveCache();
     if (!failure) failure = PublishArtifacts(pipeline, commit);
   }

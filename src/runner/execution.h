@@ -35,6 +35,13 @@ class JobRunner::Execution {
   };
   std::optional<Failure> Prepare(Pipeline* pipeline, std::string* commit, const StopSource& stop);
   Result<CheckoutResult> CheckoutWithRetries(const StopSource& stop);
+  // The executor's session for the job (a container for `docker`), retried like a checkout
+  // when the executor's failure is retryable (an engine that is down).
+  std::optional<Failure> BeginSession(const Pipeline& pipeline, const StopSource& stop);
+  // Waits out the next backoff delay after a retryable `error` of `what`; false when the
+  // retries are used up or the job was stopped meanwhile.
+  bool WaitToRetry(Backoff& backoff, const char* metric, const std::string& what,
+                   const Error& error, const StopSource& stop);
   std::optional<Failure> RunSteps(const Pipeline& pipeline, const std::string& commit,
                                   JobDeadline& deadline, const StopSource& stop, int* exit_code);
   std::map<std::string, std::string> StepEnv(const Pipeline& pipeline, const std::string& commit,
@@ -76,6 +83,7 @@ class JobRunner::Execution {
   const std::filesystem::path auth_dir_;  // the registry login file for steps
   const StopSource* stop_ = nullptr;  // the running job's, for the registry's transfers
   std::unique_ptr<RegistryClient> registry_;
+  std::unique_ptr<JobSession> session_;  // between BeginSession and the end of the steps
 };
 
 }  // namespace raibid

@@ -1,5 +1,7 @@
 #include "support/agent_harness.h"
 
+#include <stdexcept>
+
 #include "queue/job_queue.h"
 #include "report/job_state.h"
 #include "report/keys.h"
@@ -10,13 +12,22 @@ AgentHarness::AgentHarness(HarnessOptions options)
     : options_(options), redis_(options.persistent_redis) {
   auto endpoint = *ParseRedisUrl(redis_.url());
   source_ = std::make_unique<SourceCache>(dir_.path() / "cache" / "git", options.credentials);
-  executor_ = std::make_unique<ShellExecutor>(
-      options.reaper.empty() ? std::filesystem::read_symlink("/proc/self/exe") : options.reaper);
+  if (options.docker) {
+    DockerOptions docker = *options.docker;
+    if (docker.agent_name.empty()) docker.agent_name = "test-agent";
+    auto made = DockerExecutor::Create(docker);
+    if (!made) throw std::runtime_error(made.error().message);
+    executor_ = std::move(*made);
+  } else {
+    executor_ = std::make_unique<ShellExecutor>(
+        options.reaper.empty() ? std::filesystem::read_symlink("/proc/self/exe") : options.reaper);
+  }
   RunnerOptions runner{.agent_name = "test-agent",
                        .agent_version = "test",
                        .work_dir = dir_.path() / "work",
                        .git_base_url = options.git_base_url,
-                       .timeout_extension_percent = options.extension_percent};
+                       .timeout_extension_percent = options.extension_percent,
+                       .default_image = options.default_image};
   runner.masker.Add(options.secret);
   runner.retry = options.retry;
   runner.registry = options.registry;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "executor/docker_executor.h"
 #include "executor/shell_executor.h"
 #include "source/source_cache.h"
 #include "support/redis_server.h"
@@ -29,6 +30,9 @@ struct HarnessOptions {
   std::chrono::seconds maintain_after_idle{0};
   std::function<void()> maintain;
   BackoffPolicy retry{.initial = Millis(50), .max_retries = 2};
+  // The docker executor instead of the shell one (agent_name defaults to the harness's).
+  std::optional<DockerOptions> docker;
+  std::string default_image;  // agent.image
 };
 
 class AgentHarness {
@@ -52,6 +56,8 @@ class AgentHarness {
 
   RedisServer& redis() { return redis_; }
   Agent& agent() { return *agent_; }
+  // The docker executor, when the options asked for one.
+  DockerExecutor* docker() { return dynamic_cast<DockerExecutor*>(executor_.get()); }
   const std::filesystem::path& root() const { return dir_.path(); }
 
  private:
@@ -60,7 +66,7 @@ class AgentHarness {
   TempDir dir_{"raibid-agent"};
   std::unique_ptr<SourceCache> source_;
   std::unique_ptr<CacheStore> cache_;
-  std::unique_ptr<ShellExecutor> executor_;
+  std::unique_ptr<Executor> executor_;
   std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<Agent> agent_;
   std::thread thread_;

@@ -1,0 +1,410 @@
+#include "executor/docker_executor.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "config/size.h"
+#include "executor/step_report.h"
+
+namespace raibid {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kWorkspace = "/workspace";
+constexpr const char* kCacheHome = "/raibid/cache-home";
+constexpr const char* kAuthDir = "/raibid/auth";
+constexpr const char* kStepSocket = "/var/run/docker.sock";
+constexpr Millis kTick{250};
+
+// PID 1 of a job's container: waits until it is killed, reaping whatever a step orphans.
+const std::vector<std::string> kKeepAlive = {
+    "/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"};
+
+// Capabilities a build needs (package managers switch users and fix ownership; test servers
+// bind low ports); everything else, raw sockets and mknod included, is dropped.
+const std::vector<std::string> kBuildCapabilities = {
+    "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE"};
+
+// Runs the script with bash when the image has it (like the shell executor), else sh; the script
+// is $1, never spliced into the command text.
+std::vector<std::string> StepCommand(const std::string& script) {
+  return {"/bin/sh", "-c",
+          "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$1\"; fi; "
+          "exec /bin/sh -e -c \"$1\"",
+          "raibid-step", script};
+}
+
+// The oom_kill counter of the container's memory cgroup (v2, then v1), read with shell
+// built-ins only.
+const std::string kOomCount =
+    "for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do "
+    "[ -r \"$f\" ] || continue; while read -r k v; do [ \"$k\" = oom_kill ] && echo \"$v\" && "
+    "exit 0; done < \"$f\"; done; echo 0";
+
+bool IsRoot(const std::string& user) {
+  return user.empty() || user == "0" || user == "root" || user.starts_with("0:") ||
+         user.starts_with("root:");
+}
+
+// Container names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*.
+std::string ContainerName(const std::string& agent, const std::string& job) {
+  std::string name = "raibid-" + agent + "-" + job;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '-';
+  }
+  return name.substr(0, 200);
+}
+
+std::string Mib(int64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f MiB", bytes / 1048576.0);
+  return buf;
+}
+
+int64_t Capped(int64_t request, int64_t limit) {
+  if (request <= 0) return limit;
+  if (limit <= 0) return request;
+  return std::min(request, limit);
+}
+
+Result<int64_t> ParseMemory(const std::string& text, const char* what) {
+  if (text.empty()) return int64_t{0};
+  auto size = ParseSize(text);
+  if (!size) return Fail(ErrorKind::kConfig, std::string(what) + ": " + size.error().message);
+  return static_cast<int64_t>(*size);
+}
+
+class DockerSession final : public JobSession {
+ public:
+  DockerSession(std::unique_ptr<EngineClient> client, std::string container,
+                std::vector<std::pair<std::string, std::string>> mounts, std::string user,
+                int64_t memory, bool give_back, LogSink& sink)
+      : client_(std::move(client)), container_(std::move(container)), mounts_(std::move(mounts)),
+        user_(std::move(user)), memory_(memory), give_back_(give_back), sink_(sink) {}
+
+  ~DockerSession() override {
+    const auto t0 = Clock::now();
+    if (give_back_ && alive_) {
+      // Files a step made as root (or as the image's user) go back to the agent's user, so the
+      // agent can save the cache and delete the workspace.
+      RunQuietly("chown -R " + std::to_string(getuid()) + ":" + std::to_string(getgid()) + " " +
+                     kWorkspace + " " + kCacheHome + " 2>/dev/null || true",
+                 "0");
+    }
+    auto removed = client_->RemoveContainer(container_);
+    WriteSys(sink_, "", removed ? "container " + container_.substr(0, 12) + " removed in " +
+                                      FormatSeconds(Clock::now() - t0)
+                                : "warning: " + removed.error().message);
+  }
+
+  StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
+                      const StopSource& stop) override {
+    const auto start = Clock::now();
+    WriteSys(sink, step.name, StepStartLine(step));
+    if (!alive_) {
+      return Report(sink, step, {StepResult::kError, -1,
+                                 "step '" + step.name + "' could not start: the job's container is gone"});
+    }
+    ExecSpec exec{.cmd = StepCommand(step.script), .working_dir = MapPath(step.workdir.string()),
+                  .user = user_};
+    for (const auto& [k, v] : step.env) exec.env.push_back(k + "=" + MapPath(v));
+    auto id = client_->CreateExec(container_, exec);
+    if (!id) {
+      return Report(sink, step, {StepResult::kError, -1,
+                                 "step '" + step.name + "' could not start: " + id.error().message});
+    }
+    StepClock clock(step, deadline, stop, sink, start);
+    std::optional<StepEnding> ending;
+    auto streamed = client_->StartExec(
+        *id,
+        [&](MuxStream s, std::string_view bytes) {
+          sink.Write(step.name, s == MuxStream::kStderr ? LogFd::kErr : LogFd::kOut, bytes);
+        },
+        [&] {
+          if (!ending) ending = clock.Check();
+          return !ending;
+        });
+    if (ending) {
+      // A timeout or a stop: the container goes, with everything the step started.
+      (void)client_->KillContainer(container_);
+      alive_ = false;
+      const StepOutcome outcome = MakeOutcome(*ending, step, deadline, stop, -1);
+      WriteSys(sink, step.name, StepEndLine(*ending, step, outcome, Clock::now() - start));
+      sink.Flush();
+      return outcome;
+    }
+    if (!streamed) {
+      return Report(sink, step, {StepResult::kError, -1,
+                                 "step '" + step.name + "': " + streamed.error().message});
+    }
+    auto code = ExitCode(*id);
+    if (!code) {
+      return Report(sink, step, {StepResult::kError, -1,
+                                 "step '" + step.name + "': " + code.error().message});
+    }
+    StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code);
+    if (*code == 137 && OutOfMemory()) {
+      outcome.message = "step '" + step.name + "' was killed: out of memory (the job's memory limit is " +
+                        Mib(memory_) + ")";
+      WriteSys(sink, step.name, outcome.message);
+    }
+    WriteSys(sink, step.name, StepEndLine(StepEnding::kExited, step, outcome, Clock::now() - start));
+    sink.Flush();
+    return outcome;
+  }
+
+  // Runs a helper command in the container and waits for it; its output is dropped.
+  Result<std::string> RunQuietly(const std::string& script, const std::string& user) {
+    auto id = client_->CreateExec(container_, {.cmd = {"/bin/sh", "-c", script}, .user = user});
+    if (!id) return std::unexpected(id.error());
+    std::string out;
+    auto s = client_->StartExec(*id, [&](MuxStream st, std::string_view b) {
+      if (st == MuxStream::kStdout && out.size() < 4096) out.append(b);
+    });
+    if (!s) return std::unexpected(s.error());
+    return out;
+  }
+
+ private:
+  StepOutcome Report(LogSink& sink, const StepSpec& step, StepOutcome outcome) {
+    WriteSys(sink, step.name, outcome.message);
+    sink.Flush();
+    return outcome;
+  }
+
+  // The exec's exit code; an engine may report the stream's end a moment before the exit.
+  Result<int> ExitCode(const std::string& id) {
+    for (int i = 0; i < 50; ++i) {
+      auto state = client_->InspectExec(id);
+      if (!state) return std::unexpected(state.error());
+      if (state->exit_code) return *state->exit_code;
+      std::this_thread::sleep_for(Millis(20));
+    }
+    return Fail(ErrorKind::kInfrastructure, "the engine never reported the step's exit code");
+  }
+
+  bool OutOfMemory() {
+    auto state = client_->InspectContainer(container_);
+    if (state && state->has_value() && (*state)->oom_killed) return true;
+    if (memory_ <= 0) return false;
+    auto count = RunQuietly(kOomCount, "0");
+    return count && std::atoll(count->c_str()) > 0;
+  }
+
+  // Host paths of the job's directories, as the container sees them.
+  std::string MapPath(const std::string& value) const {
+    for (const auto& [host, inside] : mounts_) {
+      if (value == host) return inside;
+      if (value.size() > host.size() && value.starts_with(host) && value[host.size()] == '/') {
+        return inside + value.substr(host.size());
+      }
+    }
+    return value;
+  }
+
+  std::unique_ptr<EngineClient> client_;
+  const std::string container_;
+  const std::vector<std::pair<std::string, std::string>> mounts_;  // host dir -> container dir
+  const std::string user_;
+  const int64_t memory_;
+  const bool give_back_;
+  LogSink& sink_;
+  bool alive_ = true;
+};
+
+}  // namespace
+
+Result<int64_t> ParseNanoCpus(std::string_view text) {
+  double cpus = 0;
+  std::string s(text);
+  char* end = nullptr;
+  if (!s.empty() && s.back() == 'm') {
+    cpus = std::strtod(s.substr(0, s.size() - 1).c_str(), &end) / 1000;
+    if (end == nullptr || *end != '\0') cpus = -1;
+  } else {
+    cpus = std::strtod(s.c_str(), &end);
+    if (s.empty() || end == nullptr || *end != '\0') cpus = -1;
+  }
+  if (!(cpus > 0) || !std::isfinite(cpus)) {
+    return Fail(ErrorKind::kConfig, "expected CPUs like 2, 0.5 or 500m, got '" + s + "'");
+  }
+  return static_cast<int64_t>(std::llround(cpus * 1e9));
+}
+
+Result<std::unique_ptr<DockerExecutor>> DockerExecutor::Create(DockerOptions options) {
+  auto endpoint = ParseEngineHost(options.host);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  if (!options.step_host.empty()) {
+    if (auto step = ParseEngineHost(options.step_host); !step) {
+      return Fail(ErrorKind::kConfig, "docker.step_host: " + step.error().message);
+    }
+  }
+  auto memory = ParseMemory(options.limit_memory, "resources.limits.memory");
+  if (!memory) return std::unexpected(memory.error());
+  int64_t nano = 0;
+  if (!options.limit_cpu.empty()) {
+    auto cpus = ParseNanoCpus(options.limit_cpu);
+    if (!cpus) return Fail(ErrorKind::kConfig, "resources.limits.cpu: " + cpus.error().message);
+    nano = *cpus;
+  }
+  return std::unique_ptr<DockerExecutor>(
+      new DockerExecutor(std::move(options), std::move(*endpoint), *memory, nano));
+}
+
+Status DockerExecutor::Ready() {
+  EngineClient client(endpoint_);
+  return client.Ping();
+}
+
+Result<int> DockerExecutor::RemoveLeftovers() {
+  EngineClient client(endpoint_);
+  auto left = client.ListContainers("raibid.agent", options_.agent_name);
+  if (!left) return std::unexpected(left.error());
+  int removed = 0;
+  for (const auto& c : *left) {
+    if (auto s = client.RemoveContainer(c.id); !s) return std::unexpected(s.error());
+    ++removed;
+  }
+  return removed;
+}
+
+Status DockerExecutor::EnsureImage(const std::string& image,
+                                   const std::function<void(const std::string&)>& progress) {
+  EngineClient client(endpoint_);
+  return EnsureImage(client, image, progress);
+}
+
+Status DockerExecutor::EnsureImage(EngineClient& client, const std::string& image,
+                                   const std::function<void(const std::string&)>& progress) {
+  if (options_.pull_policy != "always") {
+    auto present = client.InspectImage(image);
+    if (!present) return std::unexpected(present.error());
+    if (present->has_value()) return {};
+    if (options_.pull_policy == "never") {
+      return Fail(ErrorKind::kInfrastructure, "image " + image +
+                                                  " is not present on the engine and "
+                                                  "docker.pull_policy is never");
+    }
+  }
+  std::string auth;
+  if (options_.login && ImageRegistryHost(image) == options_.login->server) {
+    auth = RegistryAuthHeader(options_.login->username, options_.login->password,
+                              options_.login->server);
+  }
+  return client.PullImage(image, auth, progress);
+}
+
+Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& job, LogSink& sink,
+                                                          const StopSource& stop) {
+  const auto t0 = Clock::now();
+  if (job.image.empty()) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                "no image to run the job in: set `image` (or `language`) in the pipeline, or "
+                "agent.image in the agent's configuration");
+  }
+  if (job.network != "none" && !options_.allow_network) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                "network: " + job.network + " is not allowed by this agent "
+                "(agent.docker.allow_network is false); jobs run without a network");
+  }
+  auto memory = ParseMemory(job.memory, "resources.memory");
+  if (!memory) return Fail(ErrorKind::kInvalidPipeline, memory.error().message);
+  int64_t nano = 0;
+  if (!job.cpu.empty()) {
+    auto cpus = ParseNanoCpus(job.cpu);
+    if (!cpus) return Fail(ErrorKind::kInvalidPipeline, "resources.cpu: " + cpus.error().message);
+    nano = *cpus;
+  }
+  auto client = std::make_unique<EngineClient>(endpoint_);
+  auto version = client->Version();
+  if (!version) return std::unexpected(version.error());
+
+  client->set_stop(&stop);  // a long pull ends with the job
+  bool pulled = false;
+  auto image = EnsureImage(*client, job.image, [&](const std::string& line) {
+    if (!pulled) WriteSys(sink, "", "pulling image " + job.image);
+    pulled = true;
+    if (line.find("Pulling fs layer") == std::string::npos) WriteSys(sink, "", "  " + line);
+  });
+  client->set_stop(nullptr);
+  if (!image) return std::unexpected(image.error());
+  auto info = client->InspectImage(job.image);
+  if (!info) return std::unexpected(info.error());
+  if (!info->has_value()) return Fail(ErrorKind::kInfrastructure, "image " + job.image + " vanished after the pull");
+  const std::string user = !options_.user.empty() ? options_.user : (*info)->user;
+
+  std::error_code ec;
+  std::vector<std::pair<std::string, std::string>> mounts = {{job.workspace.string(), kWorkspace}};
+  if (!job.cache_home.empty()) {
+    std::filesystem::create_directories(job.cache_home, ec);
+    mounts.emplace_back(job.cache_home.string(), kCacheHome);
+  }
+  ContainerSpec spec{.name = ContainerName(options_.agent_name, job.job_id),
+                     .image = job.image,
+                     .entrypoint = kKeepAlive,
+                     .cmd = {},
+                     .working_dir = kWorkspace,
+                     .user = user,
+                     .labels = {{"raibid.agent", options_.agent_name},
+                                {"raibid.job", job.job_id},
+                                {"raibid.managed", "true"}},
+                     .tmpfs = {{"/tmp", "rw,nosuid,nodev,mode=1777,size=" +
+                                            std::to_string(options_.tmp_size)}},
+                     .network_mode = job.network,
+                     .memory_bytes = Capped(*memory, memory_limit_),
+                     .nano_cpus = Capped(nano, nano_cpus_limit_),
+                     .pids_limit = options_.pids_limit,
+                     .cap_drop = {"ALL"},
+                     .cap_add = kBuildCapabilities,
+                     .security_opt = {"no-new-privileges"}};
+  for (const auto& [host, inside] : mounts) spec.binds.push_back(host + ":" + inside);
+  if (!job.auth_dir.empty() && std::filesystem::exists(job.auth_dir, ec)) {
+    spec.binds.push_back(job.auth_dir.string() + ":" + kAuthDir + ":ro");
+    mounts.emplace_back(job.auth_dir.string(), kAuthDir);
+  }
+  if (!options_.step_host.empty()) {
+    auto step_engine = ParseEngineHost(options_.step_host);
+    if (!step_engine->unix_socket.empty()) {
+      spec.binds.push_back(step_engine->unix_socket + ":" + kStepSocket);
+      spec.env.push_back(std::string("DOCKER_HOST=unix://") + kStepSocket);
+    } else {
+      spec.env.push_back("DOCKER_HOST=" + options_.step_host);
+    }
+  }
+  // A container of this name is a leftover of an earlier attempt of the same job here.
+  (void)client->RemoveContainer(spec.name);
+  auto id = client->CreateContainer(spec);
+  if (!id) return std::unexpected(id.error());
+  auto session = std::make_unique<DockerSession>(std::move(client), *id, mounts, user,
+                                                 spec.memory_bytes, getuid() != 0, sink);
+  // From here the session's destructor removes the container on every path.
+  {
+    EngineClient starter(endpoint_);
+    if (auto s = starter.StartContainer(*id); !s) return std::unexpected(s.error());
+  }
+  if (!IsRoot(user)) {
+    // The step's user must own what it builds in: the workspace and cache home the agent made.
+    auto chowned = session->RunQuietly(std::string("chown -R ") + user + " " + kWorkspace + " " +
+                                           (job.cache_home.empty() ? "" : kCacheHome),
+                                       "0");
+    if (!chowned) return std::unexpected(chowned.error());
+  }
+  std::string limits = "network " + job.network;
+  if (spec.memory_bytes > 0) limits += ", memory " + Mib(spec.memory_bytes);
+  if (spec.nano_cpus > 0) {
+    char cpus[32];
+    std::snprintf(cpus, sizeof cpus, ", %.2g CPUs", spec.nano_cpus / 1e9);
+    limits += cpus;
+  }
+  WriteSys(sink, "", "container " + id->substr(0, 12) + " from " + job.image + " (" + limits +
+                         (IsRoot(user) ? "" : ", user " + user) + ") ready in " +
+                         FormatSeconds(Clock::now() - t0) + " on " + version->name + " " +
+                         version->version);
+  return session;
+}
+
+}  // namespace raibid

@@ -1,0 +1,296 @@
+// The docker executor against a real Podman service and images made by the test
+// (tests/support/podman_service.h); registry pulls against a real docker-registry.
+#include "executor/docker_executor.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "support/oci_registry.h"
+#include "support/podman_service.h"
+#include "support/temp_dir.h"
+
+namespace raibid {
+namespace {
+
+using testing::PodmanService;
+using testing::TempDir;
+
+constexpr const char* kImage = "localhost/raibid-bb:test";
+
+// The job log as one text per fd.
+class TextSink final : public LogSink {
+ public:
+  void Write(std::string_view, LogFd fd, std::string_view data) override {
+    text[static_cast<int>(fd)].append(data);
+  }
+  void Flush() override {}
+  const std::string& out() const { return text[0]; }
+  const std::string& err() const { return text[1]; }
+  const std::string& sys() const { return text[2]; }
+  std::string text[3];
+};
+
+class DockerExecutorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!testing::PodmanAvailable()) return;
+    podman_ = new PodmanService();
+    podman_->MakeBusyboxImage(kImage, "/etc/from-image");
+  }
+  static void TearDownTestSuite() {
+    delete podman_;
+    podman_ = nullptr;
+  }
+  void SetUp() override {
+    if (!podman_) GTEST_SKIP() << "podman, runc or busybox-static is not installed";
+    std::filesystem::create_directories(workspace());
+    testing::WriteFile(workspace() / "from-workspace", "checkout\n");
+  }
+  std::filesystem::path workspace() const { return dir_.path() / "ws"; }
+  JobEnvironment Job(std::string id = "job-1") const {
+    return {.job_id = std::move(id), .workspace = workspace(),
+            .cache_home = dir_.path() / "home", .image = kImage};
+  }
+  std::unique_ptr<DockerExecutor> Make(DockerOptions options = {}) const {
+    options.host = podman_->host();
+    if (options.agent_name.empty()) options.agent_name = "docker-test";
+    auto made = DockerExecutor::Create(options);
+    EXPECT_TRUE(made) << made.error().message;
+    return made ? std::move(*made) : nullptr;
+  }
+  StepOutcome Run(JobSession& session, const std::string& script, TextSink& sink,
+                  std::optional<Millis> step_timeout = std::nullopt,
+                  const StopSource& stop = StopSource()) {
+    StepSpec step{.name = "s", .script = script, .workdir = workspace(),
+                  .env = {{"RAIBID_WORKSPACE", workspace().string()},
+                          {"CARGO_HOME", (dir_.path() / "home" / ".cargo").string()},
+                          {"PLAIN", "value with spaces"}},
+                  .step_timeout = step_timeout};
+    JobDeadline deadline(std::chrono::steady_clock::now(), std::chrono::minutes(10), Millis(0));
+    return session.RunStep(step, sink, deadline, stop);
+  }
+
+  static PodmanService* podman_;
+  TempDir dir_{"raibid-docker"};
+};
+PodmanService* DockerExecutorTest::podman_ = nullptr;
+
+TEST_F(DockerExecutorTest, StepsSeeTheImageAndTheWorkspaceButNotTheHost) {
+  auto executor = Make();
+  TextSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_NE(sink.sys().find("ready in"), std::string::npos) << sink.sys();
+  // The host's own files (this test's temp dir, Debian's version file) are not there.
+  auto outcome = Run(**session,
+                     "cat /etc/from-image; pwd; cat from-workspace; echo \"$RAIBID_WORKSPACE\"; "
+                     "echo \"$CARGO_HOME\"; echo \"$PLAIN\"; test ! -e /etc/debian_version; "
+                     "test ! -e " + dir_.path().string() + "; echo oops >&2; exit 3",
+                     sink);
+  EXPECT_EQ(outcome.result, StepResult::kFailed);
+  EXPECT_EQ(outcome.exit_code, 3);
+  EXPECT_EQ(sink.out(), "image\n/workspace\ncheckout\n/workspace\n/raibid/cache-home/.cargo\n"
+                        "value with spaces\n");
+  EXPECT_EQ(sink.err(), "oops\n");
+  EXPECT_NE(sink.sys().find("step s exited with code 3"), std::string::npos) << sink.sys();
+  // A step writes to the workspace the agent sees.
+  auto wrote = Run(**session, "echo built > out.txt", sink);
+  EXPECT_EQ(wrote.result, StepResult::kSucceeded);
+  EXPECT_EQ(testing::ReadFile(workspace() / "out.txt"), "built\n");
+  session->reset();
+  EXPECT_EQ(podman_->ContainerCount(), 0) << "the job's container is removed with the session";
+}
+
+TEST_F(DockerExecutorTest, NothingAJobWritesOutsideItsWorkspaceReachesTheNextJob) {
+  auto executor = Make();
+  TextSink sink;
+  StopSource stop;
+  {
+    auto first = executor->Begin(Job("first"), sink, stop);
+    ASSERT_TRUE(first) << first.error().message;
+    EXPECT_EQ(Run(**first, "echo x > /root/left; echo y > /etc/left; echo z > /tmp/left", sink).result,
+              StepResult::kSucceeded) << sink.err();
+  }
+  auto second = executor->Begin(Job("second"), sink, stop);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(Run(**second, "test ! -e /root/left && test ! -e /etc/left && test ! -e /tmp/left", sink).result,
+            StepResult::kSucceeded);
+}
+
+TEST_F(DockerExecutorTest, NoNetworkByDefaultAndBridgeOnlyWhenAllowed) {
+  auto executor = Make();
+  TextSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  // Only the loopback interface exists; nothing outside can be reached.
+  EXPECT_EQ(Run(**session, "grep -v -e Inter- -e face /proc/net/dev | cut -d: -f1 | tr -d ' '", sink).result,
+            StepResult::kSucceeded);
+  EXPECT_EQ(sink.out(), "lo\n");
+  auto job = Job("bridged");
+  job.network = "bridge";
+  auto refused = executor->Begin(job, sink, stop);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidPipeline);
+  EXPECT_NE(refused.error().message.find("agent.docker.allow_network"), std::string::npos);
+}
+
+TEST_F(DockerExecutorTest, AMemoryLimitIsEnforcedAndAnOomKillReportedAsSuch) {
+  auto executor = Make({.limit_memory = "64Mi"});
+  TextSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.memory = "32Mi";  // the pipeline's request, under the agent's limit
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_NE(sink.sys().find("memory 32 MiB"), std::string::npos) << sink.sys();
+  auto outcome = Run(**session, "x=$(head -c 200000000 /dev/urandom | od -x); echo survived", sink);
+  EXPECT_EQ(outcome.result, StepResult::kFailed);
+  EXPECT_EQ(outcome.exit_code, 137);
+  EXPECT_NE(outcome.message.find("out of memory"), std::string::npos) << outcome.message;
+  EXPECT_NE(outcome.message.find("32 MiB"), std::string::npos) << outcome.message;
+  EXPECT_EQ(sink.out().find("survived"), std::string::npos);
+  // A request above the agent's limit is capped by it.
+  TextSink capped_sink;
+  auto big = Job("big");
+  big.memory = "8Gi";
+  auto capped = executor->Begin(big, capped_sink, stop);
+  ASSERT_TRUE(capped) << capped.error().message;
+  EXPECT_NE(capped_sink.sys().find("memory 64 MiB"), std::string::npos) << capped_sink.sys();
+}
+
+TEST_F(DockerExecutorTest, ATimeoutKillsTheContainerAndTheSessionRemovesIt) {
+  auto executor = Make();
+  TextSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto outcome = Run(**session, "echo started; sleep 60", sink, Millis(1500));
+  EXPECT_EQ(outcome.result, StepResult::kTimedOut);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(sink.out(), "started\n");
+  EXPECT_NE(outcome.message.find("step timeout of 1.5s"), std::string::npos) << outcome.message;
+  EXPECT_EQ(Run(**session, "true", sink).result, StepResult::kError) << "the container is gone";
+  session->reset();
+  EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+TEST_F(DockerExecutorTest, AStopEndsTheStepAndLeavesNoContainer) {
+  auto executor = Make();
+  TextSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    stop.RequestStop(StopReason::kCancelled);
+  });
+  auto outcome = Run(**session, "sleep 60", sink, std::nullopt, stop);
+  canceller.join();
+  EXPECT_EQ(outcome.result, StepResult::kCancelled);
+  session->reset();
+  EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+TEST_F(DockerExecutorTest, AForcedUserOwnsTheWorkspaceItBuildsIn) {
+  auto executor = Make({.user = "1000:1000"});
+  TextSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  auto outcome = Run(**session, "id -u; echo new > made-by-step; mkdir -p $CARGO_HOME && touch $CARGO_HOME/x", sink);
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded) << sink.err();
+  EXPECT_EQ(sink.out(), "1000\n");
+}
+
+TEST_F(DockerExecutorTest, StepsGetTheConfiguredEngineForTheirOwnDockerCommands) {
+  auto executor = Make({.step_host = podman_->host()});
+  TextSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_EQ(Run(**session, "echo $DOCKER_HOST; test -S /var/run/docker.sock", sink).result,
+            StepResult::kSucceeded);
+  EXPECT_EQ(sink.out(), "unix:///var/run/docker.sock\n");
+}
+
+TEST_F(DockerExecutorTest, RemovesTheContainersACrashedPredecessorLeft) {
+  auto left = Make({.agent_name = "crashed-agent"});
+  auto other = Make({.agent_name = "other-agent"});
+  TextSink sink;
+  StopSource stop;
+  auto a = left->Begin(Job("a"), sink, stop);
+  auto b = other->Begin(Job("b"), sink, stop);
+  ASSERT_TRUE(a && b);
+  // The session objects are leaked on purpose: a crash never runs their destructors.
+  a->release();
+  EXPECT_EQ(podman_->ContainerCount(), 2);
+  auto removed = Make({.agent_name = "crashed-agent"})->RemoveLeftovers();
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, 1);
+  EXPECT_EQ(podman_->ContainerCount(), 1) << "another agent's container stays";
+}
+
+TEST_F(DockerExecutorTest, PullsByPolicyWithTheRegistryLogin) {
+  testing::OciRegistry registry({.username = "ci", .password = "s3cret-pass"});
+  PodmanService engine({.insecure_registries = {registry.host()}});
+  const std::string pushed = registry.host() + "/ci/busybox:1";
+  engine.MakeBusyboxImage(pushed, "/etc/pulled");
+  engine.Podman({"push", "--tls-verify=false", "--creds", "ci:s3cret-pass", pushed});
+  engine.Podman({"rmi", pushed});
+  auto make = [&](std::optional<RegistryLogin> login, std::string policy) {
+    auto made = DockerExecutor::Create({.host = engine.host(), .agent_name = "puller",
+                                        .pull_policy = std::move(policy), .login = std::move(login)});
+    EXPECT_TRUE(made);
+    return std::move(*made);
+  };
+  TextSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.image = pushed;
+  auto never = make(std::nullopt, "never")->Begin(job, sink, stop);
+  ASSERT_FALSE(never);
+  EXPECT_NE(never.error().message.find("pull_policy is never"), std::string::npos) << never.error().message;
+  auto anonymous = make(std::nullopt, "if-not-present")->Begin(job, sink, stop);
+  ASSERT_FALSE(anonymous);
+  EXPECT_EQ(anonymous.error().kind, ErrorKind::kInfrastructure);
+  EXPECT_NE(anonymous.error().message.find(pushed), std::string::npos) << anonymous.error().message;
+  auto executor = make(RegistryLogin{.server = registry.host(), .username = "ci", .password = "s3cret-pass"},
+                       "if-not-present");
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_NE(sink.sys().find("pulling image " + pushed), std::string::npos) << sink.sys();
+  EXPECT_EQ(Run(**session, "cat /etc/pulled", sink).result, StepResult::kSucceeded);
+  EXPECT_EQ(sink.out(), "image\n");
+}
+
+TEST(DockerExecutor, AnEngineThatIsDownIsARetryableInfrastructureError) {
+  auto executor = DockerExecutor::Create({.host = "unix:///nonexistent/raibid.sock", .agent_name = "a"});
+  ASSERT_TRUE(executor);
+  EXPECT_FALSE((*executor)->Ready());
+  TempDir dir;
+  TextSink sink;
+  StopSource stop;
+  auto session = (*executor)->Begin({.job_id = "j", .workspace = dir.path(), .image = kImage}, sink, stop);
+  ASSERT_FALSE(session);
+  EXPECT_EQ(session.error().kind, ErrorKind::kInfrastructure);
+  EXPECT_TRUE(session.error().retryable);
+  EXPECT_NE(session.error().message.find("unix:///nonexistent/raibid.sock"), std::string::npos);
+}
+
+TEST(DockerExecutor, ConfigurationErrorsAreCaughtAtCreation) {
+  EXPECT_FALSE(DockerExecutor::Create({.host = "ftp://x"}));
+  EXPECT_FALSE(DockerExecutor::Create({.host = "unix:///s", .limit_memory = "lots"}));
+  EXPECT_FALSE(DockerExecutor::Create({.host = "unix:///s", .limit_cpu = "-2"}));
+  EXPECT_EQ(*ParseNanoCpus("2"), 2'000'000'000);
+  EXPECT_EQ(*ParseNanoCpus("0.5"), 500'000'000);
+  EXPECT_EQ(*ParseNanoCpus("250m"), 250'000'000);
+  EXPECT_FALSE(ParseNanoCpus("two"));
+  EXPECT_FALSE(ParseNanoCpus(""));
+}
+
+}  // namespace
+}  // namespace raibid

@@ -1,0 +1,53 @@
+// What every executor says about a step, the same way: the "$ command" line before it, the
+// soft-timeout warning, the verdict after it, and the outcome for the job's status. Also the
+// step's clock (the job's deadline, the step's own timeout, a stop request), which both the
+// `shell` and the `docker` executor consult while a step runs.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "executor/executor.h"
+
+namespace raibid {
+
+enum class StepEnding { kExited, kJobTimeout, kStepTimeout, kStopped };
+
+// "250ms", "45s", "1.5s", "30m", "1h30m", "2m0.5s".
+std::string FormatDuration(Millis d);
+// "1.23s"
+std::string FormatSeconds(std::chrono::steady_clock::duration d);
+// Writes one `sys` line (a '\n' is added).
+void WriteSys(LogSink& sink, std::string_view step, std::string line);
+// "$ <first non-blank line of the script>".
+std::string StepStartLine(const StepSpec& step);
+std::string ExtensionWarning(const JobDeadline& deadline);
+// The outcome of a step that ended this way; `exit_code` counts only for kExited.
+StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadline& deadline,
+                        const StopSource& stop, int exit_code);
+// "step NAME exited with code N (in 1.23s)", or the outcome's message with the time taken.
+std::string StepEndLine(StepEnding ending, const StepSpec& step, const StepOutcome& outcome,
+                        std::chrono::steady_clock::duration took);
+
+// Decides, each time it is asked, whether the step must end now.
+class StepClock {
+ public:
+  StepClock(const StepSpec& step, JobDeadline& deadline, const StopSource& stop, LogSink& sink,
+            SteadyTime start);
+  // The reason to end the step now, or nullopt. Writes the soft-timeout warning to the sink
+  // the one time the job's deadline is extended.
+  std::optional<StepEnding> Check();
+  // How long until the next Check could answer differently, at most `tick`.
+  Millis UntilNextCheck(Millis tick) const;
+
+ private:
+  const StepSpec& step_;
+  JobDeadline& deadline_;
+  const StopSource& stop_;
+  LogSink& sink_;
+  std::optional<SteadyTime> step_end_;
+};
+
+}  // namespace raibid
