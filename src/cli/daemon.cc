@@ -117,14 +117,18 @@ Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(const Settings& setti
                                  .limit_memory = settings.limits.memory});
 }
 
-// At start-up: the containers a crashed predecessor left go, and the configured images are
-// pulled (agent.image and docker.preload_images) before /startupz says started.
-void PrepareEngine(DockerExecutor& docker, const Settings& settings) {
+// Before the first job: the containers a crashed predecessor of this name left go.
+void RemoveLeftovers(DockerExecutor& docker, const Settings& settings) {
   if (auto left = docker.RemoveLeftovers(); !left) {
     spdlog::warn("container engine: {}", left.error().message);
   } else if (*left > 0) {
     spdlog::info("removed {} container(s) an earlier run of {} left", *left, settings.redis.consumer);
   }
+}
+
+// In the background at start-up: the configured images (agent.image and docker.preload_images)
+// are pulled before /startupz says started.
+void PreloadImages(DockerExecutor& docker, const Settings& settings) {
   std::vector<std::string> images;
   if (!settings.image.empty()) images.push_back(settings.image);
   std::stringstream list(settings.docker.preload_images);
@@ -248,9 +252,10 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       return 2;
     }
     docker = std::move(*made);
+    RemoveLeftovers(*docker, settings);
     images_ready = false;
     preload = std::jthread([&] {
-      PrepareEngine(*docker, settings);
+      PreloadImages(*docker, settings);
       images_ready = true;
     });
   }

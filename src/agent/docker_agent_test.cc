@@ -1,0 +1,179 @@
+// End to end with the docker executor: jobs from a real Redis, sources from a real git
+// repository, every job in its own container on a real Podman service. After each test no
+// container is left.
+#include <gtest/gtest.h>
+
+#include "support/agent_harness.h"
+#include "support/git_repo.h"
+#include "support/podman_service.h"
+#include "support/server_process.h"
+
+namespace raibid {
+namespace {
+
+using testing::AgentHarness;
+using testing::PodmanService;
+
+constexpr const char* kImage = "localhost/raibid-bb:agent";
+
+class DockerAgentTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!testing::PodmanAvailable()) return;
+    podman_ = new PodmanService();
+    podman_->MakeBusyboxImage(kImage, "/etc/from-image");
+  }
+  static void TearDownTestSuite() {
+    delete podman_;
+    podman_ = nullptr;
+  }
+  DockerAgentTest() : repo_(repos_.path() / "acme" / "app.git") {
+    repo_.Commit({{"README", "one\n"}, {"Cargo.lock", "lock v1\n"}});
+  }
+  void SetUp() override {
+    if (!podman_) GTEST_SKIP() << "podman, runc or busybox-static is not installed";
+  }
+  void TearDown() override {
+    if (harness_) {
+      EXPECT_TRUE(testing::WaitFor([&] { return harness_->PendingCount() == 0; }));
+      harness_.reset();
+    }
+    if (podman_) EXPECT_EQ(podman_->ContainerCount(), 0) << "a job's container was left behind";
+  }
+  AgentHarness& Start(DockerOptions docker = {}) {
+    docker.host = podman_->host();
+    harness_ = std::make_unique<AgentHarness>(testing::HarnessOptions{
+        .git_base_url = "file://" + repos_.path().string(),
+        .docker = docker,
+        .default_image = kImage});
+    return *harness_;
+  }
+  static std::string Job(const std::string& id, const std::string& pipeline,
+                         const std::string& extra = "") {
+    return R"({"job_id": ")" + id + R"(", "repository": "acme/app", "branch": "main", )" + extra +
+           R"("pipeline": )" + pipeline + "}";
+  }
+
+  static PodmanService* podman_;
+  testing::TempDir repos_{"raibid-repos"};
+  testing::GitRepo repo_;
+  std::unique_ptr<AgentHarness> harness_;
+};
+PodmanService* DockerAgentTest::podman_ = nullptr;
+
+TEST_F(DockerAgentTest, AJobRunsInItsContainerWithTheContractEnvironment) {
+  auto& h = Start();
+  h.Enqueue(Job("d1", R"({"steps": [{"name": "look", "command": "cat /etc/from-image README; echo $CI $RAIBID_JOB_ID $RAIBID_WORKSPACE; pwd"}]})"));
+  ASSERT_EQ(h.WaitFinal("d1"), "succeeded") << h.Field("d1", "error") << h.Log("d1");
+  const std::string log = h.Log("d1");
+  EXPECT_NE(log.find("image\none\ntrue d1 /workspace\n/workspace\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("from " + std::string(kImage)), std::string::npos) << log;
+  EXPECT_NE(log.find(" removed in "), std::string::npos) << log;
+}
+
+TEST_F(DockerAgentTest, CacheDirectoriesAreWhereThePipelineExpectsThem) {
+  auto& h = Start();
+  const std::string pipeline =
+      R"({"cache": {"paths": ["target/", "~/.deps/"]}, "steps": [{"name": "build", "command": )"
+      R"("if [ -f target/built ]; then echo warm; cat ~/.deps/x 2>/dev/null || cat $RAIBID_CACHE_HOME/.deps/x; else echo cold; mkdir -p target $RAIBID_CACHE_HOME/.deps; echo artefact > target/built; echo dep > $RAIBID_CACHE_HOME/.deps/x; fi"}]})";
+  h.Enqueue(Job("c1", pipeline));
+  ASSERT_EQ(h.WaitFinal("c1"), "succeeded") << h.Log("c1");
+  EXPECT_NE(h.Log("c1").find("cold\n"), std::string::npos);
+  h.Enqueue(Job("c2", pipeline));
+  ASSERT_EQ(h.WaitFinal("c2"), "succeeded") << h.Log("c2");
+  EXPECT_NE(h.Log("c2").find("warm\ndep\n"), std::string::npos) << h.Log("c2");
+}
+
+TEST_F(DockerAgentTest, ATimedOutJobLeavesNoContainer) {
+  auto& h = Start();
+  h.Enqueue(Job("t1", R"({"steps": [{"name": "hang", "command": "sleep 60"}]})", R"("timeout_minutes": 0.03, )"));
+  ASSERT_EQ(h.WaitFinal("t1", std::chrono::seconds(30)), "timed_out") << h.Log("t1");
+  EXPECT_EQ(h.Field("t1", "error_kind"), "timeout");
+}
+
+TEST_F(DockerAgentTest, ACancelledJobLeavesNoContainer) {
+  auto& h = Start();
+  ASSERT_TRUE(testing::WaitFor([&] { return h.agent().listening_for_cancels(); }));
+  h.Enqueue(Job("k1", R"({"steps": [{"name": "hang", "command": "echo up; sleep 60"}]})"));
+  ASSERT_TRUE(testing::WaitFor([&] { return h.Log("k1").find("up\n") != std::string::npos; },
+                               std::chrono::seconds(30)));
+  h.redis().Cli({"HSET", "ci:job:k1", "cancel_requested", "1"});
+  h.redis().Cli({"PUBLISH", "ci:cancel", "k1"});
+  ASSERT_EQ(h.WaitFinal("k1", std::chrono::seconds(15)), "cancelled") << h.Log("k1");
+}
+
+TEST_F(DockerAgentTest, RefusedAndBrokenJobsFailClearlyAndTheNextJobRuns) {
+  auto& h = Start();
+  h.Enqueue(Job("net", R"({"network": "bridge", "steps": [{"name": "s", "command": "true"}]})"));
+  h.Enqueue(Job("noimg", R"({"image": "localhost/raibid-missing:1", "steps": [{"name": "s", "command": "true"}]})"));
+  h.Enqueue(Job("oom", R"J({"resources": {"memory": "32Mi"}, "steps": [{"name": "hog", "command": "x=$(head -c 200000000 /dev/urandom | od -x)"}]})J"));
+  h.Enqueue(Job("fine", R"({"steps": [{"name": "s", "command": "echo still-working"}]})"));
+  ASSERT_EQ(h.WaitFinal("net"), "failed");
+  EXPECT_EQ(h.Field("net", "error_kind"), "invalid_pipeline");
+  EXPECT_NE(h.Field("net", "error").find("allow_network"), std::string::npos);
+  ASSERT_EQ(h.WaitFinal("noimg"), "failed");
+  EXPECT_EQ(h.Field("noimg", "error_kind"), "infrastructure");
+  EXPECT_NE(h.Field("noimg", "error").find("localhost/raibid-missing:1"), std::string::npos)
+      << h.Field("noimg", "error");
+  ASSERT_EQ(h.WaitFinal("oom"), "failed");
+  EXPECT_EQ(h.Field("oom", "exit_code"), "137");
+  EXPECT_NE(h.Field("oom", "error").find("out of memory (the job's memory limit is 32 MiB)"),
+            std::string::npos) << h.Field("oom", "error");
+  ASSERT_EQ(h.WaitFinal("fine"), "succeeded");
+  EXPECT_NE(h.Log("fine").find("still-working"), std::string::npos);
+}
+
+TEST(DockerAgentDown, AnEngineThatIsDownFailsTheJobAsInfrastructureAfterRetries) {
+  testing::TempDir repos("raibid-repos");
+  testing::GitRepo repo(repos.path() / "acme" / "app.git");
+  repo.Commit({{"README", "one\n"}});
+  AgentHarness h({.git_base_url = "file://" + repos.path().string(),
+                  .docker = DockerOptions{.host = "unix:///nonexistent/raibid-engine.sock"},
+                  .default_image = kImage});
+  h.Enqueue(R"({"job_id": "down", "repository": "acme/app", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": "true"}]}})");
+  ASSERT_EQ(h.WaitFinal("down"), "failed");
+  EXPECT_EQ(h.Field("down", "error_kind"), "infrastructure");
+  EXPECT_NE(h.Field("down", "error").find("unix:///nonexistent/raibid-engine.sock"), std::string::npos);
+  const std::string log = h.Log("down");
+  EXPECT_NE(log.find("retrying in"), std::string::npos) << log;
+  EXPECT_NE(h.Field("down", "steps").find(R"("state":"skipped")"), std::string::npos);
+}
+
+// A real agent process killed mid-job leaves its container; started again under the same name,
+// it removes it before taking the job over.
+TEST_F(DockerAgentTest, AnAgentKilledMidJobLeavesNoContainerOnceRestarted) {
+  testing::RedisServer redis;
+  testing::TempDir dir;
+  auto start = [&] {
+    const auto config = dir.path() / "agent.yaml";
+    testing::WriteFile(config,
+        "agent:\n  executor: docker\n  docker:\n    host: \"" + podman_->host() + "\"\n"
+        "  image: " + kImage + "\n  redis:\n    url: \"" + redis.url() + "\"\n"
+        "    consumer_name: phoenix\n  work_dir: \"" + (dir.path() / "work").string() + "\"\n"
+        "  cache:\n    path: \"" + (dir.path() / "cache").string() + "\"\n"
+        "  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n");
+    return std::make_unique<testing::ServerProcess>(
+        std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config", config.string()},
+        (dir.path() / "agent.log").string());
+  };
+  auto agent = start();
+  redis.Cli({"XADD", "ci-jobs", "*", "job",
+             R"({"job_id": "phx", "repository": "file://)" + repo_.path().string() +
+                 R"(", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": "echo up; sleep 3; echo done"}]}})"});
+  ASSERT_TRUE(testing::WaitFor([&] { return podman_->ContainerCount() == 1; }, std::chrono::seconds(30)))
+      << testing::ReadFile(dir.path() / "agent.log");
+  ASSERT_TRUE(testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:phx", "state"}) == "running"; }));
+  agent->Stop();  // SIGKILL: the container stays
+  EXPECT_EQ(podman_->ContainerCount(), 1);
+  agent = start();
+  ASSERT_TRUE(testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:phx", "state"}) == "succeeded"; },
+                               std::chrono::seconds(60)))
+      << testing::ReadFile(dir.path() / "agent.log");
+  EXPECT_EQ(redis.Cli({"HGET", "ci:job:phx", "attempt"}), "2");
+  EXPECT_NE(testing::ReadFile(dir.path() / "agent.log").find("removed 1 container(s)"), std::string::npos)
+      << testing::ReadFile(dir.path() / "agent.log");
+  agent->Terminate();
+}
+
+}  // namespace
+}  // namespace raibid
