@@ -9,39 +9,18 @@
 #include <spdlog/spdlog.h>
 
 #include "bench_util.h"
+#include "rust_crate.h"
 #include "process/reaper.h"
 #include "process/run_command.h"
 #include "support/agent_harness.h"
 #include "support/git_repo.h"
 
 using namespace raibid;
+using bench::kCargoToml;
+using bench::kCargoConfig;
+using bench::MainRs;
 
 namespace {
-
-const char* kCargoToml = R"([package]
-name = "bench-app"
-version = "0.1.0"
-edition = "2021"
-
-[dependencies]
-serde_json = "1"
-serde = { version = "1", features = ["derive"] }
-)";
-
-const char* kCargoConfig = R"([source.crates-io]
-replace-with = "debian"
-
-[source.debian]
-directory = "/usr/share/cargo/registry"
-
-[net]
-offline = true
-)";
-
-std::string MainRs(int n) {
-  return "#[derive(serde::Serialize)]\nstruct Build { id: u32, ok: bool }\nfn main() { println!(\"{}\", "
-         "serde_json::to_string(&Build { id: " + std::to_string(n) + ", ok: true }).unwrap()); }\n";
-}
 
 double StepSeconds(testing::AgentHarness& h, const std::string& id) {
   const std::string steps = h.Field(id, "steps");

@@ -91,6 +91,20 @@ build_image() {
   podman image inspect "$image" --format 'image: {{.Id}} {{.Size}} bytes, arch {{.Architecture}}'
 }
 
+# The docker executor benchmark's Rust image (bench/images/rust-builder), made once and kept.
+rust_builder="${RUST_BUILDER:-localhost/raibid/rust-builder:1.63.0}"
+build_rust_builder() {
+  if podman image exists "$rust_builder"; then
+    echo "image: $rust_builder exists"
+    return 0
+  fi
+  echo "image: buildah bud -t $rust_builder"
+  buildah bud --isolation chroot --build-arg BASE="$base" -t "$rust_builder" \
+    -f bench/images/rust-builder/Containerfile bench/images/rust-builder >"$work/rust-builder.log" 2>&1 \
+    || { echo "image: rust builder failed, see $work/rust-builder.log"; exit 1; }
+  echo "image: built $rust_builder"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -178,8 +192,9 @@ main() {
   case "${1:-all}" in
     build) make_base_image; build_image ;;
     smoke) smoke_test ;;
+    rust-builder) make_base_image; build_rust_builder ;;
     all) make_base_image; build_image; smoke_test ;;
-    *) echo "usage: $0 [all|build|smoke]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|build|smoke|rust-builder]" >&2; exit 2 ;;
   esac
 }
 

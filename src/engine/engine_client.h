@@ -6,7 +6,7 @@
 //
 // Every call that cannot reach the engine fails with kInfrastructure, retryable, naming the
 // engine; an answer the engine refuses carries the engine's own message. Requests use API
-// version min(the engine's, 1.41), negotiated by the first call.
+// version min(the engine's, 1.41), negotiated by the first call through /_ping's Api-Version.
 //
 // Not thread-safe: one client per thread (each owns one HTTP connection).
 #pragma once
@@ -98,8 +98,13 @@ class EngineClient {
   // Stops every call in progress and later ones (kCancelled) once `stop` is requested.
   void set_stop(const StopSource* stop);
 
+  // The engine's versions (slow on Podman: it asks its runtimes; call it once).
   Result<EngineVersion> Version();
   Status Ping();
+  // The API version in use ("1.41"), "" before the first call negotiated it. Setting it skips
+  // the negotiation (a client made after another already negotiated with the same engine).
+  std::string api_version() const;
+  void set_api_version(const std::string& version);
 
   // nullopt when the engine does not have the image.
   Result<std::optional<ImageInfo>> InspectImage(const std::string& reference);

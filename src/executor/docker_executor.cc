@@ -255,10 +255,7 @@ Result<std::unique_ptr<DockerExecutor>> DockerExecutor::Create(DockerOptions opt
       new DockerExecutor(std::move(options), std::move(*endpoint), *memory, nano));
 }
 
-Status DockerExecutor::Ready() {
-  EngineClient client(endpoint_);
-  return client.Ping();
-}
+Status DockerExecutor::Ready() { return Connect()->Ping(); }
 
 Result<int> DockerExecutor::RemoveLeftovers() {
   EngineClient client(endpoint_);
@@ -274,16 +271,38 @@ Result<int> DockerExecutor::RemoveLeftovers() {
 
 Status DockerExecutor::EnsureImage(const std::string& image,
                                    const std::function<void(const std::string&)>& progress) {
-  EngineClient client(endpoint_);
-  return EnsureImage(client, image, progress);
+  auto client = Connect();
+  auto info = EnsureImage(*client, image, progress);
+  if (!info) return std::unexpected(info.error());
+  return {};
 }
 
-Status DockerExecutor::EnsureImage(EngineClient& client, const std::string& image,
-                                   const std::function<void(const std::string&)>& progress) {
+std::unique_ptr<EngineClient> DockerExecutor::Connect() {
+  auto client = std::make_unique<EngineClient>(endpoint_);
+  std::lock_guard lock(mu_);
+  if (!api_version_.empty()) client->set_api_version(api_version_);
+  return client;
+}
+
+std::string DockerExecutor::EngineName(EngineClient& client) {
+  {
+    std::lock_guard lock(mu_);
+    if (!engine_name_.empty()) return engine_name_;
+  }
+  auto v = client.Version();
+  if (!v) return "the engine at " + endpoint_.host;
+  std::lock_guard lock(mu_);
+  engine_name_ = (v->name.empty() ? "engine" : v->name) + " " + v->version;
+  api_version_ = client.api_version();
+  return engine_name_;
+}
+
+Result<ImageInfo> DockerExecutor::EnsureImage(EngineClient& client, const std::string& image,
+                                              const std::function<void(const std::string&)>& progress) {
   if (options_.pull_policy != "always") {
     auto present = client.InspectImage(image);
     if (!present) return std::unexpected(present.error());
-    if (present->has_value()) return {};
+    if (present->has_value()) return std::move(**present);
     if (options_.pull_policy == "never") {
       return Fail(ErrorKind::kInfrastructure, "image " + image +
                                                   " is not present on the engine and "
@@ -295,7 +314,11 @@ Status DockerExecutor::EnsureImage(EngineClient& client, const std::string& imag
     auth = RegistryAuthHeader(options_.login->username, options_.login->password,
                               options_.login->server);
   }
-  return client.PullImage(image, auth, progress);
+  if (auto pulled = client.PullImage(image, auth, progress); !pulled) return std::unexpected(pulled.error());
+  auto info = client.InspectImage(image);
+  if (!info) return std::unexpected(info.error());
+  if (!info->has_value()) return Fail(ErrorKind::kInfrastructure, "image " + image + " is missing after its pull");
+  return std::move(**info);
 }
 
 Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& job, LogSink& sink,
@@ -319,23 +342,20 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
     if (!cpus) return Fail(ErrorKind::kInvalidPipeline, "resources.cpu: " + cpus.error().message);
     nano = *cpus;
   }
-  auto client = std::make_unique<EngineClient>(endpoint_);
-  auto version = client->Version();
-  if (!version) return std::unexpected(version.error());
+  auto client = Connect();
+  if (auto ping = client->Ping(); !ping) return std::unexpected(ping.error());
+  const std::string engine = EngineName(*client);
 
   client->set_stop(&stop);  // a long pull ends with the job
   bool pulled = false;
-  auto image = EnsureImage(*client, job.image, [&](const std::string& line) {
+  auto info = EnsureImage(*client, job.image, [&](const std::string& line) {
     if (!pulled) WriteSys(sink, "", "pulling image " + job.image);
     pulled = true;
     if (line.find("Pulling fs layer") == std::string::npos) WriteSys(sink, "", "  " + line);
   });
   client->set_stop(nullptr);
-  if (!image) return std::unexpected(image.error());
-  auto info = client->InspectImage(job.image);
   if (!info) return std::unexpected(info.error());
-  if (!info->has_value()) return Fail(ErrorKind::kInfrastructure, "image " + job.image + " vanished after the pull");
-  const std::string user = !options_.user.empty() ? options_.user : (*info)->user;
+  const std::string user = !options_.user.empty() ? options_.user : info->user;
 
   std::error_code ec;
   std::vector<std::pair<std::string, std::string>> mounts = {{job.workspace.string(), kWorkspace}};
@@ -379,13 +399,13 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
   (void)client->RemoveContainer(spec.name);
   auto id = client->CreateContainer(spec);
   if (!id) return std::unexpected(id.error());
+  if (auto started = client->StartContainer(*id); !started) {
+    (void)client->RemoveContainer(*id);
+    return std::unexpected(started.error());
+  }
+  // From here the session's destructor removes the container on every path.
   auto session = std::make_unique<DockerSession>(std::move(client), *id, mounts, user,
                                                  spec.memory_bytes, getuid() != 0, sink);
-  // From here the session's destructor removes the container on every path.
-  {
-    EngineClient starter(endpoint_);
-    if (auto s = starter.StartContainer(*id); !s) return std::unexpected(s.error());
-  }
   if (!IsRoot(user)) {
     // The step's user must own what it builds in: the workspace and cache home the agent made.
     auto chowned = session->RunQuietly(std::string("chown -R ") + user + " " + kWorkspace + " " +
@@ -402,8 +422,7 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
   }
   WriteSys(sink, "", "container " + id->substr(0, 12) + " from " + job.image + " (" + limits +
                          (IsRoot(user) ? "" : ", user " + user) + ") ready in " +
-                         FormatSeconds(Clock::now() - t0) + " on " + version->name + " " +
-                         version->version);
+                         FormatSeconds(Clock::now() - t0) + " on " + engine);
   return session;
 }
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,12 +73,19 @@ class DockerExecutor final : public Executor {
   DockerExecutor(DockerOptions options, EngineEndpoint endpoint, int64_t memory, int64_t nano_cpus)
       : options_(std::move(options)), endpoint_(std::move(endpoint)), memory_limit_(memory),
         nano_cpus_limit_(nano_cpus) {}
-  Status EnsureImage(EngineClient& client, const std::string& image,
-                     const std::function<void(const std::string&)>& progress);
+  // The image's configuration once it is present.
+  Result<ImageInfo> EnsureImage(EngineClient& client, const std::string& image,
+                                const std::function<void(const std::string&)>& progress);
+  // A client for one job; after the first, without a negotiation round trip.
+  std::unique_ptr<EngineClient> Connect();
+  // "Podman Engine 4.3.1", asked once.
+  std::string EngineName(EngineClient& client);
 
   DockerOptions options_;
   EngineEndpoint endpoint_;
   int64_t memory_limit_ = 0, nano_cpus_limit_ = 0;
+  std::mutex mu_;
+  std::string api_version_, engine_name_;  // guarded by mu_
 };
 
 // "2" -> 2e9, "0.5" -> 5e8, "500m" -> 5e8; an error for anything else.

@@ -32,6 +32,7 @@ std::vector<std::string> PodmanService::Env() const {
 }
 
 std::vector<std::string> PodmanService::StorageFlags() const {
+  if (options_.machine_storage) return {"--cgroup-manager", "cgroupfs", "--events-backend", "file"};
   return {"--root", (dir_.path() / "root").string(), "--runroot", (dir_.path() / "run").string(),
           "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs", "--events-backend", "file"};
 }
@@ -65,7 +66,7 @@ PodmanService::PodmanService(PodmanOptions options) : options_(std::move(options
 
 PodmanService::~PodmanService() {
   try {
-    Podman({"rm", "--all", "--force", "--time", "0"});
+    if (!options_.machine_storage) Podman({"rm", "--all", "--force", "--time", "0"});
   } catch (const std::exception&) {
   }
   process_.reset();

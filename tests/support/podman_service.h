@@ -19,6 +19,9 @@ namespace raibid::testing {
 struct PodmanOptions {
   // Registries (host:port) the engine may reach over plain HTTP (a test's docker-registry).
   std::vector<std::string> insecure_registries;
+  // The machine's own image storage (/var/lib/containers) instead of a temp one, so images a
+  // benchmark builds once stay for the next run.
+  bool machine_storage = false;
 };
 
 class PodmanService {
