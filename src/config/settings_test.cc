@@ -98,7 +98,16 @@ TEST(ParseSettings, EmptyDocumentGivesTheDefaults) {
 TEST(ParseSettings, ReadsEveryExtensionKey) {
   const char* yaml = R"(agent:
   executor: docker
-  docker: {host: "tcp://dind:2375"}
+  docker:
+    host: "tcp://dind:2375"
+    pull_policy: always
+    language_image: "gitea.local/ci/{language}:{version}"
+    preload_images: "debian:12, rust:1.80"
+    allow_network: true
+    pids_limit: 512
+    tmp_size: 256Mi
+    user: "1000:1000"
+    step_host: unix:///run/dind/docker.sock
   concurrency: 4
   work_dir: /srv/work
   http: {listen: "127.0.0.1:0"}
@@ -122,6 +131,14 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(s->executor, "docker");
   EXPECT_EQ(s->docker_host, "tcp://dind:2375");
+  EXPECT_EQ(s->docker.pull_policy, "always");
+  EXPECT_EQ(s->docker.language_image, "gitea.local/ci/{language}:{version}");
+  EXPECT_EQ(s->docker.preload_images, "debian:12, rust:1.80");
+  EXPECT_TRUE(s->docker.allow_network);
+  EXPECT_EQ(s->docker.pids_limit, 512);
+  EXPECT_EQ(s->docker.tmp_size, 256u << 20);
+  EXPECT_EQ(s->docker.user, "1000:1000");
+  EXPECT_EQ(s->docker.step_host, "unix:///run/dind/docker.sock");
   EXPECT_EQ(s->concurrency, 4);
   EXPECT_EQ(s->work_dir, "/srv/work");
   EXPECT_EQ(s->http_listen, "127.0.0.1:0");
