@@ -3,6 +3,7 @@
 // container is left.
 #include <gtest/gtest.h>
 
+#include "process/run_command.h"
 #include "support/agent_harness.h"
 #include "support/git_repo.h"
 #include "support/podman_service.h"
@@ -173,6 +174,38 @@ TEST_F(DockerAgentTest, AnAgentKilledMidJobLeavesNoContainerOnceRestarted) {
   EXPECT_NE(testing::ReadFile(dir.path() / "agent.log").find("removed 1 container(s)"), std::string::npos)
       << testing::ReadFile(dir.path() / "agent.log");
   agent->Terminate();
+}
+
+// The real binary's probes with the docker executor: /startupz once the configured image is
+// there, /readyz following the engine.
+TEST_F(DockerAgentTest, ProbesFollowThePreloadAndTheEngine) {
+  auto engine = std::make_unique<PodmanService>();
+  engine->MakeBusyboxImage("localhost/raibid-bb:preload");
+  testing::RedisServer redis;
+  testing::TempDir dir;
+  const int port = testing::FreePort();
+  testing::WriteFile(dir.path() / "agent.yaml",
+      "agent:\n  executor: docker\n  docker:\n    host: \"" + engine->host() + "\"\n"
+      "  image: localhost/raibid-bb:preload\n  redis:\n    url: \"" + redis.url() + "\"\n"
+      "  work_dir: \"" + (dir.path() / "work").string() + "\"\n"
+      "  cache:\n    path: \"" + (dir.path() / "cache").string() + "\"\n"
+      "  http:\n    listen: \"127.0.0.1:" + std::to_string(port) + "\"\n");
+  testing::ServerProcess agent({RAIBID_AGENT_BINARY, "run", "--config", (dir.path() / "agent.yaml").string()},
+                               (dir.path() / "agent.log").string());
+  auto status = [&](const std::string& path) {
+    auto r = RunCommand({.argv = {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                                  "http://127.0.0.1:" + std::to_string(port) + path}});
+    return r ? r->out : "";
+  };
+  ASSERT_TRUE(testing::WaitFor([&] { return status("/startupz") == "200"; }, std::chrono::seconds(30)))
+      << testing::ReadFile(dir.path() / "agent.log");
+  EXPECT_NE(testing::ReadFile(dir.path() / "agent.log").find("image localhost/raibid-bb:preload ready"),
+            std::string::npos);
+  ASSERT_TRUE(testing::WaitFor([&] { return status("/readyz") == "200"; }, std::chrono::seconds(30)));
+  engine.reset();  // the engine goes away
+  EXPECT_TRUE(testing::WaitFor([&] { return status("/readyz") == "503"; }, std::chrono::seconds(30)));
+  EXPECT_EQ(status("/healthz"), "200") << "the agent itself is alive";
+  EXPECT_EQ(agent.Terminate(), 0);
 }
 
 }  // namespace
