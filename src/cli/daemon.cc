@@ -73,7 +73,8 @@ class SignalWatcher {
 
 // The idle upkeep: mirrors packed, workspaces of jobs no longer running removed, the cache
 // trimmed to its size.
-void Maintain(const Settings& settings, SourceCache& source, CacheStore* cache, JobRunner& runner) {
+void Maintain(const Settings& settings, SourceCache& source, CacheStore* cache, JobRunner& runner,
+              DockerExecutor* docker) {
   const auto t0 = std::chrono::steady_clock::now();
   auto mirrors = source.Maintain();
   const auto running = runner.cancels().Running();
@@ -91,6 +92,13 @@ void Maintain(const Settings& settings, SourceCache& source, CacheStore* cache, 
   }
   uint64_t freed = 0;
   if (cache) freed = cache->Evict().value_or(0);
+  if (docker) {
+    if (auto pruned = docker->PruneImages(); !pruned) {
+      spdlog::warn("idle upkeep: {}", pruned.error().message);
+    } else if (pruned->images > 0) {
+      spdlog::info("idle upkeep: {} dangling image(s) pruned, {} bytes", pruned->images, pruned->bytes);
+    }
+  }
   spdlog::info("idle upkeep: {} mirror(s) packed, {} stale workspace(s) removed, {} bytes of cache evicted in {} ms",
                mirrors.value_or(0), stale, freed,
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
@@ -271,7 +279,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                .lease = std::chrono::seconds(settings.lease_seconds),
                .version = RAIBID_VERSION,
                .maintain_after_idle = std::chrono::seconds(settings.idle_maintenance_seconds),
-               .maintain = [&] { Maintain(settings, source, cache.get(), runner); }},
+               .maintain = [&] { Maintain(settings, source, cache.get(), runner, docker.get()); }},
               runner);
   Agent& agent = *agent_holder;
   for (const auto& dir : {settings.cache_path / "git", settings.cache_path / "deps", settings.work_dir}) {

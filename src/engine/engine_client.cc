@@ -347,6 +347,24 @@ Status EngineClient::RemoveImage(const std::string& reference) {
   return {};
 }
 
+Result<EngineClient::Pruned> EngineClient::PruneDanglingImages() {
+  const json filters = {{"dangling", {"true"}}};
+  auto r = Call("POST", "/images/prune?filters=" + Escape(filters.dump()));
+  if (!r) return std::unexpected(r.error());
+  auto doc = json::parse(r->body, nullptr, false);
+  if (r->status != 200 || !doc.is_object()) {
+    return Fail(ErrorKind::kInfrastructure, "pruning images: " + EngineMessage(r->body));
+  }
+  Pruned pruned;
+  if (auto it = doc.find("ImagesDeleted"); it != doc.end() && it->is_array()) {
+    for (const auto& d : *it) pruned.images += d.is_object() && d.contains("Deleted");
+  }
+  if (auto it = doc.find("SpaceReclaimed"); it != doc.end() && it->is_number_unsigned()) {
+    pruned.bytes = it->get<uint64_t>();
+  }
+  return pruned;
+}
+
 Result<std::string> EngineClient::CreateContainer(const ContainerSpec& spec) {
   json host = {{"NetworkMode", spec.network_mode},
                {"Binds", spec.binds},

@@ -115,6 +115,12 @@ class EngineClient {
   // Makes an image from a root filesystem tarball, tagged `reference` ("localhost/bb:1").
   Status ImportImage(const std::filesystem::path& tarball, const std::string& reference);
   Status RemoveImage(const std::string& reference);
+  struct Pruned {
+    int images = 0;
+    uint64_t bytes = 0;
+  };
+  // Removes dangling images (untagged: left behind when a tag moved to a newer image).
+  Result<Pruned> PruneDanglingImages();
 
   Result<std::string> CreateContainer(const ContainerSpec& spec);  // the container's id
   Status StartContainer(const std::string& id);

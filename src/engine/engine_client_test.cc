@@ -207,6 +207,19 @@ TEST_F(EngineClientTest, LimitsAndIsolationReachTheContainer) {
   EXPECT_NE(ran.out.find("16384"), std::string::npos) << ran.out;
 }
 
+TEST_F(EngineClientTest, PrunesImagesATagMovedAwayFrom) {
+  podman_->MakeBusyboxImage("localhost/raibid-prune:1", "/etc/v1");
+  podman_->MakeBusyboxImage("localhost/raibid-prune:1", "/etc/v2");  // v1 is now untagged
+  auto dangling = [&] { return podman_->Podman({"images", "--quiet", "--filter", "dangling=true"}); };
+  ASSERT_FALSE(dangling().empty());
+  auto pruned = client_->PruneDanglingImages();
+  ASSERT_TRUE(pruned) << pruned.error().message;
+  EXPECT_GE(pruned->images, 1);
+  EXPECT_EQ(dangling(), "");
+  auto kept = client_->InspectImage("localhost/raibid-prune:1");
+  ASSERT_TRUE(kept && kept->has_value()) << "the tagged image stays";
+}
+
 TEST_F(EngineClientTest, APullOfAMissingImageSaysWhy) {
   auto s = client_->PullImage("127.0.0.1:1/raibid/none:1", "");
   ASSERT_FALSE(s);

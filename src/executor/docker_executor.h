@@ -62,6 +62,8 @@ class DockerExecutor final : public Executor {
 
   // Removes the containers a crashed predecessor with this agent's name left; how many.
   Result<int> RemoveLeftovers();
+  // Idle upkeep: removes dangling images (old layers of tags that moved on).
+  Result<EngineClient::Pruned> PruneImages() { return Connect()->PruneDanglingImages(); }
   // Makes sure `image` is present by the pull policy (the start-up preload); `progress` gets
   // the engine's pull status lines.
   Status EnsureImage(const std::string& image, const std::function<void(const std::string&)>& progress = {});
