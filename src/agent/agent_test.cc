@@ -174,6 +174,25 @@ TEST_F(AgentTest, AJobAlreadyFinalIsAcknowledgedWithoutRunning) {
   EXPECT_EQ(h.redis().Cli({"EXISTS", "ci:logs:done"}), "0");
 }
 
+TEST_F(AgentTest, APipelineFileIsFollowedOnlyWhileItStaysInTheRepository) {
+  GitRepo linked(repos_.path() / "acme" / "linked.git");
+  linked.Commit({{"ci/pipeline.yaml", "steps: [{name: s, command: echo through-the-link}]\n"}});
+  std::filesystem::create_symlink("ci/pipeline.yaml", linked.path() / ".raibid.yaml");
+  const std::string inside = linked.Commit({}, "link inside");
+  std::filesystem::remove(linked.path() / ".raibid.yaml");
+  std::filesystem::create_symlink("/etc/passwd", linked.path() / ".raibid.yaml");
+  const std::string outside = linked.Commit({}, "link outside");
+  auto& h = Start();
+  h.Enqueue(R"({"job_id": "in", "repository": "acme/linked", "commit": ")" + inside + R"("})");
+  h.Enqueue(R"({"job_id": "out", "repository": "acme/linked", "commit": ")" + outside + R"("})");
+  ASSERT_EQ(h.WaitFinal("in"), "succeeded") << h.Field("in", "error");
+  EXPECT_NE(h.Log("in").find("through-the-link"), std::string::npos);
+  ASSERT_EQ(h.WaitFinal("out"), "failed");
+  EXPECT_EQ(h.Field("out", "error_kind"), "invalid_pipeline");
+  EXPECT_NE(h.Field("out", "error").find(".raibid.yaml: "), std::string::npos) << h.Field("out", "error");
+  EXPECT_EQ(h.Log("out").find("root:x:0"), std::string::npos) << "the host's file was never read";
+}
+
 TEST_F(AgentTest, CancelEndsARunningJobsProcessTree) {
   auto& h = Start();
   ASSERT_TRUE(testing::WaitFor([&] { return h.agent().listening_for_cancels(); }));

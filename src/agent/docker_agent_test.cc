@@ -39,7 +39,9 @@ class DockerAgentTest : public ::testing::Test {
       EXPECT_TRUE(testing::WaitFor([&] { return harness_->PendingCount() == 0; }));
       harness_.reset();
     }
-    if (podman_) EXPECT_EQ(podman_->ContainerCount(), 0) << "a job's container was left behind";
+    if (podman_) {
+      EXPECT_EQ(podman_->ContainerCount(), 0) << "a job's container was left behind";
+    }
   }
   AgentHarness& Start(DockerOptions docker = {}) {
     docker.host = podman_->host();

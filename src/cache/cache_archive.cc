@@ -9,6 +9,9 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
+
+#include "util/path_guard.h"
 
 namespace raibid {
 namespace {
@@ -108,6 +111,59 @@ class ZstdFileWriter {
   bool ok_ = true;
 };
 
+// Decides where each entry of an archive being restored goes, refusing a name that is
+// absolute, has a ".." component, or would be written through a symlink out of its root
+// (util/path_guard.h; libarchive's secure flags stay as a second check). Directories already
+// resolved are remembered until a symlink is restored, so the check costs little per entry.
+class EntryGuard {
+ public:
+  struct Place {
+    std::filesystem::path root;
+    std::string rel;  // below `root`, no trailing '/'
+  };
+
+  explicit EntryGuard(const std::vector<ArchiveRoot>& roots) {
+    for (const auto& r : roots) by_prefix_[r.prefix] = r.directory;
+  }
+
+  // nullopt: a prefix this restore does not use (skipped).
+  Result<std::optional<Place>> Check(const char* raw_name) {
+    if (raw_name == nullptr) return Fail(ErrorKind::kInfrastructure, "cache entry without a name");
+    const std::string name(raw_name);
+    auto refuse = [&](const std::string& why) {
+      return Fail(ErrorKind::kInfrastructure,
+                  "cache entry holds " + QuotePath(name) + ", which " + why + "; restore stopped");
+    };
+    if (CheckRelativePath(name)) return refuse("leaves its root");
+    const auto slash = name.find('/');
+    const auto root = by_prefix_.find(name.substr(0, slash));
+    if (slash == std::string::npos || root == by_prefix_.end()) return std::nullopt;
+    std::string rel = name.substr(slash + 1);
+    while (!rel.empty() && rel.back() == '/') rel.pop_back();
+    if (rel.empty()) return std::nullopt;
+    if (rel.front() == '/') return refuse("is absolute below its prefix");
+    if (("/" + rel + "/").find("/../") != std::string::npos) {
+      return refuse("has a \"..\" component");
+    }
+    const std::string dir = root->first + "/" + rel.substr(0, rel.rfind('/') + 1);
+    if (!checked_.contains(dir)) {
+      std::error_code ec;
+      std::filesystem::create_directories(root->second, ec);
+      auto dest = ResolveBeneath(root->second, rel, kAllowMissing | kNoFollowLast);
+      if (!dest) return refuse("cannot be written there: " + dest.error().message);
+      checked_.insert(dir);
+    }
+    return Place{root->second, rel};
+  }
+
+  // A symlink was restored: a directory checked before may be one now.
+  void Forget() { checked_.clear(); }
+
+ private:
+  std::map<std::string, std::filesystem::path> by_prefix_;
+  std::set<std::string> checked_;  // "w/target/debug/": resolved inside its root
+};
+
 }  // namespace
 
 Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
@@ -134,6 +190,14 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
     for (const auto& rel : root.paths) {
       const auto disk_path = root.directory / rel;
       if (!std::filesystem::exists(std::filesystem::symlink_status(disk_path, ec))) continue;
+      // The steps ran since the plan was made: a directory on the way may be a symlink now.
+      auto inside = ResolveBeneath(root.directory, rel, kNoFollowLast);
+      if (!inside && inside.error().fault == PathFault::kOutside) {
+        std::filesystem::remove(tmp, ec);
+        return Fail(ErrorKind::kInfrastructure,
+                    "cache path " + QuotePath(rel) + " is not saved: " + inside.error().message);
+      }
+      if (!inside) continue;
       auto added = AddTree(out.get(), disk.get(), disk_path, root.prefix + "/" + rel, stats);
       if (!added) {
         std::filesystem::remove(tmp, ec);
@@ -155,8 +219,7 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
 
 Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
                                       const std::vector<ArchiveRoot>& roots) {
-  std::map<std::string, std::filesystem::path> by_prefix;
-  for (const auto& r : roots) by_prefix[r.prefix] = r.directory;
+  EntryGuard guard(roots);
   ArchivePtr in(archive_read_new(), archive_read_free);
   archive_read_support_filter_zstd(in.get());
   archive_read_support_format_tar(in.get());
@@ -165,7 +228,7 @@ Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
   }
   ArchivePtr disk(archive_write_disk_new(), archive_write_free);
   // Entry names are rewritten to absolute paths under their root here, so the absolute-path
-  // check is ours (the prefix mapping); ".." anywhere and writing through a symlink are refused.
+  // check is ours (EntryGuard); ".." anywhere and writing through a symlink are refused by both.
   archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
                                                  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
                                                  ARCHIVE_EXTRACT_SECURE_NODOTDOT);
@@ -174,19 +237,18 @@ Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
   char buf[1 << 16];
   int r;
   while ((r = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
-    const std::string name = archive_entry_pathname(entry);
-    const auto slash = name.find('/');
-    auto root = by_prefix.find(name.substr(0, slash));
-    if (slash == std::string::npos || root == by_prefix.end()) continue;  // not ours: skip
-    const std::string rel = name.substr(slash + 1);
-    if (rel.empty() || rel.front() == '/') continue;
-    archive_entry_copy_pathname(entry, (root->second / rel).c_str());
+    auto place = guard.Check(archive_entry_pathname(entry));
+    if (!place) return std::unexpected(place.error());
+    if (!*place) continue;  // not ours: skip
+    const std::string rel = (*place)->rel;
+    archive_entry_copy_pathname(entry, ((*place)->root / rel).c_str());
     if (const char* link = archive_entry_hardlink(entry)) {
-      const std::string target(link);
-      const auto s = target.find('/');
-      if (s == std::string::npos || target.substr(0, s) != root->first) continue;
-      archive_entry_copy_hardlink(entry, (root->second / target.substr(s + 1)).c_str());
+      auto target = guard.Check(link);
+      if (!target) return std::unexpected(target.error());
+      if (!*target || (*target)->root != (*place)->root) continue;
+      archive_entry_copy_hardlink(entry, ((*target)->root / (*target)->rel).c_str());
     }
+    if (archive_entry_filetype(entry) == AE_IFLNK) guard.Forget();
     if (archive_write_header(disk.get(), entry) < ARCHIVE_WARN) {
       return std::unexpected(ArchiveError(disk.get(), "restoring " + rel));
     }

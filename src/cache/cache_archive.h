@@ -2,7 +2,10 @@
 // directory trees under named prefixes ("w/target/...", "h/.cargo/..."). Written to a temporary
 // name and renamed, so a crash never leaves a half entry; read back with libarchive's secure
 // extraction (no "..", no absolute paths, no writing through symlinks), so a corrupt or hostile
-// entry cannot write outside the roots it is restored into.
+// entry cannot write outside the roots it is restored into. Both directions also check paths
+// with util/path_guard.h: a save refuses a path that leads (through a symlink a step made) out
+// of its root, and a restore refuses, before writing it, an entry whose name is absolute, has a
+// ".." component or would be written through a symlink out of its root.
 #pragma once
 
 #include <cstdint>
@@ -25,13 +28,15 @@ struct ArchiveStats {
   uint64_t bytes = 0;  // uncompressed
 };
 
-// Writes the roots' paths (missing ones skipped) to `archive` atomically.
+// Writes the roots' paths (missing ones skipped) to `archive` atomically. A path that leads out
+// of its root through a symlink on the way (the last component is kept as a link) is an error.
 Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& archive,
                                        const std::vector<ArchiveRoot>& roots, int threads);
 
-// Restores `archive` into the roots by prefix. A damaged archive (truncated, not zstd, bad tar)
-// is an error; whatever was extracted before the damage stays (the caller treats it as a miss
-// and the build starts from what is there).
+// Restores `archive` into the roots by prefix; entries under other prefixes are skipped. A
+// damaged archive (truncated, not zstd, bad tar) or a hostile entry (see above; the error names
+// it) is an error; whatever was extracted before it stays (the caller treats it as a miss and
+// the build starts from what is there), and nothing is written outside the roots.
 Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& archive,
                                       const std::vector<ArchiveRoot>& roots);
 

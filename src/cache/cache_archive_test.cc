@@ -1,5 +1,7 @@
 #include "cache/cache_archive.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -15,6 +17,39 @@ namespace fs = std::filesystem;
 using testing::ReadFile;
 using testing::TempDir;
 using testing::WriteFile;
+
+// One entry of a hand-made archive: a file with `content`, or a symlink to `link`.
+struct RawEntry {
+  std::string name;
+  std::string content;
+  std::string link;
+};
+
+// Writes `entries` as a zstd-compressed tar, names as they are (no checks), as a hostile
+// cache entry would hold them.
+void WriteRawArchive(const fs::path& file, const std::vector<RawEntry>& entries) {
+  archive* a = archive_write_new();
+  archive_write_add_filter_zstd(a);
+  archive_write_set_format_pax_restricted(a);
+  ASSERT_EQ(archive_write_open_filename(a, file.c_str()), ARCHIVE_OK);
+  for (const auto& e : entries) {
+    archive_entry* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, e.name.c_str());
+    archive_entry_set_perm(entry, 0644);
+    if (!e.link.empty()) {
+      archive_entry_set_filetype(entry, AE_IFLNK);
+      archive_entry_set_symlink(entry, e.link.c_str());
+    } else {
+      archive_entry_set_filetype(entry, AE_IFREG);
+      archive_entry_set_size(entry, static_cast<la_int64_t>(e.content.size()));
+    }
+    ASSERT_EQ(archive_write_header(a, entry), ARCHIVE_OK);
+    if (!e.content.empty()) archive_write_data(a, e.content.data(), e.content.size());
+    archive_entry_free(entry);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
 
 class CacheArchiveTest : public ::testing::Test {
  protected:
@@ -74,6 +109,63 @@ TEST_F(CacheArchiveTest, EntriesCannotWriteThroughASymlinkOutsideTheRoot) {
   ASSERT_TRUE(WriteCacheArchive(dir_.path() / "b.tar.zst", {{"w", dir_.path() / "evil", {"target"}}}, 1));
   (void)ReadCacheArchive(dir_.path() / "b.tar.zst", {{"w", dst, {}}});
   EXPECT_FALSE(fs::exists(outside / "evil"));
+}
+
+TEST_F(CacheArchiveTest, HostileEntryNamesAreRefusedAndNothingIsWrittenOutside) {
+  // The roots sit three levels down, so every escape below lands inside the temp dir.
+  const auto ws = dir_.path() / "a/b/ws", home = dir_.path() / "a/b/home";
+  const std::vector<std::string> hostile = {
+      "../../etc/passwd", "w/../../escape", "w/../../../escape", "w/x/../../../escape",
+      (dir_.path() / "escape").string(), "w//" + (dir_.path() / "escape").string(),
+      "h/../w/../../escape"};
+  for (const auto& name : hostile) {
+    const auto file = dir_.path() / "hostile.tar.zst";
+    WriteRawArchive(file, {{"w/fine", "ok"}, {name, "pwned"}, {"w/after", "never"}});
+    auto r = ReadCacheArchive(file, {{"w", ws, {}}, {"h", home, {}}});
+    ASSERT_FALSE(r) << name;
+    EXPECT_NE(r.error().message.find("'" + name + "'"), std::string::npos) << r.error().message;
+    EXPECT_EQ(ReadFile(ws / "fine"), "ok");
+    EXPECT_FALSE(fs::exists(ws / "after")) << name;
+    for (const auto& p : fs::recursive_directory_iterator(dir_.path())) {
+      EXPECT_NE(p.path().filename(), "escape") << name << ": " << p.path();
+      EXPECT_NE(p.path().filename(), "passwd") << name << ": " << p.path();
+    }
+  }
+}
+
+TEST_F(CacheArchiveTest, AnEntryThroughASymlinkOutOfTheRootIsRefusedByName) {
+  const auto ws = dir_.path() / "ws", outside = dir_.path() / "outside";
+  fs::create_directories(outside);
+  for (const std::string& target : std::vector<std::string>{outside.string(), "../outside"}) {
+    WriteRawArchive(dir_.path() / "link.tar.zst",
+                    {{"w/link", "", target}, {"w/link/evil", "pwned"}});
+    auto r = ReadCacheArchive(dir_.path() / "link.tar.zst", {{"w", ws, {}}});
+    ASSERT_FALSE(r) << target;
+    EXPECT_NE(r.error().message.find("'w/link/evil'"), std::string::npos) << r.error().message;
+    EXPECT_FALSE(fs::exists(outside / "evil"));
+    fs::remove(ws / "link");
+  }
+}
+
+TEST_F(CacheArchiveTest, ASymlinkInsideTheRootIsStillRestored) {
+  const auto ws = dir_.path() / "ws";
+  WriteRawArchive(dir_.path() / "ok.tar.zst",
+                  {{"w/real/file", "x"}, {"w/link", "", "real"}, {"w/unrelated/y", "y"}});
+  auto r = ReadCacheArchive(dir_.path() / "ok.tar.zst", {{"w", ws, {}}});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(fs::read_symlink(ws / "link"), "real");
+  EXPECT_EQ(ReadFile(ws / "unrelated/y"), "y");
+}
+
+TEST_F(CacheArchiveTest, SavingAPathThroughASymlinkOutOfTheRootIsRefused) {
+  const auto ws = dir_.path() / "ws";
+  WriteFile(dir_.path() / "outside/sub/host-file", "host");
+  fs::create_directories(ws);
+  fs::create_directory_symlink(dir_.path() / "outside", ws / "a");
+  auto saved = WriteCacheArchive(dir_.path() / "s.tar.zst", {{"w", ws, {"a/sub"}}}, 1);
+  ASSERT_FALSE(saved);
+  EXPECT_NE(saved.error().message.find("'a/sub'"), std::string::npos) << saved.error().message;
+  EXPECT_FALSE(fs::exists(dir_.path() / "s.tar.zst"));
 }
 
 TEST_F(CacheArchiveTest, AnInterruptedSaveLeavesNoEntry) {

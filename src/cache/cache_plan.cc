@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/path_guard.h"
+
 namespace raibid {
 namespace {
 
@@ -35,21 +37,39 @@ Preset PresetFor(const std::string& language) {
   return {};
 }
 
-// "target/" -> ("w", "target"); "~/.cargo/" -> ("h", ".cargo"); escapes are errors.
-Result<std::pair<std::string, std::string>> Classify(const std::string& raw) {
+Error Escapes(const std::string& raw, const std::string& why) {
+  return Error::Make(ErrorKind::kInvalidPipeline,
+                     "cache.paths: " + QuotePath(raw) +
+                         " must stay inside the workspace or under ~/" +
+                         (why.empty() ? "" : " (" + why + ")"));
+}
+
+// "target/" -> ("w", "target"); "~/.cargo/" -> ("h", ".cargo"); escapes are errors: lexical
+// ones always, and, when the root exists, symlinks (already there) that lead out of it.
+Result<std::pair<std::string, std::string>> Classify(const std::string& raw,
+                                                     const fs::path& workspace,
+                                                     const fs::path& home) {
   std::string path = raw;
   std::string prefix = "w";
   if (path == "~" || path.starts_with("~/")) {
     prefix = "h";
     path = path.size() > 2 ? path.substr(2) : "";
   }
+  if (CheckRelativePath(path)) return std::unexpected(Escapes(raw, ""));
   const fs::path normal = fs::path(path).lexically_normal();
   std::string text = normal.string();
   while (!text.empty() && text.back() == '/') text.pop_back();
   if (raw.empty() || normal.is_absolute() || text.empty() || text == "." ||
       text == ".." || text.starts_with("../")) {
-    return Fail(ErrorKind::kInvalidPipeline,
-                "cache.paths: '" + raw + "' must stay inside the workspace or under ~/");
+    return std::unexpected(Escapes(raw, ""));
+  }
+  const fs::path& root = prefix == "w" ? workspace : home;
+  std::error_code ec;
+  if (!root.empty() && fs::is_directory(root, ec)) {
+    auto resolved = ResolveBeneath(root, text, kAllowMissing);
+    if (!resolved && resolved.error().fault == PathFault::kOutside) {
+      return std::unexpected(Escapes(raw, "a symlink leads out"));
+    }
   }
   return std::pair{prefix, text};
 }
@@ -83,7 +103,7 @@ Result<CachePlan> MakeCachePlan(const CachePlanInput& in) {
   std::vector<std::string> paths = preset.paths;
   paths.insert(paths.end(), p.cache_paths.begin(), p.cache_paths.end());
   for (const auto& raw : paths) {
-    auto where = Classify(raw);
+    auto where = Classify(raw, in.workspace, in.home);
     if (!where) return std::unexpected(where.error());
     auto& list = plan.roots[where->first == "w" ? 0 : 1].paths;
     if (std::find(list.begin(), list.end(), where->second) == list.end()) list.push_back(where->second);

@@ -2,8 +2,12 @@
 
 #include <fnmatch.h>
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <set>
+
+#include "util/path_guard.h"
 
 namespace raibid {
 namespace {
@@ -32,6 +36,13 @@ bool IsRealDirectory(const fs::path& p) {
   return fs::symlink_status(p, ec).type() == fs::file_type::directory;
 }
 
+// Whether the directory `prefix` (relative to `root`) is reached through a symlink out of it.
+bool LeavesRoot(const fs::path& root, const std::string& prefix) {
+  if (prefix.empty()) return false;
+  auto dir = OpenBeneath(root, prefix, O_PATH | O_DIRECTORY);
+  return !dir && dir.error().fault == PathFault::kOutside;
+}
+
 // Relative paths under `root` matching components [i, end) of a pattern, below `prefix`.
 void Expand(const fs::path& root, const std::vector<std::string>& comps, size_t i,
             const std::string& prefix, std::set<std::string>& out) {
@@ -41,6 +52,12 @@ void Expand(const fs::path& root, const std::vector<std::string>& comps, size_t 
   }
   const std::string& c = comps[i];
   const fs::path dir = prefix.empty() ? root : root / prefix;
+  // A directory reached through a symlink out of the root is not listed: it becomes the match,
+  // which Admit then refuses, so the names of the host's files never reach the log.
+  if ((c == "**" || HasWildcard(c)) && LeavesRoot(root, prefix)) {
+    out.insert(prefix);
+    return;
+  }
   if (c == "**") {
     Expand(root, comps, i + 1, prefix, out);
     for (const auto& name : List(dir)) {
@@ -83,20 +100,24 @@ Result<std::vector<std::string>> Components(const std::string& pattern) {
   return comps;
 }
 
-bool Inside(const fs::path& p, const fs::path& root) {
-  const std::string s = p.string(), r = root.string();
-  return s.size() > r.size() && s.compare(0, r.size(), r) == 0 && s[r.size()] == '/';
-}
-
 // Classifies one match: appended to `out`, a warning, or a refusal.
 Status Admit(const fs::path& root, const std::string& pattern, const std::string& rel,
              ResolvedArtifacts& out) {
-  std::error_code ec;
-  const fs::path target = fs::weakly_canonical(root / rel, ec);
-  if (ec || !Inside(target, root)) {
+  auto resolved = ResolveBeneath(root, rel);
+  if (!resolved && (resolved.error().fault == PathFault::kOutside ||
+                    resolved.error().fault == PathFault::kInvalid)) {
+    std::error_code ec;
+    const fs::path shown = fs::weakly_canonical(root / rel, ec);  // for the message only
     return std::unexpected(Refuse(pattern, "matches '" + rel + "', which resolves to '" +
-                                               target.string() + "' outside the workspace"));
+                                               shown.string() + "' outside the workspace"));
   }
+  if (!resolved) {
+    out.warnings.push_back("artifacts.paths: '" + rel + "' cannot be used (" +
+                           resolved.error().message + "); skipped");
+    return {};
+  }
+  const fs::path& target = *resolved;
+  std::error_code ec;
   const auto type = fs::status(target, ec).type();
   if (type != fs::file_type::regular && type != fs::file_type::directory) {
     out.warnings.push_back("artifacts.paths: '" + rel +

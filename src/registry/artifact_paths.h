@@ -3,6 +3,10 @@
 // workspace, resolved without ever leaving it. An entry that is absolute, has a ".." component,
 // or matches something that resolves (through symlinks, at any level) outside the workspace is
 // refused: the agent must not publish the host's files because a repository asked for them.
+// Each match is checked with ResolveBeneath (util/path_guard.h), so a symlink with an absolute
+// target is refused even when it names a file inside the workspace; a glob is not expanded in a
+// directory reached through a symlink out of the workspace (that directory is the refused match).
+// A match that cannot be resolved for another reason (a symlink to nothing, a loop) is a warning.
 #pragma once
 
 #include <filesystem>

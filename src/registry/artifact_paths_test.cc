@@ -95,6 +95,35 @@ TEST_F(ArtifactPathsTest, SymlinkInsideTheWorkspaceIsFollowed) {
   EXPECT_EQ(r->paths[0].absolute, fs::canonical(ws() / "dist/app"));
 }
 
+TEST_F(ArtifactPathsTest, GlobThroughASymlinkedDirectoryOutsideListsNothingThere) {
+  fs::create_directory_symlink("/etc", ws() / "etc-link");
+  const Error e = Refusal({"etc-link/*"});
+  EXPECT_EQ(e.kind, ErrorKind::kInvalidPipeline);
+  EXPECT_NE(e.message.find("matches 'etc-link'"), std::string::npos) << e.message;
+  EXPECT_EQ(e.message.find("hostname"), std::string::npos) << e.message;
+}
+
+TEST_F(ArtifactPathsTest, RelativeSymlinkClimbingOutIsRefused) {
+  fs::create_symlink("../../../../../../../../etc/passwd", ws() / "dist/up");
+  const Error e = Refusal({"dist/up"});
+  EXPECT_EQ(e.kind, ErrorKind::kInvalidPipeline);
+  EXPECT_NE(e.message.find("outside the workspace"), std::string::npos) << e.message;
+}
+
+TEST_F(ArtifactPathsTest, AbsoluteSymlinkIsRefusedEvenIntoTheWorkspace) {
+  fs::create_symlink(ws() / "dist/app", ws() / "abs-link");
+  EXPECT_EQ(Refusal({"abs-link"}).kind, ErrorKind::kInvalidPipeline);
+}
+
+TEST_F(ArtifactPathsTest, DanglingSymlinkIsAWarning) {
+  fs::create_symlink("nowhere", ws() / "dist/dangling");
+  auto r = ResolveArtifactPaths(ws(), {"dist/dangling"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->paths.empty());
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_NE(r->warnings[0].find("dist/dangling"), std::string::npos) << r->warnings[0];
+}
+
 TEST_F(ArtifactPathsTest, TheWorkspaceItselfIsRefused) {
   EXPECT_EQ(Refusal({"."}).kind, ErrorKind::kInvalidPipeline);
 }

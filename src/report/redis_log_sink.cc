@@ -55,30 +55,68 @@ void RedisLogSink::Append(std::string_view step, LogFd fd, std::string_view data
   pending_bytes_ += data.size();
 }
 
-void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data) {
-  std::unique_lock lock(mu_);
-  if (fd != LogFd::kSys) {
-    const uint64_t room = settings_.log_limit_bytes - std::min(settings_.log_limit_bytes,
-                                                               accepted_bytes_);
-    if (data.size() > room) {
-      if (dropped_bytes_ == 0) {
-        Append(step, fd, data.substr(0, room));
-        Append(step, LogFd::kSys,
-               "log limit of " + std::to_string(settings_.log_limit_bytes) +
-                   " bytes reached: further output is drained but not stored\n");
-      }
-      accepted_bytes_ += room;
-      dropped_bytes_ += data.size() - room;
-      return;
-    }
-    accepted_bytes_ += data.size();
+std::pair<size_t, bool> RedisLogSink::Admit(size_t size) {
+  std::lock_guard lock(mu_);
+  const uint64_t room = settings_.log_limit_bytes - std::min(settings_.log_limit_bytes,
+                                                             accepted_bytes_);
+  if (size <= room) {
+    accepted_bytes_ += size;
+    return {size, false};
   }
-  Append(step, fd, data);
+  const bool first = dropped_bytes_ == 0;
+  accepted_bytes_ += room;
+  dropped_bytes_ += size - room;
+  return {static_cast<size_t>(room), first};
+}
+
+void RedisLogSink::ReleaseHeld(std::vector<Chunk>& out) {
+  for (auto& [key, stream] : streams_) {
+    std::string rest = stream.Finish();
+    if (!rest.empty()) out.push_back(Chunk{key.first, key.second, std::move(rest)});
+  }
+  streams_.clear();
+}
+
+void RedisLogSink::Enqueue(std::vector<Chunk> chunks) {
+  std::unique_lock lock(mu_);
+  for (const auto& c : chunks) {
+    if (!c.data.empty()) Append(c.step, c.fd, c.data);
+  }
   if (pending_bytes_ >= kEagerFlushBytes) wake_.notify_one();
   sent_.wait(lock, [&] { return pending_bytes_ < kMaxPendingBytes || stopping_; });
 }
 
+void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data) {
+  std::lock_guard order(write_mu_);
+  std::vector<Chunk> out;
+  if (fd == LogFd::kSys) {
+    ReleaseHeld(out);  // the output before a sys line stays before it
+    out.push_back(Chunk{std::string(step), fd, masker_.Apply(data)});
+    Enqueue(std::move(out));
+    return;
+  }
+  if (!streams_.empty() && streams_.begin()->first.first != step) ReleaseHeld(out);
+  const auto [kept, reached] = Admit(data.size());
+  if (kept < data.size() && !reached) return;  // past the limit: counted, not kept
+  auto it = streams_.try_emplace({std::string(step), fd}, masker_).first;
+  out.push_back(Chunk{std::string(step), fd, it->second.Feed(data.substr(0, kept))});
+  if (reached) {
+    it->second.Discard();
+    ReleaseHeld(out);
+    out.push_back(Chunk{std::string(step), LogFd::kSys,
+                        "log limit of " + std::to_string(settings_.log_limit_bytes) +
+                            " bytes reached: further output is drained but not stored\n"});
+  }
+  Enqueue(std::move(out));
+}
+
 void RedisLogSink::Flush() {
+  {
+    std::lock_guard order(write_mu_);
+    std::vector<Chunk> held;
+    ReleaseHeld(held);
+    if (!held.empty()) Enqueue(std::move(held));
+  }
   std::unique_lock lock(mu_);
   if (pending_.empty() && !in_flight_) return;
   const uint64_t target = enqueued_seq_ + (pending_.empty() ? 0 : 1);
@@ -113,9 +151,8 @@ void RedisLogSink::FlusherLoop() {
 
 void RedisLogSink::Send(std::vector<Chunk> batch) {
   std::vector<RedisArgs> commands;
-  for (auto& chunk : batch) {
-    const std::string masked = masker_.empty() ? std::move(chunk.data) : masker_.Apply(chunk.data);
-    for (std::string_view part : SplitEntries(masked)) {
+  for (const auto& chunk : batch) {
+    for (std::string_view part : SplitEntries(chunk.data)) {
       commands.push_back({"XADD", key_, "*", "step", chunk.step, "fd",
                           std::string(ToString(chunk.fd)), "data", std::string(part)});
     }

@@ -3,11 +3,22 @@
 // batched (every 50 ms, or sooner when 256 KiB are waiting), so a step's pipes are drained at
 // memory speed and never wait on a Redis round trip; only when 8 MiB are waiting unsent does
 // Write wait for the flusher. Past the log limit output is counted, not kept, and a `sys` line
-// says so; `sys` lines are always kept. Secrets are masked before anything leaves the process.
+// says so; `sys` lines are always kept.
+//
+// Secrets are masked in Write, before anything is queued: each (step, fd) stream of out/err
+// output goes through a MaskingStream of its own, so a secret split across two writes (two reads
+// of a pipe) is masked too. The end of a write that could begin a secret (at most the longest
+// secret form's length minus one byte) is held back until the next write of the same stream
+// shows what follows, and released, masked, when the stream ends: at a `sys` line (the executor
+// writes one when a step ends, and the agent's own lines are `sys`), at a write of another step,
+// and at Flush. So `sys` lines keep their place after the output written before them; out and
+// err never mix their held bytes. At the log limit what is held for that stream is dropped, not
+// released: the rest of a secret will never follow. `sys` lines are masked whole.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +30,7 @@
 #include "report/keys.h"
 #include "util/log_sink.h"
 #include "util/masker.h"
+#include "util/masking_stream.h"
 
 namespace raibid {
 
@@ -29,7 +41,9 @@ class RedisLogSink final : public LogSink {
   ~RedisLogSink() override;  // flushes what is buffered, then stops the flusher
 
   void Write(std::string_view step, LogFd fd, std::string_view data) override;
-  void Flush() override;  // returns once everything written so far has been sent
+  // Releases the bytes held back for masking, then returns once everything written so far has
+  // been sent.
+  void Flush() override;
 
   uint64_t stored_bytes() const;
   uint64_t dropped_bytes() const;
@@ -43,6 +57,11 @@ class RedisLogSink final : public LogSink {
     std::string data;
   };
   void Append(std::string_view step, LogFd fd, std::string_view data);  // mu_ held
+  // Counts `size` out/err bytes against the limit; how many of them are kept, and whether this
+  // write is the one that reached it.
+  std::pair<size_t, bool> Admit(size_t size);
+  void ReleaseHeld(std::vector<Chunk>& out);  // write_mu_ held
+  void Enqueue(std::vector<Chunk> chunks);    // write_mu_ held
   void FlusherLoop();
   void Send(std::vector<Chunk> batch);
 
@@ -50,6 +69,10 @@ class RedisLogSink final : public LogSink {
   const std::string key_;
   const ReportSettings settings_;
   const Masker masker_;
+
+  // Taken before mu_ by Write and Flush, so masking (the writer's work) never blocks the flusher.
+  std::mutex write_mu_;
+  std::map<std::pair<std::string, LogFd>, MaskingStream> streams_;  // GUARDED_BY(write_mu_)
 
   mutable std::mutex mu_;
   std::condition_variable wake_;   // flusher: data waiting or stopping

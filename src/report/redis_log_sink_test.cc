@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "queue/job_queue.h"
 #include "support/redis_server.h"
+#include "support/temp_dir.h"
 
 namespace raibid {
 namespace {
@@ -16,16 +19,30 @@ class RedisLogSinkTest : public ::testing::Test {
     return std::move(*conn);
   }
   // All entries of the job's log stream, as (fd, data).
-  std::vector<StreamEntry> Entries() {
-    auto r = Connect()->Command({"XRANGE", LogKey("j1"), "-", "+"});
+  std::vector<StreamEntry> Entries(const std::string& job = "j1") {
+    auto r = Connect()->Command({"XRANGE", LogKey(job), "-", "+"});
     return ParseEntries(r->get());
   }
-  std::string Text(LogFd only) {
+  std::string Text(LogFd only, const std::string& job = "j1") {
     std::string all;
-    for (const auto& e : Entries()) {
+    for (const auto& e : Entries(job)) {
       if (e.Field("fd") == std::string(ToString(only))) all += *e.Field("data");
     }
     return all;
+  }
+  // The log as (step, fd, data), consecutive entries of one step and fd joined (the flusher may
+  // or may not have sent a write before the next one of the same stream arrived).
+  std::vector<std::tuple<std::string, std::string, std::string>> Runs() {
+    std::vector<std::tuple<std::string, std::string, std::string>> runs;
+    for (const auto& e : Entries()) {
+      std::string step = *e.Field("step"), fd = *e.Field("fd");
+      if (!runs.empty() && std::get<0>(runs.back()) == step && std::get<1>(runs.back()) == fd) {
+        std::get<2>(runs.back()) += *e.Field("data");
+      } else {
+        runs.emplace_back(step, fd, *e.Field("data"));
+      }
+    }
+    return runs;
   }
   testing::RedisServer server_;
 };
@@ -95,6 +112,99 @@ TEST_F(RedisLogSinkTest, MasksSecrets) {
     sink.Write("a", LogFd::kOut, "password is hunter2-token\n");
   }
   EXPECT_EQ(Text(LogFd::kOut), "password is [MASKED]\n");
+}
+
+Masker SecretMasker() {
+  Masker masker;
+  masker.Add("hunter2-token");
+  return masker;
+}
+
+TEST_F(RedisLogSinkTest, ASecretSplitAcrossTwoWritesIsMaskedWhereverItIsCut) {
+  const std::string text = "password is hunter2-token, ok\n";
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    const std::string job = "cut" + std::to_string(cut);
+    {
+      RedisLogSink sink(Connect(), job, {}, SecretMasker());
+      sink.Write("a", LogFd::kOut, text.substr(0, cut));
+      sink.Write("a", LogFd::kOut, text.substr(cut));
+    }
+    EXPECT_EQ(Text(LogFd::kOut, job), "password is [MASKED], ok\n") << "cut at " << cut;
+  }
+}
+
+TEST_F(RedisLogSinkTest, ASecretSplitAcrossThreeWritesIsMasked) {
+  {
+    RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
+    sink.Write("a", LogFd::kOut, "x hunt");
+    sink.Write("a", LogFd::kOut, "er2-to");
+    sink.Write("a", LogFd::kOut, "ken y\n");
+  }
+  EXPECT_EQ(Text(LogFd::kOut), "x [MASKED] y\n");
+}
+
+TEST_F(RedisLogSinkTest, AnEncodedSecretSplitAcrossWritesIsMasked) {
+  {
+    RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
+    sink.Write("a", LogFd::kOut, "auth: aHVudGVy");  // base64 of hunter2-token, cut
+    sink.Write("a", LogFd::kOut, "Mi10b2tlbg==\n");
+  }
+  EXPECT_EQ(Text(LogFd::kOut), "auth: [MASKED]\n");
+}
+
+TEST_F(RedisLogSinkTest, StdoutAndStderrKeepTheirHeldBytesApart) {
+  {
+    RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
+    sink.Write("a", LogFd::kOut, "A hunter2-");
+    sink.Write("a", LogFd::kErr, "token B\n");  // would complete the secret if mixed
+    sink.Write("a", LogFd::kOut, "token C\n");
+  }
+  EXPECT_EQ(Text(LogFd::kOut), "A [MASKED] C\n");
+  EXPECT_EQ(Text(LogFd::kErr), "token B\n");
+  using Run = std::tuple<std::string, std::string, std::string>;
+  EXPECT_EQ(Runs(), (std::vector<Run>{{"a", "out", "A "},
+                                      {"a", "err", "token B\n"},
+                                      {"a", "out", "[MASKED] C\n"}}));
+}
+
+TEST_F(RedisLogSinkTest, FlushReleasesHeldBytes) {
+  RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
+  sink.Write("a", LogFd::kOut, "prompt: hunt");
+  sink.Flush();
+  EXPECT_EQ(Text(LogFd::kOut), "prompt: hunt");
+}
+
+TEST_F(RedisLogSinkTest, HeldBytesComeOutBeforeTheNextSysLineAndAtTheNextStep) {
+  {
+    RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
+    sink.Write("a", LogFd::kOut, "last words: hunt");
+    sink.Write("a", LogFd::kSys, "step a exited with code 0\n");
+    sink.Write("b", LogFd::kOut, "b says hunter2");
+    sink.Write("c", LogFd::kOut, "-token\n");  // another step: not the rest of b's secret
+  }
+  using Run = std::tuple<std::string, std::string, std::string>;
+  EXPECT_EQ(Runs(), (std::vector<Run>{{"a", "out", "last words: hunt"},
+                                      {"a", "sys", "step a exited with code 0\n"},
+                                      {"b", "out", "b says hunter2"},
+                                      {"c", "out", "-token\n"}}));
+}
+
+TEST_F(RedisLogSinkTest, OrdinaryOutputIsSentWithoutWaitingForMore) {
+  RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
+  sink.Write("a", LogFd::kOut, "compiling hunter\n");
+  sink.Write("a", LogFd::kOut, "almost: hunter2-tok");
+  EXPECT_TRUE(testing::WaitFor([&] { return Text(LogFd::kOut) == "compiling hunter\nalmost: "; }));
+}
+
+TEST_F(RedisLogSinkTest, AtTheLimitAHeldPieceOfASecretIsDropped) {
+  ReportSettings settings;
+  settings.log_limit_bytes = 20;
+  {
+    RedisLogSink sink(Connect(), "j1", settings, SecretMasker());
+    sink.Write("a", LogFd::kOut, "0123456789 hunter2-token and more");
+  }
+  EXPECT_EQ(Text(LogFd::kOut), "0123456789 ");
+  EXPECT_NE(Text(LogFd::kSys).find("log limit of 20 bytes"), std::string::npos);
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -10,6 +14,7 @@
 #include "report/redis_log_sink.h"
 #include "util/clock.h"
 #include "util/log_context.h"
+#include "util/path_guard.h"
 
 namespace raibid {
 namespace {
@@ -34,27 +39,35 @@ StepState ToStepState(StepResult r) {
   return StepState::kFailed;
 }
 
-// Reads the pipeline file of the workspace; it must be a regular file inside it.
+// Reads the pipeline file of the workspace through the path guard: a symlink is followed only
+// while it stays inside the workspace, and what is read must be a regular file.
 Result<std::string> ReadPipelineFile(const std::filesystem::path& workspace) {
-  const auto path = workspace / kPipelineFile;
-  std::error_code ec;
-  auto st = std::filesystem::symlink_status(path, ec);
-  if (ec || !std::filesystem::exists(st)) {
-    return Fail(ErrorKind::kInvalidPipeline,
-                std::string(kPipelineFile) + ": not found at the repository root, and the job "
-                "has no inline pipeline");
+  auto fd = OpenBeneath(workspace, kPipelineFile, O_RDONLY | O_NONBLOCK);
+  if (!fd) {
+    if (fd.error().fault == PathFault::kNotFound) {
+      return Fail(ErrorKind::kInvalidPipeline,
+                  std::string(kPipelineFile) + ": not found at the repository root, and the job "
+                  "has no inline pipeline");
+    }
+    return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": " + fd.error().message);
   }
-  if (!std::filesystem::is_regular_file(st)) {
-    return Fail(ErrorKind::kInvalidPipeline,
-                std::string(kPipelineFile) + ": must be a regular file (not a link or directory)");
+  struct stat st{};
+  if (fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": must be a regular file");
   }
-  if (std::filesystem::file_size(path, ec) > kMaxPipelineFileBytes) {
+  if (static_cast<uint64_t>(st.st_size) > kMaxPipelineFileBytes) {
     return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": larger than 1 MiB");
   }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = read(fd->get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  return text;
 }
 
 }  // namespace

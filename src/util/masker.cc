@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/secret_encodings.h"
+
 namespace raibid {
 
 void Masker::Add(std::string_view secret) {
@@ -11,20 +13,47 @@ void Masker::Add(std::string_view secret) {
   if (secret.size() < 4) return;
   if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
   secrets_.emplace_back(secret);
-  std::stable_sort(secrets_.begin(), secrets_.end(),
-                   [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::vector<std::string> forms;
+  for (const auto& s : secrets_) {
+    forms.push_back(s);
+    for (auto& encoded : EncodedForms(s)) forms.push_back(std::move(encoded));
+  }
+  // A new set rather than a change: copies of this masker keep sharing the old one safely.
+  patterns_ = std::make_shared<const PatternSet>(forms);
 }
 
 std::string Masker::Apply(std::string_view text) const {
-  std::string out(text);
-  for (const auto& s : secrets_) {
-    size_t pos = 0;
-    while ((pos = out.find(s, pos)) != std::string::npos) {
-      out.replace(pos, s.size(), kMasked);
-      pos += kMasked.size();
-    }
-  }
+  if (empty()) return std::string(text);
+  std::vector<Span> cover;
+  patterns_->Scan(PatternSet::kStart, text, 0, cover);
+  if (cover.empty()) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  bool in_mask = false;
+  Render(text, 0, text.size(), cover, &in_mask, out);
   return out;
+}
+
+void Masker::Render(std::string_view text, uint64_t text_base, uint64_t to,
+                    std::vector<Span>& cover, bool* in_mask, std::string& out) {
+  uint64_t pos = text_base;
+  size_t done = 0;  // spans of `cover` rendered completely
+  for (; done < cover.size() && cover[done].begin < to; ++done) {
+    const Span& span = cover[done];
+    if (span.begin > pos) {
+      out.append(text.substr(pos - text_base, span.begin - pos));
+      *in_mask = false;
+    }
+    if (!*in_mask) out.append(kMasked);
+    *in_mask = true;
+    pos = std::max(pos, std::min(span.end, to));
+    if (span.end > to) break;  // continues past `to`: rendered again by the next call
+  }
+  cover.erase(cover.begin(), cover.begin() + static_cast<ptrdiff_t>(done));
+  if (pos < to) {
+    out.append(text.substr(pos - text_base, to - pos));
+    *in_mask = false;
+  }
 }
 
 }  // namespace raibid
