@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "util/log_context.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "executor/docker_executor.h"
@@ -222,6 +223,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
     runner_options.cache_remote = settings.cache_remote;
   }
 
+  MaskAgentLog(runner_options.masker);  // the secrets read above never reach the agent's log
   SignalWatcher::BlockStopSignals();
   std::unique_ptr<DockerExecutor> docker;  // with `executor: docker`
   std::atomic<bool> images_ready{true};    // the start-up pulls are done

@@ -187,12 +187,22 @@ class DockerSession final : public JobSession {
     return Fail(ErrorKind::kInfrastructure, "the engine never reported the step's exit code");
   }
 
+  // After an exit by SIGKILL that the agent did not send: was it the kernel's OOM killer? It may
+  // have killed the container's PID 1 as well (the container stopped), or only the step (the
+  // memory cgroup's oom_kill counter says so).
   bool OutOfMemory() {
-    auto state = client_->InspectContainer(container_);
-    if (state && state->has_value() && (*state)->oom_killed) return true;
     if (memory_ <= 0) return false;
+    auto stopped = [&] {
+      auto state = client_->InspectContainer(container_);
+      if (!state || !state->has_value()) return false;
+      if ((*state)->running && !(*state)->oom_killed) return false;
+      alive_ = !(*state)->running ? false : alive_;
+      return true;
+    };
+    if (stopped()) return true;
     auto count = RunQuietly(kOomCount, "0");
-    return count && std::atoll(count->c_str()) > 0;
+    if (!count) return stopped();
+    return std::atoll(count->c_str()) > 0;
   }
 
   // Host paths of the job's directories, as the container sees them.

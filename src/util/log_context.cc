@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/clock.h"
+#include "util/masker.h"
 
 namespace raibid {
 namespace {
@@ -46,6 +47,28 @@ class JobFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// Masks the message, then formats it with the inner formatter.
+class MaskingFormatter final : public spdlog::formatter {
+ public:
+  MaskingFormatter(std::unique_ptr<spdlog::formatter> inner, Masker masker)
+      : inner_(std::move(inner)), masker_(std::move(masker)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string masked = masker_.Apply(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(masked.data(), masked.size());
+    inner_->format(copy, dest);
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<MaskingFormatter>(inner_->clone(), masker_);
+  }
+
+ private:
+  std::unique_ptr<spdlog::formatter> inner_;
+  Masker masker_;
+};
+
+LogFormat g_format = LogFormat::kText;  // as SetUpLogging decided it
+
 }  // namespace
 
 LogContext& CurrentLogContext() {
@@ -65,6 +88,13 @@ void SetUpLogging(LogFormat format) {
   if (format == LogFormat::kAuto) format = isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson;
   logger->set_formatter(MakeLogFormatter(format));
   spdlog::set_default_logger(logger);
+  g_format = format;
+}
+
+void MaskAgentLog(const Masker& masker) {
+  if (masker.empty()) return;
+  spdlog::default_logger()->set_formatter(
+      std::make_unique<MaskingFormatter>(MakeLogFormatter(g_format), masker));
 }
 
 }  // namespace raibid

@@ -45,4 +45,9 @@ std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format);
 // line otherwise (kAuto), or as asked.
 void SetUpLogging(LogFormat format);
 
+class Masker;
+// From now on every message of the agent's logger is masked with `masker` (a copy) before it is
+// formatted: the secrets the agent read at start-up never reach its own log.
+void MaskAgentLog(const Masker& masker);
+
 }  // namespace raibid

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "util/masker.h"
 
 namespace raibid {
 namespace {
@@ -48,6 +51,28 @@ TEST(LogFormat, TextPrefixesTheJob) {
 TEST(LogFormat, ContextEndsWithItsScope) {
   { ScopedLogContext ctx("job-9"); }
   EXPECT_TRUE(CurrentLogContext().job_id.empty());
+}
+
+}  // namespace
+}  // namespace raibid
+
+namespace raibid {
+namespace {
+
+TEST(LogFormat, TheAgentsOwnLogIsMasked) {
+  std::ostringstream out;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "masked", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
+  spdlog::set_default_logger(logger);
+  Masker masker;
+  masker.Add("hunter2-token");
+  MaskAgentLog(masker);
+  spdlog::info("cloning with hunter2-token and aHVudGVyMi10b2tlbg== in the URL");
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(out.str().find("hunter2-token"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("aHVudGVyMi10b2tlbg"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("cloning with [MASKED] and [MASKED]"), std::string::npos) << out.str();
 }
 
 }  // namespace
