@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -24,9 +25,25 @@ Error ArchiveError(archive* a, const std::string& what) {
   return Error{ErrorKind::kInfrastructure, what + ": " + (text ? text : "unknown error"), false};
 }
 
-// Adds the tree at `disk` to `out` under the name `name`.
+// "it holds more files than agent.limits.cache_entries (1000000)" and the like.
+Error OverEntries(const InputLimits& limits, std::string_view what, std::string_view then = "") {
+  return Error{ErrorKind::kInfrastructure,
+               std::string(what) + " more files than " +
+                   CountLimitText("cache_entries", limits.cache_entries) + std::string(then),
+               false};
+}
+
+Error OverBytes(const InputLimits& limits, std::string_view what, std::string_view then = "") {
+  return Error{ErrorKind::kInfrastructure,
+               std::string(what) + " more than " +
+                   SizeLimitText("cache_archive_bytes", limits.cache_archive_bytes) +
+                   std::string(then),
+               false};
+}
+
+// Adds the tree at `disk` to `out` under the name `name`, within `limits`.
 Status AddTree(archive* out, archive* disk_reader, const std::filesystem::path& disk,
-               const std::string& name, ArchiveStats& stats) {
+               const std::string& name, ArchiveStats& stats, const InputLimits& limits) {
   if (archive_read_disk_open(disk_reader, disk.c_str()) != ARCHIVE_OK) {
     return std::unexpected(ArchiveError(disk_reader, "reading " + disk.string()));
   }
@@ -38,15 +55,28 @@ Status AddTree(archive* out, archive* disk_reader, const std::filesystem::path& 
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN) return std::unexpected(ArchiveError(disk_reader, "reading " + base));
     archive_read_disk_descend(disk_reader);
+    if (stats.files >= limits.cache_entries) {
+      return std::unexpected(OverEntries(limits, "it holds"));
+    }
+    const bool regular = archive_entry_filetype(entry.get()) == AE_IFREG;
+    const auto size =
+        static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry.get()), 0));
+    if (regular && size > limits.cache_archive_bytes - stats.bytes) {
+      return std::unexpected(OverBytes(limits, "it holds"));
+    }
     const std::string path = archive_entry_pathname(entry.get());
     archive_entry_copy_pathname(entry.get(), (name + path.substr(base.size())).c_str());
     if (archive_write_header(out, entry.get()) < ARCHIVE_WARN) {
       return std::unexpected(ArchiveError(out, "writing the cache entry"));
     }
     ++stats.files;
-    if (archive_entry_filetype(entry.get()) != AE_IFREG) continue;
+    if (!regular) continue;
     ssize_t n;
     while ((n = archive_read_data(disk_reader, buf, sizeof buf)) > 0) {
+      // The file grew since its header was read.
+      if (static_cast<uint64_t>(n) > limits.cache_archive_bytes - stats.bytes) {
+        return std::unexpected(OverBytes(limits, "it holds"));
+      }
       if (archive_write_data(out, buf, n) < 0) {
         return std::unexpected(ArchiveError(out, "writing the cache entry"));
       }
@@ -167,7 +197,8 @@ class EntryGuard {
 }  // namespace
 
 Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
-                                       const std::vector<ArchiveRoot>& roots, int threads) {
+                                       const std::vector<ArchiveRoot>& roots, int threads,
+                                       const InputLimits& limits) {
   std::error_code ec;
   std::filesystem::create_directories(target.parent_path(), ec);
   static std::atomic<uint64_t> counter{0};  // unique per save within this process
@@ -198,7 +229,8 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
                     "cache path " + QuotePath(rel) + " is not saved: " + inside.error().message);
       }
       if (!inside) continue;
-      auto added = AddTree(out.get(), disk.get(), disk_path, root.prefix + "/" + rel, stats);
+      auto added =
+          AddTree(out.get(), disk.get(), disk_path, root.prefix + "/" + rel, stats, limits);
       if (!added) {
         std::filesystem::remove(tmp, ec);
         return std::unexpected(added.error());
@@ -218,7 +250,8 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
 }
 
 Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
-                                      const std::vector<ArchiveRoot>& roots) {
+                                      const std::vector<ArchiveRoot>& roots,
+                                      const InputLimits& limits) {
   EntryGuard guard(roots);
   ArchivePtr in(archive_read_new(), archive_read_free);
   archive_read_support_filter_zstd(in.get());
@@ -235,8 +268,12 @@ Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
   ArchiveStats stats;
   archive_entry* entry = nullptr;
   char buf[1 << 16];
+  uint64_t headers = 0;  // skipped entries cost reading too
   int r;
   while ((r = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
+    if (++headers > limits.cache_entries) {
+      return std::unexpected(OverEntries(limits, "cache entry holds", "; restore stopped"));
+    }
     auto place = guard.Check(archive_entry_pathname(entry));
     if (!place) return std::unexpected(place.error());
     if (!*place) continue;  // not ours: skip
@@ -249,12 +286,20 @@ Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
       archive_entry_copy_hardlink(entry, ((*target)->root / (*target)->rel).c_str());
     }
     if (archive_entry_filetype(entry) == AE_IFLNK) guard.Forget();
+    if (archive_entry_size_is_set(entry) &&
+        static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0)) >
+            limits.cache_archive_bytes - stats.bytes) {
+      return std::unexpected(OverBytes(limits, "cache entry holds", "; restore stopped"));
+    }
     if (archive_write_header(disk.get(), entry) < ARCHIVE_WARN) {
       return std::unexpected(ArchiveError(disk.get(), "restoring " + rel));
     }
     ++stats.files;
     ssize_t n;
     while ((n = archive_read_data(in.get(), buf, sizeof buf)) > 0) {
+      if (static_cast<uint64_t>(n) > limits.cache_archive_bytes - stats.bytes) {
+        return std::unexpected(OverBytes(limits, "cache entry holds", "; restore stopped"));
+      }
       if (archive_write_data(disk.get(), buf, n) < 0) {
         return std::unexpected(ArchiveError(disk.get(), "restoring " + rel));
       }

@@ -191,5 +191,80 @@ TEST_F(CacheArchiveTest, AnInterruptedSaveLeavesNoEntry) {
   EXPECT_FALSE(store.Find({.keys = {key}, .fallback_scopes = {"repo#branch:main"}}));
 }
 
+// Nothing of an entry whose save was refused: no entry, no temporary file.
+bool NothingSaved(const fs::path& dir, const std::string& name) {
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string().starts_with(name)) return false;
+  }
+  return true;
+}
+
+TEST_F(CacheArchiveTest, ASaveJustPastCacheEntriesWritesNothing) {
+  const auto ws = dir_.path() / "ws";
+  WriteFile(ws / "t/a", "a");
+  WriteFile(ws / "t/b", "b");  // t, t/a and t/b: three entries
+  InputLimits limits;
+  limits.cache_entries = 3;
+  ASSERT_TRUE(WriteCacheArchive(dir_.path() / "ok.tar.zst", {{"w", ws, {"t"}}}, 1, limits));
+  limits.cache_entries = 2;
+  auto saved = WriteCacheArchive(dir_.path() / "e.tar.zst", {{"w", ws, {"t"}}}, 1, limits);
+  ASSERT_FALSE(saved);
+  EXPECT_EQ(saved.error().message, "it holds more files than agent.limits.cache_entries (2)");
+  EXPECT_TRUE(NothingSaved(dir_.path(), "e.tar.zst"));
+}
+
+TEST_F(CacheArchiveTest, ASaveJustPastCacheArchiveBytesWritesNothing) {
+  const auto ws = dir_.path() / "ws";
+  WriteFile(ws / "t/a", std::string(100, 'a'));
+  WriteFile(ws / "t/b", "b");
+  InputLimits limits;
+  limits.cache_archive_bytes = 101;
+  auto ok = WriteCacheArchive(dir_.path() / "ok.tar.zst", {{"w", ws, {"t"}}}, 1, limits);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->bytes, 101u);
+  limits.cache_archive_bytes = 100;
+  auto saved = WriteCacheArchive(dir_.path() / "e.tar.zst", {{"w", ws, {"t"}}}, 1, limits);
+  ASSERT_FALSE(saved);
+  EXPECT_EQ(saved.error().message,
+            "it holds more than agent.limits.cache_archive_bytes (100 bytes)");
+  EXPECT_TRUE(NothingSaved(dir_.path(), "e.tar.zst"));
+}
+
+TEST_F(CacheArchiveTest, ARestoreStopsJustPastCacheEntries) {
+  const auto entry = dir_.path() / "e.tar.zst";
+  // Entries of another prefix are not restored, but count: reading them costs too.
+  WriteRawArchive(entry, {{"x/skipped", "s", ""}, {"w/a", "a", ""}, {"w/b", "b", ""}});
+  const auto ws = dir_.path() / "ws";
+  InputLimits limits;
+  limits.cache_entries = 3;
+  ASSERT_TRUE(ReadCacheArchive(entry, {{"w", ws, {}}}, limits));
+  fs::remove_all(ws);
+  limits.cache_entries = 2;
+  auto restored = ReadCacheArchive(entry, {{"w", ws, {}}}, limits);
+  ASSERT_FALSE(restored);
+  EXPECT_EQ(restored.error().message,
+            "cache entry holds more files than agent.limits.cache_entries (2); restore stopped");
+  EXPECT_TRUE(fs::exists(ws / "a"));
+  EXPECT_FALSE(fs::exists(ws / "b"));
+}
+
+TEST_F(CacheArchiveTest, ARestoreStopsJustPastCacheArchiveBytes) {
+  const auto entry = dir_.path() / "e.tar.zst";
+  WriteRawArchive(entry, {{"w/a", std::string(10, 'a'), ""}, {"w/b", std::string(10, 'b'), ""}});
+  const auto ws = dir_.path() / "ws";
+  InputLimits limits;
+  limits.cache_archive_bytes = 20;
+  ASSERT_TRUE(ReadCacheArchive(entry, {{"w", ws, {}}}, limits));
+  fs::remove_all(ws);
+  limits.cache_archive_bytes = 19;
+  auto restored = ReadCacheArchive(entry, {{"w", ws, {}}}, limits);
+  ASSERT_FALSE(restored);
+  EXPECT_EQ(restored.error().message,
+            "cache entry holds more than agent.limits.cache_archive_bytes (19 bytes); "
+            "restore stopped");
+  EXPECT_EQ(ReadFile(ws / "a"), std::string(10, 'a'));
+  EXPECT_FALSE(fs::exists(ws / "b"));  // refused by its header, before anything is written
+}
+
 }  // namespace
 }  // namespace raibid

@@ -71,19 +71,21 @@ std::optional<CacheHit> CacheStore::Find(const CacheLookup& lookup) const {
   return std::nullopt;
 }
 
-Result<ArchiveStats> CacheStore::Restore(const CacheHit& hit, const std::vector<ArchiveRoot>& roots) {
-  auto stats = ReadCacheArchive(hit.entry, roots);
+Result<ArchiveStats> CacheStore::Restore(const CacheHit& hit, const std::vector<ArchiveRoot>& roots,
+                                         const InputLimits& limits) {
+  auto stats = ReadCacheArchive(hit.entry, roots, limits);
   std::error_code ec;
   if (!stats) {
-    fs::remove(hit.entry, ec);  // damaged: the next save writes a good one
+    fs::remove(hit.entry, ec);  // damaged or too large: the next save writes a good one
     return stats;
   }
   Touch(hit.entry);
   return stats;
 }
 
-Result<ArchiveStats> CacheStore::Save(const CacheKey& key, const std::vector<ArchiveRoot>& roots) {
-  return WriteCacheArchive(EntryPath(key), roots, threads_);
+Result<ArchiveStats> CacheStore::Save(const CacheKey& key, const std::vector<ArchiveRoot>& roots,
+                                      const InputLimits& limits) {
+  return WriteCacheArchive(EntryPath(key), roots, threads_, limits);
 }
 
 Result<uint64_t> CacheStore::Evict() {

@@ -43,10 +43,14 @@ class CacheStore {
              std::vector<std::filesystem::path> also_counted, int threads = 2);
 
   std::optional<CacheHit> Find(const CacheLookup& lookup) const;
-  // Restores the hit; a damaged entry is deleted and reported as an error (the caller counts
-  // it as a miss). Marks the entry used (for LRU).
-  Result<ArchiveStats> Restore(const CacheHit& hit, const std::vector<ArchiveRoot>& roots);
-  Result<ArchiveStats> Save(const CacheKey& key, const std::vector<ArchiveRoot>& roots);
+  // Restores the hit; a damaged entry, or one past `limits` (cache_archive_bytes,
+  // cache_entries), is deleted and reported as an error (the caller counts it as a miss). Marks
+  // the entry used (for LRU).
+  Result<ArchiveStats> Restore(const CacheHit& hit, const std::vector<ArchiveRoot>& roots,
+                               const InputLimits& limits = {});
+  // Saves the roots as `key`'s entry; past `limits` nothing is saved (an error naming the limit).
+  Result<ArchiveStats> Save(const CacheKey& key, const std::vector<ArchiveRoot>& roots,
+                            const InputLimits& limits = {});
   // Deletes least recently used entries until the store and the counted directories fit in
   // max_bytes. Returns the bytes freed.
   Result<uint64_t> Evict();

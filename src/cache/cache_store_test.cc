@@ -52,6 +52,25 @@ TEST_F(CacheStoreTest, ACorruptEntryIsRemovedAndReportedAsAnError) {
   EXPECT_FALSE(fs::exists(store_.EntryPath(key)));
 }
 
+TEST_F(CacheStoreTest, AnEntryPastTheLimitsIsNeitherSavedNorKept) {
+  const CacheKey key{"r#branch:main", "k"};
+  InputLimits limits;
+  limits.cache_archive_bytes = 1000;
+  auto refused = store_.Save(key, Tree(std::string(1001, 'q')), limits);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("agent.limits.cache_archive_bytes (1000 bytes)"),
+            std::string::npos);
+  EXPECT_FALSE(store_.Find({.keys = {key}}));
+  // Saved under larger limits, then restored under smaller ones: dropped, like a damaged one.
+  ASSERT_TRUE(store_.Save(key, Tree(std::string(1001, 'q'))));
+  auto hit = store_.Find({.keys = {key}});
+  ASSERT_TRUE(hit);
+  auto restored = store_.Restore(*hit, {{"w", dir_.path() / "out", {}}}, limits);
+  ASSERT_FALSE(restored);
+  EXPECT_NE(restored.error().message.find("agent.limits.cache_archive_bytes"), std::string::npos);
+  EXPECT_FALSE(fs::exists(store_.EntryPath(key)));
+}
+
 TEST_F(CacheStoreTest, EvictionDropsTheLeastRecentlyUsedUntilItFits) {
   CacheStore small(dir_.path() / "small", 0, {});
   std::vector<CacheKey> keys;

@@ -19,13 +19,19 @@ std::string RemoteCacheTier::Repository(const CacheKey& key) {
 
 std::string RemoteCacheTier::Tag(const CacheKey& key) { return "c-" + HashName(key.name); }
 
-Result<bool> RemoteCacheTier::Fetch(const CacheKey& key, const std::filesystem::path& dest) {
+Result<bool> RemoteCacheTier::Fetch(const CacheKey& key, const std::filesystem::path& dest,
+                                    const InputLimits& limits) {
   auto manifest = client_.FindManifest(Repository(key), Tag(key));
   if (!manifest) return std::unexpected(manifest.error());
   if (!*manifest) return false;  // nobody saved this key yet
   auto parsed = ParseManifest((*manifest)->bytes);
   if (!parsed) return std::unexpected(parsed.error());
   if (parsed->artifact_type != kCacheArtifactType || parsed->layers.size() != 1) return false;
+  if (const uint64_t size = parsed->layers[0].size; size > limits.cache_archive_bytes) {
+    return Fail(ErrorKind::kInfrastructure,
+                "the entry is " + SizeOverLimit(size, "cache_archive_bytes",
+                                                limits.cache_archive_bytes) + "; not fetched");
+  }
   std::error_code ec;
   std::filesystem::create_directories(dest.parent_path(), ec);
   const auto tmp = dest.string() + ".remote-" + std::to_string(getpid());

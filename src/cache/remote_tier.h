@@ -18,8 +18,10 @@ class RemoteCacheTier {
   explicit RemoteCacheTier(RegistryClient& client) : client_(client) {}
 
   // Downloads the entry for `key` to `dest` (by a temporary name and a rename). False when the
-  // registry has no entry for the key; an error for registry trouble, which the caller logs.
-  Result<bool> Fetch(const CacheKey& key, const std::filesystem::path& dest);
+  // registry has no entry for the key; an error for registry trouble, which the caller logs, and
+  // for an entry whose manifest gives it more than limits.cache_archive_bytes (not downloaded).
+  Result<bool> Fetch(const CacheKey& key, const std::filesystem::path& dest,
+                     const InputLimits& limits = {});
   // Uploads the local entry file for `key`.
   Status Push(const CacheKey& key, const std::filesystem::path& entry);
 

@@ -114,7 +114,7 @@ int Submit(const Settings& settings, const std::string& file, bool follow) {
     return Error((file == "-" ? std::string("stdin") : file) + ": not a JSON object");
   }
   if (!doc.contains("job_id")) doc["job_id"] = GenerateJobId();
-  auto job = ParseJob(doc.dump());
+  auto job = ParseJob(doc.dump(), settings.input_limits);
   if (!job) return Error("invalid job: " + job.error().message);
   auto redis = ConnectTo(settings);
   if (!redis) return Error(redis.error().message);

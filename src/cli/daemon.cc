@@ -105,6 +105,17 @@ void Maintain(const Settings& settings, SourceCache& source, CacheStore* cache, 
                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
 }
 
+// "a, b" -> {"a", "b"}: the comma-separated lists of the configuration.
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
 // "http://registry:5000/" -> "registry:5000": how image references name the registry.
 std::string RegistryHostOf(const std::string& url) {
   std::string host = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
@@ -121,6 +132,8 @@ Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(const Settings& setti
                                  .pids_limit = settings.docker.pids_limit,
                                  .tmp_size = settings.docker.tmp_size,
                                  .user = settings.docker.user,
+                                 .allow_privileged = settings.docker.allow_privileged,
+                                 .host_paths = SplitList(settings.docker.host_paths),
                                  .step_host = settings.docker.step_host,
                                  .limit_cpu = settings.limits.cpu,
                                  .limit_memory = settings.limits.memory});
@@ -140,11 +153,7 @@ void RemoveLeftovers(DockerExecutor& docker, const Settings& settings) {
 void PreloadImages(DockerExecutor& docker, const Settings& settings) {
   std::vector<std::string> images;
   if (!settings.image.empty()) images.push_back(settings.image);
-  std::stringstream list(settings.docker.preload_images);
-  for (std::string item; std::getline(list, item, ',');) {
-    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-    if (b != std::string::npos) images.push_back(item.substr(b, e - b + 1));
-  }
+  for (auto& image : SplitList(settings.docker.preload_images)) images.push_back(std::move(image));
   for (const auto& image : images) {
     const auto t0 = std::chrono::steady_clock::now();
     if (auto s = docker.EnsureImage(image); !s) {
@@ -185,7 +194,8 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                 .max_retries = settings.retry_max_retries,
                 .jitter = std::min(settings.retry_jitter_percent, 100.0) / 100.0},
       .default_image = settings.image,
-      .language_image = settings.docker.language_image};
+      .language_image = settings.docker.language_image,
+      .limits = settings.input_limits};
   std::optional<GitCredentials> credentials;
   if (!settings.git_token_file.empty()) {
     auto token = ReadSecretFile(settings.git_token_file, "git.token_file");

@@ -33,6 +33,22 @@ std::vector<Key> ResourceKeys(ResourceSpec& r) {
   return {{"cpu", CpuValue(&r.cpu)}, {"memory", MemoryValue(&r.memory)}};
 }
 
+std::vector<Key> LimitKeys(InputLimits& l) {
+  return {{"job_bytes", SizeValue(&l.job_bytes, 1)},
+          {"json_depth", CountValue(&l.json_depth, 1)},
+          {"pipeline_bytes", SizeValue(&l.pipeline_bytes, 1)},
+          {"yaml_depth", CountValue(&l.yaml_depth, 1)},
+          {"yaml_nodes", CountValue(&l.yaml_nodes, 1)},
+          {"steps", CountValue(&l.steps, 1)},
+          {"command_bytes", SizeValue(&l.command_bytes, 1)},
+          {"env_bytes", SizeValue(&l.env_bytes, 1)},
+          {"artifacts", CountValue(&l.artifacts, 1)},
+          {"artifact_bytes", SizeValue(&l.artifact_bytes, 1)},
+          {"cache_archive_bytes", SizeValue(&l.cache_archive_bytes, 1)},
+          {"cache_entries", CountValue(&l.cache_entries, 1)},
+          {"http_response_bytes", SizeValue(&l.http_response_bytes, 1 << 10)}};
+}
+
 // Every key under `agent:`; the setters write into `s`.
 std::vector<Key> AgentKeys(Settings& s) {
   return {
@@ -61,6 +77,8 @@ std::vector<Key> AgentKeys(Settings& s) {
                          {"pids_limit", WholeValue(&s.docker.pids_limit, 0)},
                          {"tmp_size", SizeValue(&s.docker.tmp_size, 1 << 20)},
                          {"user", TextValue(&s.docker.user)},
+                         {"allow_privileged", BoolValue(&s.docker.allow_privileged)},
+                         {"host_paths", TextValue(&s.docker.host_paths)},
                          {"step_host", TextValue(&s.docker.step_host)}}),
       {"concurrency", WholeValue(&s.concurrency, 1)},
       {"work_dir", PathValue(&s.work_dir)},
@@ -86,6 +104,7 @@ std::vector<Key> AgentKeys(Settings& s) {
       Section("retry", {{"initial_seconds", NumberValue(&s.retry_initial_seconds, 0, true)},
                         {"max_retries", WholeValue(&s.retry_max_retries, 0)},
                         {"jitter_percent", NumberValue(&s.retry_jitter_percent, 0, false)}}),
+      Section("limits", LimitKeys(s.input_limits)),
   };
 }
 

@@ -12,6 +12,7 @@
 #include "config/env_expand.h"
 #include "config/size.h"
 #include "util/error.h"
+#include "util/input_limits.h"
 
 namespace raibid {
 
@@ -37,6 +38,8 @@ struct DockerSettings {
   int pids_limit = 4096;        // per job container; 0: none
   uint64_t tmp_size = 1ull << 30;  // the job container's /tmp tmpfs
   std::string user;             // forces the steps' user ("1000:1000"); empty: the image's
+  bool allow_privileged = false;  // may a pipeline ask for `privileged: true`
+  std::string host_paths;       // comma-separated host directories pipelines may mount
   std::string step_host;        // an engine the steps may use (Docker-in-Docker): unix:// or tcp://
 };
 
@@ -77,6 +80,9 @@ struct Settings {
   double retry_initial_seconds = 1;
   int retry_max_retries = 5;
   double retry_jitter_percent = 20;
+  // agent.limits.*: what a job's input may cost (util/input_limits.h). `limits` above is the
+  // seed's agent.resources.limits.
+  InputLimits input_limits;
 };
 
 // Parses the agent YAML (top-level key `agent:`). `${VAR}` and `${VAR:-default}` in values are

@@ -107,6 +107,8 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
     pids_limit: 512
     tmp_size: 256Mi
     user: "1000:1000"
+    allow_privileged: true
+    host_paths: "/srv/ci-data, /opt/sdk"
     step_host: unix:///run/dind/docker.sock
   concurrency: 4
   work_dir: /srv/work
@@ -138,6 +140,8 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
   EXPECT_EQ(s->docker.pids_limit, 512);
   EXPECT_EQ(s->docker.tmp_size, 256u << 20);
   EXPECT_EQ(s->docker.user, "1000:1000");
+  EXPECT_TRUE(s->docker.allow_privileged);
+  EXPECT_EQ(s->docker.host_paths, "/srv/ci-data, /opt/sdk");
   EXPECT_EQ(s->docker.step_host, "unix:///run/dind/docker.sock");
   EXPECT_EQ(s->concurrency, 4);
   EXPECT_EQ(s->work_dir, "/srv/work");
@@ -156,6 +160,83 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
   EXPECT_EQ(s->timeout_extension_percent, 25.5);
   EXPECT_EQ(s->log_limit_bytes, 2u << 20);
   EXPECT_EQ(s->status_stream_maxlen, 5000u);
+}
+
+TEST(ParseSettings, InputLimitsHaveTheirDefaults) {
+  auto s = ParseSettings("agent:\n", "agent.yaml", Vars({}), nullptr);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  const InputLimits& l = s->input_limits;
+  EXPECT_EQ(l.job_bytes, 1u << 20);
+  EXPECT_EQ(l.json_depth, 64u);
+  EXPECT_EQ(l.pipeline_bytes, 1u << 20);
+  EXPECT_EQ(l.yaml_depth, 64u);
+  EXPECT_EQ(l.yaml_nodes, 100000u);
+  EXPECT_EQ(l.steps, 1000u);
+  EXPECT_EQ(l.command_bytes, 64u << 10);
+  EXPECT_EQ(l.env_bytes, 64u << 10);
+  EXPECT_EQ(l.artifacts, 1000u);
+  EXPECT_EQ(l.artifact_bytes, 10ull << 30);
+  EXPECT_EQ(l.cache_archive_bytes, 20ull << 30);
+  EXPECT_EQ(l.cache_entries, 1000000u);
+  EXPECT_EQ(l.http_response_bytes, 4u << 20);
+}
+
+TEST(ParseSettings, ReadsEveryLimitKey) {
+  const char* yaml = R"(agent:
+  resources:
+    limits: {cpu: "2"}
+  limits:
+    job_bytes: 2Mi
+    json_depth: 32
+    pipeline_bytes: 512Ki
+    yaml_depth: 16
+    yaml_nodes: 5000
+    steps: 50
+    command_bytes: 16Ki
+    env_bytes: 8Ki
+    artifacts: 10
+    artifact_bytes: 1Gi
+    cache_archive_bytes: 5Gi
+    cache_entries: 20000
+    http_response_bytes: 1Mi
+)";
+  std::vector<std::string> warnings;
+  auto s = ParseSettings(yaml, "agent.yaml", Vars({}), &warnings);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(s->limits.cpu, "2");  // agent.resources.limits is another thing
+  const InputLimits& l = s->input_limits;
+  EXPECT_EQ(l.job_bytes, 2u << 20);
+  EXPECT_EQ(l.json_depth, 32u);
+  EXPECT_EQ(l.pipeline_bytes, 512u << 10);
+  EXPECT_EQ(l.yaml_depth, 16u);
+  EXPECT_EQ(l.yaml_nodes, 5000u);
+  EXPECT_EQ(l.steps, 50u);
+  EXPECT_EQ(l.command_bytes, 16u << 10);
+  EXPECT_EQ(l.env_bytes, 8u << 10);
+  EXPECT_EQ(l.artifacts, 10u);
+  EXPECT_EQ(l.artifact_bytes, 1ull << 30);
+  EXPECT_EQ(l.cache_archive_bytes, 5ull << 30);
+  EXPECT_EQ(l.cache_entries, 20000u);
+  EXPECT_EQ(l.http_response_bytes, 1u << 20);
+}
+
+TEST(ParseSettings, LimitsAreCheckedForTypeAndRange) {
+  EXPECT_EQ(ErrorOf("agent:\n  limits:\n    steps: 0\n"),
+            "agent.yaml:3:12: agent.limits.steps: expected a whole number of at least 1, got '0'");
+  EXPECT_EQ(ErrorOf("agent:\n  limits:\n    job_bytes: lots\n"),
+            "agent.yaml:3:16: agent.limits.job_bytes: expected a size like 10Gi, got 'lots'");
+  EXPECT_EQ(ErrorOf("agent:\n  limits:\n    json_depth: 1.5\n"),
+            "agent.yaml:3:17: agent.limits.json_depth: expected a whole number of at least 1, "
+            "got '1.5'");
+  EXPECT_EQ(ErrorOf("agent:\n  limits:\n    http_response_bytes: 100\n"),
+            "agent.yaml:3:26: agent.limits.http_response_bytes: expected a size of at least 1024 "
+            "bytes, got '100'");
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(ParseSettings("agent:\n  limits:\n    stepz: 5\n", "agent.yaml", Vars({}),
+                            &warnings));
+  EXPECT_EQ(warnings,
+            (std::vector<std::string>{"agent.limits.stepz (line 3): unknown key, ignored"}));
 }
 
 TEST(ParseSettings, DockerHostDefaultsToTheDockerHostVariable) {
@@ -359,6 +440,9 @@ TEST(LoadSettingsFile, TheShippedExampleIsValidAndComplete) {
   EXPECT_EQ(s->limits.memory, "8Gi");
   EXPECT_EQ(s->timeout_extension_percent, 10);
   EXPECT_EQ(s->log_limit_bytes, 16u << 20);
+  EXPECT_EQ(s->input_limits.job_bytes, 1u << 20);
+  EXPECT_EQ(s->input_limits.steps, 1000u);
+  EXPECT_EQ(s->input_limits.http_response_bytes, 4u << 20);
 }
 
 }  // namespace

@@ -10,11 +10,16 @@
 #include <sstream>
 #include <utility>
 
+#include "util/input_limits.h"
+
 namespace raibid {
 namespace {
 
 // Thrown by the scan below to stop yaml-cpp's parser, which offers no other way to abort.
 struct TooManyNodes {
+  YAML::Mark mark;
+};
+struct TooDeep {
   YAML::Mark mark;
 };
 
@@ -23,7 +28,7 @@ struct TooManyNodes {
 // remembers the last scalar, the only one that can be an unterminated quoted string.
 class ScanHandler final : public YAML::EventHandler {
  public:
-  explicit ScanHandler(size_t max_nodes) : max_nodes_(max_nodes) {}
+  ScanHandler(size_t max_nodes, size_t max_depth) : max_nodes_(max_nodes), max_depth_(max_depth) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents_ == 2) second_document_ = mark;
@@ -39,13 +44,15 @@ class ScanHandler final : public YAML::EventHandler {
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                        YAML::EmitterStyle::value) override {
     Count(mark);
+    Open(mark);
   }
-  void OnSequenceEnd() override {}
+  void OnSequenceEnd() override { --depth_; }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
                   YAML::EmitterStyle::value) override {
     Count(mark);
+    Open(mark);
   }
-  void OnMapEnd() override {}
+  void OnMapEnd() override { --depth_; }
 
   int documents() const { return documents_; }
   const YAML::Mark& second_document() const { return second_document_; }
@@ -55,9 +62,12 @@ class ScanHandler final : public YAML::EventHandler {
   void Count(const YAML::Mark& mark) {
     if (++nodes_ > max_nodes_) throw TooManyNodes{mark};
   }
+  void Open(const YAML::Mark& mark) {
+    if (++depth_ > max_depth_ && max_depth_ > 0) throw TooDeep{mark};
+  }
 
-  size_t max_nodes_;
-  size_t nodes_ = 0;
+  size_t max_nodes_, max_depth_;
+  size_t nodes_ = 0, depth_ = 0;
   int documents_ = 0;
   YAML::Mark second_document_ = YAML::Mark::null_mark();
   YAML::Mark last_scalar_ = YAML::Mark::null_mark();
@@ -159,6 +169,11 @@ Result<YamlDocument> YamlDocument::Parse(std::string_view text, std::string_view
                                          ErrorKind kind, const YamlLimits& limits) {
   YamlDocument doc(std::string(filename), kind);
   if (text.size() > limits.max_bytes) {
+    if (!limits.bytes_name.empty()) {
+      return doc.Fail(YAML::Mark::null_mark(), "",
+                      "document of " +
+                          SizeOverLimit(text.size(), limits.bytes_name, limits.max_bytes));
+    }
     return doc.Fail(YAML::Mark::null_mark(), "",
                     fmt::format("document is {} bytes, larger than the limit of {} bytes",
                                 text.size(), limits.max_bytes));
@@ -167,7 +182,7 @@ Result<YamlDocument> YamlDocument::Parse(std::string_view text, std::string_view
   try {
     std::istringstream in(owned);
     YAML::Parser parser(in);
-    ScanHandler scan(limits.max_nodes);
+    ScanHandler scan(limits.max_nodes, limits.max_depth);
     while (parser.HandleNextDocument(scan)) {
     }
     if (scan.documents() > 1) {
@@ -179,8 +194,18 @@ Result<YamlDocument> YamlDocument::Parse(std::string_view text, std::string_view
     }
     if (scan.documents() == 1) doc.root_ = YAML::Load(owned);
   } catch (const TooManyNodes& e) {
+    if (!limits.nodes_name.empty()) {
+      return doc.Fail(e.mark, "", "document has more YAML nodes than " +
+                                      CountLimitText(limits.nodes_name, limits.max_nodes));
+    }
     return doc.Fail(e.mark, "",
                     fmt::format("document has more than {} YAML nodes", limits.max_nodes));
+  } catch (const TooDeep& e) {
+    const std::string limit = limits.depth_name.empty()
+                                  ? std::to_string(limits.max_depth) + " levels"
+                                  : fmt::format("{} ({} levels)", LimitKey(limits.depth_name),
+                                                limits.max_depth);
+    return doc.Fail(e.mark, "", "document is nested deeper than " + limit);
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own message for this is "bad file".
     return doc.Fail(e.mark, "", "document is nested too deeply");

@@ -18,6 +18,10 @@ namespace raibid {
 struct YamlLimits {
   size_t max_bytes = 1 << 20;
   size_t max_nodes = 100000;  // scalars, maps, lists and aliases together
+  size_t max_depth = 0;       // lists and maps nested in each other; 0: yaml-cpp's own bound only
+  // The names of these limits in agent.limits.* ("pipeline_bytes", "yaml_nodes", "yaml_depth"),
+  // for errors that say which setting was exceeded; empty: the errors give the numbers alone.
+  std::string_view bytes_name, nodes_name, depth_name;
 };
 
 // A key and its value, in document order.

@@ -61,6 +61,17 @@ TEST(YamlDocument, TooManyNodesIsRefused) {
             "f.yaml:1:2000: document has more than 1000 YAML nodes");
 }
 
+TEST(YamlDocument, NestingPastMaxDepthIsRefusedAtTheNode) {
+  EXPECT_EQ(ErrorOf("a: [[1]]\n", {.max_depth = 3}), "");
+  EXPECT_EQ(ErrorOf("a: [[[1]]]\n", {.max_depth = 3}),
+            "f.yaml:1:6: document is nested deeper than 3 levels");
+  EXPECT_EQ(ErrorOf("a:\n  b:\n    c:\n      d: 1\n", {.max_depth = 3}),
+            "f.yaml:4:7: document is nested deeper than 3 levels");
+  // Named limits say which setting to raise.
+  EXPECT_EQ(ErrorOf("a: [[[1]]]\n", {.max_depth = 3, .depth_name = "yaml_depth"}),
+            "f.yaml:1:6: document is nested deeper than agent.limits.yaml_depth (3 levels)");
+}
+
 TEST(YamlDocument, DeepNestingIsRefused) {
   for (const std::string& deep : {std::string(10000, '['), std::string(10000, '{'), [] {
                                     std::string s;

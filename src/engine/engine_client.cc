@@ -378,6 +378,7 @@ Result<std::string> EngineClient::CreateContainer(const ContainerSpec& spec) {
   }
   if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
   if (spec.pids_limit > 0) host["PidsLimit"] = spec.pids_limit;
+  if (spec.privileged) host["Privileged"] = true;
   json body = {{"Image", spec.image},     {"Env", spec.env},   {"Labels", spec.labels},
                {"WorkingDir", spec.working_dir}, {"User", spec.user}, {"HostConfig", host},
                {"AttachStdin", false}, {"AttachStdout", false}, {"AttachStderr", false},

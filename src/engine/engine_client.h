@@ -66,6 +66,7 @@ struct ContainerSpec {
   int64_t nano_cpus = 0;     // CPUs * 1e9; 0: no limit
   int64_t pids_limit = 0;    // 0: no limit
   std::vector<std::string> cap_drop, cap_add, security_opt;
+  bool privileged = false;
 };
 
 struct ContainerState {

@@ -78,6 +78,26 @@ Result<int64_t> ParseMemory(const std::string& text, const char* what) {
   return static_cast<int64_t>(*size);
 }
 
+// Why a pipeline's `volumes` entry ("HOST:CONTAINER[:ro]") is refused, or nullopt: the host path
+// must be a normal absolute path inside one of the directories the agent allows.
+std::optional<std::string> RefusedVolume(const std::string& volume,
+                                         const std::vector<std::string>& allowed) {
+  const std::string host = volume.substr(0, volume.find(':'));
+  const std::filesystem::path normal = std::filesystem::path(host).lexically_normal();
+  if (host.empty() || host[0] != '/' || normal.string() != host || host.find("/../") != std::string::npos) {
+    return "volumes: '" + volume + "': the host path must be absolute and normal";
+  }
+  for (const auto& dir : allowed) {
+    const std::string prefix = std::filesystem::path(dir).lexically_normal().string();
+    if (host == prefix || (host.starts_with(prefix) && (prefix.ends_with("/") || host[prefix.size()] == '/'))) {
+      return std::nullopt;
+    }
+  }
+  return "volumes: '" + volume + "': host mounts are not allowed by this agent" +
+         (allowed.empty() ? std::string(" (agent.docker.host_paths is empty)")
+                          : " (not under agent.docker.host_paths)");
+}
+
 class DockerSession final : public JobSession {
  public:
   DockerSession(std::unique_ptr<EngineClient> client, std::string container,
@@ -344,6 +364,15 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
                 "network: " + job.network + " is not allowed by this agent "
                 "(agent.docker.allow_network is false); jobs run without a network");
   }
+  if (job.privileged && !options_.allow_privileged) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                "privileged: true is not allowed by this agent (agent.docker.allow_privileged is false)");
+  }
+  for (const auto& volume : job.volumes) {
+    if (auto refused = RefusedVolume(volume, options_.host_paths)) {
+      return Fail(ErrorKind::kInvalidPipeline, *refused);
+    }
+  }
   auto memory = ParseMemory(job.memory, "resources.memory");
   if (!memory) return Fail(ErrorKind::kInvalidPipeline, memory.error().message);
   int64_t nano = 0;
@@ -392,6 +421,9 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
                      .cap_add = kBuildCapabilities,
                      .security_opt = {"no-new-privileges"}};
   for (const auto& [host, inside] : mounts) spec.binds.push_back(host + ":" + inside);
+  for (const auto& volume : job.volumes) spec.binds.push_back(volume);
+  spec.privileged = job.privileged;
+  if (job.privileged) spec.cap_add.clear();  // a privileged container has every capability
   if (!job.auth_dir.empty() && std::filesystem::exists(job.auth_dir, ec)) {
     spec.binds.push_back(job.auth_dir.string() + ":" + kAuthDir + ":ro");
     mounts.emplace_back(job.auth_dir.string(), kAuthDir);

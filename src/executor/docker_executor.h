@@ -46,6 +46,8 @@ struct DockerOptions {
   int64_t pids_limit = 4096;
   uint64_t tmp_size = 1ull << 30;
   std::string user;       // forced step user; empty: the image's
+  bool allow_privileged = false;         // may a pipeline ask for `privileged: true`
+  std::vector<std::string> host_paths;   // host directories pipelines may mount (`volumes`)
   std::string step_host;  // an engine for the steps' own `docker` commands; empty: none
   std::string limit_cpu, limit_memory;  // agent.resources.limits: caps for every job
 };

@@ -137,6 +137,55 @@ TEST_F(DockerExecutorTest, NoNetworkByDefaultAndBridgeOnlyWhenAllowed) {
   EXPECT_NE(refused.error().message.find("agent.docker.allow_network"), std::string::npos);
 }
 
+TEST_F(DockerExecutorTest, PrivilegedAndHostMountsOnlyWhereTheAgentAllowsThem) {
+  TempDir shared("raibid-shared");
+  testing::WriteFile(shared.path() / "data.txt", "shared data\n");
+  TextSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.privileged = true;
+  auto refused = Make()->Begin(job, sink, stop);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidPipeline);
+  EXPECT_NE(refused.error().message.find("agent.docker.allow_privileged"), std::string::npos);
+  job.privileged = false;
+  job.volumes = {shared.path().string() + ":/shared:ro"};
+  auto no_mount = Make()->Begin(job, sink, stop);
+  ASSERT_FALSE(no_mount);
+  EXPECT_NE(no_mount.error().message.find("host mounts are not allowed"), std::string::npos);
+  job.volumes = {"/etc:/host-etc"};
+  auto outside = Make({.host_paths = {shared.path().string()}})->Begin(job, sink, stop);
+  ASSERT_FALSE(outside);
+  EXPECT_NE(outside.error().message.find("not under agent.docker.host_paths"), std::string::npos);
+  job.volumes = {shared.path().string() + "/../../etc:/host-etc"};
+  EXPECT_FALSE(Make({.host_paths = {shared.path().string()}})->Begin(job, sink, stop));
+
+  job.volumes = {shared.path().string() + ":/shared:ro"};
+  job.privileged = true;
+  auto executor = Make({.allow_privileged = true, .host_paths = {shared.path().string()}});
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_EQ(Run(**session, "cat /shared/data.txt; grep CapEff /proc/self/status", sink).result,
+            StepResult::kSucceeded);
+  EXPECT_NE(sink.out().find("shared data\n"), std::string::npos);
+  EXPECT_EQ(sink.out().find("CapEff:\t00000000"), std::string::npos) << "privileged: all capabilities";
+  EXPECT_EQ(Run(**session, "echo x > /shared/new", sink).result, StepResult::kFailed) << "read-only";
+}
+
+TEST_F(DockerExecutorTest, StepsHoldOnlyTheBuildSafeCapabilities) {
+  auto executor = Make();
+  TextSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_EQ(Run(**session, "grep -E 'CapEff|NoNewPrivs|Seccomp:' /proc/self/status", sink).result,
+            StepResult::kSucceeded);
+  // CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, FSETID 4, KILL 5, SETGID 6, SETUID 7, NET_BIND_SERVICE 10.
+  EXPECT_NE(sink.out().find("CapEff:\t00000000000004fb"), std::string::npos) << sink.out();
+  EXPECT_NE(sink.out().find("NoNewPrivs:\t1"), std::string::npos);
+  EXPECT_NE(sink.out().find("Seccomp:\t2"), std::string::npos) << "the engine's seccomp filter";
+}
+
 TEST_F(DockerExecutorTest, AMemoryLimitIsEnforcedAndAnOomKillReportedAsSuch) {
   auto executor = Make({.limit_memory = "64Mi"});
   TextSink sink;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "util/deadline.h"
 #include "util/error.h"
@@ -43,6 +44,8 @@ struct JobEnvironment {
   std::string image;                 // docker: the image to run in
   std::string network = "none";      // docker: the pipeline's `network`
   std::string cpu, memory;           // docker: the pipeline's resource requests ("" = none)
+  bool privileged = false;           // docker: the pipeline asks for a privileged container
+  std::vector<std::string> volumes;  // docker: host mounts the pipeline asks for
 };
 
 // One job's steps, run in order. Destroying the session ends everything the job started (the

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "util/input_limits.h"
+
 namespace raibid {
 namespace {
 
@@ -53,8 +55,16 @@ std::vector<std::string> HttpResponse::headers_named(const std::string& name) co
   return out;
 }
 
+Error BodyLimitError(std::string_view what, size_t body_limit) {
+  return Error{ErrorKind::kInfrastructure,
+               std::string(what) + ": the answer is over " +
+                   SizeLimitText("http_response_bytes", body_limit),
+               false};
+}
+
 struct HttpTransport::Exchange {
   const HttpRequest* request = nullptr;
+  size_t body_limit = 0;
   const StopSource* stop = nullptr;
   CURL* curl = nullptr;
   HttpResponse response;
@@ -124,8 +134,9 @@ struct HttpTransport::Exchange {
       return 0;
     }
     std::string& body = ex->response.body;
-    body.append(
-        piece.substr(0, std::min(piece.size(), kBodyLimit - std::min(kBodyLimit, body.size()))));
+    const size_t room = ex->body_limit - std::min(ex->body_limit, body.size());
+    if (piece.size() > room) ex->response.body_truncated = true;
+    body.append(piece.substr(0, std::min(piece.size(), room)));
     return piece.size();
   }
 
@@ -212,6 +223,7 @@ void HttpTransport::ConfigureMethod(const HttpRequest& request, Exchange& ex) {
 Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   Exchange ex;
   ex.request = &request;
+  ex.body_limit = options_.body_limit;
   ex.stop = stop_;
   ex.curl = static_cast<CURL*>(curl_);
   curl_easy_reset(ex.curl);  // keeps the connection cache

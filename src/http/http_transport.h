@@ -1,7 +1,8 @@
 // One HTTP exchange at a time over libcurl, with the agent's safety defaults: TLS verification on,
 // plain http only when allowed, bounded connect time, a stalled transfer is a network error,
 // request bodies streamed from a file range (never loaded whole), response bodies either streamed
-// to a consumer or kept up to a small limit. The connection is kept alive between exchanges.
+// to a consumer or kept up to a limit (HttpOptions::body_limit, agent.limits.http_response_bytes).
+// The connection is kept alive between exchanges.
 //
 // Not thread-safe: one transport per thread (the curl handle is reused).
 #pragma once
@@ -50,7 +51,10 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::multimap<std::string, std::string> headers;  // names lower-cased
-  std::string body;                                 // at most HttpTransport::kBodyLimit bytes
+  std::string body;  // at most HttpOptions::body_limit bytes
+  // The answer's body was longer than body_limit: `body` holds its start, the rest was read and
+  // dropped. Whoever needs the whole body (a manifest, a token) reports it with BodyLimitError.
+  bool body_truncated = false;
 
   // The first value of header `name` (lower-case), or "".
   std::string header(const std::string& name) const;
@@ -67,12 +71,17 @@ struct HttpOptions {
   // names; empty: TCP.
   std::string unix_socket;
   std::string user_agent = "raibid-agent";
+  // The most of a response body kept in memory (bodies given to a request's sink are not
+  // bounded here); agent.limits.http_response_bytes.
+  size_t body_limit = 4 << 20;
 };
+
+// "registry.example.com: GET manifest a/b:1: the answer is over
+// agent.limits.http_response_bytes (4 MiB)": for a response whose body_truncated is set.
+Error BodyLimitError(std::string_view what, size_t body_limit);
 
 class HttpTransport {
  public:
-  static constexpr size_t kBodyLimit = 4 << 20;
-
   explicit HttpTransport(HttpOptions options);
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;
@@ -80,6 +89,8 @@ class HttpTransport {
 
   // Stops any exchange in progress, and every later one, once `stop` is requested.
   void set_stop(const StopSource* stop) { stop_ = stop; }
+
+  size_t body_limit() const { return options_.body_limit; }
 
   // Fails only when no HTTP answer came: network errors (kInfrastructure, retryable), a
   // cancellation (kCancelled), or a body the sink refused. Any HTTP status is a response.

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -10,9 +11,67 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxJobBytes = 1 << 20;
+// Documents deeper than limits.json_depth are refused: printing one recurses once per level (a
+// stack overflow at ~100,000 levels), and indenting it costs two bytes per level on every line.
+// The inline pipeline is printed indented (so errors point at a line) while that stays small;
+// larger ones are printed compact, at most the size of the job. Indented text is at most
+// (2 * depth + 2) times the compact one.
+constexpr size_t kMaxIndentedPipeline = 4 << 20;
 
 std::string TypeName(const json& v) { return v.type_name(); }
+
+// The top-level "job_id" of a message too large to parse, found without building anything (no
+// string of the message is copied but the keys and the id itself, both short), so the job still
+// fails under its id. Only a plain string value counts: a valid id needs no escapes.
+std::optional<std::string> PeekJobId(std::string_view text) {
+  constexpr size_t kMaxKept = 130;  // longer than any valid id or the key "job_id"
+  size_t depth = 0;
+  bool key_next = false;    // at depth 1: the next string is a key
+  bool id_next = false;     // at depth 1: the next value is job_id's
+  std::string key;
+  size_t i = text.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || text[i] != '{') return std::nullopt;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      const bool kept = depth == 1 && (key_next || id_next);
+      std::string value;
+      bool plain = true;
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') {
+          plain = false;
+          ++i;
+        } else if (kept && value.size() < kMaxKept) {
+          value += text[i];
+        }
+      }
+      if (i >= text.size()) return std::nullopt;  // never closed
+      if (depth == 1 && key_next) {
+        key = plain ? std::move(value) : std::string();
+        key_next = false;
+      } else if (depth == 1 && id_next) {
+        if (plain && IsValidJobId(value)) return value;
+        return std::nullopt;
+      }
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (depth == 1 && id_next) return std::nullopt;  // job_id is not a string
+      ++depth;
+      key_next = depth == 1;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0 || --depth == 0) return std::nullopt;
+    } else if (depth == 1 && c == ',') {
+      key_next = true;
+      id_next = false;
+    } else if (depth == 1 && c == ':') {
+      id_next = key == "job_id";
+    } else if (depth == 1 && id_next && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+      return std::nullopt;  // a number, true, false or null
+    }
+  }
+  return std::nullopt;
+}
 
 // Reads an optional string field; an error message naming it when present with another type.
 std::optional<std::string> ReadString(const json& doc, const char* key, std::string* out) {
@@ -25,7 +84,8 @@ std::optional<std::string> ReadString(const json& doc, const char* key, std::str
   return std::nullopt;
 }
 
-std::optional<std::string> ReadEnv(const json& doc, std::map<std::string, std::string>* env) {
+std::optional<std::string> ReadEnv(const json& doc, std::map<std::string, std::string>* env,
+                                   const InputLimits& limits) {
   auto it = doc.find("env");
   if (it == doc.end() || it->is_null()) return std::nullopt;
   if (!it->is_object()) return "env: expected an object of NAME: value, got " + TypeName(*it);
@@ -41,10 +101,13 @@ std::optional<std::string> ReadEnv(const json& doc, std::map<std::string, std::s
       return "env." + k + ": expected a string, number or boolean, got " + TypeName(v);
     }
   }
+  if (const uint64_t bytes = EnvBytes(*env); bytes > limits.env_bytes) {
+    return "env of " + SizeOverLimit(bytes, "env_bytes", limits.env_bytes);
+  }
   return std::nullopt;
 }
 
-std::optional<std::string> ReadFields(const json& doc, Job* job) {
+std::optional<std::string> ReadFields(const json& doc, Job* job, const InputLimits& limits) {
   for (auto [key, out] : {std::pair{"repository", &job->repository},
                           {"commit", &job->commit},
                           {"branch", &job->branch},
@@ -57,7 +120,13 @@ std::optional<std::string> ReadFields(const json& doc, Job* job) {
   }
   if (auto it = doc.find("pipeline"); it != doc.end() && !it->is_null()) {
     if (!it->is_object()) return "pipeline: expected an object, got " + TypeName(*it);
-    job->pipeline_text = it->dump(2);
+    std::string compact = it->dump();
+    const uint64_t growth = 2 * std::min<uint64_t>(limits.json_depth, 1 << 20) + 2;
+    if (compact.size() <= kMaxIndentedPipeline / growth) {
+      std::string indented = it->dump(2);
+      if (indented.size() <= limits.pipeline_bytes) compact = std::move(indented);
+    }
+    job->pipeline_text = std::move(compact);
   }
   if (auto it = doc.find("timeout_minutes"); it != doc.end() && !it->is_null()) {
     if (!it->is_number()) return "timeout_minutes: expected a number, got " + TypeName(*it);
@@ -69,7 +138,7 @@ std::optional<std::string> ReadFields(const json& doc, Job* job) {
     if (!it->is_boolean()) return "cache_enabled: expected true or false, got " + TypeName(*it);
     job->cache_enabled = it->get<bool>();
   }
-  return ReadEnv(doc, &job->env);
+  return ReadEnv(doc, &job->env, limits);
 }
 
 }  // namespace
@@ -91,11 +160,25 @@ std::string GenerateJobId() {
   return buf;
 }
 
-std::expected<Job, JobError> ParseJob(std::string_view text) {
-  if (text.size() > kMaxJobBytes) {
-    return std::unexpected(JobError{std::nullopt, "job is larger than 1 MiB"});
+std::expected<Job, JobError> ParseJob(std::string_view text, const InputLimits& limits) {
+  if (text.size() > limits.job_bytes) {
+    return std::unexpected(
+        JobError{PeekJobId(text),
+                 "job message of " + SizeOverLimit(text.size(), "job_bytes", limits.job_bytes)});
   }
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // A container nested too deep is left out (its contents are never built), so the rest of
+  // the entry, its job_id above all, still reads and the job fails under its id.
+  bool too_deep = false;
+  const json::parser_callback_t depth_guard = [&](int depth, json::parse_event_t event, json&) {
+    const bool opens =
+        event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    if (opens && static_cast<uint64_t>(depth) >= limits.json_depth) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  };
+  json doc = json::parse(text, depth_guard, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return std::unexpected(JobError{std::nullopt, "job is not valid JSON"});
   if (!doc.is_object()) {
     return std::unexpected(JobError{std::nullopt, "job must be a JSON object, got " + TypeName(doc)});
@@ -105,9 +188,14 @@ std::expected<Job, JobError> ParseJob(std::string_view text) {
     return std::unexpected(
         JobError{std::nullopt, "job_id: missing or not 1-128 characters of [A-Za-z0-9._-]"});
   }
+  if (too_deep) {
+    return std::unexpected(JobError{
+        id->get<std::string>(), "job is nested deeper than " + LimitKey("json_depth") + " (" +
+                                    std::to_string(limits.json_depth) + " levels)"});
+  }
   Job job;
   job.id = id->get<std::string>();
-  if (auto err = ReadFields(doc, &job)) return std::unexpected(JobError{job.id, *err});
+  if (auto err = ReadFields(doc, &job, limits)) return std::unexpected(JobError{job.id, *err});
   return job;
 }
 

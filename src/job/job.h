@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "util/error.h"
+#include "util/input_limits.h"
 
 namespace raibid {
 
@@ -16,7 +17,9 @@ struct Job {
   std::string id;
   std::string repository;
   std::string commit, branch, tag;  // at least one; commit wins
-  std::optional<std::string> pipeline_text;  // inline pipeline as indented JSON (which is YAML)
+  // The inline pipeline as JSON (which is YAML): indented, so errors point at a line, unless
+  // that would be much larger (deeply nested) or over limits.pipeline_bytes; then compact.
+  std::optional<std::string> pipeline_text;
   std::optional<double> timeout_minutes;
   bool cache_enabled = true;
   std::map<std::string, std::string> env;
@@ -29,7 +32,11 @@ struct JobError {
   std::string message;
 };
 
-std::expected<Job, JobError> ParseJob(std::string_view json);
+// Parses and checks one job message. Past `limits` (job_bytes, json_depth, env_bytes for the
+// job's own `env`) the job is refused with a message naming the limit and its configuration key,
+// e.g. "job message of 2.0 MiB is over agent.limits.job_bytes (1 MiB)"; the message size is
+// checked before parsing, and a job nested too deeply still fails under its id.
+std::expected<Job, JobError> ParseJob(std::string_view json, const InputLimits& limits = {});
 
 // 1-128 of [A-Za-z0-9._-].
 bool IsValidJobId(std::string_view id);

@@ -64,6 +64,130 @@ TEST(ParseJob, DeepNestingAndHugeInputAreRejectedCleanly) {
   EXPECT_FALSE(ParseJob(std::string(2 << 20, ' ')));
 }
 
+std::string JobWithPipeline(const std::string& pipeline) {
+  return R"({"job_id": "j", "repository": "a/b", "branch": "m", "pipeline": )" + pipeline + "}";
+}
+
+// Found by fuzz/job: a well-formed job nested 150,000 levels deep overflowed the stack when its
+// pipeline was printed, and 100,000 levels of arrays made a 4 GiB indented text.
+TEST(ParseJob, RefusesNestingDeeperThan64Levels) {
+  const int n = 100000;
+  const std::string deep = std::string(n, '[') + std::string(n, ']');
+  auto job = ParseJob(JobWithPipeline(R"({"steps": )" + deep + "}"));
+  ASSERT_FALSE(job);
+  EXPECT_EQ(job.error().message, "job is nested deeper than agent.limits.json_depth (64 levels)");
+  EXPECT_EQ(job.error().job_id, "j");  // failed under its id, not dead-lettered
+  const std::string shallow = std::string(60, '[') + std::string(60, ']');
+  EXPECT_TRUE(ParseJob(JobWithPipeline(R"({"a": )" + shallow + "}")));
+}
+
+TEST(ParseJob, LargeInlinePipelineIsPrintedCompact) {
+  std::string steps;
+  for (int i = 0; i < 5000; ++i) {
+    steps += (i ? "," : "") + std::string(R"({"name": "s)") + std::to_string(i) +
+             R"(", "command": "true"})";
+  }
+  auto job = ParseJob(JobWithPipeline(R"({"steps": [)" + steps + "]}"));
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->pipeline_text->find('\n'), std::string::npos);
+  EXPECT_LT(job->pipeline_text->size(), 1u << 20);
+}
+
+// A job of exactly `size` bytes (padded with spaces before the closing brace).
+std::string JobOfSize(size_t size, const std::string& extra = "") {
+  std::string text = R"({"job_id": "big", "repository": "a/b", "branch": "m")" + extra;
+  if (text.size() + 1 < size) text += std::string(size - text.size() - 1, ' ');
+  return text + "}";
+}
+
+TEST(ParseJob, MessageJustPastJobBytesFailsUnderItsId) {
+  InputLimits limits;
+  limits.job_bytes = 1000;
+  EXPECT_TRUE(ParseJob(JobOfSize(1000), limits));
+  auto job = ParseJob(JobOfSize(1001), limits);
+  ASSERT_FALSE(job);
+  EXPECT_EQ(job.error().message,
+            "job message of 1001 bytes is over agent.limits.job_bytes (1000 bytes)");
+  EXPECT_EQ(job.error().job_id, "big");  // found without parsing the whole message
+
+  // The default: 1 MiB.
+  auto huge = ParseJob(JobOfSize((2 << 20) + 5));
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error().message, "job message of 2.0 MiB is over agent.limits.job_bytes (1 MiB)");
+  EXPECT_EQ(huge.error().job_id, "big");
+  auto just_past = ParseJob(JobOfSize((1 << 20) + 1));
+  ASSERT_FALSE(just_past);
+  EXPECT_EQ(just_past.error().message,
+            "job message of 1.0 MiB (1048577 bytes) is over agent.limits.job_bytes (1 MiB)");
+}
+
+TEST(ParseJob, OversizedMessageFindsItsIdAnywhereAtTheTopLevel) {
+  InputLimits limits;
+  limits.job_bytes = 100;
+  const std::string text = R"({"env": {"PAD": "a \"quoted\" }{ ][, \\"}, "x": [1, {"job_id": "no"}],)"
+                           R"( "job_id" : "late-id", "pad": ")" + std::string(200, 'x') + R"("})";
+  auto job = ParseJob(text, limits);
+  ASSERT_FALSE(job);
+  EXPECT_EQ(job.error().job_id, "late-id");
+}
+
+TEST(ParseJob, OversizedMessageWithoutAUsableIdHasNone) {
+  InputLimits limits;
+  limits.job_bytes = 10;
+  for (const char* text :
+       {R"({"a": {"job_id": "nested"}, "b": 1})", R"({"job_id": "bad id!"})",
+        R"([1, 2, 3, 4, 5, 6])", "not json at all", R"({"job_id": 5, "x": 1})",
+        R"({"job_id": "unterminated)", R"({"job_id": "esc\u0061ped", "x": 1})",
+        R"({"job_id": ["a"], "x": 1})"}) {
+    auto job = ParseJob(text, limits);
+    ASSERT_FALSE(job) << text;
+    EXPECT_FALSE(job.error().job_id) << text;
+  }
+}
+
+TEST(ParseJob, NestingJustPastJsonDepthNamesTheLimit) {
+  InputLimits limits;
+  limits.json_depth = 10;
+  // The job is level 1 and its pipeline level 2; "a" holds 8 more levels: 10 in all.
+  EXPECT_TRUE(ParseJob(JobWithPipeline(R"({"a": [[[[[[[[]]]]]]]]})"), limits));
+  auto job = ParseJob(JobWithPipeline(R"({"a": [[[[[[[[[]]]]]]]]]})"), limits);
+  ASSERT_FALSE(job);
+  EXPECT_EQ(job.error().job_id, "j");
+  EXPECT_EQ(job.error().message, "job is nested deeper than agent.limits.json_depth (10 levels)");
+}
+
+TEST(ParseJob, EnvJustPastEnvBytesNamesTheLimit) {
+  InputLimits limits;
+  limits.env_bytes = 100;
+  const std::string base = R"({"job_id": "j", "repository": "a/b", "branch": "m", "env": )";
+  // Names and values: "A" + 95 bytes + "BC" + "12" = 100.
+  const std::string at = base + R"({"A": ")" + std::string(95, 'x') + R"(", "BC": 12}})";
+  EXPECT_TRUE(ParseJob(at, limits));
+  const std::string past = base + R"({"A": ")" + std::string(96, 'x') + R"(", "BC": 12}})";
+  auto job = ParseJob(past, limits);
+  ASSERT_FALSE(job);
+  EXPECT_EQ(job.error().job_id, "j");
+  EXPECT_EQ(job.error().message, "env of 101 bytes is over agent.limits.env_bytes (100 bytes)");
+  // The default is 64 KiB.
+  const std::string big = base + R"({"A": ")" + std::string(64 << 10, 'x') + R"("}})";
+  auto over = ParseJob(big);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().message,
+            "env of 64.0 KiB (65537 bytes) is over agent.limits.env_bytes (64 KiB)");
+}
+
+TEST(ParseJob, InlinePipelineIndentedOnlyWithinPipelineBytes) {
+  const std::string pipeline = R"({"steps": [{"name": "a", "command": "true"}]})";
+  auto indented = ParseJob(JobWithPipeline(pipeline));
+  ASSERT_TRUE(indented) << indented.error().message;
+  EXPECT_NE(indented->pipeline_text->find('\n'), std::string::npos);
+  InputLimits limits;
+  limits.pipeline_bytes = 50;  // the indented text is longer; the compact one fits
+  auto compact = ParseJob(JobWithPipeline(pipeline), limits);
+  ASSERT_TRUE(compact) << compact.error().message;
+  EXPECT_EQ(compact->pipeline_text->find('\n'), std::string::npos);
+}
+
 TEST(JobId, GeneratedIdsAreValidAndDistinct) {
   auto a = GenerateJobId(), b = GenerateJobId();
   EXPECT_TRUE(IsValidJobId(a));

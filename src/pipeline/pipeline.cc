@@ -38,8 +38,9 @@ std::string Index(std::string_view path, size_t i) {
 // offending node.
 class PipelineReader {
  public:
-  PipelineReader(const YamlDocument& doc, std::vector<std::string>* warnings)
-      : doc_(doc), warnings_(warnings) {}
+  PipelineReader(const YamlDocument& doc, std::vector<std::string>* warnings,
+                 const InputLimits& limits)
+      : doc_(doc), warnings_(warnings), limits_(limits) {}
 
   Result<Pipeline> Read() {
     const YAML::Node& root = doc_.root();
@@ -71,6 +72,8 @@ class PipelineReader {
     if (e.key == "image") return ReadText(e, e.key, &p.image);
     if (e.key == "network") return ReadChecked(e, e.key, ChoiceValue(&p.network, {"none", "bridge"}));
     if (e.key == "resources") return ReadResources(e, &p);
+    if (e.key == "privileged") return ReadChecked(e, e.key, BoolValue(&p.privileged));
+    if (e.key == "volumes") return ReadVolumes(e, &p.volumes);
     if (e.key == "cache") return ReadPathsSection(e, &p.cache_paths, &p);
     if (e.key == "artifacts") return ReadPathsSection(e, &p.artifact_paths);
     if (e.key == "env") return ReadEnv(e, &p.env);
@@ -91,6 +94,25 @@ class PipelineReader {
     if (!text) return std::unexpected(text.error());
     if (text->empty()) return {};
     if (auto complaint = set(*text)) return doc_.Fail(e.mark(), path, *complaint);
+    return {};
+  }
+
+  Status ReadVolumes(const YamlEntry& e, std::vector<std::string>* out) {
+    if (Status s = ReadPathList(e, e.key, out); !s) return s;
+    for (size_t i = 0; i < out->size(); ++i) {
+      const std::string& v = (*out)[i];
+      const auto colon = v.find(':');
+      const std::string host = v.substr(0, colon);
+      const std::string rest = colon == std::string::npos ? "" : v.substr(colon + 1);
+      const std::string inside = rest.substr(0, rest.find(':'));
+      const std::string mode = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
+      if (host.empty() || host[0] != '/' || inside.empty() || inside[0] != '/' ||
+          (!mode.empty() && mode != "ro" && mode != "rw")) {
+        return doc_.Fail(e.value[i].Mark(), Index(e.key, i),
+                         "expected HOST:CONTAINER or HOST:CONTAINER:ro with absolute paths, got " +
+                             QuoteForMessage(v));
+      }
+    }
     return {};
   }
 
@@ -192,6 +214,9 @@ class PipelineReader {
       }
       (*out)[var.key] = std::move(*value);
     }
+    if (const uint64_t bytes = EnvBytes(*out); bytes > limits_.env_bytes) {
+      return doc_.Fail(e.mark(), "env", SizeOverLimit(bytes, "env_bytes", limits_.env_bytes));
+    }
     return {};
   }
 
@@ -200,6 +225,11 @@ class PipelineReader {
       return doc_.Fail(e.mark(), "steps",
                        fmt::format("must be a non-empty list, got {}",
                                    e.value.IsSequence() ? "an empty list" : DescribeNode(e.value)));
+    }
+    if (e.value.size() > limits_.steps) {
+      return doc_.Fail(e.mark(), "steps",
+                       fmt::format("{} steps are more than {}", e.value.size(),
+                                   CountLimitText("steps", limits_.steps)));
     }
     std::map<std::string, size_t> names;
     for (const YAML::Node& node : e.value) {
@@ -262,6 +292,10 @@ class PipelineReader {
     if (command->find('\0') != std::string::npos) {
       return doc_.Fail(field.mark(), path, "must not contain NUL bytes");
     }
+    if (command->size() > limits_.command_bytes) {
+      return doc_.Fail(field.mark(), path,
+                       SizeOverLimit(command->size(), "command_bytes", limits_.command_bytes));
+    }
     *out = std::move(*command);
     return {};
   }
@@ -286,15 +320,22 @@ class PipelineReader {
 
   const YamlDocument& doc_;
   std::vector<std::string>* warnings_;
+  const InputLimits& limits_;
 };
 
 }  // namespace
 
 Result<Pipeline> ParsePipeline(std::string_view text, std::string_view filename,
-                               std::vector<std::string>* warnings) {
-  auto doc = YamlDocument::Parse(text, filename, ErrorKind::kInvalidPipeline);
+                               std::vector<std::string>* warnings, const InputLimits& limits) {
+  const YamlLimits yaml{.max_bytes = limits.pipeline_bytes,
+                        .max_nodes = limits.yaml_nodes,
+                        .max_depth = limits.yaml_depth,
+                        .bytes_name = "pipeline_bytes",
+                        .nodes_name = "yaml_nodes",
+                        .depth_name = "yaml_depth"};
+  auto doc = YamlDocument::Parse(text, filename, ErrorKind::kInvalidPipeline, yaml);
   if (!doc) return std::unexpected(doc.error());
-  return PipelineReader(*doc, warnings).Read();
+  return PipelineReader(*doc, warnings, limits).Read();
 }
 
 }  // namespace raibid

@@ -11,6 +11,7 @@
 
 #include "config/settings.h"
 #include "util/error.h"
+#include "util/input_limits.h"
 
 namespace raibid {
 
@@ -30,6 +31,8 @@ struct Pipeline {
   std::vector<std::string> artifact_paths;  // artifacts.paths
   std::string network = "none";             // network: none | bridge (docker executor)
   ResourceSpec resources;                   // resources.{cpu,memory}: capped by the agent's limits
+  bool privileged = false;                  // privileged: true (only where the agent allows it)
+  std::vector<std::string> volumes;         // volumes: ["/host/path:/in/container[:ro]"] (likewise)
   std::vector<PipelineStep> steps;          // at least one
 };
 
@@ -45,10 +48,16 @@ struct Pipeline {
 //
 // Unknown keys are allowed for forward compatibility: each appends a warning
 // "steps[0].retries (line 7): unknown key, ignored" to `warnings` when it is not null.
-// Documents over 1 MiB, over 100,000 YAML nodes or nested too deeply are refused.
-// `network` is `none` or `bridge`; `resources.cpu` like 2, 0.5 or 500m; `resources.memory` a size.
+// `privileged` a boolean; `volumes` a list of "HOST:CONTAINER[:ro]" (both absolute; whether the
+// agent allows them is the executor's decision). `network` is `none` or `bridge`; `resources.cpu` like 2, 0.5 or 500m; `resources.memory` a size.
+//
+// `limits` bounds the document (pipeline_bytes, yaml_nodes, yaml_depth: checked before the
+// document is read), the number of steps, each command's length and the `env` (its names and
+// values); past one the error names the limit and its key: ".raibid.yaml:3:3: steps: 1001 steps
+// are more than agent.limits.steps (1000)".
 Result<Pipeline> ParsePipeline(std::string_view text, std::string_view filename,
-                               std::vector<std::string>* warnings = nullptr);
+                               std::vector<std::string>* warnings = nullptr,
+                               const InputLimits& limits = {});
 
 // The image the `docker` executor runs a pipeline in: its `image`; else, with a `language`, the
 // template with {language} and {version} replaced (the version is `rust_version` for rust,

@@ -19,8 +19,8 @@ steps:
 )";
 
 // The error message of parsing `text` as .raibid.yaml, or "" when it parses.
-std::string ErrorOf(const std::string& text) {
-  auto p = ParsePipeline(text, ".raibid.yaml");
+std::string ErrorOf(const std::string& text, const InputLimits& limits = {}) {
+  auto p = ParsePipeline(text, ".raibid.yaml", nullptr, limits);
   if (p.has_value()) return "";
   EXPECT_EQ(p.error().kind, ErrorKind::kInvalidPipeline);
   return p.error().message;
@@ -85,6 +85,19 @@ TEST(ParsePipeline, ReadsNetworkAndResources) {
             ".raibid.yaml:2:11: resources.memory: expected a size like 10Gi, got 'lots'");
   EXPECT_EQ(ErrorOf("resources:\n  cpu: -1\nsteps: [{name: a, command: b}]\n"),
             ".raibid.yaml:2:8: resources.cpu: expected CPUs like 2, 0.5 or 500m, got '-1'");
+}
+
+TEST(ParsePipeline, ReadsPrivilegedAndVolumes) {
+  auto p = ParsePipeline("privileged: true\nvolumes: [\"/srv/data:/data:ro\", \"/cache:/c\"]\n"
+                         "steps: [{name: a, command: b}]\n", ".raibid.yaml");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_TRUE(p->privileged);
+  EXPECT_EQ(p->volumes, (std::vector<std::string>{"/srv/data:/data:ro", "/cache:/c"}));
+  EXPECT_FALSE(ParsePipeline("steps: [{name: a, command: b}]\n", "x")->privileged);
+  EXPECT_EQ(ErrorOf("volumes: [\"data:/data\"]\nsteps: [{name: a, command: b}]\n"),
+            ".raibid.yaml:1:11: volumes[0]: expected HOST:CONTAINER or HOST:CONTAINER:ro with "
+            "absolute paths, got 'data:/data'");
+  EXPECT_NE(ErrorOf("privileged: maybe\nsteps: [{name: a, command: b}]\n"), "");
 }
 
 TEST(PipelineImage, ImageThenLanguageTemplateThenTheAgentsImage) {
@@ -247,14 +260,100 @@ TEST(ParsePipeline, MalformedYamlGivesLineAndColumn) {
 }
 
 TEST(ParsePipeline, HostileInputIsRefusedClearly) {
-  EXPECT_EQ(ErrorOf(std::string(10000, '[')), ".raibid.yaml:1:1: document is nested too deeply");
+  EXPECT_TRUE(ErrorOf(std::string(10000, '[')).ends_with(
+      ": document is nested deeper than agent.limits.yaml_depth (64 levels)"))
+      << ErrorOf(std::string(10000, '['));
+  const std::string deep = std::string(65, '[') + std::string(65, ']');
+  EXPECT_EQ(ErrorOf(deep),
+            ".raibid.yaml:1:65: document is nested deeper than agent.limits.yaml_depth (64 levels)");
   const std::string huge = "steps: [{name: a, command: \"" + std::string(2 << 20, 'x') + "\"}]\n";
   EXPECT_EQ(ErrorOf(huge),
-            ".raibid.yaml:1:1: document is 2097184 bytes, larger than the limit "
-            "of 1048576 bytes");
+            ".raibid.yaml:1:1: document of 2.0 MiB is over agent.limits.pipeline_bytes (1 MiB)");
   std::string many = "steps: [";
   for (int i = 0; i < 120000; ++i) many += "1,";
-  EXPECT_TRUE(ErrorOf(many + "1]").ends_with("document has more than 100000 YAML nodes"));
+  EXPECT_TRUE(ErrorOf(many + "1]").ends_with(
+      "document has more YAML nodes than agent.limits.yaml_nodes (100000)"));
+}
+
+// `n` steps "- {name: sN, command: true}".
+std::string Steps(size_t n) {
+  std::string text = "steps:\n";
+  for (size_t i = 0; i < n; ++i) {
+    text += "  - {name: s" + std::to_string(i) + ", command: 'true'}\n";
+  }
+  return text;
+}
+
+TEST(ParsePipelineLimits, DocumentJustPastPipelineBytes) {
+  const std::string text = "steps: [{name: a, command: b}]\n";  // 31 bytes
+  InputLimits limits;
+  limits.pipeline_bytes = text.size();
+  EXPECT_EQ(ErrorOf(text, limits), "");
+  limits.pipeline_bytes = text.size() - 1;
+  EXPECT_EQ(ErrorOf(text, limits),
+            ".raibid.yaml:1:1: document of 31 bytes is over agent.limits.pipeline_bytes (30 bytes)");
+}
+
+TEST(ParsePipelineLimits, StepsJustPastTheLimit) {
+  EXPECT_EQ(ErrorOf(Steps(1000)), "");  // the default: 1000
+  EXPECT_EQ(ErrorOf(Steps(1001)),
+            ".raibid.yaml:2:3: steps: 1001 steps are more than agent.limits.steps (1000)");
+  InputLimits limits;
+  limits.steps = 3;
+  EXPECT_EQ(ErrorOf(Steps(3), limits), "");
+  EXPECT_EQ(ErrorOf(Steps(4), limits),
+            ".raibid.yaml:2:3: steps: 4 steps are more than agent.limits.steps (3)");
+}
+
+TEST(ParsePipelineLimits, CommandJustPastCommandBytes) {
+  auto with_command = [](size_t n) {
+    return "steps:\n  - name: a\n    command: " + std::string(n, 'x') + "\n";
+  };
+  EXPECT_EQ(ErrorOf(with_command(64 << 10)), "");  // the default: 64 KiB
+  EXPECT_EQ(ErrorOf(with_command((64 << 10) + 1)),
+            ".raibid.yaml:3:14: steps[0].command: 64.0 KiB (65537 bytes) is over "
+            "agent.limits.command_bytes (64 KiB)");
+  InputLimits limits;
+  limits.command_bytes = 10;
+  EXPECT_EQ(ErrorOf(with_command(10), limits), "");
+  EXPECT_EQ(ErrorOf(with_command(11), limits),
+            ".raibid.yaml:3:14: steps[0].command: 11 bytes is over agent.limits.command_bytes "
+            "(10 bytes)");
+}
+
+TEST(ParsePipelineLimits, EnvJustPastEnvBytes) {
+  auto with_env = [](size_t n) {
+    return "env:\n  AB: " + std::string(n, 'v') + "\n  C: '1'\nsteps: [{name: a, command: b}]\n";
+  };
+  InputLimits limits;
+  limits.env_bytes = 20;  // "AB" + n + "C" + "1"
+  EXPECT_EQ(ErrorOf(with_env(16), limits), "");
+  EXPECT_EQ(ErrorOf(with_env(17), limits),
+            ".raibid.yaml:2:3: env: 21 bytes is over agent.limits.env_bytes (20 bytes)");
+}
+
+TEST(ParsePipelineLimits, YamlDepthAndNodesJustPastTheLimit) {
+  InputLimits limits;
+  limits.yaml_depth = 4;  // the top map, steps, a step, and one more
+  EXPECT_EQ(ErrorOf("steps: [{name: a, command: b, x: {}}]\n", limits), "");
+  EXPECT_EQ(ErrorOf("steps: [{name: a, command: b, x: {y: []}}]\n", limits),
+            ".raibid.yaml:1:38: document is nested deeper than agent.limits.yaml_depth (4 levels)");
+  limits = {};
+  limits.yaml_nodes = 8;  // the top map, "steps", the list, the step map and four values
+  EXPECT_EQ(ErrorOf("steps: [{name: a, command: b}]\n", limits), "");
+  EXPECT_EQ(ErrorOf("steps: [{name: a, command: b, c: d}]\n", limits),
+            ".raibid.yaml:1:31: document has more YAML nodes than agent.limits.yaml_nodes (8)");
+}
+
+TEST(ParsePipelineLimits, AHundredThousandStepsAreRefusedBeforeTheyAreRead) {
+  const std::string text = Steps(100000);  // 3.6 MB
+  EXPECT_EQ(ErrorOf(text), ".raibid.yaml:1:1: document of 3.4 MiB is over "
+                           "agent.limits.pipeline_bytes (1 MiB)");
+  InputLimits limits;
+  limits.pipeline_bytes = 8 << 20;  // then the node count stops the scan, before a tree is built
+  EXPECT_TRUE(ErrorOf(text, limits).ends_with(
+      "document has more YAML nodes than agent.limits.yaml_nodes (100000)"))
+      << ErrorOf(text, limits);
 }
 
 TEST(ParsePipeline, BinaryJunkNeverCrashes) {

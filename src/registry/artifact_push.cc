@@ -55,17 +55,64 @@ Result<BlobSource> LogBlob(const ArtifactRequest& req, const ScratchDir& scratch
   return BlobSource::FromFile(copy);
 }
 
+// The bytes of the regular files at `path` (a directory's tree, links not followed): what
+// publishing it costs before a directory is packed.
+uint64_t ContentBytes(const ArtifactPath& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!path.directory) {
+    const auto size = fs::file_size(path.absolute, ec);
+    return ec ? 0 : size;
+  }
+  uint64_t total = 0;
+  for (auto it = fs::recursive_directory_iterator(path.absolute, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_symlink(ec) || !it->is_regular_file(ec)) continue;
+    const auto size = it->file_size(ec);
+    if (!ec) total += size;
+  }
+  return total;
+}
+
+Status CheckCount(const ResolvedArtifacts& resolved, const InputLimits& limits) {
+  if (resolved.paths.size() <= limits.artifacts) return {};
+  return Fail(ErrorKind::kInvalidPipeline,
+              "artifacts.paths: " + std::to_string(resolved.paths.size()) +
+                  " files and directories matched, more than " +
+                  CountLimitText("artifacts", limits.artifacts));
+}
+
+Status CheckBytes(uint64_t bytes, const InputLimits& limits, std::string_view how) {
+  if (bytes <= limits.artifact_bytes) return {};
+  return Fail(ErrorKind::kInvalidPipeline,
+              "artifacts.paths: " + std::string(how) + " " +
+                  SizeNear(bytes, limits.artifact_bytes) + ", over " +
+                  SizeLimitText("artifact_bytes", limits.artifact_bytes));
+}
+
 Result<std::vector<ArtifactLayer>> MakeLayers(const ArtifactRequest& req,
                                               const ResolvedArtifacts& resolved,
                                               const ScratchDir& scratch) {
-  std::vector<ArtifactLayer> layers;
+  uint64_t content = 0;
   for (const auto& path : resolved.paths) {
     if (path.relative == kLogLayerTitle) {
       return Fail(ErrorKind::kInvalidPipeline,
                   "artifacts.paths: '" + path.relative + "' clashes with the job log's title");
     }
+    content += ContentBytes(path);
+    if (auto s = CheckBytes(content, req.limits, "the files matched hold"); !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  std::vector<ArtifactLayer> layers;
+  uint64_t published = 0;
+  for (const auto& path : resolved.paths) {
     auto layer = MakeLayer(path, resolved.workspace, scratch, static_cast<int>(layers.size()));
     if (!layer) return std::unexpected(layer.error());
+    published += layer->blob.size;
+    if (auto s = CheckBytes(published, req.limits, "the layers to publish hold"); !s) {
+      return std::unexpected(s.error());
+    }
     layers.push_back(std::move(*layer));
   }
   auto log = LogBlob(req, scratch);
@@ -105,6 +152,7 @@ Result<ArtifactPush> PushArtifacts(RegistryClient& client, const ArtifactRequest
   Progress progress(client, sink, req.log_step);
   auto resolved = ResolveArtifactPaths(req.workspace, req.paths);
   if (!resolved) return std::unexpected(resolved.error());
+  if (auto s = CheckCount(*resolved, req.limits); !s) return std::unexpected(s.error());
   for (const auto& w : resolved->warnings) progress.Line(w);
   auto ref = Reference(client, req);
   if (!ref) return std::unexpected(ref.error());

@@ -13,6 +13,7 @@
 #include "registry/oci_reference.h"
 #include "registry/registry_client.h"
 #include "util/error.h"
+#include "util/input_limits.h"
 #include "util/log_sink.h"
 
 namespace raibid {
@@ -38,6 +39,9 @@ struct ArtifactRequest {
   std::string mount_from;
   std::filesystem::path scratch_dir;   // where directories are packed; empty: the temp dir
   std::string log_step = "artifacts";  // the step name progress lines are logged under
+  // `artifacts` bounds the files and directories matched, `artifact_bytes` their total size as
+  // published (a directory packed); the job log is not counted.
+  InputLimits limits;
 };
 
 // One published file, as the job hash's `artifacts` field lists it.
@@ -53,7 +57,9 @@ struct ArtifactPush {
   std::vector<PushedArtifact> artifacts;  // in manifest order, the log last
 };
 
-// Resolves the paths (kInvalidPipeline naming an escaping entry), packs and digests the
+// Resolves the paths (kInvalidPipeline naming an escaping entry, or more matches than
+// limits.artifacts), checks their size against limits.artifact_bytes (before packing, by the
+// files' sizes, and again as packed; kInvalidPipeline naming the limit), packs and digests the
 // layers (streaming: memory stays constant), pushes the config, the layers (each skipped when
 // the registry has it) and the manifest. Registry failures are kInfrastructure naming the
 // registry and HTTP status; retryable when the retries ran out on a transient failure.

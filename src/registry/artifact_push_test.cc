@@ -129,6 +129,47 @@ TEST_F(ArtifactPushTest, EscapingPathIsRefusedBeforeAnythingIsPushed) {
   EXPECT_EQ(registry_.CountRequests("POST", "/blobs/uploads/"), 0);
 }
 
+TEST_F(ArtifactPushTest, OneMatchPastTheArtifactsLimitFailsBeforeAnythingIsPushed) {
+  auto req = Request();  // dist/app, reports/it.xml, reports/unit.xml, docs
+  req.limits.artifacts = 3;
+  auto pushed = PushArtifacts(*client_, req, log_);
+  ASSERT_FALSE(pushed);
+  EXPECT_EQ(pushed.error().kind, ErrorKind::kInvalidPipeline);
+  EXPECT_EQ(pushed.error().message,
+            "artifacts.paths: 4 files and directories matched, more than "
+            "agent.limits.artifacts (3)");
+  EXPECT_EQ(registry_.CountRequests("POST", "/blobs/uploads/"), 0);
+  req.limits.artifacts = 4;
+  auto ok = PushArtifacts(*client_, req, log_);
+  EXPECT_TRUE(ok) << ok.error().message;
+}
+
+TEST_F(ArtifactPushTest, ABytePastArtifactBytesFailsBeforeAnythingIsPushed) {
+  auto req = Request();
+  req.paths = {"reports/*.xml"};  // 12 + 22 bytes
+  req.limits.artifact_bytes = 33;
+  auto pushed = PushArtifacts(*client_, req, log_);
+  ASSERT_FALSE(pushed);
+  EXPECT_EQ(pushed.error().kind, ErrorKind::kInvalidPipeline);
+  EXPECT_EQ(pushed.error().message,
+            "artifacts.paths: the files matched hold 34 bytes, over "
+            "agent.limits.artifact_bytes (33 bytes)");
+  // A directory fits by its files' sizes but not as packed (tar headers, gzip).
+  req.paths = {"docs"};  // 13 + 6 bytes of files
+  req.limits.artifact_bytes = 19;
+  pushed = PushArtifacts(*client_, req, log_);
+  ASSERT_FALSE(pushed);
+  EXPECT_TRUE(pushed.error().message.starts_with("artifacts.paths: the layers to publish hold "))
+      << pushed.error().message;
+  EXPECT_TRUE(pushed.error().message.ends_with(", over agent.limits.artifact_bytes (19 bytes)"))
+      << pushed.error().message;
+  EXPECT_EQ(registry_.CountRequests("POST", "/blobs/uploads/"), 0);
+  req.paths = {"reports/*.xml"};
+  req.limits.artifact_bytes = 34;
+  auto ok = PushArtifacts(*client_, req, log_);
+  EXPECT_TRUE(ok) << ok.error().message;
+}
+
 TEST_F(ArtifactPushTest, LogFileIsPublishedAsItWasWhenThePushStarted) {
   auto req = Request();
   req.paths = {};

@@ -16,11 +16,18 @@ ordered_json ToJson(const Descriptor& d) {
   return j;
 }
 
+// nlohmann converts a float to an integer type with a plain cast, undefined when it does not fit
+// (1e300), and a negative integer to uint64_t by wrapping; a registry's number is checked first.
+uint64_t Size(const nlohmann::json& j) {
+  if (!j.is_number_unsigned()) throw std::runtime_error("size is not a whole number >= 0");
+  return j.get<uint64_t>();
+}
+
 Descriptor FromJson(const nlohmann::json& j) {
   Descriptor d;
   d.media_type = j.at("mediaType").get<std::string>();
   d.digest = j.at("digest").get<std::string>();
-  d.size = j.at("size").get<uint64_t>();
+  d.size = Size(j.at("size"));
   if (j.contains("annotations")) {
     d.annotations = j["annotations"].get<std::map<std::string, std::string>>();
   }
@@ -50,7 +57,7 @@ std::string SerializeManifest(const OciManifest& m) {
 Result<OciManifest> ParseManifest(std::string_view text) {
   try {
     const auto j = nlohmann::json::parse(text);
-    if (j.at("schemaVersion").get<int>() != 2) throw std::runtime_error("schemaVersion is not 2");
+    if (j.at("schemaVersion") != 2) throw std::runtime_error("schemaVersion is not 2");
     if (j.contains("mediaType") && j["mediaType"].get<std::string>() != kOciManifestType) {
       throw std::runtime_error("media type " + j["mediaType"].get<std::string>());
     }

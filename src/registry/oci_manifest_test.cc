@@ -50,5 +50,15 @@ TEST(OciManifest, RefusesWhatIsNotAnImageManifest) {
   EXPECT_FALSE(ParseManifest(R"({"schemaVersion":1})"));
 }
 
+// Found by fuzz/registry_json: a float size was cast to uint64_t (undefined past its range).
+TEST(OciManifest, RefusesASizeThatIsNotAWholeNumber) {
+  for (const char* size : {"1e300", "1.5", "-1", "\"3\""}) {
+    const std::string json = std::string(R"({"schemaVersion":2,"config":{"mediaType":"a/b",)") +
+                             R"("digest":"sha256:x","size":)" + size + R"(},"layers":[]})";
+    EXPECT_FALSE(ParseManifest(json)) << size;
+  }
+  EXPECT_FALSE(ParseManifest(R"({"schemaVersion":1e300,"layers":[]})"));
+}
+
 }  // namespace
 }  // namespace raibid

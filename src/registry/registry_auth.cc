@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -10,6 +12,8 @@ namespace raibid {
 namespace {
 
 constexpr long kDefaultExpiresIn = 60;  // the token spec's default
+// Longer lifetimes are trusted for a week only: a time point of years in nanoseconds overflows.
+constexpr long kMaxExpiresIn = 7 * 86400;
 
 std::vector<std::string> Words(const std::string& text) {
   std::istringstream in(text);
@@ -42,6 +46,7 @@ std::string Base64(std::string_view data) {
 
 std::chrono::seconds TrustedLifetime(long expires_in) {
   if (expires_in <= 0) expires_in = kDefaultExpiresIn;
+  expires_in = std::min(expires_in, kMaxExpiresIn);
   return std::chrono::seconds(expires_in - std::min<long>(30, expires_in / 10));
 }
 
@@ -140,6 +145,7 @@ Result<RegistryAuth::Token> RegistryAuth::FetchToken(const std::string& scope) {
     }
     return Fail(ErrorKind::kInfrastructure, msg, r->status == 429 || r->status >= 500);
   }
+  if (r->body_truncated) return std::unexpected(BodyLimitError(what, transport_.body_limit()));
   const auto j = nlohmann::json::parse(r->body, nullptr, false);
   std::string value;
   long expires_in = kDefaultExpiresIn;
@@ -147,7 +153,12 @@ Result<RegistryAuth::Token> RegistryAuth::FetchToken(const std::string& scope) {
     for (const char* key : {"token", "access_token"}) {
       if (value.empty() && j.contains(key) && j[key].is_string()) value = j[key];
     }
-    if (j.contains("expires_in") && j["expires_in"].is_number()) expires_in = j["expires_in"];
+    if (j.contains("expires_in") && j["expires_in"].is_number()) {
+      // Read as a double and bounded before the cast: 1e300 does not fit a long.
+      const double e = j["expires_in"].get<double>();
+      expires_in =
+          std::isfinite(e) && e > 0 ? static_cast<long>(std::min<double>(e, kMaxExpiresIn)) : 0;
+    }
   }
   if (value.empty()) {
     return Fail(ErrorKind::kInfrastructure, what + ": the answer holds no token");

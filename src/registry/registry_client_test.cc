@@ -115,6 +115,22 @@ TEST_F(RegistryClientTest, ManifestIsStoredWithItsMediaTypeAndReadBack) {
   EXPECT_EQ(registry_.InspectRaw("team/app:v1"), bytes);
 }
 
+TEST_F(RegistryClientTest, AManifestJustPastTheBodyLimitIsAnErrorNamingIt) {
+  ASSERT_TRUE(client_->PushBlob("team/app", BlobSource::FromBytes("{}")));
+  OciManifest m{.artifact_type = "application/vnd.raibid.test.v1"};
+  const std::string bytes = SerializeManifest(m);
+  ASSERT_TRUE(client_->PushManifest("team/app", "v1", kOciManifestType, bytes));
+  auto config = TestConfig(registry_.url(), kUser, kPassword);
+  config.body_limit = bytes.size();
+  EXPECT_TRUE(MakeClient(config)->FetchManifest("team/app", "v1"));
+  config.body_limit = bytes.size() - 1;
+  auto fetched = MakeClient(config)->FetchManifest("team/app", "v1");
+  ASSERT_FALSE(fetched);
+  EXPECT_EQ(fetched.error().message,
+            "registry " + registry_.host() + ": GET manifest team/app:v1: the answer is over "
+            "agent.limits.http_response_bytes (" + std::to_string(bytes.size() - 1) + " bytes)");
+}
+
 TEST_F(RegistryClientTest, AMissingManifestIsNulloptForFindAndAnErrorForFetch) {
   ASSERT_TRUE(client_->PushBlob("team/app", BlobSource::FromBytes("{}")));
   auto found = client_->FindManifest("team/app", "never-pushed");

@@ -30,6 +30,9 @@ struct RegistryConfig {
   BackoffPolicy retry;  // network errors, 429 and 5xx: 1, 2, 4, 8, 16 s by default
   std::chrono::milliseconds connect_timeout{10000};
   int stall_seconds = 60;  // a transfer below 1 KiB/s for this long is a network error
+  // The most of an answer kept in memory (manifests, tokens, error bodies); a manifest or token
+  // past it is an error naming agent.limits.http_response_bytes. Blobs are streamed, unbounded.
+  size_t body_limit = 4 << 20;
 };
 
 struct RegistryHooks {

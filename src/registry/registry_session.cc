@@ -11,7 +11,8 @@ HttpOptions TransportOptions(const RegistryConfig& c) {
                      .verify_tls = !c.insecure,
                      .ca_file = c.ca_file,
                      .connect_timeout = c.connect_timeout,
-                     .stall_seconds = c.stall_seconds};
+                     .stall_seconds = c.stall_seconds,
+                     .body_limit = c.body_limit};
 }
 
 std::string SecondsText(Millis d) {
@@ -39,8 +40,14 @@ std::string RegistryErrorDetail(std::string_view body) {
     return "";
   }
   const auto& e = j["errors"][0];
-  std::string out = e.value("code", std::string());
-  const std::string message = e.value("message", std::string());
+  // value() throws for a non-object or a field of another type; a registry's body is not trusted.
+  const auto text = [&e](const char* key) {
+    if (!e.is_object()) return std::string();
+    auto it = e.find(key);
+    return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string out = text("code");
+  const std::string message = text("message");
   if (!message.empty()) out += (out.empty() ? "" : ": ") + message;
   return out;
 }

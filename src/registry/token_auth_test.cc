@@ -32,6 +32,21 @@ class TokenAuthTest : public ::testing::Test {
   SteadyTime now_ = std::chrono::steady_clock::now();
 };
 
+TEST_F(TokenAuthTest, ATokenAnswerPastTheBodyLimitIsAnErrorNamingIt) {
+  auto config = TestConfig(registry_->url(), "bob", "token-pass");
+  config.body_limit = 100;  // a signed token is several hundred bytes
+  auto client = MakeClient(config, {.clock = [this] { return now_; }});
+  auto pushed = client->PushBlob("team/app", BlobSource::FromBytes("x"));
+  ASSERT_FALSE(pushed);
+  EXPECT_NE(pushed.error().message.find(
+                "token service http://127.0.0.1:"),
+            std::string::npos)
+      << pushed.error().message;
+  EXPECT_TRUE(pushed.error().message.ends_with(
+      ": the answer is over agent.limits.http_response_bytes (100 bytes)"))
+      << pushed.error().message;
+}
+
 TEST_F(TokenAuthTest, PushesAndPullsWithATokenForTheRepositoryScope) {
   auto client = Client("bob", "token-pass");
   const BlobSource blob = BlobSource::FromBytes("token-protected");

@@ -2,25 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "registry/registry_client.h"
 #include "report/redis_log_sink.h"
+#include "runner/pipeline_source.h"
 #include "util/clock.h"
 #include "util/log_context.h"
-#include "util/path_guard.h"
 
 namespace raibid {
 namespace {
-
-constexpr size_t kMaxPipelineFileBytes = 1 << 20;
-constexpr const char* kPipelineFile = ".raibid.yaml";
 
 std::string Seconds(Millis ms) {
   char buf[32];
@@ -37,37 +30,6 @@ StepState ToStepState(StepResult r) {
     case StepResult::kError: return StepState::kFailed;
   }
   return StepState::kFailed;
-}
-
-// Reads the pipeline file of the workspace through the path guard: a symlink is followed only
-// while it stays inside the workspace, and what is read must be a regular file.
-Result<std::string> ReadPipelineFile(const std::filesystem::path& workspace) {
-  auto fd = OpenBeneath(workspace, kPipelineFile, O_RDONLY | O_NONBLOCK);
-  if (!fd) {
-    if (fd.error().fault == PathFault::kNotFound) {
-      return Fail(ErrorKind::kInvalidPipeline,
-                  std::string(kPipelineFile) + ": not found at the repository root, and the job "
-                  "has no inline pipeline");
-    }
-    return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": " + fd.error().message);
-  }
-  struct stat st{};
-  if (fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": must be a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxPipelineFileBytes) {
-    return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": larger than 1 MiB");
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = read(fd->get(), text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  text.resize(got);
-  return text;
 }
 
 }  // namespace
@@ -161,7 +123,9 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::BeginSession(
       .image = PipelineImage(pipeline, options_.language_image, options_.default_image),
       .network = pipeline.network,
       .cpu = pipeline.resources.cpu,
-      .memory = pipeline.resources.memory};
+      .memory = pipeline.resources.memory,
+      .privileged = pipeline.privileged,
+      .volumes = pipeline.volumes};
   Backoff backoff(options_.retry);
   while (true) {
     auto session = executor_.Begin(env, *log_, stop);
@@ -190,19 +154,8 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(
                    options_.masker.Apply(checkout.error().message), std::nullopt};
   }
   *commit = checkout->commit_sha;
-  std::string text;
-  std::string filename;
-  if (job_.pipeline_text) {
-    text = *job_.pipeline_text;
-    filename = "job.pipeline";
-  } else {
-    auto file = ReadPipelineFile(workspace_);
-    if (!file) return Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, file.error().message, {}};
-    text = std::move(*file);
-    filename = kPipelineFile;
-  }
   std::vector<std::string> warnings;
-  auto parsed = ParsePipeline(text, filename, &warnings);
+  auto parsed = LoadPipeline(job_, workspace_, options_.limits, &warnings);
   for (const auto& w : warnings) Sys("warning: " + w);
   if (!parsed) {
     return Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, parsed.error().message, {}};

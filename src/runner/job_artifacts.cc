@@ -31,8 +31,10 @@ RegistryClient* JobRunner::Execution::Registry() {
     RegistryHooks hooks;
     hooks.stop = stop_;
     hooks.notice = [this](std::string_view line) { Sys("registry: " + std::string(line)); };
+    RegistryConfig config = *options_.registry;
+    config.body_limit = options_.limits.http_response_bytes;
     // The configuration was checked at start-up, so this fails only for a broken invariant.
-    auto client = RegistryClient::Create(*options_.registry, std::move(hooks));
+    auto client = RegistryClient::Create(config, std::move(hooks));
     if (!client) {
       Sys("registry: " + client.error().message);
       return nullptr;
@@ -90,7 +92,8 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifa
                           .revision = commit,
                           .branch = job_.branch,
                           .source_url = options_.masker.Apply(url_),
-                          .reference_template = options_.artifact_reference};
+                          .reference_template = options_.artifact_reference,
+                          .limits = options_.limits};
   auto pushed = PushArtifacts(*client, request, *log_);
   if (!pushed) {
     return Failure{JobState::kFailed, pushed.error().kind,

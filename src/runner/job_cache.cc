@@ -26,7 +26,7 @@ std::optional<CacheHit> JobRunner::Execution::FindRemote() {
   if (!client) return std::nullopt;
   RemoteCacheTier remote(*client);
   for (const auto& key : cache_plan_->lookup.keys) {
-    auto fetched = remote.Fetch(key, options_.cache->EntryPath(key));
+    auto fetched = remote.Fetch(key, options_.cache->EntryPath(key), options_.limits);
     if (!fetched) {
       Sys("cache: remote lookup of " + key.ToString() + " failed: " + fetched.error().message);
       return std::nullopt;
@@ -59,14 +59,14 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RestoreCache(
       if (auto remote = FindRemote()) hit = remote;
     }
     if (hit) {
-      auto restored = options_.cache->Restore(*hit, cache_plan_->roots);
+      auto restored = options_.cache->Restore(*hit, cache_plan_->roots, options_.limits);
       cache_restore_ms_ = MillisSince(t0);
       if (restored) {
         cache_result_ = hit->exact ? "hit" : "fallback";
         Sys("cache: restored " + hit->key + " (" + std::to_string(restored->files) + " files, " +
             Size(restored->bytes) + ") in " + std::to_string(cache_restore_ms_) + " ms");
       } else {
-        Sys("cache: entry " + hit->key + " is damaged and was dropped (" +
+        Sys("cache: entry " + hit->key + " could not be restored and was dropped (" +
             restored.error().message + "); starting cold");
       }
     } else {
@@ -85,10 +85,11 @@ void JobRunner::Execution::SaveCache() {
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  auto saved = options_.cache->Save(cache_plan_->save_key, cache_plan_->roots);
+  auto saved = options_.cache->Save(cache_plan_->save_key, cache_plan_->roots, options_.limits);
   cache_save_ms_ = MillisSince(t0);
   if (!saved) {
-    Sys("cache: save failed (" + saved.error().message + "); the job is not affected");
+    Sys("cache: warning: " + cache_key_ + " not saved: " + saved.error().message +
+        "; the job is not affected");
     return;
   }
   Sys("cache: saved " + cache_key_ + " (" + std::to_string(saved->files) + " files, " +

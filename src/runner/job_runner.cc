@@ -78,7 +78,7 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
   }
   auto raw = entry.Field("job");
   if (!raw) return RejectEntry(entry, queue, "entry has no 'job' field");
-  auto job = ParseJob(*raw);
+  auto job = ParseJob(*raw, options_.limits);
   if (!job && !job.error().job_id) return RejectEntry(entry, queue, job.error().message);
 
   const std::string job_id = job ? job->id : *job.error().job_id;

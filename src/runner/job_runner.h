@@ -22,6 +22,7 @@
 #include "runner/cancel_registry.h"
 #include "runner/run_observer.h"
 #include "source/source_cache.h"
+#include "util/input_limits.h"
 #include "util/masker.h"
 #include "util/stop_token.h"
 
@@ -46,6 +47,7 @@ struct RunnerOptions {
   std::string image_tag = "{registry}/{repository}:{short_revision}";  // IMAGE_TAG for steps
   std::string default_image;  // agent.image: for a pipeline with neither image nor language
   std::string language_image = "raibid/{language}-builder:{version}";  // agent.docker.language_image
+  InputLimits limits;  // agent.limits.*: job messages, pipelines, artifacts, caches, HTTP answers
 };
 
 // How a delivered entry ended for the queue.

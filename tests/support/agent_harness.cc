@@ -27,7 +27,8 @@ AgentHarness::AgentHarness(HarnessOptions options)
                        .work_dir = dir_.path() / "work",
                        .git_base_url = options.git_base_url,
                        .timeout_extension_percent = options.extension_percent,
-                       .default_image = options.default_image};
+                       .default_image = options.default_image,
+                       .limits = options.limits};
   runner.masker.Add(options.secret);
   runner.retry = options.retry;
   runner.registry = options.registry;

@@ -33,6 +33,7 @@ struct HarnessOptions {
   // The docker executor instead of the shell one (agent_name defaults to the harness's).
   std::optional<DockerOptions> docker;
   std::string default_image;  // agent.image
+  InputLimits limits;         // agent.limits.*
 };
 
 class AgentHarness {
