@@ -7,3 +7,6 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 300
+# Then every libFuzzer target of fuzz/ for 10 s (its regressions replayed first); a crash fails
+# the run. See docs/hardening.md.
+./scripts/fuzz.sh 10

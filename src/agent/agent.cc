@@ -215,6 +215,7 @@ int Agent::Run() {
   }
   for (auto& slot : slots_) slot->thread = std::thread([this, s = slot.get()] { SlotLoop(*s); });
   cancel_listener_ = std::make_unique<CancelListener>(options_.redis, runner_.cancels());
+  cancel_view_ = cancel_listener_.get();
   housekeeper_ = std::thread([this] { HousekeepingLoop(); });
 
   bool recovered_pending = false;
@@ -242,6 +243,7 @@ int Agent::Run() {
     connected_ = false;
   }
   Drain();
+  cancel_view_ = nullptr;
   cancel_listener_.reset();
   return 0;
 }

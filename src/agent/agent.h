@@ -60,7 +60,10 @@ class Agent {
   int busy_slots();
   bool connected() const { return connected_.load(); }
   // True once cancel requests are being listened for.
-  bool listening_for_cancels() const { return cancel_listener_ && cancel_listener_->subscribed(); }
+  bool listening_for_cancels() const {
+    const CancelListener* listener = cancel_view_.load();
+    return listener && listener->subscribed();
+  }
 
  private:
   struct Slot;
@@ -81,6 +84,7 @@ class Agent {
   JobRunner& runner_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::unique_ptr<CancelListener> cancel_listener_;
+  std::atomic<const CancelListener*> cancel_view_{nullptr};  // for other threads' questions
 
   std::mutex mu_;
   std::condition_variable work_cv_;   // slots: an entry is waiting, or stopping

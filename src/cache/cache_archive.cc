@@ -278,6 +278,11 @@ Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
     if (!place) return std::unexpected(place.error());
     if (!*place) continue;  // not ours: skip
     const std::string rel = (*place)->rel;
+    // Only files, directories and symlinks come back: a device node, fifo or socket in a cache
+    // entry is not a build's output, and a set-uid or set-gid bit is not restored.
+    const auto type = archive_entry_filetype(entry);
+    if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) continue;
+    archive_entry_set_perm(entry, archive_entry_perm(entry) & 0777);
     archive_entry_copy_pathname(entry, ((*place)->root / rel).c_str());
     if (const char* link = archive_entry_hardlink(entry)) {
       auto target = guard.Check(link);

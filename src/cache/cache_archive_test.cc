@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <sys/sysmacros.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -131,6 +132,38 @@ TEST_F(CacheArchiveTest, HostileEntryNamesAreRefusedAndNothingIsWrittenOutside) 
       EXPECT_NE(p.path().filename(), "passwd") << name << ": " << p.path();
     }
   }
+}
+
+TEST_F(CacheArchiveTest, DevicesFifosAndSetUidBitsAreNotRestored) {
+  const auto file = dir_.path() / "special.tar.zst";
+  archive* a = archive_write_new();
+  archive_write_add_filter_zstd(a);
+  archive_write_set_format_pax_restricted(a);
+  ASSERT_EQ(archive_write_open_filename(a, file.c_str()), ARCHIVE_OK);
+  auto add = [&](const char* name, mode_t type, mode_t perm, const std::string& body) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name);
+    archive_entry_set_filetype(e, type);
+    archive_entry_set_perm(e, perm);
+    if (type == AE_IFCHR) archive_entry_set_rdev(e, makedev(1, 3));
+    archive_entry_set_size(e, static_cast<la_int64_t>(body.size()));
+    archive_write_header(a, e);
+    if (!body.empty()) archive_write_data(a, body.data(), body.size());
+    archive_entry_free(e);
+  };
+  add("w/null", AE_IFCHR, 0666, "");
+  add("w/pipe", AE_IFIFO, 0644, "");
+  add("w/suid", AE_IFREG, 04755, "#!/bin/sh\n");
+  add("w/plain", AE_IFREG, 0640, "ok");
+  archive_write_close(a);
+  archive_write_free(a);
+  const auto ws = dir_.path() / "ws";
+  auto r = ReadCacheArchive(file, {{"w", ws, {}}});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(fs::exists(fs::symlink_status(ws / "null")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(ws / "pipe")));
+  EXPECT_EQ(fs::status(ws / "suid").permissions(), fs::perms(0755));
+  EXPECT_EQ(ReadFile(ws / "plain"), "ok");
 }
 
 TEST_F(CacheArchiveTest, AnEntryThroughASymlinkOutOfTheRootIsRefusedByName) {

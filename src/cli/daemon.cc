@@ -237,15 +237,17 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   SignalWatcher::BlockStopSignals();
   std::unique_ptr<DockerExecutor> docker;  // with `executor: docker`
   std::atomic<bool> images_ready{true};    // the start-up pulls are done
-  std::unique_ptr<Agent> agent_holder;  // the gauges read the agent once it exists
+  std::unique_ptr<Agent> agent_holder;
+  std::atomic<Agent*> agent_view{nullptr};  // what the HTTP threads read, once the agent exists
   std::atomic<bool> started{false};
-  Metrics metrics({.busy_slots = [&] { return agent_holder ? agent_holder->busy_slots() : 0; },
+  Metrics metrics({.busy_slots = [&] { Agent* a = agent_view; return a ? a->busy_slots() : 0; },
                    .slots = [&] { return settings.concurrency; },
-                   .draining = [&] { return agent_holder && agent_holder->state() == AgentState::kDraining; },
-                   .connected = [&] { return agent_holder && agent_holder->connected(); }});
-  HttpServer http({.alive = [&] { return agent_holder && agent_holder->LoopAlive(kStallAfter); },
+                   .draining = [&] { Agent* a = agent_view; return a && a->state() == AgentState::kDraining; },
+                   .connected = [&] { Agent* a = agent_view; return a && a->connected(); }});
+  HttpServer http({.alive = [&] { Agent* a = agent_view; return a && a->LoopAlive(kStallAfter); },
                    .ready = [&] {
-                     return agent_holder && agent_holder->Ready() && (!docker || docker->Ready());
+                     Agent* a = agent_view;
+                     return a && a->Ready() && (!docker || docker->Ready());
                    },
                    .started = [&] { return started.load() && images_ready.load(); },
                    .metrics = [&] { return metrics.Render(); }});
@@ -294,6 +296,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                .maintain = [&] { Maintain(settings, source, cache.get(), runner, docker.get()); }},
               runner);
   Agent& agent = *agent_holder;
+  agent_view = &agent;
   for (const auto& dir : {settings.cache_path / "git", settings.cache_path / "deps", settings.work_dir}) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);

@@ -50,6 +50,17 @@ std::string Text(const json& doc, const char* key) {
   return it != doc.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+// A field of the engine's JSON of the expected type, else `fallback` (a reply of the wrong shape
+// must not throw).
+bool Flag(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_boolean() && it->get<bool>();
+}
+int Int(const json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_number_integer() ? it->get<int>() : 0;
+}
+
 std::vector<std::string> Strings(const json& doc) {
   std::vector<std::string> out;
   if (!doc.is_array()) return out;
@@ -71,9 +82,9 @@ ContainerState ParseState(const json& doc) {
   if (auto st = doc.find("State"); st != doc.end()) {
     if (st->is_object()) {
       s.status = Text(*st, "Status");
-      s.running = st->value("Running", false);
-      s.oom_killed = st->value("OOMKilled", false);
-      s.exit_code = st->value("ExitCode", 0);
+      s.running = Flag(*st, "Running");
+      s.oom_killed = Flag(*st, "OOMKilled");
+      s.exit_code = Int(*st, "ExitCode");
     } else if (st->is_string()) {  // the list form: "State": "running"
       s.status = st->get<std::string>();
       s.running = s.status == "running";
@@ -515,7 +526,7 @@ Result<ExecState> EngineClient::InspectExec(const std::string& exec_id) {
   if (r->status != 200 || !doc.is_object()) {
     return Fail(ErrorKind::kInfrastructure, "inspecting a process in the container: " + EngineMessage(r->body));
   }
-  ExecState s{.running = doc.value("Running", false)};
+  ExecState s{.running = Flag(doc, "Running")};
   if (!s.running) {
     if (auto it = doc.find("ExitCode"); it != doc.end() && it->is_number_integer()) s.exit_code = it->get<int>();
   }

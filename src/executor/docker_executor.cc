@@ -253,7 +253,8 @@ Result<int64_t> ParseNanoCpus(std::string_view text) {
   std::string s(text);
   char* end = nullptr;
   if (!s.empty() && s.back() == 'm') {
-    cpus = std::strtod(s.substr(0, s.size() - 1).c_str(), &end) / 1000;
+    const std::string number = s.substr(0, s.size() - 1);  // strtod's `end` points into it
+    cpus = std::strtod(number.c_str(), &end) / 1000;
     if (end == nullptr || *end != '\0') cpus = -1;
   } else {
     cpus = std::strtod(s.c_str(), &end);

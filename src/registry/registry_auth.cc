@@ -13,7 +13,7 @@ namespace {
 
 constexpr long kDefaultExpiresIn = 60;  // the token spec's default
 // Longer lifetimes are trusted for a week only: a time point of years in nanoseconds overflows.
-constexpr long kMaxExpiresIn = 7 * 86400;
+constexpr long kMaxExpiresIn = 7L * 86400;
 
 std::vector<std::string> Words(const std::string& text) {
   std::istringstream in(text);

@@ -1,0 +1,47 @@
+# Sanitizer builds (CMakePresets.json: presets `asan` and `tsan`, run by scripts/sanitize.sh).
+# Included through CMAKE_PROJECT_INCLUDE, so the top-level CMakeLists.txt stays as it is.
+#
+#   RAIBID_SANITIZE=address  ASan + UBSan, every UBSan finding fatal (-fno-sanitize-recover)
+#   RAIBID_SANITIZE=thread   TSan
+#
+# The flags go to every library and program of the tree when it has been read (a deferred
+# call), except programs linked -static: the step reaper (raibid-agent-reaper) cannot link with a
+# sanitizer runtime and stays an ordinary build; it is a separate process of ~100 lines.
+include_guard(GLOBAL)
+
+set(RAIBID_SANITIZE "" CACHE STRING "address (ASan + UBSan) or thread (TSan); empty for none")
+if(RAIBID_SANITIZE STREQUAL "address")
+  set(RAIBID_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
+      -fno-omit-frame-pointer)
+elseif(RAIBID_SANITIZE STREQUAL "thread")
+  set(RAIBID_SANITIZE_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
+elseif(NOT RAIBID_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "RAIBID_SANITIZE is 'address' or 'thread', not '${RAIBID_SANITIZE}'")
+endif()
+
+function(raibid_sanitize_targets dir)
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  foreach(t IN LISTS targets)
+    get_target_property(type ${t} TYPE)
+    get_target_property(link_opts ${t} LINK_OPTIONS)
+    if(link_opts AND "-static" IN_LIST link_opts)
+      continue()
+    endif()
+    if(type MATCHES "^(STATIC_LIBRARY|OBJECT_LIBRARY|SHARED_LIBRARY|EXECUTABLE)$")
+      target_compile_options(${t} PRIVATE ${RAIBID_SANITIZE_FLAGS})
+    endif()
+    if(type MATCHES "^(SHARED_LIBRARY|EXECUTABLE)$")
+      target_link_options(${t} PRIVATE ${RAIBID_SANITIZE_FLAGS})
+    endif()
+  endforeach()
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(sub IN LISTS subdirs)
+    raibid_sanitize_targets(${sub})
+  endforeach()
+endfunction()
+
+if(RAIBID_SANITIZE_FLAGS)
+  message(STATUS "raibid: sanitizer build (${RAIBID_SANITIZE}): ${RAIBID_SANITIZE_FLAGS}")
+  cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL raibid_sanitize_targets
+                 ${CMAKE_SOURCE_DIR})
+endif()
