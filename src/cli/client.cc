@@ -155,10 +155,18 @@ int ShowStatus(const Settings& settings, const std::string& job_id, bool as_json
   if (!f["current_step"].empty()) std::printf("  step:     %s\n", f["current_step"].c_str());
   if (!f["error"].empty()) std::printf("  error:    %s (%s)\n", f["error"].c_str(), f["error_kind"].c_str());
   for (const auto& s : steps) {
-    std::string exit = s["exit_code"].is_number() ? std::to_string(s["exit_code"].get<int>()) : "-";
-    std::string ms = s["duration_ms"].is_number() ? std::to_string(s["duration_ms"].get<int64_t>()) + " ms" : "";
-    std::printf("  - %-20s %-10s exit %-4s %s\n", s.value("name", "").c_str(),
-                s.value("state", "").c_str(), exit.c_str(), ms.c_str());
+    // Whatever another writer left in the hash: only whole numbers and strings are shown.
+    if (!s.is_object()) continue;
+    auto text = [&](const char* key) {
+      auto it = s.find(key);
+      return it != s.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string exit = s.contains("exit_code") && s["exit_code"].is_number_integer()
+                           ? std::to_string(s["exit_code"].get<int64_t>()) : "-";
+    std::string ms = s.contains("duration_ms") && s["duration_ms"].is_number_integer()
+                         ? std::to_string(s["duration_ms"].get<int64_t>()) + " ms" : "";
+    std::printf("  - %-20s %-10s exit %-4s %s\n", text("name").c_str(), text("state").c_str(),
+                exit.c_str(), ms.c_str());
   }
   return 0;
 }

@@ -275,8 +275,9 @@ TEST_F(DockerExecutorTest, RemovesTheContainersACrashedPredecessorLeft) {
   auto b = other->Begin(Job("b"), sink, stop);
   ASSERT_TRUE(a && b);
   // The session objects are leaked on purpose: a crash never runs their destructors.
-  static std::vector<JobSession*> crashed;  // still reachable, so not a leak to LSan
-  crashed.push_back(a->release());
+  // Still reachable through a global that is never destroyed, so not a leak to LSan.
+  static auto* crashed = new std::vector<JobSession*>;
+  crashed->push_back(a->release());
   EXPECT_EQ(podman_->ContainerCount(), 2);
   auto removed = Make({.agent_name = "crashed-agent"})->RemoveLeftovers();
   ASSERT_TRUE(removed) << removed.error().message;
