@@ -159,6 +159,13 @@ TEST_F(HostileTest, EveryHostileJobEndsClearlyAndTheAgentKeepsWorking) {
   EXPECT_FALSE(std::filesystem::exists(h.root() / "escaped-by-cache"));
   EXPECT_FALSE(std::filesystem::exists(h.root().parent_path() / "escaped-by-cache"));
 
+  // The batch's outcome, row by row (docs/security.md quotes it).
+  for (const char* id : {"huge", "many", "deep", "art-dotdot", "art-abs", "art-link", "cache-dotdot",
+                         "cache-abs", "cache-link", "opt", "leak", "cache-2"}) {
+    std::printf("hostile %-12s %-9s %-17s %.150s\n", id, h.Field(id, "state").c_str(),
+                h.Field(id, "error_kind").c_str(), h.Field(id, "error").c_str());
+  }
+
   // And an ordinary job still runs.
   h.Enqueue(Job("ordinary", R"({"steps": [{"name": "s", "command": "echo fine"}]})"));
   ASSERT_EQ(h.WaitFinal("ordinary"), "succeeded");
