@@ -19,15 +19,7 @@ constexpr const char* kImage = "localhost/raibid-bb:agent";
 
 class DockerAgentTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (!testing::PodmanAvailable()) return;
-    podman_ = new PodmanService();
-    podman_->MakeBusyboxImage(kImage, "/etc/from-image");
-  }
-  static void TearDownTestSuite() {
-    delete podman_;
-    podman_ = nullptr;
-  }
+  static void SetUpTestSuite() { podman_ = testing::SharedPodman(kImage); }
   DockerAgentTest() : repo_(repos_.path() / "acme" / "app.git") {
     repo_.Commit({{"README", "one\n"}, {"Cargo.lock", "lock v1\n"}});
   }

@@ -13,6 +13,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "executor/docker_executor.h"
+#include "http/http_url.h"
 #include "executor/shell_executor.h"
 #include "source/source_cache.h"
 
@@ -116,11 +117,6 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-// "http://registry:5000/" -> "registry:5000": how image references name the registry.
-std::string RegistryHostOf(const std::string& url) {
-  std::string host = url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3);
-  return host.substr(0, host.find('/'));
-}
 
 Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(const Settings& settings,
                                                            const std::optional<RegistryLogin>& login) {
@@ -227,7 +223,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       registry.password = *password;
       runner_options.masker.Add(*password);
     }
-    docker_login = RegistryLogin{.server = RegistryHostOf(settings.registry_url),
+    docker_login = RegistryLogin{.server = ParseHttpUrl(settings.registry_url).value_or(HttpUrl{}).authority,
                                  .username = registry.username, .password = registry.password};
     runner_options.registry = registry;
     runner_options.cache_remote = settings.cache_remote;

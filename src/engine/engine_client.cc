@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/http_transport.h"
-#include "registry/registry_auth.h"
+#include "util/secret_encodings.h"
 #include "util/unique_fd.h"
 
 namespace raibid {
@@ -132,13 +132,9 @@ Result<EngineEndpoint> ParseEngineHost(std::string_view host) {
 
 std::string RegistryAuthHeader(const std::string& username, const std::string& password,
                                const std::string& server) {
-  std::string b = Base64(json{{"username", username}, {"password", password},
-                              {"serveraddress", server}}.dump());
-  for (char& c : b) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
-  }
-  return b;
+  return Base64Encode(
+      json{{"username", username}, {"password", password}, {"serveraddress", server}}.dump(),
+      Base64Alphabet::kUrlSafe, true);
 }
 
 std::string ImageRegistryHost(std::string_view reference) {

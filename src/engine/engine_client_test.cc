@@ -5,7 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "registry/registry_auth.h"
 #include "support/podman_service.h"
 
 namespace raibid {
@@ -15,15 +14,7 @@ using testing::PodmanService;
 
 class EngineClientTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (!testing::PodmanAvailable()) return;
-    podman_ = new PodmanService();
-    podman_->MakeBusyboxImage("localhost/raibid-bb:test", "/etc/from-image");
-  }
-  static void TearDownTestSuite() {
-    delete podman_;
-    podman_ = nullptr;
-  }
+  static void SetUpTestSuite() { podman_ = testing::SharedPodman("localhost/raibid-bb:test"); }
   void SetUp() override {
     if (!podman_) GTEST_SKIP() << "podman, runc or busybox-static is not installed";
     auto ep = ParseEngineHost(podman_->host());

@@ -382,8 +382,7 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
     if (!cpus) return Fail(ErrorKind::kInvalidPipeline, "resources.cpu: " + cpus.error().message);
     nano = *cpus;
   }
-  auto client = Connect();
-  if (auto ping = client->Ping(); !ping) return std::unexpected(ping.error());
+  auto client = Connect();  // an engine that is down fails the first call, retryable
   const std::string engine = EngineName(*client);
 
   client->set_stop(&stop);  // a long pull ends with the job

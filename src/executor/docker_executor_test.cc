@@ -33,15 +33,7 @@ class TextSink final : public LogSink {
 
 class DockerExecutorTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (!testing::PodmanAvailable()) return;
-    podman_ = new PodmanService();
-    podman_->MakeBusyboxImage(kImage, "/etc/from-image");
-  }
-  static void TearDownTestSuite() {
-    delete podman_;
-    podman_ = nullptr;
-  }
+  static void SetUpTestSuite() { podman_ = testing::SharedPodman(kImage); }
   void SetUp() override {
     if (!podman_) GTEST_SKIP() << "podman, runc or busybox-static is not installed";
     std::filesystem::create_directories(workspace());

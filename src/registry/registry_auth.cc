@@ -1,3 +1,4 @@
+#include "util/secret_encodings.h"
 #include "registry/registry_auth.h"
 
 #include <openssl/evp.h>
@@ -35,14 +36,6 @@ std::string Detail(const HttpResponse& r) {
 
 }  // namespace
 
-std::string Base64(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(data.data()),
-                                static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 std::chrono::seconds TrustedLifetime(long expires_in) {
   if (expires_in <= 0) expires_in = kDefaultExpiresIn;
@@ -61,7 +54,7 @@ RegistryAuth::RegistryAuth(HttpUrl registry, std::string username, std::string p
       allow_plain_http_(allow_plain_http) {}
 
 std::string RegistryAuth::BasicHeader() const {
-  return "Authorization: Basic " + Base64(username_ + ":" + password_);
+  return "Authorization: Basic " + Base64Encode(username_ + ":" + password_, Base64Alphabet::kStandard, true);
 }
 
 Result<std::string> RegistryAuth::Header(const std::string& scope, bool* fresh) {

@@ -69,8 +69,6 @@ class RegistryAuth {
   std::map<std::string, Token> tokens_;                 // by scope
 };
 
-// Base64 (RFC 4648, with padding) of `data`.
-std::string Base64(std::string_view data);
 
 // The lifetime the agent trusts a token for: `expires_in` less a margin (a tenth, at most 30 s)
 // so a token does not lapse between the check and the request.

@@ -13,11 +13,6 @@ TEST(RegistryAuth, TokenLifetimeKeepsAMarginBeforeExpiry) {
   EXPECT_EQ(TrustedLifetime(1'000'000'000'000'000'000), std::chrono::seconds(7 * 86400 - 30));
 }
 
-TEST(RegistryAuth, Base64OfBasicCredentials) {
-  EXPECT_EQ(Base64("alice:s3cret"), "YWxpY2U6czNjcmV0");
-  EXPECT_EQ(Base64("a"), "YQ==");
-  EXPECT_EQ(Base64(""), "");
-}
 
 }  // namespace
 }  // namespace raibid

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/secret_encodings.h"
 #include "process/run_command.h"
 #include "registry/registry_auth.h"
 #include "support/oci_registry.h"
@@ -79,10 +80,7 @@ class TokenServer {
   };
 
   static std::string Base64Url(std::string_view data) {
-    std::string s = raibid::Base64(data);
-    for (char& c : s) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    while (!s.empty() && s.back() == '=') s.pop_back();
-    return s;
+    return raibid::Base64Encode(data, raibid::Base64Alphabet::kUrlSafe, false);
   }
 
   static std::string DecodeBase64(const std::string& in) {
@@ -171,7 +169,7 @@ class TokenServer {
     }
     const auto cfg = registry_auth();
     const long now = static_cast<long>(std::time(nullptr));
-    nlohmann::json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {Base64(cert_der_)}}};
+    nlohmann::json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {Base64Encode(cert_der_, Base64Alphabet::kStandard, true)}}};
     nlohmann::json claims = {{"iss", cfg.issuer},
                              {"sub", name},
                              {"aud", req.get_param_value("service")},

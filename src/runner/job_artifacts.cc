@@ -2,6 +2,7 @@
 // configured registry, its files, directories and build log as layers (registry/artifact_push.h).
 #include <nlohmann/json.hpp>
 
+#include "util/secret_encodings.h"
 #include "queue/job_queue.h"
 #include <fstream>
 
@@ -63,7 +64,7 @@ void JobRunner::Execution::PrepareImagePublishing(const std::string& commit) {
   std::filesystem::create_directories(auth_dir_, ec);
   std::filesystem::permissions(auth_dir_, std::filesystem::perms::owner_all, ec);
   const auto file = auth_dir_ / "config.json";
-  nlohmann::json auth = {{"auths", {{client->host(), {{"auth", Base64(reg.username + ":" + reg.password)}}}}}};
+  nlohmann::json auth = {{"auths", {{client->host(), {{"auth", Base64Encode(reg.username + ":" + reg.password, Base64Alphabet::kStandard, true)}}}}}};
   std::ofstream out(file, std::ios::trunc);
   out << auth.dump();
   out.close();

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -108,6 +109,15 @@ void PodmanService::MakeBusyboxImage(const std::string& reference,
   const auto tar = root.path() / "rootfs.tar";
   Run({"tar", "-C", fs.string(), "-cf", tar.string(), "."}, "tar");
   Podman({"import", tar.string(), reference});
+}
+
+PodmanService* SharedPodman(const std::string& reference) {
+  static std::unique_ptr<PodmanService> service;
+  static std::set<std::string> images;
+  if (!PodmanAvailable()) return nullptr;
+  if (!service) service = std::make_unique<PodmanService>();
+  if (images.insert(reference).second) service->MakeBusyboxImage(reference, "/etc/from-image");
+  return service.get();
 }
 
 int PodmanService::ContainerCount() const {

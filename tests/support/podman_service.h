@@ -59,4 +59,9 @@ class PodmanService {
 // Whether podman and runc are installed here (tests skip with a message otherwise).
 bool PodmanAvailable();
 
+// The test binary's one service, started on first use, with a busybox image `reference` whose
+// /etc/from-image holds "image"; stopped when the binary exits. Null when PodmanAvailable() is
+// false.
+PodmanService* SharedPodman(const std::string& reference);
+
 }  // namespace raibid::testing
