@@ -1,15 +1,11 @@
 #include "engine/engine_client.h"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "http/http_transport.h"
 #include "util/secret_encodings.h"
-#include "util/unique_fd.h"
 
 namespace raibid {
 namespace {
@@ -319,37 +315,6 @@ Status EngineClient::PullImage(const std::string& reference, const std::string& 
                            failure.find("timeout") != std::string::npos ||
                            failure.find("i/o timeout") != std::string::npos;
     return Fail(ErrorKind::kInfrastructure, "pulling image " + reference + ": " + failure, transient);
-  }
-  return {};
-}
-
-Status EngineClient::ImportImage(const std::filesystem::path& tarball, const std::string& reference) {
-  if (prefix_.empty()) {
-    if (auto s = Negotiate(); !s) return s;
-  }
-  UniqueFd fd(open(tarball.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st{};
-  if (fd.get() < 0 || fstat(fd.get(), &st) != 0) {
-    return Fail(ErrorKind::kInfrastructure, "cannot read " + tarball.string() + ": " + ErrnoText(errno));
-  }
-  // Podman takes the tag only as part of `repo`; Docker accepts that too.
-  HttpRequest req{.method = "POST",
-                  .url = endpoint_.base_url + prefix_ + "/images/create?fromSrc=-&repo=" + Escape(reference),
-                  .headers = {"Content-Type: application/x-tar"}};
-  req.body = HttpBody{.fd = fd.get(), .offset = 0, .length = static_cast<uint64_t>(st.st_size)};
-  auto res = http_->Send(req);
-  if (!res) return std::unexpected(res.error());
-  if (res->status != 200 || res->body.find("\"error\"") != std::string::npos) {
-    return Fail(ErrorKind::kInfrastructure, "importing " + reference + ": " + EngineMessage(res->body));
-  }
-  return {};
-}
-
-Status EngineClient::RemoveImage(const std::string& reference) {
-  auto r = Call("DELETE", "/images/" + Escape(reference) + "?force=true");
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200 && r->status != 404) {
-    return Fail(ErrorKind::kInfrastructure, "removing image " + reference + ": " + EngineMessage(r->body));
   }
   return {};
 }

@@ -1,5 +1,5 @@
 // A client of the Docker Engine HTTP API, the few calls a build agent needs: version
-// negotiation, images (inspect, pull, import), containers (create, start, kill, remove, list by
+// negotiation, images (inspect, pull, prune), containers (create, start, kill, remove, list by
 // label, inspect) and exec with its multiplexed output stream. Spoken over the engine's unix
 // socket or TCP, so the same code drives a Docker Engine, a Docker-in-Docker sidecar, or
 // Podman's Docker-compatible service (`podman system service`).
@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -113,9 +112,6 @@ class EngineClient {
   // "". `progress` receives the engine's status lines ("Pulling fs layer", ...) as they come.
   Status PullImage(const std::string& reference, const std::string& registry_auth,
                    const std::function<void(const std::string&)>& progress = {});
-  // Makes an image from a root filesystem tarball, tagged `reference` ("localhost/bb:1").
-  Status ImportImage(const std::filesystem::path& tarball, const std::string& reference);
-  Status RemoveImage(const std::string& reference);
   struct Pruned {
     int images = 0;
     uint64_t bytes = 0;

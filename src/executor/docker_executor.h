@@ -70,8 +70,6 @@ class DockerExecutor final : public Executor {
   // the engine's pull status lines.
   Status EnsureImage(const std::string& image, const std::function<void(const std::string&)>& progress = {});
 
-  const DockerOptions& options() const { return options_; }
-  int64_t memory_limit() const { return memory_limit_; }
 
  private:
   DockerExecutor(DockerOptions options, EngineEndpoint endpoint, int64_t memory, int64_t nano_cpus)
