@@ -132,7 +132,8 @@ Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(const Settings& setti
                                  .host_paths = SplitList(settings.docker.host_paths),
                                  .step_host = settings.docker.step_host,
                                  .limit_cpu = settings.limits.cpu,
-                                 .limit_memory = settings.limits.memory});
+                                 .limit_memory = settings.limits.memory,
+                                 .http_response_bytes = settings.input_limits.http_response_bytes});
 }
 
 // Before the first job: the containers a crashed predecessor of this name left go.

@@ -149,14 +149,15 @@ struct EngineClient::Reply {
   std::string body;
 };
 
-EngineClient::EngineClient(EngineEndpoint endpoint)
+EngineClient::EngineClient(EngineEndpoint endpoint, size_t body_limit)
     : endpoint_(std::move(endpoint)),
       http_(std::make_unique<HttpTransport>(HttpOptions{
           .allow_plain_http = true,
           .connect_timeout = std::chrono::milliseconds(5000),
           .stall_seconds = 0,  // an exec's stream may be silent for as long as its step is
           .unix_socket = endpoint_.unix_socket,
-          .user_agent = "raibid-agent"})) {}
+          .user_agent = "raibid-agent",
+          .body_limit = body_limit})) {}
 
 EngineClient::~EngineClient() = default;
 
@@ -182,6 +183,11 @@ Result<EngineClient::Reply> EngineClient::Call(const std::string& method, const 
       e.retryable = true;
     }
     return std::unexpected(e);
+  }
+  if (res->body_truncated) {
+    return std::unexpected(
+        BodyLimitError("container engine at " + endpoint_.host + ": " + method + " " + path,
+                       http_->body_limit()));
   }
   return Reply{res->status, std::move(res->body)};
 }

@@ -89,7 +89,11 @@ struct ExecState {
 
 class EngineClient {
  public:
-  explicit EngineClient(EngineEndpoint endpoint);
+  // `body_limit`: the most of an answer's body kept (agent.limits.http_response_bytes); a longer
+  // answer is an error naming the limit. Streams (an exec's output, a pull's progress) are read
+  // as they come and are not limited by it.
+  explicit EngineClient(EngineEndpoint endpoint, size_t body_limit = kDefaultBodyLimit);
+  static constexpr size_t kDefaultBodyLimit = 4 << 20;
   ~EngineClient();
   EngineClient(const EngineClient&) = delete;
   EngineClient& operator=(const EngineClient&) = delete;

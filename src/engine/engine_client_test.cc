@@ -125,6 +125,19 @@ TEST_F(EngineClientTest, InspectsImagesAndKnowsAMissingOne) {
   EXPECT_FALSE(missing->has_value());
 }
 
+TEST_F(EngineClientTest, AnAnswerOverTheResponseLimitIsAnErrorNamingTheLimit) {
+  // An image's inspect answer is a few KiB; agent.limits.http_response_bytes set to 256 bytes.
+  EngineClient small(client_->endpoint(), 256);
+  auto info = small.InspectImage("localhost/raibid-bb:test");
+  ASSERT_FALSE(info);
+  EXPECT_NE(info.error().message.find("container engine at " + podman_->host()), std::string::npos)
+      << info.error().message;
+  EXPECT_TRUE(info.error().message.ends_with(
+      "the answer is over agent.limits.http_response_bytes (256 bytes)"))
+      << info.error().message;
+  EXPECT_TRUE(client_->InspectImage("localhost/raibid-bb:test").value().has_value());
+}
+
 TEST_F(EngineClientTest, ExecStreamsStdoutAndStderrApartWithTheExitCode) {
   const auto id = Running({.labels = {{"raibid.test", "exec"}}});
   ASSERT_FALSE(id.empty());

@@ -309,7 +309,7 @@ Status DockerExecutor::EnsureImage(const std::string& image,
 }
 
 std::unique_ptr<EngineClient> DockerExecutor::Connect() {
-  auto client = std::make_unique<EngineClient>(endpoint_);
+  auto client = std::make_unique<EngineClient>(endpoint_, options_.http_response_bytes);
   std::lock_guard lock(mu_);
   if (!api_version_.empty()) client->set_api_version(api_version_);
   return client;

@@ -50,6 +50,8 @@ struct DockerOptions {
   std::vector<std::string> host_paths;   // host directories pipelines may mount (`volumes`)
   std::string step_host;  // an engine for the steps' own `docker` commands; empty: none
   std::string limit_cpu, limit_memory;  // agent.resources.limits: caps for every job
+  // The most of an engine answer kept (agent.limits.http_response_bytes).
+  size_t http_response_bytes = EngineClient::kDefaultBodyLimit;
 };
 
 class DockerExecutor final : public Executor {

@@ -143,8 +143,11 @@ Result<RegistryAuth::Token> RegistryAuth::FetchToken(const std::string& scope) {
   std::string value;
   long expires_in = kDefaultExpiresIn;
   if (j.is_object()) {
-    for (const char* key : {"token", "access_token"}) {
-      if (value.empty() && j.contains(key) && j[key].is_string()) value = j[key];
+    for (const char* key : {"token", "access_token", "refresh_token"}) {
+      if (!j.contains(key) || !j[key].is_string()) continue;
+      const std::string& credential = j[key].get_ref<const std::string&>();
+      if (on_credential_) on_credential_(credential);
+      if (value.empty() && std::string_view(key) != "refresh_token") value = credential;
     }
     if (j.contains("expires_in") && j["expires_in"].is_number()) {
       // Read as a double and bounded before the cast: 1e300 does not fit a long.

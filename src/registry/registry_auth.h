@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "registry/auth_challenge.h"
@@ -42,6 +43,12 @@ class RegistryAuth {
   // Drops the token held for `scope` (after a 403 to a token that was not fresh).
   void Forget(const std::string& scope) { tokens_.erase(scope); }
 
+  // Called with every credential a token service hands out (token, access_token, refresh_token),
+  // as soon as it is read, so the caller can mask it in logs and messages.
+  void set_on_credential(std::function<void(std::string_view)> on_credential) {
+    on_credential_ = std::move(on_credential);
+  }
+
   bool has_credentials() const { return !username_.empty(); }
   const std::string& username() const { return username_; }
 
@@ -62,6 +69,7 @@ class RegistryAuth {
   HttpTransport& transport_;
   std::function<SteadyTime()> clock_;
   bool allow_plain_http_;
+  std::function<void(std::string_view)> on_credential_;
   Mode mode_ = Mode::kNone;
   std::string realm_;
   std::string service_;

@@ -42,6 +42,9 @@ struct RegistryHooks {
   const StopSource* stop = nullptr;
   // One line per retry ("... HTTP 503; retrying in 2.0 s"), for the job log. Never holds secrets.
   std::function<void(std::string_view)> notice;
+  // Called with every credential the client obtains (bearer tokens from a token service), so the
+  // job can mask it in its log, its status and the agent's log.
+  std::function<void(std::string_view)> credential;
 };
 
 }  // namespace raibid

@@ -61,6 +61,7 @@ RegistrySession::RegistrySession(const RegistryConfig& config, HttpUrl registry,
       auth_(registry_, config.username, config.password, transport_, hooks_.clock,
             config.insecure) {
   transport_.set_stop(hooks_.stop);
+  auth_.set_on_credential(hooks_.credential);
 }
 
 Result<HttpResponse> RegistrySession::SendOnce(const HttpRequest& request,

@@ -59,6 +59,18 @@ TEST_F(TokenAuthTest, PushesAndPullsWithATokenForTheRepositoryScope) {
   EXPECT_EQ(scopes[0], "repository:team/app:pull,push");
 }
 
+TEST_F(TokenAuthTest, EveryTokenObtainedIsHandedToTheCredentialHookToBeMasked) {
+  std::vector<std::string> reported;
+  auto client = MakeClient(TestConfig(registry_->url(), "bob", "token-pass"),
+                           {.clock = [this] { return now_; },
+                            .credential = [&](std::string_view t) { reported.emplace_back(t); }});
+  ASSERT_TRUE(client->HasBlob("team/app", DigestOf("a").digest));
+  ASSERT_TRUE(client->HasBlob("other/app", DigestOf("b").digest));  // another scope, a new token
+  const auto issued = tokens_.issued();
+  ASSERT_EQ(issued.size(), 2u);
+  EXPECT_EQ(reported, issued);
+}
+
 TEST_F(TokenAuthTest, TokenIsReusedUntilItsLifetimeRunsOut) {
   auto client = Client("bob", "token-pass");
   ASSERT_TRUE(client->HasBlob("team/app", DigestOf("a").digest));

@@ -68,6 +68,10 @@ class TokenServer {
   std::atomic<int> expires_in{300};                 // 0: leave expires_in out
 
   int requests() const { return requests_; }
+  std::vector<std::string> issued() const {  // every token handed out, in order
+    std::lock_guard lock(mu_);
+    return issued_;
+  }
   std::vector<std::string> scopes_asked() const {
     std::lock_guard lock(mu_);
     return scopes_;
@@ -180,6 +184,7 @@ class TokenServer {
                              {"access", Grants(req, user->second, scopes_)}};
     const std::string input = Base64Url(header.dump()) + "." + Base64Url(claims.dump());
     const std::string token = input + "." + Base64Url(Sign(input));
+    issued_.push_back(token);
     nlohmann::json body = {{use_access_token_field ? "access_token" : "token", token}};
     if (expires_in > 0) body["expires_in"] = expires_in.load();
     res.set_content(body.dump(), "application/json");
@@ -198,6 +203,7 @@ class TokenServer {
   std::string cert_der_;
   std::map<std::string, User> users_;
   std::vector<std::string> scopes_;
+  std::vector<std::string> issued_;
   std::atomic<int> requests_{0};
 };
 

@@ -28,7 +28,8 @@ std::vector<std::string_view> SplitEntries(std::string_view data) {
 }  // namespace
 
 RedisLogSink::RedisLogSink(std::unique_ptr<Redis> redis, std::string job_id,
-                           ReportSettings settings, Masker masker)
+                           ReportSettings settings,
+                           std::shared_ptr<const Masker> masker)
     : redis_(std::move(redis)),
       key_(LogKey(job_id)),
       settings_(std::move(settings)),
@@ -91,14 +92,14 @@ void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data)
   std::vector<Chunk> out;
   if (fd == LogFd::kSys) {
     ReleaseHeld(out);  // the output before a sys line stays before it
-    out.push_back(Chunk{std::string(step), fd, masker_.Apply(data)});
+    out.push_back(Chunk{std::string(step), fd, masker_->Apply(data)});
     Enqueue(std::move(out));
     return;
   }
   if (!streams_.empty() && streams_.begin()->first.first != step) ReleaseHeld(out);
   const auto [kept, reached] = Admit(data.size());
   if (kept < data.size() && !reached) return;  // past the limit: counted, not kept
-  auto it = streams_.try_emplace({std::string(step), fd}, masker_).first;
+  auto it = streams_.try_emplace({std::string(step), fd}, *masker_).first;
   out.push_back(Chunk{std::string(step), fd, it->second.Feed(data.substr(0, kept))});
   if (reached) {
     it->second.Discard();

@@ -36,8 +36,14 @@ namespace raibid {
 
 class RedisLogSink final : public LogSink {
  public:
+  // `masker` may grow while the job runs (a token obtained on the way): what is written after an
+  // Add is masked with it. A step's out/err stream takes the masker as it is when the stream starts.
   RedisLogSink(std::unique_ptr<Redis> redis, std::string job_id, ReportSettings settings,
-               Masker masker);
+               std::shared_ptr<const Masker> masker);
+  RedisLogSink(std::unique_ptr<Redis> redis, std::string job_id, ReportSettings settings,
+               const Masker& masker)
+      : RedisLogSink(std::move(redis), std::move(job_id), std::move(settings),
+                     std::make_shared<const Masker>(masker)) {}
   ~RedisLogSink() override;  // flushes what is buffered, then stops the flusher
 
   void Write(std::string_view step, LogFd fd, std::string_view data) override;
@@ -68,7 +74,7 @@ class RedisLogSink final : public LogSink {
   std::unique_ptr<Redis> redis_;  // used by the flusher thread only
   const std::string key_;
   const ReportSettings settings_;
-  const Masker masker_;
+  const std::shared_ptr<const Masker> masker_;
 
   // Taken before mu_ by Write and Flush, so masking (the writer's work) never blocks the flusher.
   std::mutex write_mu_;

@@ -114,6 +114,19 @@ TEST_F(RedisLogSinkTest, MasksSecrets) {
   EXPECT_EQ(Text(LogFd::kOut), "password is [MASKED]\n");
 }
 
+TEST_F(RedisLogSinkTest, ASecretAddedToTheJobsMaskerMidJobIsMaskedInLaterLines) {
+  auto masker = std::make_shared<Masker>();
+  {
+    RedisLogSink sink(Connect(), "j1", {}, masker);
+    sink.Write("", LogFd::kSys, "pulling the cache\n");
+    masker->Add("bearer-abcdef");  // the registry handed the job a token
+    sink.Write("", LogFd::kSys, "registry: retrying with bearer-abcdef\n");
+    sink.Write("build", LogFd::kOut, "a new step's stream sees it too: bearer-abcdef\n");
+  }
+  EXPECT_EQ(Text(LogFd::kSys), "pulling the cache\nregistry: retrying with [MASKED]\n");
+  EXPECT_EQ(Text(LogFd::kOut), "a new step's stream sees it too: [MASKED]\n");
+}
+
 Masker SecretMasker() {
   Masker masker;
   masker.Add("hunter2-token");

@@ -42,7 +42,11 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
       observer_(observer), status_(status), job_(job), url_(std::move(url)),
       workspace_(options.work_dir / job.id),
       home_(options.work_dir / (job.id + ".home")),
-      auth_dir_(options.work_dir / (job.id + ".auth")) {}
+      auth_dir_(options.work_dir / (job.id + ".auth")),
+      masker_(std::make_shared<Masker>(options.masker)) {
+  // The agent's own log lines about this job are masked with what the job learns as well.
+  CurrentLogContext().masker = masker_;
+}
 
 JobRunner::Execution::~Execution() {
   session_.reset();  // it writes its last lines to the log
@@ -86,7 +90,7 @@ bool JobRunner::Execution::WaitToRetry(Backoff& backoff, const char* metric,
   auto wait = backoff.Next();
   if (!wait) return false;
   observer_.Retry(metric);
-  Sys(what + " failed: " + options_.masker.Apply(error.message) + "; retrying in " +
+  Sys(what + " failed: " + masker_->Apply(error.message) + "; retrying in " +
       Seconds(*wait) + " (retry " + std::to_string(backoff.retries()) + ")");
   const auto until = std::chrono::steady_clock::now() + *wait;
   while (std::chrono::steady_clock::now() < until) {
@@ -136,7 +140,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::BeginSession(
     if (!WaitToRetry(backoff, "executor", "preparing the job's container", session.error(), stop)) {
       const ErrorKind kind = stop.stop_requested() ? ErrorKind::kCancelled : session.error().kind;
       return Failure{kind == ErrorKind::kCancelled ? JobState::kCancelled : JobState::kFailed, kind,
-                     options_.masker.Apply(session.error().message), std::nullopt};
+                     masker_->Apply(session.error().message), std::nullopt};
     }
   }
 }
@@ -145,13 +149,13 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(
     Pipeline* pipeline, std::string* commit, const StopSource& stop) {
   std::error_code ec;
   std::filesystem::create_directories(options_.work_dir, ec);
-  Sys("checking out " + options_.masker.Apply(url_) + " at " +
+  Sys("checking out " + masker_->Apply(url_) + " at " +
       (!job_.commit.empty() ? job_.commit : !job_.branch.empty() ? "branch " + job_.branch
                                                                   : "tag " + job_.tag));
   auto checkout = CheckoutWithRetries(stop);
   if (!checkout) {
     return Failure{JobState::kFailed, checkout.error().kind,
-                   options_.masker.Apply(checkout.error().message), std::nullopt};
+                   masker_->Apply(checkout.error().message), std::nullopt};
   }
   *commit = checkout->commit_sha;
   std::vector<std::string> warnings;
@@ -214,8 +218,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   JobDeadline deadline(started, timeout, extension);
   auto log_conn = connect_();
   if (!log_conn) return std::unexpected(log_conn.error());
-  log_ = std::make_unique<RedisLogSink>(std::move(*log_conn), job_.id, options_.report,
-                                        options_.masker);
+  log_ = std::make_unique<RedisLogSink>(std::move(*log_conn), job_.id, options_.report, masker_);
   if (auto s = status_.Running(options_.agent_name, steps_); !s) return std::unexpected(s.error());
   const int64_t waited_ms = UnixMillisNow() - enqueued_ms;
   observer_.JobStarted(waited_ms / 1000.0);
@@ -257,7 +260,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   if (exit_code >= 0) final.exit_code = exit_code;
   if (failure) {
     final = {.state = failure->state, .exit_code = failure->exit_code,
-             .error_kind = failure->kind, .error = options_.masker.Apply(failure->message)};
+             .error_kind = failure->kind, .error = masker_->Apply(failure->message)};
   }
   if (const uint64_t dropped = log_->dropped_bytes(); dropped > 0) {
     Sys("log limit: " + std::to_string(dropped) + " bytes of output were drained but not stored");

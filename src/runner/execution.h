@@ -84,6 +84,9 @@ class JobRunner::Execution {
   const StopSource* stop_ = nullptr;  // the running job's, for the registry's transfers
   std::unique_ptr<RegistryClient> registry_;
   std::unique_ptr<JobSession> session_;  // between BeginSession and the end of the steps
+  // The agent's secrets plus the credentials the job obtains (the registry's bearer tokens):
+  // its log, its status and the agent's log lines about it are masked with this.
+  const std::shared_ptr<Masker> masker_;
 };
 
 }  // namespace raibid

@@ -32,6 +32,7 @@ RegistryClient* JobRunner::Execution::Registry() {
     RegistryHooks hooks;
     hooks.stop = stop_;
     hooks.notice = [this](std::string_view line) { Sys("registry: " + std::string(line)); };
+    hooks.credential = [masker = masker_](std::string_view token) { masker->Add(token); };
     RegistryConfig config = *options_.registry;
     config.body_limit = options_.limits.http_response_bytes;
     // The configuration was checked at start-up, so this fails only for a broken invariant.
@@ -92,13 +93,13 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifa
                           .job_id = job_.id,
                           .revision = commit,
                           .branch = job_.branch,
-                          .source_url = options_.masker.Apply(url_),
+                          .source_url = masker_->Apply(url_),
                           .reference_template = options_.artifact_reference,
                           .limits = options_.limits};
   auto pushed = PushArtifacts(*client, request, *log_);
   if (!pushed) {
     return Failure{JobState::kFailed, pushed.error().kind,
-                   options_.masker.Apply(pushed.error().message), {}};
+                   masker_->Apply(pushed.error().message), {}};
   }
   nlohmann::ordered_json artifacts = nlohmann::ordered_json::array();
   for (const auto& a : pushed->artifacts) {

@@ -53,7 +53,8 @@ class MaskingFormatter final : public spdlog::formatter {
   MaskingFormatter(std::unique_ptr<spdlog::formatter> inner, Masker masker)
       : inner_(std::move(inner)), masker_(std::move(masker)) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const std::string masked = masker_.Apply(std::string_view(msg.payload.data(), msg.payload.size()));
+    std::string masked = masker_.Apply(std::string_view(msg.payload.data(), msg.payload.size()));
+    if (const auto& job = CurrentLogContext().masker) masked = job->Apply(masked);
     spdlog::details::log_msg copy = msg;
     copy.payload = spdlog::string_view_t(masked.data(), masked.size());
     inner_->format(copy, dest);
@@ -92,7 +93,6 @@ void SetUpLogging(LogFormat format) {
 }
 
 void MaskAgentLog(const Masker& masker) {
-  if (masker.empty()) return;
   spdlog::default_logger()->set_formatter(
       std::make_unique<MaskingFormatter>(MakeLogFormatter(g_format), masker));
 }

@@ -8,9 +8,14 @@
 
 namespace raibid {
 
+class Masker;
+
 struct LogContext {
   std::string job_id;
   std::string step;
+  // The job's masker (the agent's secrets plus what the job obtained, such as bearer tokens);
+  // the agent's log masks the thread's lines with it too.
+  std::shared_ptr<const Masker> masker;
 };
 
 LogContext& CurrentLogContext();
@@ -45,9 +50,9 @@ std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format);
 // line otherwise (kAuto), or as asked.
 void SetUpLogging(LogFormat format);
 
-class Masker;
 // From now on every message of the agent's logger is masked with `masker` (a copy) before it is
-// formatted: the secrets the agent read at start-up never reach its own log.
+// formatted: the secrets the agent read at start-up never reach its own log; nor do a job's
+// (LogContext::masker) in the lines of the thread running it.
 void MaskAgentLog(const Masker& masker);
 
 }  // namespace raibid

@@ -75,5 +75,24 @@ TEST(LogFormat, TheAgentsOwnLogIsMasked) {
   EXPECT_NE(out.str().find("cloning with [MASKED] and [MASKED]"), std::string::npos) << out.str();
 }
 
+TEST(LogFormat, AJobsOwnSecretsAreMaskedInTheAgentLogLinesOfItsThread) {
+  std::ostringstream out;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "masked", std::make_shared<spdlog::sinks::ostream_sink_st>(out)));
+  MaskAgentLog(Masker());  // the agent holds no secret of its own
+  auto job_masker = std::make_shared<Masker>();
+  {
+    ScopedLogContext ctx("job-9");
+    CurrentLogContext().masker = job_masker;
+    job_masker->Add("token-obtained-mid-job");  // after the context was set, as a token is
+    spdlog::info("registry said token-obtained-mid-job");
+  }
+  spdlog::set_default_logger(previous);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("registry said [MASKED]"), std::string::npos) << text;
+  EXPECT_EQ(text.find("token-obtained"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace raibid

@@ -6,26 +6,62 @@
 
 namespace raibid {
 
+Masker::Masker(const Masker& other) {
+  std::lock_guard lock(other.mu_);
+  secrets_ = other.secrets_;
+  patterns_ = other.patterns_;
+}
+
+Masker& Masker::operator=(const Masker& other) {
+  if (this == &other) return *this;
+  std::scoped_lock lock(mu_, other.mu_);
+  secrets_ = other.secrets_;
+  patterns_ = other.patterns_;
+  return *this;
+}
+
+std::shared_ptr<const PatternSet> Masker::Patterns() const {
+  std::lock_guard lock(mu_);
+  return patterns_;
+}
+
+size_t Masker::longest() const {
+  auto patterns = Patterns();
+  return patterns ? patterns->longest() : 0;
+}
+
 void Masker::Add(std::string_view secret) {
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
     secret.remove_suffix(1);
   }
   if (secret.size() < 4) return;
-  if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
-  secrets_.emplace_back(secret);
+  // Adds are rare (start-up, a new token); serialising them keeps the secret list and the set
+  // in step. The set is built outside the reader's way: Apply only copies the pointer.
+  std::lock_guard add_lock(add_mu_);
+  std::vector<std::string> secrets;
+  {
+    std::lock_guard lock(mu_);
+    if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
+    secrets = secrets_;
+  }
+  secrets.emplace_back(secret);
   std::vector<std::string> forms;
-  for (const auto& s : secrets_) {
+  for (const auto& s : secrets) {
     forms.push_back(s);
     for (auto& encoded : EncodedForms(s)) forms.push_back(std::move(encoded));
   }
-  // A new set rather than a change: copies of this masker keep sharing the old one safely.
-  patterns_ = std::make_shared<const PatternSet>(forms);
+  // A new set rather than a change: copies of this masker and scans in progress keep the old one.
+  auto patterns = std::make_shared<const PatternSet>(forms);
+  std::lock_guard lock(mu_);
+  secrets_ = std::move(secrets);
+  patterns_ = std::move(patterns);
 }
 
 std::string Masker::Apply(std::string_view text) const {
-  if (empty()) return std::string(text);
+  const auto patterns = Patterns();
+  if (!patterns) return std::string(text);
   std::vector<Span> cover;
-  patterns_->Scan(PatternSet::kStart, text, 0, cover);
+  patterns->Scan(PatternSet::kStart, text, 0, cover);
   if (cover.empty()) return std::string(text);
   std::string out;
   out.reserve(text.size());

@@ -1,8 +1,10 @@
 // Replaces every known secret in a text with "[MASKED]": its own bytes and its common encodings
 // (percent-encoded and base64, see secret_encodings.h). Each maximal run of bytes covered by
 // occurrences of any of them becomes one "[MASKED]", so overlapping or adjacent secrets never
-// leave a piece of either visible. Secrets are registered once when a job (or the agent) starts;
-// Add is not thread-safe, but Apply is (the patterns are immutable and shared by copies).
+// leave a piece of either visible. Most secrets are registered when the agent starts; a job's
+// masker (a copy) also learns what the job obtains on the way (bearer tokens of the registry),
+// so Add and Apply are both thread-safe: Add swaps in a new immutable pattern set, and Apply scans
+// the set it found. A copy is a snapshot: secrets added to it later do not reach the original.
 // Apply scans the text once, whatever the number of secrets (time linear in the text).
 //
 // For output that arrives in pieces, use MaskingStream (masking_stream.h): masking each piece on
@@ -10,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,14 +25,17 @@ inline constexpr std::string_view kMasked = "[MASKED]";
 
 class Masker {
  public:
+  Masker() = default;
+  Masker(const Masker& other);
+  Masker& operator=(const Masker& other);
   // Trailing newlines are dropped first. Values shorter than 4 characters are ignored: masking
   // them would garble ordinary output. Builds the search for all forms of all secrets now, so
   // Apply does no per-secret work.
   void Add(std::string_view secret);
   std::string Apply(std::string_view text) const;
-  bool empty() const { return secrets_.empty() || !patterns_; }
+  bool empty() const { return Patterns() == nullptr; }
   // The longest form of any secret, in bytes (0 when empty).
-  size_t longest() const { return empty() ? 0 : patterns_->longest(); }
+  size_t longest() const;
 
  private:
   friend class MaskingStream;
@@ -41,8 +47,13 @@ class Masker {
   static void Render(std::string_view text, uint64_t text_base, uint64_t to,
                      std::vector<Span>& cover, bool* in_mask, std::string& out);
 
-  std::vector<std::string> secrets_;  // as added
-  std::shared_ptr<const PatternSet> patterns_ = std::make_shared<const PatternSet>();
+  // The current pattern set; null while no secret was added.
+  std::shared_ptr<const PatternSet> Patterns() const;
+
+  std::mutex add_mu_;  // one Add at a time
+  mutable std::mutex mu_;
+  std::vector<std::string> secrets_;              // GUARDED_BY(mu_), as added
+  std::shared_ptr<const PatternSet> patterns_;    // GUARDED_BY(mu_)
 };
 
 }  // namespace raibid

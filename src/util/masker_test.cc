@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <thread>
 
 #include "util/secret_encodings.h"
@@ -117,6 +119,32 @@ TEST(Masker, CopiesShareThePatternsAndApplyFromManyThreads) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(Masker, SecretsAddedWhileOtherThreadsApplyAreMaskedFromThenOn) {
+  // A job's masker learns a registry token while its log is being written on other threads.
+  Masker m;
+  m.Add("agent-password");
+  std::atomic<bool> added{false};
+  std::atomic<int> leaked_after_add{0}, wrong_old{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 3000; ++i) {
+        const bool was_added = added.load();
+        const std::string out = m.Apply("agent-password then bearer-token-1234");
+        if (!out.starts_with("[MASKED] then ")) ++wrong_old;
+        if (was_added && out.find("bearer-token-1234") != std::string::npos) ++leaked_after_add;
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) m.Add("filler-secret-" + std::to_string(i));
+  m.Add("bearer-token-1234");
+  added = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(wrong_old.load(), 0);
+  EXPECT_EQ(leaked_after_add.load(), 0);
+  EXPECT_EQ(m.Apply("bearer-token-1234"), "[MASKED]");
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 namespace raibid {
 
 MaskingStream::MaskingStream(const Masker& masker)
-    : patterns_(masker.empty() ? nullptr : masker.patterns_) {}
+    : patterns_(masker.Patterns()) {}
 
 std::string MaskingStream::Feed(std::string_view chunk) {
   if (!patterns_) return std::string(chunk);
