@@ -10,3 +10,10 @@ ctest --test-dir build --output-on-failure -j2 --timeout 300
 # Then every libFuzzer target of fuzz/ for 10 s (its regressions replayed first); a crash fails
 # the run. See docs/hardening.md.
 ./scripts/fuzz.sh 10
+# Then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer and under
+# ThreadSanitizer (two more builds: build-asan/, build-tsan/). SANITIZE=0 leaves them out of a
+# local run; CI always runs them.
+if [ "${SANITIZE:-1}" != 0 ]; then
+  ./scripts/sanitize.sh asan
+  ./scripts/sanitize.sh tsan
+fi

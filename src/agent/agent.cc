@@ -75,10 +75,11 @@ Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry() {
       return conn;
     }
     failed = true;
-    const auto delay = *backoff.Next();
-    spdlog::warn("{}; retrying in {} ms", conn.error().message, delay.count());
+    const auto delay = backoff.Next();
+    if (!delay) return std::unexpected(conn.error());  // never: max_retries is -1
+    spdlog::warn("{}; retrying in {} ms", conn.error().message, delay->count());
     // Sleep in short pieces so the loop stays visibly alive and a stop is noticed.
-    for (auto slept = std::chrono::milliseconds(0); slept < delay && stop_requests_ == 0;
+    for (auto slept = std::chrono::milliseconds(0); slept < *delay && stop_requests_ == 0;
          slept += std::chrono::milliseconds(100)) {
       Tick();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

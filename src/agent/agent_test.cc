@@ -283,6 +283,26 @@ TEST_F(AgentTest, IdleUpkeepRunsOncePerIdleStretch) {
   EXPECT_EQ(runs, 2);
 }
 
+TEST_F(AgentTest, SecretVariablesReachStepsByTheirEnvironmentAndAreMaskedInTheLog) {
+  // agent.secrets gives DEPLOY_KEY to every job; the job adds NPM_TOKEN through secret_env; the
+  // repository's pipeline tries to replace DEPLOY_KEY and cannot.
+  auto& h = Start({.secret_env = {{"DEPLOY_KEY", "agent-level-secret-1"}}});
+  h.Enqueue(Job("sec", R"json("branch": "main", "secret_env": {"NPM_TOKEN": "job-level-secret-2"},
+    "pipeline": {"env": {"DEPLOY_KEY": "from-the-repository"}, "steps": [{"name": "use", "command":
+    "test \"${DEPLOY_KEY%-1}\" = agent-level-secret\ntest \"${NPM_TOKEN%-2}\" = job-level-secret\necho key=$DEPLOY_KEY token=$NPM_TOKEN\nprintf %s \"$NPM_TOKEN\" | base64\nprintf 'split: job-level-'; printf 'secret-2\\n'\nprintf '%s\\n%s\\n' \"$DEPLOY_KEY\" \"$NPM_TOKEN\" > \"$RAIBID_WORKSPACE/.pat\"\necho argv-hits=$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | grep -c -F -f \"$RAIBID_WORKSPACE/.pat\")"}]})json"));
+  ASSERT_EQ(h.WaitFinal("sec"), "succeeded") << h.Field("sec", "error") << h.Log("sec");
+  const std::string log = h.Log("sec");
+  EXPECT_NE(log.find("key=[MASKED] token=[MASKED]"), std::string::npos) << log;
+  EXPECT_NE(log.find("split: [MASKED]"), std::string::npos) << log;
+  // No process of the host (the agent, the reaper, the step's shell) carries them in its argv
+  // (the script above names neither value whole, so it does not count itself).
+  EXPECT_NE(log.find("argv-hits=0"), std::string::npos) << log;
+  for (const char* leak : {"agent-level-secret-1", "job-level-secret-2", "am9iLWxldmVsLXNlY3JldC0y",
+                           "from-the-repository"}) {
+    EXPECT_EQ(log.find(leak), std::string::npos) << leak << " in " << log;
+  }
+}
+
 TEST_F(AgentTest, ArtifactsArePushedToTheRegistryAndRecorded) {
   testing::OciRegistry registry({.username = "ci", .password = "registry-secret"});
   auto& h = Start({.secret = "registry-secret",

@@ -180,7 +180,15 @@ TEST_F(HostileTest, EveryHostileJobEndsClearlyAndTheAgentKeepsWorking) {
   // ten copies.
   // Sanitizers multiply memory (ASan's redzones and quarantine, TSan's shadow): their bound is
   // theirs.
+  // GCC says so with __SANITIZE_*__, clang with __has_feature.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RAIBID_SANITIZED_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define RAIBID_SANITIZED_BUILD 1
+#endif
+#endif
+#ifdef RAIBID_SANITIZED_BUILD
   constexpr long kBoundMiB = 4096;
 #else
   constexpr long kBoundMiB = 500;

@@ -274,21 +274,23 @@ Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
     if (++headers > limits.cache_entries) {
       return std::unexpected(OverEntries(limits, "cache entry holds", "; restore stopped"));
     }
-    auto place = guard.Check(archive_entry_pathname(entry));
-    if (!place) return std::unexpected(place.error());
-    if (!*place) continue;  // not ours: skip
-    const std::string rel = (*place)->rel;
+    auto checked = guard.Check(archive_entry_pathname(entry));
+    if (!checked) return std::unexpected(checked.error());
+    const std::optional<EntryGuard::Place>& place = *checked;
+    if (!place) continue;  // not ours: skip
+    const std::string rel = place->rel;
     // Only files, directories and symlinks come back: a device node, fifo or socket in a cache
     // entry is not a build's output, and a set-uid or set-gid bit is not restored.
     const auto type = archive_entry_filetype(entry);
     if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) continue;
     archive_entry_set_perm(entry, archive_entry_perm(entry) & 0777);
-    archive_entry_copy_pathname(entry, ((*place)->root / rel).c_str());
+    archive_entry_copy_pathname(entry, (place->root / rel).c_str());
     if (const char* link = archive_entry_hardlink(entry)) {
-      auto target = guard.Check(link);
-      if (!target) return std::unexpected(target.error());
-      if (!*target || (*target)->root != (*place)->root) continue;
-      archive_entry_copy_hardlink(entry, ((*target)->root / (*target)->rel).c_str());
+      auto checked_target = guard.Check(link);
+      if (!checked_target) return std::unexpected(checked_target.error());
+      const std::optional<EntryGuard::Place>& target = *checked_target;
+      if (!target || target->root != place->root) continue;
+      archive_entry_copy_hardlink(entry, (target->root / target->rel).c_str());
     }
     if (archive_entry_filetype(entry) == AE_IFLNK) guard.Forget();
     if (archive_entry_size_is_set(entry) &&

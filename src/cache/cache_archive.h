@@ -29,24 +29,24 @@ struct ArchiveStats {
   uint64_t bytes = 0;  // uncompressed
 };
 
-// Writes the roots' paths (missing ones skipped) to `archive` atomically. A path that leads out
+// Writes the roots' paths (missing ones skipped) to `target` atomically. A path that leads out
 // of its root through a symlink on the way (the last component is kept as a link) is an error.
 // So is an entry past `limits`: more files (directories and links included) than cache_entries,
 // or more bytes of file contents than cache_archive_bytes; then nothing is written, and the
 // message names the limit and its key ("it holds more than agent.limits.cache_archive_bytes
 // (20 GiB)").
-Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& archive,
+Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
                                        const std::vector<ArchiveRoot>& roots, int threads,
                                        const InputLimits& limits = {});
 
-// Restores `archive` into the roots by prefix; entries under other prefixes are skipped. A
+// Restores `source` into the roots by prefix; entries under other prefixes are skipped. A
 // damaged archive (truncated, not zstd, bad tar) or a hostile entry (see above; the error names
 // it) is an error; whatever was extracted before it stays (the caller treats it as a miss and
 // the build starts from what is there), and nothing is written outside the roots. Reading stops
 // with an error naming the limit past `limits`: more entries than cache_entries (skipped ones
 // counted), or more bytes of file contents than cache_archive_bytes (a file whose header already
 // says so is refused before it is written).
-Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& archive,
+Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
                                       const std::vector<ArchiveRoot>& roots,
                                       const InputLimits& limits = {});
 

@@ -21,10 +21,11 @@ std::string RemoteCacheTier::Tag(const CacheKey& key) { return "c-" + HashName(k
 
 Result<bool> RemoteCacheTier::Fetch(const CacheKey& key, const std::filesystem::path& dest,
                                     const InputLimits& limits) {
-  auto manifest = client_.FindManifest(Repository(key), Tag(key));
-  if (!manifest) return std::unexpected(manifest.error());
-  if (!*manifest) return false;  // nobody saved this key yet
-  auto parsed = ParseManifest((*manifest)->bytes);
+  auto found = client_.FindManifest(Repository(key), Tag(key));
+  if (!found) return std::unexpected(found.error());
+  const std::optional<FetchedManifest>& manifest = *found;
+  if (!manifest) return false;  // nobody saved this key yet
+  auto parsed = ParseManifest(manifest->bytes);
   if (!parsed) return std::unexpected(parsed.error());
   if (parsed->artifact_type != kCacheArtifactType || parsed->layers.size() != 1) return false;
   if (const uint64_t size = parsed->layers[0].size; size > limits.cache_archive_bytes) {

@@ -68,6 +68,17 @@ TEST(Cli, BadConfigurationFailsAtStartNamingKeyAndLine) {
   EXPECT_NE(r.err.find(":2:"), std::string::npos) << r.err;
 }
 
+TEST(Cli, AnUnreadableSecretFileStopsTheAgentAtStartNamingIt) {
+  TempDir dir;
+  const auto missing = dir.path() / "no-such-secret";
+  WriteFile(dir.path() / "agent.yaml",
+            "agent:\n  secrets:\n    NPM_TOKEN: \"" + missing.string() + "\"\n");
+  auto r = Agent({"run", "--config", (dir.path() / "agent.yaml").string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("secrets.NPM_TOKEN: cannot read " + missing.string()), std::string::npos)
+      << r.err;
+}
+
 class CliDaemonTest : public ::testing::Test {
  protected:
   CliDaemonTest() : repo_(dir_.path() / "repo") {

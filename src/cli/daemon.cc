@@ -1,9 +1,10 @@
 #include "cli/daemon.h"
 
-#include <signal.h>
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -59,7 +60,8 @@ class SignalWatcher {
     while (!done_) {
       int sig = sigtimedwait(&set, nullptr, &tick);
       if (sig <= 0) continue;
-      spdlog::info("received {}; {}", strsignal(sig),
+      const char* what = sigdescr_np(sig);  // strsignal's text, without its static buffer
+      spdlog::info("received {}; {}", what != nullptr ? what : "a signal",
                    ++count_ == 1 ? "finishing running jobs, taking no new ones"
                                  : "interrupting running jobs");
       agent_.RequestStop();
@@ -230,6 +232,15 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
     runner_options.cache_remote = settings.cache_remote;
   }
 
+  for (const auto& [name, file] : settings.secret_files) {
+    auto value = ReadSecretFile(file, ("secrets." + name).c_str());
+    if (!value) {
+      spdlog::error("{}", value.error().message);
+      return 2;
+    }
+    runner_options.masker.Add(*value);
+    runner_options.secret_env[name] = std::move(*value);
+  }
   MaskAgentLog(runner_options.masker);  // the secrets read above never reach the agent's log
   SignalWatcher::BlockStopSignals();
   std::unique_ptr<DockerExecutor> docker;  // with `executor: docker`

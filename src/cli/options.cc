@@ -9,6 +9,7 @@ Result<Settings> ResolveSettings(const CommonFlags& flags) {
   std::string path = flags.config;
   bool required = !path.empty();
   if (path.empty()) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the agent never sets variables (no setenv/putenv)
     const char* env = std::getenv("RAIBID_CONFIG");
     if (env && *env) {
       path = env;

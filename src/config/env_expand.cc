@@ -82,6 +82,7 @@ std::string ExpandEnv(std::string_view text, const EnvLookup& lookup) {
 
 EnvLookup ProcessEnvLookup() {
   return [](const std::string& name) -> std::optional<std::string> {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the agent never sets variables (no setenv/putenv)
     const char* value = std::getenv(name.c_str());
     if (value == nullptr) return std::nullopt;
     return std::string(value);

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <limits.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <climits>
+#include <functional>
 #include <map>
 
 #include "config/setting_value.h"
@@ -19,11 +22,27 @@ constexpr size_t kMaxFileBytes = 1 << 20;
 constexpr std::string_view kDefaultDockerHost = "unix:///var/run/docker.sock";
 
 // One key of the schema: a value with its setter, or a section holding more keys.
+// An entry of a map whose keys the user names (agent.secrets): returns a complaint, or nullopt.
+using EntryValue = std::function<std::optional<std::string>(const std::string& name,
+                                                            const std::string& text)>;
+
 struct Key {
   std::string_view name;
   SettingValue value;
   std::vector<Key> children;
+  EntryValue entry;  // set for a map of NAME: value
 };
+
+Key MapOf(std::string_view name, EntryValue entry) {
+  return Key{name, nullptr, {}, std::move(entry)};
+}
+
+bool IsEnvName(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
 
 Key Section(std::string_view name, std::vector<Key> children) {
   return Key{name, nullptr, std::move(children)};
@@ -105,6 +124,15 @@ std::vector<Key> AgentKeys(Settings& s) {
                         {"max_retries", WholeValue(&s.retry_max_retries, 0)},
                         {"jitter_percent", NumberValue(&s.retry_jitter_percent, 0, false)}}),
       Section("limits", LimitKeys(s.input_limits)),
+      MapOf("secrets",
+            [&s](const std::string& name, const std::string& file) -> std::optional<std::string> {
+              if (!IsEnvName(name)) {
+                return "'" + name + "' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
+              }
+              if (file.empty()) return std::string("expected the path of a file holding the value");
+              s.secret_files[name] = file;
+              return std::nullopt;
+            }),
   };
 }
 
@@ -151,8 +179,9 @@ class SettingsReader {
                          LineOf(entry.key_node.Mark())));
         continue;
       }
-      Status status = key->value ? ReadValue(entry, key_path, key->value)
-                                 : ReadSection(entry.value, key_path, key->children);
+      Status status = key->value   ? ReadValue(entry, key_path, key->value)
+                      : key->entry ? ReadMap(entry.value, key_path, key->entry)
+                                   : ReadSection(entry.value, key_path, key->children);
       if (!status) return status;
     }
     return {};
@@ -168,6 +197,28 @@ class SettingsReader {
       return doc_.Fail(entry.mark(), path, *complaint);
     }
     marks_[path] = entry.mark();
+    return {};
+  }
+
+  // A map of NAME: value whose names the user chooses; each value is expanded, then given to
+  // `set` with its name.
+  Status ReadMap(const YAML::Node& node, const std::string& path, const EntryValue& set) {
+    if (node.IsNull()) return {};
+    if (!node.IsMap()) {
+      return doc_.Fail(node.Mark(), path,
+                       fmt::format("expected a map of NAME: value, got {}", DescribeNode(node)));
+    }
+    auto entries = doc_.Entries(node, path);
+    if (!entries) return std::unexpected(entries.error());
+    for (const YamlEntry& entry : *entries) {
+      const std::string key_path = JoinKeyPath(path, entry.key);
+      auto raw = doc_.Text(entry, key_path);
+      if (!raw) return std::unexpected(raw.error());
+      if (auto complaint = set(entry.key, ExpandEnv(*raw, lookup_))) {
+        return doc_.Fail(entry.mark(), key_path, *complaint);
+      }
+      marks_[key_path] = entry.mark();
+    }
     return {};
   }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,9 @@ struct Settings {
   // agent.limits.*: what a job's input may cost (util/input_limits.h). `limits` above is the
   // seed's agent.resources.limits.
   InputLimits input_limits;
+  // agent.secrets: NAME -> a file holding its value. Every step gets NAME in its environment; the
+  // value is masked wherever it could appear, as the git token and registry password are.
+  std::map<std::string, std::filesystem::path> secret_files;
 };
 
 // Parses the agent YAML (top-level key `agent:`). `${VAR}` and `${VAR:-default}` in values are

@@ -289,6 +289,25 @@ TEST(ParseSettings, WrongSizeNamesFileLineColumnAndKey) {
             "agent.yaml:3:11: agent.cache.size: expected a size like 10Gi, got 'abc'");
 }
 
+TEST(ParseSettings, SecretsMapVariableNamesToFiles) {
+  auto s = ParseSettings("agent:\n  secrets:\n    NPM_TOKEN: /run/secrets/npm\n"
+                         "    CARGO_REGISTRY_TOKEN: \"${SECRETS}/cargo\"\n",
+                         "agent.yaml", Vars({{"SECRETS", "/mnt/s"}}), nullptr);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->secret_files.size(), 2u);
+  EXPECT_EQ(s->secret_files.at("NPM_TOKEN"), "/run/secrets/npm");
+  EXPECT_EQ(s->secret_files.at("CARGO_REGISTRY_TOKEN"), "/mnt/s/cargo");
+  EXPECT_TRUE(ParseSettings("", "agent.yaml", Vars({}), nullptr)->secret_files.empty());
+
+  EXPECT_EQ(ErrorOf("agent:\n  secrets:\n    1BAD: /f\n"),
+            "agent.yaml:3:11: agent.secrets.1BAD: '1BAD' is not an environment variable name "
+            "([A-Za-z_][A-Za-z0-9_]*)");
+  EXPECT_EQ(ErrorOf("agent:\n  secrets:\n    EMPTY: \"\"\n"),
+            "agent.yaml:3:12: agent.secrets.EMPTY: expected the path of a file holding the value");
+  EXPECT_EQ(ErrorOf("agent:\n  secrets: [a, b]\n"),
+            "agent.yaml:2:12: agent.secrets: expected a map of NAME: value, got a list");
+}
+
 TEST(ParseSettings, WrongBoolean) {
   EXPECT_EQ(ErrorOf("agent:\n  cache:\n    enabled: maybe\n"),
             "agent.yaml:3:14: agent.cache.enabled: expected true or false, got 'maybe'");

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "http/http_transport.h"
@@ -18,8 +20,13 @@ constexpr std::string_view kClientApi = "1.41";
 // "1.41" < "1.9"? Compared as numbers per component.
 bool ApiOlder(std::string_view a, std::string_view b) {
   auto parts = [](std::string_view v) {
+    // MAJOR.MINOR; a part that is not a number counts as 0.
     int major = 0, minor = 0;
-    std::sscanf(std::string(v).c_str(), "%d.%d", &major, &minor);
+    const char* end = v.data() + v.size();
+    const auto m = std::from_chars(v.data(), v.data() + v.size(), major);
+    if (m.ec == std::errc() && m.ptr != end && *m.ptr == '.') {
+      if (std::from_chars(m.ptr + 1, end, minor).ec != std::errc()) minor = 0;
+    }
     return std::pair{major, minor};
   };
   return parts(a) < parts(b);
@@ -299,8 +306,10 @@ Status EngineClient::PullImage(const std::string& reference, const std::string& 
       if (!doc.is_object()) continue;
       if (auto e = Text(doc, "error"); !e.empty()) failure = e;
       if (auto s = Text(doc, "status"); !s.empty() && progress) {
-        const auto id = Text(doc, "id");
-        progress(id.empty() ? s : id + ": " + s);
+        std::string line = Text(doc, "id");  // "<id>: <status>", or the status alone
+        if (!line.empty()) line += ": ";
+        line += s;
+        progress(line);
       }
     }
     return pending.size() < (1 << 20);
@@ -373,7 +382,7 @@ Result<std::string> EngineClient::CreateContainer(const ContainerSpec& spec) {
                                                 EngineMessage(r->body));
   }
   auto doc = json::parse(r->body, nullptr, false);
-  const std::string id = doc.is_object() ? Text(doc, "Id") : "";
+  std::string id = doc.is_object() ? Text(doc, "Id") : "";
   if (id.empty()) return Fail(ErrorKind::kInfrastructure, "creating a container: no Id in the answer");
   return id;
 }
@@ -393,8 +402,10 @@ Status EngineClient::KillContainer(const std::string& id) {
   // 409: not running; 404: gone. Either way nothing of it runs.
   if (r->status == 204 || r->status == 200 || r->status == 409 || r->status == 404) return {};
   // Podman answers 500 for a container that is no longer running.
-  auto state = InspectContainer(id);
-  if (state && (!state->has_value() || !(*state)->running)) return {};
+  if (auto state = InspectContainer(id)) {
+    const std::optional<ContainerState>& container = *state;
+    if (!container || !container->running) return {};
+  }
   return Fail(ErrorKind::kInfrastructure, "killing the container: " + EngineMessage(r->body));
 }
 

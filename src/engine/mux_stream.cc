@@ -16,7 +16,7 @@ bool MuxDecoder::Feed(std::string_view bytes) {
       continue;
     }
     const size_t n = std::min(sizeof header_ - header_have_, bytes.size());
-    std::copy_n(bytes.data(), n, header_ + header_have_);
+    std::copy_n(bytes.begin(), n, header_ + header_have_);
     header_have_ += n;
     bytes.remove_prefix(n);
     if (header_have_ < sizeof header_) break;

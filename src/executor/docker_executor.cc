@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <thread>
 
@@ -31,11 +32,12 @@ const std::vector<std::string> kBuildCapabilities = {
 
 // Runs the script with bash when the image has it (like the shell executor), else sh; the script
 // is $1, never spliced into the command text.
+constexpr const char* kStepLauncher =
+    "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$1\"; fi; "
+    "exec /bin/sh -e -c \"$1\"";
+
 std::vector<std::string> StepCommand(const std::string& script) {
-  return {"/bin/sh", "-c",
-          "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$1\"; fi; "
-          "exec /bin/sh -e -c \"$1\"",
-          "raibid-step", script};
+  return {"/bin/sh", "-c", kStepLauncher, "raibid-step", script};
 }
 
 // The oom_kill counter of the container's memory cgroup (v2, then v1), read with shell
@@ -111,9 +113,9 @@ class DockerSession final : public JobSession {
     if (give_back_ && alive_) {
       // Files a step made as root (or as the image's user) go back to the agent's user, so the
       // agent can save the cache and delete the workspace.
-      RunQuietly("chown -R " + std::to_string(getuid()) + ":" + std::to_string(getgid()) + " " +
-                     kWorkspace + " " + kCacheHome + " 2>/dev/null || true",
-                 "0");
+      (void)RunQuietly("chown -R " + std::to_string(getuid()) + ":" + std::to_string(getgid()) +
+                           " " + kWorkspace + " " + kCacheHome + " 2>/dev/null || true",
+                       "0");
     }
     auto removed = client_->RemoveContainer(container_);
     WriteSys(sink_, "", removed ? "container " + container_.substr(0, 12) + " removed in " +
@@ -201,7 +203,7 @@ class DockerSession final : public JobSession {
     for (int i = 0; i < 50; ++i) {
       auto state = client_->InspectExec(id);
       if (!state) return std::unexpected(state.error());
-      if (state->exit_code) return *state->exit_code;
+      if (const std::optional<int>& code = state->exit_code) return *code;
       std::this_thread::sleep_for(Millis(20));
     }
     return Fail(ErrorKind::kInfrastructure, "the engine never reported the step's exit code");
@@ -222,7 +224,12 @@ class DockerSession final : public JobSession {
     if (stopped()) return true;
     auto count = RunQuietly(kOomCount, "0");
     if (!count) return stopped();
-    return std::atoll(count->c_str()) > 0;
+    // The counter's digits, after any blanks.
+    std::string_view text(*count);
+    text.remove_prefix(std::min(text.find_first_not_of(" \t\n"), text.size()));
+    int64_t kills = 0;
+    const auto parsed = std::from_chars(text.data(), text.data() + text.size(), kills);
+    return parsed.ec == std::errc() && kills > 0;
   }
 
   // Host paths of the job's directories, as the container sees them.
@@ -333,7 +340,7 @@ Result<ImageInfo> DockerExecutor::EnsureImage(EngineClient& client, const std::s
   if (options_.pull_policy != "always") {
     auto present = client.InspectImage(image);
     if (!present) return std::unexpected(present.error());
-    if (present->has_value()) return std::move(**present);
+    if (std::optional<ImageInfo>& found = *present) return std::move(*found);
     if (options_.pull_policy == "never") {
       return Fail(ErrorKind::kInfrastructure, "image " + image +
                                                   " is not present on the engine and "
@@ -348,8 +355,11 @@ Result<ImageInfo> DockerExecutor::EnsureImage(EngineClient& client, const std::s
   if (auto pulled = client.PullImage(image, auth, progress); !pulled) return std::unexpected(pulled.error());
   auto info = client.InspectImage(image);
   if (!info) return std::unexpected(info.error());
-  if (!info->has_value()) return Fail(ErrorKind::kInfrastructure, "image " + image + " is missing after its pull");
-  return std::move(**info);
+  std::optional<ImageInfo>& pulled_info = *info;
+  if (!pulled_info) {
+    return Fail(ErrorKind::kInfrastructure, "image " + image + " is missing after its pull");
+  }
+  return std::move(*pulled_info);
 }
 
 Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& job, LogSink& sink,
@@ -420,7 +430,9 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
                      .cap_drop = {"ALL"},
                      .cap_add = kBuildCapabilities,
                      .security_opt = {"no-new-privileges"}};
-  for (const auto& [host, inside] : mounts) spec.binds.push_back(host + ":" + inside);
+  for (const auto& [host, inside] : mounts) {
+    spec.binds.emplace_back(host).append(":").append(inside);
+  }
   for (const auto& volume : job.volumes) spec.binds.push_back(volume);
   spec.privileged = job.privileged;
   if (job.privileged) spec.cap_add.clear();  // a privileged container has every capability

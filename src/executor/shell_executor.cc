@@ -101,6 +101,7 @@ ShellExecutor::ShellExecutor(std::filesystem::path reaper_binary, std::filesyste
     : reaper_binary_(std::move(reaper_binary)), shell_(std::move(shell)) {}
 
 std::filesystem::path ShellExecutor::DefaultShell() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the agent never sets variables (no setenv/putenv)
   const char* path = std::getenv("PATH");
   std::string_view dirs(path != nullptr ? path : "/usr/bin:/bin");
   while (!dirs.empty()) {

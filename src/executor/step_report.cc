@@ -88,10 +88,10 @@ StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadli
       }
       return {StepResult::kTimedOut, -1, what + " reached; step '" + step.name + "' killed"};
     }
-    case StepEnding::kStepTimeout:
+    case StepEnding::kStepTimeout:  // only a step with a step_timeout ends so
       return {StepResult::kTimedOut, -1,
-              "step timeout of " + FormatDuration(*step.step_timeout) + " reached; step '" +
-                  step.name + "' killed"};
+              "step timeout of " + FormatDuration(step.step_timeout.value_or(Millis{0})) +
+                  " reached; step '" + step.name + "' killed"};
     case StepEnding::kStopped:
       return {StepResult::kCancelled, -1, StopMessage(step, stop.reason())};
   }

@@ -1,5 +1,6 @@
 #include "job/job.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -60,7 +61,8 @@ std::optional<std::string> PeekJobId(std::string_view text) {
       ++depth;
       key_next = depth == 1;
     } else if (c == '}' || c == ']') {
-      if (depth == 0 || --depth == 0) return std::nullopt;
+      if (depth <= 1) return std::nullopt;  // the top-level value ends (or never began)
+      --depth;
     } else if (depth == 1 && c == ',') {
       key_next = true;
       id_next = false;
@@ -84,25 +86,41 @@ std::optional<std::string> ReadString(const json& doc, const char* key, std::str
   return std::nullopt;
 }
 
-std::optional<std::string> ReadEnv(const json& doc, std::map<std::string, std::string>* env,
-                                   const InputLimits& limits) {
-  auto it = doc.find("env");
+// `key` ("env" or "secret_env"): an object of NAME: value. A secret's value never appears in a
+// message.
+std::optional<std::string> ReadEnvMap(const json& doc, const std::string& key,
+                                      std::map<std::string, std::string>* env) {
+  auto it = doc.find(key);
   if (it == doc.end() || it->is_null()) return std::nullopt;
-  if (!it->is_object()) return "env: expected an object of NAME: value, got " + TypeName(*it);
+  if (!it->is_object()) return key + ": expected an object of NAME: value, got " + TypeName(*it);
   for (const auto& [k, v] : it->items()) {
     if (k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos) {
-      return "env: invalid variable name '" + k + "'";
+      return fmt::format("{}: invalid variable name '{}'", key, k);
     }
     if (v.is_string()) {
       (*env)[k] = v.get<std::string>();
     } else if (v.is_number() || v.is_boolean()) {
       (*env)[k] = v.dump();
     } else {
-      return "env." + k + ": expected a string, number or boolean, got " + TypeName(v);
+      return fmt::format("{}.{}: expected a string, number or boolean, got {}", key, k,
+                         TypeName(v));
     }
   }
-  if (const uint64_t bytes = EnvBytes(*env); bytes > limits.env_bytes) {
-    return "env of " + SizeOverLimit(bytes, "env_bytes", limits.env_bytes);
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadEnv(const json& doc, Job* job, const InputLimits& limits) {
+  if (auto e = ReadEnvMap(doc, "env", &job->env)) return e;
+  if (auto e = ReadEnvMap(doc, "secret_env", &job->secret_env)) return e;
+  for (const auto& [name, value] : job->secret_env) {
+    if (job->env.contains(name)) {
+      return "secret_env." + name + ": also in env; give a variable in one of them";
+    }
+  }
+  const uint64_t bytes = EnvBytes(job->env) + EnvBytes(job->secret_env);
+  if (bytes > limits.env_bytes) {
+    return std::string(job->secret_env.empty() ? "env" : "env and secret_env") + " of " +
+           SizeOverLimit(bytes, "env_bytes", limits.env_bytes);
   }
   return std::nullopt;
 }
@@ -138,7 +156,7 @@ std::optional<std::string> ReadFields(const json& doc, Job* job, const InputLimi
     if (!it->is_boolean()) return "cache_enabled: expected true or false, got " + TypeName(*it);
     job->cache_enabled = it->get<bool>();
   }
-  return ReadEnv(doc, &job->env, limits);
+  return ReadEnv(doc, job, limits);
 }
 
 }  // namespace

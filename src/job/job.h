@@ -23,6 +23,9 @@ struct Job {
   std::optional<double> timeout_minutes;
   bool cache_enabled = true;
   std::map<std::string, std::string> env;
+  // `secret_env` (an extension): variables like `env` whose values are secret: masked in the
+  // log, the status, error messages and the agent's log, as the agent's own credentials are.
+  std::map<std::string, std::string> secret_env;
 };
 
 // Why a job could not be taken. `job_id` is set when the entry had a usable one: then the job is
@@ -36,7 +39,7 @@ struct JobError {
 // job's own `env`) the job is refused with a message naming the limit and its configuration key,
 // e.g. "job message of 2.0 MiB is over agent.limits.job_bytes (1 MiB)"; the message size is
 // checked before parsing, and a job nested too deeply still fails under its id.
-std::expected<Job, JobError> ParseJob(std::string_view json, const InputLimits& limits = {});
+std::expected<Job, JobError> ParseJob(std::string_view text, const InputLimits& limits = {});
 
 // 1-128 of [A-Za-z0-9._-].
 bool IsValidJobId(std::string_view id);

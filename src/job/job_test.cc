@@ -30,6 +30,33 @@ TEST(ParseJob, FractionalTimeoutAndEnv) {
   EXPECT_EQ(job->env.at("B"), "true");
 }
 
+TEST(ParseJob, SecretEnvIsKeptApartFromEnvAndCountsTowardsItsLimit) {
+  auto job = ParseJob(R"({"job_id": "j1", "repository": "a/b", "branch": "m",
+    "env": {"A": "x"}, "secret_env": {"NPM_TOKEN": "npm-secret-value", "N": 7}})");
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->env.size(), 1u);
+  EXPECT_EQ(job->secret_env.at("NPM_TOKEN"), "npm-secret-value");
+  EXPECT_EQ(job->secret_env.at("N"), "7");
+
+  auto both = ParseJob(R"({"job_id": "j2", "repository": "a/b", "branch": "m",
+    "env": {"T": "x"}, "secret_env": {"T": "hidden-value"}})");
+  ASSERT_FALSE(both);
+  EXPECT_EQ(both.error().message, "secret_env.T: also in env; give a variable in one of them");
+
+  auto bad = ParseJob(R"({"job_id": "j3", "repository": "a/b", "branch": "m",
+    "secret_env": {"T": ["hidden-value"]}})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "secret_env.T: expected a string, number or boolean, got array");
+
+  InputLimits limits;
+  limits.env_bytes = 10;
+  auto over = ParseJob(R"({"job_id": "j4", "repository": "a/b", "branch": "m",
+    "env": {"A": "12345"}, "secret_env": {"B": "67890"}})", limits);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().message,
+            "env and secret_env of 12 bytes is over agent.limits.env_bytes (10 bytes)");
+}
+
 TEST(ParseJob, NotJsonHasNoJobId) {
   for (const char* text : {"", "not json", "{", "[1,2]", "\"str\"", "{\"job_id\": 5}",
                            "{\"job_id\": \"bad id!\"}", "{\"repository\": \"a/b\"}"}) {

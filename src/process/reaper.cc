@@ -1,15 +1,16 @@
 #include "process/reaper.h"
 
 #include <dirent.h>
-#include <signal.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
+#include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -23,6 +24,18 @@ constexpr int kUsageExit = 2;
 constexpr int kCannotRunExit = 127;
 constexpr int kStoppedExit = 128 + SIGTERM;
 
+// errno as text. Not util's ErrnoText: the static reaper program links nothing but this file.
+const char* ErrorText(int err, char (&buf)[256]) {
+  // GNU strerror_r returns the message pointer, which may or may not be buf.
+  return strerror_r(err, buf, sizeof buf);
+}
+
+// The whole of `text` as a pid.
+bool ParsePid(std::string_view text, pid_t& pid) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
 struct ReaperArgs {
   pid_t expected_parent = 0;  // 0: whoever is the parent at start-up
   char** command = nullptr;   // null-terminated, non-empty
@@ -33,7 +46,7 @@ bool ParseArgs(int argc, char** argv, ReaperArgs& args) {
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
     std::string_view arg(argv[i]);
     if (!arg.starts_with("--parent=")) return false;
-    args.expected_parent = static_cast<pid_t>(std::atol(argv[i] + 9));
+    if (!ParsePid(arg.substr(9), args.expected_parent)) return false;
   }
   if (i + 1 >= argc) return false;
   args.command = argv + i + 1;
@@ -52,7 +65,7 @@ int OpenSignalFd() {
   sigset_t set;
   sigemptyset(&set);
   for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
@@ -63,10 +76,11 @@ int OpenSignalFd() {
   }
   sigset_t none;
   sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  pthread_sigmask(SIG_SETMASK, &none, nullptr);
   execvp(command[0], command);
   const int err = errno;
-  std::fprintf(stderr, "raibid-agent: cannot run %s: %s\n", command[0], std::strerror(err));
+  char buf[256];
+  std::fprintf(stderr, "raibid-agent: cannot run %s: %s\n", command[0], ErrorText(err, buf));
   _exit(kCannotRunExit);
 }
 
@@ -82,9 +96,18 @@ pid_t ParentOf(pid_t pid) {
   std::fclose(f);
   buf[n] = '\0';
   const char* close = std::strrchr(buf, ')');
-  int ppid = -1;
-  char state;
-  if (close == nullptr || std::sscanf(close + 1, " %c %d", &state, &ppid) != 2) return -1;
+  if (close == nullptr) return -1;
+  // ") S 1234 ...": the state letter, then the parent pid, separated by blanks.
+  constexpr std::string_view kBlanks = " \t\n";
+  std::string_view rest(close + 1);
+  const size_t state = rest.find_first_not_of(kBlanks);
+  if (state == std::string_view::npos) return -1;
+  rest.remove_prefix(state + 1);
+  const size_t number = rest.find_first_not_of(kBlanks);
+  if (number == std::string_view::npos) return -1;
+  rest.remove_prefix(number);
+  pid_t ppid = -1;
+  if (std::from_chars(rest.data(), rest.data() + rest.size(), ppid).ec != std::errc()) return -1;
   return ppid;
 }
 
@@ -92,9 +115,10 @@ pid_t ParentOf(pid_t pid) {
 std::vector<pid_t> Descendants() {
   std::unordered_multimap<pid_t, pid_t> children;
   if (DIR* proc = opendir("/proc")) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): readdir races only on a shared DIR; this one is ours
     while (dirent* e = readdir(proc)) {
-      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-      const auto pid = static_cast<pid_t>(std::atol(e->d_name));
+      pid_t pid = 0;
+      if (!ParsePid(e->d_name, pid)) continue;  // not a process
       const pid_t ppid = ParentOf(pid);
       if (ppid > 0) children.emplace(ppid, pid);
     }
@@ -162,7 +186,8 @@ int RunReaperMain(int argc, char** argv) {
   const pid_t parent = args.expected_parent > 0 ? args.expected_parent : getppid();
   const int sig_fd = OpenSignalFd();
   if (sig_fd < 0) {
-    std::fprintf(stderr, "raibid-agent: reaper signalfd: %s\n", std::strerror(errno));
+    char buf[256];
+    std::fprintf(stderr, "raibid-agent: reaper signalfd: %s\n", ErrorText(errno, buf));
     return kCannotRunExit;
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -171,7 +196,8 @@ int RunReaperMain(int argc, char** argv) {
 
   const pid_t command = fork();
   if (command < 0) {
-    std::fprintf(stderr, "raibid-agent: reaper fork: %s\n", std::strerror(errno));
+    char buf[256];
+    std::fprintf(stderr, "raibid-agent: reaper fork: %s\n", ErrorText(errno, buf));
     return kCannotRunExit;
   }
   if (command == 0) ExecCommand(args.command);

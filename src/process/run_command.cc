@@ -2,12 +2,12 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <set>
 
 #include "process/spawn_util.h"
@@ -73,10 +73,10 @@ std::vector<std::string> BuildEnvironment(const std::map<std::string, std::strin
     std::string_view entry(*e);
     auto eq = entry.find('=');
     if (eq == std::string_view::npos) continue;
-    if (drop.count(std::string(entry.substr(0, eq)))) continue;
+    if (drop.contains(std::string(entry.substr(0, eq)))) continue;
     env.emplace_back(entry);
   }
-  for (const auto& [k, v] : set) env.push_back(k + "=" + v);
+  for (const auto& [k, v] : set) env.emplace_back(k).append("=").append(v);
   return env;
 }
 

@@ -93,9 +93,9 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   return ep;
 }
 
-std::string Describe(const RedisEndpoint& ep) {
-  if (!ep.unix_socket.empty()) return ep.unix_socket;
-  return ep.host + ":" + std::to_string(ep.port);
+std::string Describe(const RedisEndpoint& endpoint) {
+  if (!endpoint.unix_socket.empty()) return endpoint.unix_socket;
+  return endpoint.host + ":" + std::to_string(endpoint.port);
 }
 
 Result<std::unique_ptr<Redis>> Redis::Connect(const RedisEndpoint& endpoint,

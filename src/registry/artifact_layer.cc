@@ -42,7 +42,7 @@ namespace {
 // zeroed: the agent's uid means nothing to whoever unpacks it.
 Result<fs::path> Pack(const ArtifactPath& path, const fs::path& workspace,
                       const ScratchDir& scratch, int index) {
-  const fs::path out = scratch.path() / ("layer-" + std::to_string(index) + ".tar.gz");
+  fs::path out = scratch.path() / ("layer-" + std::to_string(index) + ".tar.gz");
   const std::string member = path.absolute.lexically_relative(workspace).string();
   CommandSpec spec{.argv = {"tar", "--create", "--gzip", "--file", out.string(), "--directory",
                             workspace.string(), "--sort=name", "--owner=0", "--group=0",

@@ -63,9 +63,9 @@ struct ArtifactPush {
 // layers (streaming: memory stays constant), pushes the config, the layers (each skipped when
 // the registry has it) and the manifest. Registry failures are kInfrastructure naming the
 // registry and HTTP status; retryable when the retries ran out on a transient failure.
-// Progress goes to `progress` as sys lines: warnings, each layer, the reference pushed.
+// Progress goes to `sink` as sys lines: warnings, each layer, the reference pushed.
 // Retry notices go there too while the push runs (the client's notice hook is borrowed).
-Result<ArtifactPush> PushArtifacts(RegistryClient& client, const ArtifactRequest& request,
-                                   LogSink& progress);
+Result<ArtifactPush> PushArtifacts(RegistryClient& client, const ArtifactRequest& req,
+                                   LogSink& sink);
 
 }  // namespace raibid

@@ -158,11 +158,12 @@ std::optional<uint64_t> NextOffsetFromRange(std::string_view range) {
   if (range.starts_with("bytes=")) range.remove_prefix(6);
   const size_t dash = range.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
+  const std::string_view first = range.substr(0, dash), last = range.substr(dash + 1);
   uint64_t start = 0, end = 0;
-  const auto a = std::from_chars(range.data(), range.data() + dash, start);
-  const auto b = std::from_chars(range.data() + dash + 1, range.data() + range.size(), end);
-  if (a.ec != std::errc() || b.ec != std::errc() || a.ptr != range.data() + dash ||
-      b.ptr != range.data() + range.size() || start != 0 || end < start) {
+  const auto a = std::from_chars(first.data(), first.data() + first.size(), start);
+  const auto b = std::from_chars(last.data(), last.data() + last.size(), end);
+  if (a.ec != std::errc() || b.ec != std::errc() || a.ptr != first.data() + first.size() ||
+      b.ptr != last.data() + last.size() || start != 0 || end < start) {
     return std::nullopt;
   }
   return end == 0 ? 0 : end + 1;

@@ -52,6 +52,6 @@ std::string SerializeManifest(const OciManifest& manifest);
 
 // Parses an OCI image manifest. kInfrastructure when it is not one (a registry answered with
 // something else).
-Result<OciManifest> ParseManifest(std::string_view json);
+Result<OciManifest> ParseManifest(std::string_view text);
 
 }  // namespace raibid

@@ -50,7 +50,7 @@ std::string SanitizeTag(std::string tag) {
 }
 
 Result<std::string> Placeholder(std::string_view key, const ReferenceFields& f) {
-  const std::string repo = RepositoryPath(f.repository);
+  std::string repo = RepositoryPath(f.repository);
   const size_t slash = repo.rfind('/');
   if (key == "registry") return f.registry;
   if (key == "repository") return repo;

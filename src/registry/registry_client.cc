@@ -89,7 +89,7 @@ Result<std::string> RegistryClient::PushManifest(const std::string& repository,
                                                  std::string_view media_type,
                                                  const std::string& bytes) {
   if (auto s = CheckNames(repository, reference); !s) return std::unexpected(s.error());
-  const std::string digest = DigestOf(bytes).digest;
+  std::string digest = DigestOf(bytes).digest;
   const std::string what = "PUT manifest " + repository + ":" + reference;
   HttpRequest put{.method = "PUT",
                   .url = session_.Url("/v2/" + repository + "/manifests/" + reference)};
@@ -110,11 +110,12 @@ Result<FetchedManifest> RegistryClient::FetchManifest(const std::string& reposit
                                                       const std::string& reference) {
   auto found = FindManifest(repository, reference);
   if (!found) return std::unexpected(found.error());
-  if (!*found) {
+  std::optional<FetchedManifest>& manifest = *found;
+  if (!manifest) {
     return Fail(ErrorKind::kInfrastructure, "registry " + host() + ": GET manifest " + repository +
                                                 ":" + reference + ": HTTP 404 (no such manifest)");
   }
-  return std::move(**found);
+  return std::move(*manifest);
 }
 
 Result<std::optional<FetchedManifest>> RegistryClient::FindManifest(const std::string& repository,

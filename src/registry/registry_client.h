@@ -80,7 +80,7 @@ class RegistryClient {
 
   // Use Create.
   RegistryClient(Key, RegistryConfig config, HttpUrl url, RegistryHooks hooks)
-      : session_(config, std::move(url), std::move(hooks)) {}
+      : session_(std::move(config), std::move(url), std::move(hooks)) {}
 
  private:
   Status FetchBlobOnce(const std::string& repository, const std::string& digest,

@@ -52,14 +52,13 @@ std::string RegistryErrorDetail(std::string_view body) {
   return out;
 }
 
-RegistrySession::RegistrySession(const RegistryConfig& config, HttpUrl registry,
-                                 RegistryHooks hooks)
-    : config_(config),
+RegistrySession::RegistrySession(RegistryConfig config, HttpUrl registry, RegistryHooks hooks)
+    : config_(std::move(config)),
       registry_(std::move(registry)),
       hooks_(std::move(hooks)),
-      transport_(TransportOptions(config)),
-      auth_(registry_, config.username, config.password, transport_, hooks_.clock,
-            config.insecure) {
+      transport_(TransportOptions(config_)),
+      auth_(registry_, config_.username, config_.password, transport_, hooks_.clock,
+            config_.insecure) {
   transport_.set_stop(hooks_.stop);
   auth_.set_on_credential(hooks_.credential);
 }

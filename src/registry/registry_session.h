@@ -24,7 +24,7 @@ namespace raibid {
 class RegistrySession {
  public:
   // `config.url` must already have been validated (RegistryClient::Create does it).
-  RegistrySession(const RegistryConfig& config, HttpUrl registry, RegistryHooks hooks);
+  RegistrySession(RegistryConfig config, HttpUrl registry, RegistryHooks hooks);
 
   // One authenticated exchange: whatever status comes back is returned, except that 401/403
   // after fresh credentials become a final error. Network failures come back as errors.

@@ -27,7 +27,7 @@ std::vector<std::string_view> SplitEntries(std::string_view data) {
 
 }  // namespace
 
-RedisLogSink::RedisLogSink(std::unique_ptr<Redis> redis, std::string job_id,
+RedisLogSink::RedisLogSink(std::unique_ptr<Redis> redis, const std::string& job_id,
                            ReportSettings settings,
                            std::shared_ptr<const Masker> masker)
     : redis_(std::move(redis)),
@@ -78,7 +78,7 @@ void RedisLogSink::ReleaseHeld(std::vector<Chunk>& out) {
   streams_.clear();
 }
 
-void RedisLogSink::Enqueue(std::vector<Chunk> chunks) {
+void RedisLogSink::Enqueue(const std::vector<Chunk>& chunks) {
   std::unique_lock lock(mu_);
   for (const auto& c : chunks) {
     if (!c.data.empty()) Append(c.step, c.fd, c.data);
@@ -93,7 +93,7 @@ void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data)
   if (fd == LogFd::kSys) {
     ReleaseHeld(out);  // the output before a sys line stays before it
     out.push_back(Chunk{std::string(step), fd, masker_->Apply(data)});
-    Enqueue(std::move(out));
+    Enqueue(out);
     return;
   }
   if (!streams_.empty() && streams_.begin()->first.first != step) ReleaseHeld(out);
@@ -108,7 +108,7 @@ void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data)
                         "log limit of " + std::to_string(settings_.log_limit_bytes) +
                             " bytes reached: further output is drained but not stored\n"});
   }
-  Enqueue(std::move(out));
+  Enqueue(out);
 }
 
 void RedisLogSink::Flush() {
@@ -116,7 +116,7 @@ void RedisLogSink::Flush() {
     std::lock_guard order(write_mu_);
     std::vector<Chunk> held;
     ReleaseHeld(held);
-    if (!held.empty()) Enqueue(std::move(held));
+    if (!held.empty()) Enqueue(held);
   }
   std::unique_lock lock(mu_);
   if (pending_.empty() && !in_flight_) return;
@@ -142,7 +142,8 @@ void RedisLogSink::FlusherLoop() {
     in_flight_ = true;
     ++enqueued_seq_;
     lock.unlock();
-    Send(std::move(batch));
+    Send(batch);
+    batch = {};  // freed before mu_ is taken again
     lock.lock();
     in_flight_ = false;
     sent_seq_ = enqueued_seq_;
@@ -150,7 +151,7 @@ void RedisLogSink::FlusherLoop() {
   }
 }
 
-void RedisLogSink::Send(std::vector<Chunk> batch) {
+void RedisLogSink::Send(const std::vector<Chunk>& batch) {
   std::vector<RedisArgs> commands;
   for (const auto& chunk : batch) {
     for (std::string_view part : SplitEntries(chunk.data)) {

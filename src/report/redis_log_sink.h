@@ -38,11 +38,11 @@ class RedisLogSink final : public LogSink {
  public:
   // `masker` may grow while the job runs (a token obtained on the way): what is written after an
   // Add is masked with it. A step's out/err stream takes the masker as it is when the stream starts.
-  RedisLogSink(std::unique_ptr<Redis> redis, std::string job_id, ReportSettings settings,
+  RedisLogSink(std::unique_ptr<Redis> redis, const std::string& job_id, ReportSettings settings,
                std::shared_ptr<const Masker> masker);
-  RedisLogSink(std::unique_ptr<Redis> redis, std::string job_id, ReportSettings settings,
+  RedisLogSink(std::unique_ptr<Redis> redis, const std::string& job_id, ReportSettings settings,
                const Masker& masker)
-      : RedisLogSink(std::move(redis), std::move(job_id), std::move(settings),
+      : RedisLogSink(std::move(redis), job_id, std::move(settings),
                      std::make_shared<const Masker>(masker)) {}
   ~RedisLogSink() override;  // flushes what is buffered, then stops the flusher
 
@@ -67,9 +67,9 @@ class RedisLogSink final : public LogSink {
   // write is the one that reached it.
   std::pair<size_t, bool> Admit(size_t size);
   void ReleaseHeld(std::vector<Chunk>& out);  // write_mu_ held
-  void Enqueue(std::vector<Chunk> chunks);    // write_mu_ held
+  void Enqueue(const std::vector<Chunk>& chunks);  // write_mu_ held
   void FlusherLoop();
-  void Send(std::vector<Chunk> batch);
+  void Send(const std::vector<Chunk>& batch);
 
   std::unique_ptr<Redis> redis_;  // used by the flusher thread only
   const std::string key_;

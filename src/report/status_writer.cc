@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+
 #include "queue/job_queue.h"
 #include "util/clock.h"
 
@@ -27,10 +29,15 @@ Result<StatusWriter::Current> StatusWriter::Read() {
   if (auto s = CheckReply(r, "HMGET"); !s) return std::unexpected(s.error());
   const redisReply* fields = r->get();
   if (fields->type != REDIS_REPLY_ARRAY || fields->elements < 3) return Current{};
-  const std::string attempts = ReplyString(fields->element[2]);
+  // The leading number of the attempt field; 0 when it is missing or not a number.
+  const std::string text = ReplyString(fields->element[2]);
+  int attempts = 0;
+  if (std::from_chars(text.data(), text.data() + text.size(), attempts).ec != std::errc()) {
+    attempts = 0;
+  }
   return Current{.state = ParseJobState(ReplyString(fields->element[0])),
                  .cancel_requested = ReplyString(fields->element[1]) == "1",
-                 .attempts = attempts.empty() ? 0 : std::atoi(attempts.c_str())};
+                 .attempts = attempts};
 }
 
 std::vector<RedisArgs> StatusWriter::WriteCommands(const Fields& fields, JobState state,

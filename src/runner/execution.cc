@@ -44,6 +44,7 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
       home_(options.work_dir / (job.id + ".home")),
       auth_dir_(options.work_dir / (job.id + ".auth")),
       masker_(std::make_shared<Masker>(options.masker)) {
+  for (const auto& [name, value] : job.secret_env) masker_->Add(value);
   // The agent's own log lines about this job are masked with what the job learns as well.
   CurrentLogContext().masker = masker_;
 }
@@ -64,9 +65,13 @@ Status JobRunner::Execution::Record(size_t index, const std::string& message) {
 std::map<std::string, std::string> JobRunner::Execution::StepEnv(const Pipeline& pipeline,
                                                                  const std::string& commit,
                                                                  const std::string& step) const {
+  // The repository's pipeline cannot replace the agent's secrets; the job (the CI server's word)
+  // can, with its own env or secret_env.
   std::map<std::string, std::string> env = pipeline.env;
+  for (const auto& [k, v] : options_.secret_env) env[k] = v;
   for (const auto& [k, v] : job_.env) env[k] = v;
-  if (!pipeline.rust_version.empty() && !env.count("RUSTUP_TOOLCHAIN")) {
+  for (const auto& [k, v] : job_.secret_env) env[k] = v;
+  if (!pipeline.rust_version.empty() && !env.contains("RUSTUP_TOOLCHAIN")) {
     env["RUSTUP_TOOLCHAIN"] = pipeline.rust_version;
   }
   if (cache_plan_) {

@@ -59,6 +59,7 @@ void JobRunner::Execution::PrepareImagePublishing(const std::string& commit) {
     return;
   }
   image_env_["IMAGE_TAG"] = tag->ToString();
+  if (!options_.registry) return;  // set, as Registry() made a client
   const auto& reg = *options_.registry;
   if (reg.username.empty()) return;
   std::error_code ec;

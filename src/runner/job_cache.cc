@@ -23,7 +23,7 @@ std::string Size(uint64_t bytes) {
 // A local miss asks the registry for the exact keys; a found entry lands in the local store.
 std::optional<CacheHit> JobRunner::Execution::FindRemote() {
   RegistryClient* client = options_.cache_remote ? Registry() : nullptr;
-  if (!client) return std::nullopt;
+  if (!client || !cache_plan_) return std::nullopt;  // RestoreCache sets cache_plan_ first
   RemoteCacheTier remote(*client);
   for (const auto& key : cache_plan_->lookup.keys) {
     auto fetched = remote.Fetch(key, options_.cache->EntryPath(key), options_.limits);

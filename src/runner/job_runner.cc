@@ -81,7 +81,8 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
   auto job = ParseJob(*raw, options_.limits);
   if (!job && !job.error().job_id) return RejectEntry(entry, queue, job.error().message);
 
-  const std::string job_id = job ? job->id : *job.error().job_id;
+  // A job that does not parse has an id here all the same (checked above).
+  const std::string job_id = job ? job->id : job.error().job_id.value_or("");
   ScopedLogContext log_context(job_id);
   StatusWriter status(redis, options_.report, job_id);
   RunResult result{.job_id = job_id};
@@ -89,10 +90,10 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
   CancelRegistration registration(&cancels_, job_id, &stop);
   auto current = status.Read();
   if (!current) return {.job_id = job_id, .message = current.error().message};
-  if (current->state && IsFinal(*current->state)) {
+  if (const std::optional<JobState> stored = current->state; stored && IsFinal(*stored)) {
     spdlog::info("job {} is already {}; acknowledging without running", job_id,
-                 ToString(*current->state));
-    result.state = *current->state;
+                 ToString(*stored));
+    result.state = stored;
   } else if (current->attempts >= options_.max_deliveries) {
     RunResult r = GiveUp(entry, queue, status, current->attempts);
     r.job_id = job_id;
@@ -120,7 +121,7 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
       auto state = execution.Run(entry.EnqueuedAtMillis(), timeout, extension, stop);
       if (!state) return {.job_id = job_id, .message = state.error().message};
       if (!*state) return {.job_id = job_id, .message = "interrupted by shutdown; left pending"};
-      result.state = **state;
+      result.state = *state;
     }
   }
   if (auto s = queue.Ack(entry.id); !s) return {.job_id = job_id, .message = s.error().message};

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,7 +38,9 @@ struct RunnerOptions {
   double max_timeout_minutes = 120;
   double timeout_extension_percent = 10;
   ReportSettings report;
-  Masker masker;  // the agent's own secrets (git token, registry password)
+  Masker masker;  // the agent's own secrets (git token, registry password, agent.secrets)
+  // agent.secrets: variables every step gets (their values are in `masker` too).
+  std::map<std::string, std::string> secret_env;
   int max_deliveries = 3;  // runs started without an end, after which the job is dead-lettered
   BackoffPolicy retry;     // for retryable failures inside a job (a git transport error)
   CacheStore* cache = nullptr;  // dependency and build caches; null: caching is off

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <charconv>
+
 namespace raibid {
 namespace {
 
@@ -40,12 +42,14 @@ HttpServer::~HttpServer() {
 
 Status HttpServer::Start(const std::string& listen) {
   const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) {
+  int wanted = 0;  // the port; 0: any free one
+  if (colon == std::string::npos ||
+      std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), wanted).ec !=
+          std::errc()) {
     return Fail(ErrorKind::kConfig, "http.listen '" + listen + "': expected HOST:PORT");
   }
   std::string host = listen.substr(0, colon);
   if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const int wanted = std::atoi(listen.c_str() + colon + 1);
   port_ = wanted == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, wanted) ? wanted : -1);
   if (port_ <= 0) {
     return Fail(ErrorKind::kConfig, "http.listen: cannot listen on " + listen);

@@ -145,7 +145,7 @@ Result<CommandResult> GitRunner::Run(const std::vector<std::string>& args,
   spec.argv.reserve(args.size() + 1);
   spec.argv.push_back(program_);
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-  if (!remote_url.empty() && OffersCredentialsTo(remote_url)) {
+  if (credentials_ && !remote_url.empty() && OffersCredentialsTo(remote_url)) {
     spec.env["GIT_ASKPASS"] = askpass_.string();
     spec.env["RAIBID_GIT_USERNAME"] = credentials_->username;
     std::error_code ec;  // absolute() fails only without a working directory; keep the path then

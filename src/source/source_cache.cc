@@ -123,7 +123,7 @@ SourceCache::SourceCache(std::filesystem::path root, std::optional<GitCredential
       git_(root_ / ".git-home", std::move(credentials), git_timeout, std::move(git_program)) {}
 
 Status SourceCache::CheckCredentials(const std::string& url) const {
-  if (!git_.OffersCredentialsTo(url)) return {};
+  if (!credentials_ || !git_.OffersCredentialsTo(url)) return {};
   std::ifstream in(credentials_->token_file);
   std::string token;
   if (!in || !std::getline(in, token) || token.empty()) {

@@ -50,8 +50,8 @@ class JobFlag final : public spdlog::custom_flag_formatter {
 // Masks the message, then formats it with the inner formatter.
 class MaskingFormatter final : public spdlog::formatter {
  public:
-  MaskingFormatter(std::unique_ptr<spdlog::formatter> inner, Masker masker)
-      : inner_(std::move(inner)), masker_(std::move(masker)) {}
+  MaskingFormatter(std::unique_ptr<spdlog::formatter> inner, const Masker& masker)
+      : inner_(std::move(inner)), masker_(masker) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     std::string masked = masker_.Apply(std::string_view(msg.payload.data(), msg.payload.size()));
     if (const auto& job = CurrentLogContext().masker) masked = job->Apply(masked);

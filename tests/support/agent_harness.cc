@@ -30,6 +30,8 @@ AgentHarness::AgentHarness(HarnessOptions options)
                        .default_image = options.default_image,
                        .limits = options.limits};
   runner.masker.Add(options.secret);
+  for (const auto& [name, value] : options.secret_env) runner.masker.Add(value);
+  runner.secret_env = options.secret_env;
   runner.retry = options.retry;
   runner.registry = options.registry;
   runner.cache_remote = options.cache_remote;
