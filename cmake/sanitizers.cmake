@@ -9,17 +9,24 @@
 # sanitizer runtime and stays an ordinary build; it is a separate process of ~100 lines.
 include_guard(GLOBAL)
 
+# ASan + UBSan with every UBSan finding fatal: the `asan` preset and the fuzz tree (fuzz/) both.
+set(RAIBID_ASAN_UBSAN_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
+    -fno-omit-frame-pointer)
+
 set(RAIBID_SANITIZE "" CACHE STRING "address (ASan + UBSan) or thread (TSan); empty for none")
 if(RAIBID_SANITIZE STREQUAL "address")
-  set(RAIBID_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
-      -fno-omit-frame-pointer)
+  set(RAIBID_SANITIZE_FLAGS ${RAIBID_ASAN_UBSAN_FLAGS})
 elseif(RAIBID_SANITIZE STREQUAL "thread")
   set(RAIBID_SANITIZE_FLAGS -fsanitize=thread -fno-omit-frame-pointer)
 elseif(NOT RAIBID_SANITIZE STREQUAL "")
   message(FATAL_ERROR "RAIBID_SANITIZE is 'address' or 'thread', not '${RAIBID_SANITIZE}'")
 endif()
 
-function(raibid_sanitize_targets dir)
+# raibid_instrument_tree(dir COMPILE flags... LINK flags... [SKIP dir])
+# Adds COMPILE to every library and program defined under `dir` (its subdirectories too, but not
+# SKIP) and LINK to every program and shared library; programs linked -static are left alone.
+function(raibid_instrument_tree dir)
+  cmake_parse_arguments(I "" "SKIP" "COMPILE;LINK" ${ARGN})
   get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
   foreach(t IN LISTS targets)
     get_target_property(type ${t} TYPE)
@@ -28,20 +35,22 @@ function(raibid_sanitize_targets dir)
       continue()
     endif()
     if(type MATCHES "^(STATIC_LIBRARY|OBJECT_LIBRARY|SHARED_LIBRARY|EXECUTABLE)$")
-      target_compile_options(${t} PRIVATE ${RAIBID_SANITIZE_FLAGS})
+      target_compile_options(${t} PRIVATE ${I_COMPILE})
     endif()
     if(type MATCHES "^(SHARED_LIBRARY|EXECUTABLE)$")
-      target_link_options(${t} PRIVATE ${RAIBID_SANITIZE_FLAGS})
+      target_link_options(${t} PRIVATE ${I_LINK})
     endif()
   endforeach()
   get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
   foreach(sub IN LISTS subdirs)
-    raibid_sanitize_targets(${sub})
+    if(NOT sub STREQUAL I_SKIP)
+      raibid_instrument_tree(${sub} ${ARGN})
+    endif()
   endforeach()
 endfunction()
 
 if(RAIBID_SANITIZE_FLAGS)
   message(STATUS "raibid: sanitizer build (${RAIBID_SANITIZE}): ${RAIBID_SANITIZE_FLAGS}")
-  cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL raibid_sanitize_targets
-                 ${CMAKE_SOURCE_DIR})
+  cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL raibid_instrument_tree
+                 ${CMAKE_SOURCE_DIR} COMPILE ${RAIBID_SANITIZE_FLAGS} LINK ${RAIBID_SANITIZE_FLAGS})
 endif()

@@ -45,10 +45,11 @@ started=$(date +%s)
 rc=0
 ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 900 --repeat until-pass:2 \
   --output-log "$log" "$@" || rc=$?
-reports=$(grep -cE '^(==[0-9]+==ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer)|: runtime error: ' "$log" || true)
+report='^(==[0-9]+==ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer)|: runtime error: '  # ASan, LSan, TSan, UBSan
+reports=$(grep -cE "$report" "$log" || true)
 echo "sanitize $preset: ctest exit $rc, $reports sanitizer report(s), $(( $(date +%s) - started )) s of tests"
 if [ "$reports" -gt 0 ]; then
-  grep -nE '^(==[0-9]+==ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer)|: runtime error: ' "$log" | head -n 20 >&2
+  grep -nE "$report" "$log" | head -n 20 >&2
   echo "sanitize $preset: sanitizer reports in $log" >&2
   exit 1
 fi
