@@ -18,7 +18,8 @@ namespace {
 
 // Build output compresses a few times over: random words from a small vocabulary do too.
 void WriteBuildLike(const fs::path& path, size_t bytes, std::mt19937_64& rng) {
-  static const char* words[] = {"mov", "call", "ret", "push", "pop", "lea", "jmp", "cmp",
+  static const char* words[] = {"mov",           "call",    "ret",          "push",
+                                "pop",           "lea",     "jmp",          "cmp",
                                 "__ZN4core3fmt", "_raibid", "\x01\x02\x03", "\xff\xfe"};
   std::string buf;
   buf.reserve(bytes);
@@ -72,7 +73,8 @@ int main() {
   for (int round = 0; round < 2; ++round) {
     Sync();
     tar_save.push_back(Seconds([&] {
-      (void)RunCommand({.argv = {"tar", "-C", ws.string(), "-I", "zstd -3 -T0", "-cf", tarball.string(), "target"}});
+      (void)RunCommand({.argv = {"tar", "-C", ws.string(), "-I", "zstd -3 -T0", "-cf",
+                                 tarball.string(), "target"}});
     }));
     Sync();
     agent_save.push_back(Seconds([&] { (void)store.Save(key, roots); }));
@@ -80,20 +82,22 @@ int main() {
     const auto out_tar = dir.path() / ("tar-out" + std::to_string(round));
     fs::create_directories(out_tar);
     tar_restore.push_back(Seconds([&] {
-      (void)RunCommand({.argv = {"tar", "-C", out_tar.string(), "-I", "zstd -T0", "-xf", tarball.string()}});
+      (void)RunCommand(
+          {.argv = {"tar", "-C", out_tar.string(), "-I", "zstd -T0", "-xf", tarball.string()}});
     }));
     Sync();
     const auto out_agent = dir.path() / ("agent-out" + std::to_string(round));
-    agent_restore.push_back(Seconds([&] {
-      (void)store.Restore(*store.Find({.keys = {key}}), {{"w", out_agent, {}}});
-    }));
+    agent_restore.push_back(Seconds(
+        [&] { (void)store.Restore(*store.Find({.keys = {key}}), {{"w", out_agent, {}}}); }));
     fs::remove_all(out_tar);
     fs::remove_all(out_agent);
   }
   const double a = bench::Percentile(agent_save, 0) + bench::Percentile(agent_restore, 0);
   const double t = bench::Percentile(tar_save, 0) + bench::Percentile(tar_restore, 0);
-  std::printf("cache save + restore of %.2f GiB (20,000 files of 16 KiB, 7 of 100 MiB), best of 2 (goal: <= 1.0x tar + zstd -T0)\n",
-              bytes / 1073741824.0);
+  std::printf(
+      "cache save + restore of %.2f GiB (20,000 files of 16 KiB, 7 of 100 MiB), best of 2 (goal: "
+      "<= 1.0x tar + zstd -T0)\n",
+      bytes / 1073741824.0);
   std::printf("  agent cache store   save %.2f s  restore %.2f s  total %.2f s  entry %.0f MiB\n",
               bench::Percentile(agent_save, 0), bench::Percentile(agent_restore, 0), a,
               fs::file_size(store.EntryPath(key)) / 1048576.0);

@@ -65,7 +65,8 @@ void WriteCrate(const std::filesystem::path& dir) {
   testing::WriteFile(dir / "src/main.rs", bench::MainRs(1));
 }
 
-std::vector<std::string> PodmanArgv(const testing::PodmanService& engine, std::vector<std::string> args) {
+std::vector<std::string> PodmanArgv(const testing::PodmanService& engine,
+                                    std::vector<std::string> args) {
   std::vector<std::string> argv = {"env"};
   for (const auto& e : engine.Env()) argv.push_back(e);
   argv.push_back("podman");
@@ -74,17 +75,19 @@ std::vector<std::string> PodmanArgv(const testing::PodmanService& engine, std::v
   return argv;
 }
 
-bool RunOk(const std::vector<std::string>& argv, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+bool RunOk(const std::vector<std::string>& argv,
+           std::chrono::seconds timeout = std::chrono::seconds(60)) {
   auto r = RunCommand({.argv = argv, .timeout = timeout});
   if (!r || !r->ok()) {
-    std::fprintf(stderr, "failed: %s: %s\n", argv.back().c_str(), r ? r->err.c_str() : r.error().message.c_str());
+    std::fprintf(stderr, "failed: %s: %s\n", argv.back().c_str(),
+                 r ? r->err.c_str() : r.error().message.c_str());
     return false;
   }
   return true;
 }
 
-void RustBuild(testing::PodmanService& engine, DockerExecutor& docker, const std::filesystem::path& dir,
-               const std::filesystem::path& reaper) {
+void RustBuild(testing::PodmanService& engine, DockerExecutor& docker,
+               const std::filesystem::path& dir, const std::filesystem::path& reaper) {
   if (!RunOk(PodmanArgv(engine, {"image", "exists", kRustImage}))) {
     std::printf("making %s once (scripts/image.sh rust-builder) ...\n", kRustImage);
     std::fflush(stdout);
@@ -102,7 +105,8 @@ void RustBuild(testing::PodmanService& engine, DockerExecutor& docker, const std
   double executor_s = -1;
   {
     const double t0 = bench::NowMicros();
-    auto session = docker.Begin({.job_id = "bench-rust", .workspace = ws, .image = kRustImage}, sink, stop);
+    auto session =
+        docker.Begin({.job_id = "bench-rust", .workspace = ws, .image = kRustImage}, sink, stop);
     if (!session) {
       std::printf("3. Rust build: %s\n", session.error().message.c_str());
       return;
@@ -111,7 +115,8 @@ void RustBuild(testing::PodmanService& engine, DockerExecutor& docker, const std
     session->reset();
     executor_s = (bench::NowMicros() - t0) / 1e6;
     if (outcome.result != StepResult::kSucceeded) {
-      std::printf("3. Rust build failed in the container: %s (%s)\n", outcome.message.c_str(), sink.last.c_str());
+      std::printf("3. Rust build failed in the container: %s (%s)\n", outcome.message.c_str(),
+                  sink.last.c_str());
       return;
     }
   }
@@ -119,13 +124,16 @@ void RustBuild(testing::PodmanService& engine, DockerExecutor& docker, const std
   const auto ws2 = dir / "rust-podman";
   WriteCrate(ws2);
   double t0 = bench::NowMicros();
-  const bool ran = RunOk(PodmanArgv(engine, {"run", "--rm", "--network", "none", "-v", ws2.string() + ":/workspace",
-                                             "-w", "/workspace", kRustImage, "sh", "-c",
-                                             "cargo build --offline && ./target/debug/bench-app"}),
-                         std::chrono::seconds(1800));
+  const bool ran =
+      RunOk(PodmanArgv(engine, {"run", "--rm", "--network", "none", "-v",
+                                ws2.string() + ":/workspace", "-w", "/workspace", kRustImage, "sh",
+                                "-c", "cargo build --offline && ./target/debug/bench-app"}),
+            std::chrono::seconds(1800));
   const double podman_s = ran ? (bench::NowMicros() - t0) / 1e6 : -1;
   // The shell executor with the host's toolchain (rustup's, newer than Debian's 1.63).
-  const std::string path = std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin") + ":/root/.cargo/bin";
+  const std::string path =
+      std::string(std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin") +
+      ":/root/.cargo/bin";
   setenv("PATH", path.c_str(), 1);
   double shell_s = -1;
   std::string host_rustc = "not installed";
@@ -139,10 +147,11 @@ void RustBuild(testing::PodmanService& engine, DockerExecutor& docker, const std
     auto outcome = Step(**session, ws3, "cargo build --offline && ./target/debug/bench-app", sink);
     if (outcome.result == StepResult::kSucceeded) shell_s = (bench::NowMicros() - t0) / 1e6;
   }
-  std::printf("3. cold Rust build (serde + serde_json, vendored), %s, Debian's rustc 1.63\n", kRustImage);
+  std::printf("3. cold Rust build (serde + serde_json, vendored), %s, Debian's rustc 1.63\n",
+              kRustImage);
   std::printf("  docker executor (container set-up, build, removal)   %7.2f s\n", executor_s);
-  std::printf("  baseline: podman run --rm, same image and build      %7.2f s   (%.2fx)\n", podman_s,
-              executor_s / podman_s);
+  std::printf("  baseline: podman run --rm, same image and build      %7.2f s   (%.2fx)\n",
+              podman_s, executor_s / podman_s);
   std::printf("  shell executor, host toolchain (%s)  %7.2f s   (not the same compiler)\n",
               host_rustc.c_str(), shell_s);
 }
@@ -170,10 +179,12 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(ws);
   NullSink sink;
   StopSource stop;
-  const auto reaper = std::filesystem::path(RAIBID_AGENT_BINARY).parent_path() / "raibid-agent-reaper";
+  const auto reaper =
+      std::filesystem::path(RAIBID_AGENT_BINARY).parent_path() / "raibid-agent-reaper";
 
   // 1. Per-step overhead.
-  auto session = (*docker)->Begin({.job_id = "bench-steps", .workspace = ws, .image = kImage}, sink, stop);
+  auto session =
+      (*docker)->Begin({.job_id = "bench-steps", .workspace = ws, .image = kImage}, sink, stop);
   if (!session) {
     std::fprintf(stderr, "%s\n", session.error().message.c_str());
     return 1;
@@ -182,10 +193,13 @@ int main(int argc, char** argv) {
   Time(3, [&] { Step(**session, ws, "true", sink); });
   const auto executor_ms = Time(n, [&] { Step(**session, ws, "true", sink); });
   std::string cid;
-  if (auto ps = RunCommand({.argv = PodmanArgv(engine, {"ps", "-q", "--no-trunc", "--filter", "label=raibid.job=bench-steps"})}); ps && ps->ok()) {
+  if (auto ps = RunCommand({.argv = PodmanArgv(engine, {"ps", "-q", "--no-trunc", "--filter",
+                                                        "label=raibid.job=bench-steps"})});
+      ps && ps->ok()) {
     cid = ps->out.substr(0, ps->out.find('\n'));
   }
-  const auto podman_exec_ms = Time(n, [&] { RunOk(PodmanArgv(engine, {"exec", cid, "/bin/sh", "-c", "true"})); });
+  const auto podman_exec_ms =
+      Time(n, [&] { RunOk(PodmanArgv(engine, {"exec", cid, "/bin/sh", "-c", "true"})); });
   EngineClient api(*ParseEngineHost(engine.host()));
   const auto api_ms = Time(n, [&] {
     auto id = api.CreateExec(cid, {.cmd = {"/bin/sh", "-c", "true"}});
@@ -198,22 +212,32 @@ int main(int argc, char** argv) {
   session->reset();
   const double ratio = bench::Percentile(executor_ms, 50) / bench::Percentile(podman_exec_ms, 50);
   std::printf("1. per-step overhead, step `true`, %d steps each (p50 / p90 ms)\n", n);
-  std::printf("  docker executor step                 %7.1f / %7.1f\n", bench::Percentile(executor_ms, 50), bench::Percentile(executor_ms, 90));
-  std::printf("  baseline: podman exec, same container %7.1f / %7.1f\n", bench::Percentile(podman_exec_ms, 50), bench::Percentile(podman_exec_ms, 90));
-  std::printf("  engine API exec alone (the floor)     %7.1f / %7.1f\n", bench::Percentile(api_ms, 50), bench::Percentile(api_ms, 90));
-  std::printf("  shell executor step                   %7.1f / %7.1f\n", bench::Percentile(shell_ms, 50), bench::Percentile(shell_ms, 90));
-  std::printf("  result: %.2fx podman exec (goal <= 1.1x: %s)\n", ratio, bench::Verdict(ratio <= 1.1));
+  std::printf("  docker executor step                 %7.1f / %7.1f\n",
+              bench::Percentile(executor_ms, 50), bench::Percentile(executor_ms, 90));
+  std::printf("  baseline: podman exec, same container %7.1f / %7.1f\n",
+              bench::Percentile(podman_exec_ms, 50), bench::Percentile(podman_exec_ms, 90));
+  std::printf("  engine API exec alone (the floor)     %7.1f / %7.1f\n",
+              bench::Percentile(api_ms, 50), bench::Percentile(api_ms, 90));
+  std::printf("  shell executor step                   %7.1f / %7.1f\n",
+              bench::Percentile(shell_ms, 50), bench::Percentile(shell_ms, 90));
+  std::printf("  result: %.2fx podman exec (goal <= 1.1x: %s)\n", ratio,
+              bench::Verdict(ratio <= 1.1));
 
   // 2. Container set-up and tear-down, image present.
   const int m = 8;
   const auto setup_ms = Time(m, [&] {
-    auto s = (*docker)->Begin({.job_id = "bench-setup", .workspace = ws, .image = kImage}, sink, stop);
+    auto s =
+        (*docker)->Begin({.job_id = "bench-setup", .workspace = ws, .image = kImage}, sink, stop);
     if (s) s->reset();
   });
-  const auto run_ms = Time(m, [&] { RunOk(PodmanArgv(engine, {"run", "--rm", "--network", "none", kImage, "true"})); });
-  std::printf("2. a job's container set-up + tear-down, image present, %d jobs (p50 / p90 ms)\n", m);
-  std::printf("  docker executor (create, start, remove) %7.1f / %7.1f\n", bench::Percentile(setup_ms, 50), bench::Percentile(setup_ms, 90));
-  std::printf("  baseline: podman run --rm IMAGE true    %7.1f / %7.1f\n", bench::Percentile(run_ms, 50), bench::Percentile(run_ms, 90));
+  const auto run_ms = Time(
+      m, [&] { RunOk(PodmanArgv(engine, {"run", "--rm", "--network", "none", kImage, "true"})); });
+  std::printf("2. a job's container set-up + tear-down, image present, %d jobs (p50 / p90 ms)\n",
+              m);
+  std::printf("  docker executor (create, start, remove) %7.1f / %7.1f\n",
+              bench::Percentile(setup_ms, 50), bench::Percentile(setup_ms, 90));
+  std::printf("  baseline: podman run --rm IMAGE true    %7.1f / %7.1f\n",
+              bench::Percentile(run_ms, 50), bench::Percentile(run_ms, 90));
 
   if (!skip_rust) RustBuild(engine, **docker, dir.path(), reaper);
   return 0;

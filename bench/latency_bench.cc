@@ -81,9 +81,9 @@ int main(int argc, char** argv) {
   std::string sha = repo.Commit({{"README", "bench\n"}});
   spdlog::set_level(spdlog::level::warn);
   // The reaper the daemon uses: the small static program installed beside the agent.
-  testing::AgentHarness h({.git_base_url = "file://" + repos.path().string(),
-                           .reaper = std::filesystem::path(RAIBID_AGENT_BINARY).parent_path() /
-                                     "raibid-agent-reaper"});
+  testing::AgentHarness h(
+      {.git_base_url = "file://" + repos.path().string(),
+       .reaper = std::filesystem::path(RAIBID_AGENT_BINARY).parent_path() / "raibid-agent-reaper"});
   auto client = std::move(*Redis::Connect(*ParseRedisUrl(h.redis().url())));
 
   h.Enqueue(JobJson("warm", sha));  // creates the mirror: the cache is warm from here on
@@ -104,7 +104,9 @@ int main(int argc, char** argv) {
     from_xadd.push_back((stamp - t0) / 1000.0);
     from_id.push_back((stamp - std::stod(entry.substr(0, entry.find('-'))) * 1000.0) / 1000.0);
   }
-  std::printf("queue-to-step latency, %d jobs, warm source cache (goal: p50 <= 30 ms, p99 <= 100 ms)\n", kJobs);
+  std::printf(
+      "queue-to-step latency, %d jobs, warm source cache (goal: p50 <= 30 ms, p99 <= 100 ms)\n",
+      kJobs);
   Print("agent: XADD (client clock) -> step running", from_xadd);
   Print("agent: stream-ID time -> step running", from_id);
   std::printf("baselines measured in this run:\n");

@@ -92,8 +92,8 @@ int Main() {
     best_pipe = std::min(best_pipe, TimeBash(Producer() + " | cat > /dev/null"));
     const ExecutorRun e = TimeExecutor(executor);
     std::printf(
-        "round %d: bash -c '... > /dev/null' %.3fs, ShellExecutor %.3fs (agent CPU %.3fs)\n",
-                i + 1, b, e.wall, e.agent_cpu);
+        "round %d: bash -c '... > /dev/null' %.3fs, ShellExecutor %.3fs (agent CPU %.3fs)\n", i + 1,
+        b, e.wall, e.agent_cpu);
     best_baseline = std::min(best_baseline, b);
     best_executor = std::min(best_executor, e.wall);
     best_cpu = std::min(best_cpu, e.agent_cpu);

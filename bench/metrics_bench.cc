@@ -20,9 +20,10 @@ namespace {
 
 // The step's duration in ms, from the job hash.
 double RunJob(testing::RedisServer& redis, const std::string& repo, const std::string& id) {
-  redis.Cli({"XADD", "ci-jobs", "*", "job",
-             R"({"job_id": ")" + id + R"(", "repository": ")" + repo +
-                 R"(", "branch": "main", "pipeline": {"steps": [{"name": "work", "command": "awk 'BEGIN{for(i=0;i<20000000;i++)s+=i}'"}]}})"});
+  redis.Cli(
+      {"XADD", "ci-jobs", "*", "job",
+       R"({"job_id": ")" + id + R"(", "repository": ")" + repo +
+           R"(", "branch": "main", "pipeline": {"steps": [{"name": "work", "command": "awk 'BEGIN{for(i=0;i<20000000;i++)s+=i}'"}]}})"});
   testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:" + id, "state"}) == "succeeded"; },
                    std::chrono::seconds(120));
   const std::string steps = redis.Cli({"HGET", "ci:job:" + id, "steps"});
@@ -61,8 +62,9 @@ int main() {
                          "\"\n  redis:\n    url: \"" + redis.url() + "\"\n  work_dir: \"" +
                          (dir.path() / "work").string() + "\"\n  cache:\n    path: \"" +
                          (dir.path() / "cache").string() + "\"\n");
-  testing::ServerProcess agent({RAIBID_AGENT_BINARY, "run", "--config", (dir.path() / "agent.yaml").string()},
-                               (dir.path() / "agent.log").string());
+  testing::ServerProcess agent(
+      {RAIBID_AGENT_BINARY, "run", "--config", (dir.path() / "agent.yaml").string()},
+      (dir.path() / "agent.log").string());
   agent.WaitForPort(port);
   RunJob(redis, repo.file_url(), "warm");
 
@@ -88,12 +90,15 @@ int main() {
   std::printf("/metrics under load (goal: job not measurably slower; scrape p99 <= 5 ms)\n");
   std::printf("  job step, nobody scraping (median of 3)    %7.0f ms\n", q);
   std::printf("  job step, 100 scrapes/s (median of 3)      %7.0f ms   ratio %.3f\n", l, l / q);
-  std::printf("  /metrics latency over %zu scrapes           p50 %.2f ms   p99 %.2f ms   max %.2f ms\n",
-              metrics_ms.size(), bench::Percentile(metrics_ms, 50), bench::Percentile(metrics_ms, 99),
-              bench::Percentile(metrics_ms, 100));
+  std::printf(
+      "  /metrics latency over %zu scrapes           p50 %.2f ms   p99 %.2f ms   max %.2f ms\n",
+      metrics_ms.size(), bench::Percentile(metrics_ms, 50), bench::Percentile(metrics_ms, 99),
+      bench::Percentile(metrics_ms, 100));
   std::printf("baseline measured in this run:\n");
-  std::printf("  /healthz (a constant answer) during the same job, %zu scrapes   p50 %.2f ms   p99 %.2f ms\n", healthz_ms.size(),
-              bench::Percentile(healthz_ms, 50), bench::Percentile(healthz_ms, 99));
+  std::printf(
+      "  /healthz (a constant answer) during the same job, %zu scrapes   p50 %.2f ms   p99 %.2f "
+      "ms\n",
+      healthz_ms.size(), bench::Percentile(healthz_ms, 50), bench::Percentile(healthz_ms, 99));
   const double p99 = bench::Percentile(metrics_ms, 99);
   std::printf("result: slowdown %.1f%%, scrape p99 %.2f ms (%s)\n", (l / q - 1) * 100, p99,
               bench::Verdict(p99 <= 5));

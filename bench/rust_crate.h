@@ -27,8 +27,10 @@ offline = true
 )";
 
 inline std::string MainRs(int n) {
-  return "#[derive(serde::Serialize)]\nstruct Build { id: u32, ok: bool }\nfn main() { println!(\"{}\", "
-         "serde_json::to_string(&Build { id: " + std::to_string(n) + ", ok: true }).unwrap()); }\n";
+  return "#[derive(serde::Serialize)]\nstruct Build { id: u32, ok: bool }\nfn main() { "
+         "println!(\"{}\", "
+         "serde_json::to_string(&Build { id: " +
+         std::to_string(n) + ", ok: true }).unwrap()); }\n";
 }
 
 }  // namespace raibid::bench

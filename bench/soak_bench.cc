@@ -35,10 +35,12 @@ struct Fleet {
   std::string Start() {
     const std::string name = "soak-" + std::to_string(generation++);
     const auto config = dir.path() / (name + ".yaml");
-    testing::WriteFile(config, "agent:\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis_url + "\"\n    consumer_name: " +
-                                   name + "\n  work_dir: \"" + (dir.path() / "work" / name).string() +
-                                   "\"\n  cache:\n    path: \"" + (dir.path() / "cache").string() +
-                                   "\"\n  lease_seconds: " + std::to_string(kLeaseSeconds) + "\n");
+    testing::WriteFile(
+        config, "agent:\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis_url +
+                    "\"\n    consumer_name: " + name + "\n  work_dir: \"" +
+                    (dir.path() / "work" / name).string() + "\"\n  cache:\n    path: \"" +
+                    (dir.path() / "cache").string() +
+                    "\"\n  lease_seconds: " + std::to_string(kLeaseSeconds) + "\n");
     agents[name] = std::make_unique<testing::ServerProcess>(
         std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config", config.string()},
         (dir.path() / (name + ".log")).string());
@@ -48,10 +50,12 @@ struct Fleet {
 
 std::vector<std::pair<std::string, std::string>> States(Redis& redis) {
   std::vector<RedisArgs> cmds;
-  for (int i = 0; i < kJobs; ++i) cmds.push_back({"HMGET", "ci:job:s-" + std::to_string(i), "state", "agent"});
+  for (int i = 0; i < kJobs; ++i)
+    cmds.push_back({"HMGET", "ci:job:s-" + std::to_string(i), "state", "agent"});
   auto replies = redis.Pipeline(cmds);
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& r : *replies) out.emplace_back(ReplyString(r->element[0]), ReplyString(r->element[1]));
+  for (const auto& r : *replies)
+    out.emplace_back(ReplyString(r->element[0]), ReplyString(r->element[1]));
   return out;
 }
 
@@ -73,10 +77,12 @@ int main() {
 
   std::vector<RedisArgs> adds;
   for (int i = 0; i < kJobs; ++i) {
-    adds.push_back({"XADD", "ci-jobs", "*", "job",
-                    R"({"job_id": "s-)" + std::to_string(i) + R"(", "repository": ")" + repo.file_url() +
-                        R"(", "commit": ")" + sha + R"(", "pipeline": {"steps": [{"name": "work", "command": "sleep 0.05; echo $RAIBID_JOB_ID >> )" +
-                        completions.string() + R"("}]}})"});
+    adds.push_back(
+        {"XADD", "ci-jobs", "*", "job",
+         R"({"job_id": "s-)" + std::to_string(i) + R"(", "repository": ")" + repo.file_url() +
+             R"(", "commit": ")" + sha +
+             R"(", "pipeline": {"steps": [{"name": "work", "command": "sleep 0.05; echo $RAIBID_JOB_ID >> )" +
+             completions.string() + R"("}]}})"});
   }
   const double t0 = bench::NowMicros();
   (void)conn->Pipeline(adds);
@@ -130,13 +136,23 @@ int main() {
   std::printf("  agents killed                      %d\n", kills);
   std::printf("  jobs succeeded                     %d / %d\n", succeeded, kJobs);
   std::printf("  jobs lost                          %d (goal 0)\n", kJobs - done);
-  std::printf("  jobs whose step completed twice    %d (goal 0 outside a kill window: only an agent dying\n"
-              "                                     between a step's end and the job's final write repeats one)\n", twice);
-  std::printf("  entries pending at the end         %s\n", pending.substr(0, pending.find('\n')).c_str());
-  std::printf("  throughput                         %.1f jobs/s over %.1f s\n", kJobs / seconds, seconds);
-  std::printf("  death -> running on another agent  p50 %.0f ms, p99 %.0f ms, max %.0f ms over %zu jobs (goal <= %d ms)\n",
-              bench::Percentile(takeover_ms, 50), bench::Percentile(takeover_ms, 99),
-              bench::Percentile(takeover_ms, 100), takeover_ms.size(), kLeaseSeconds * 1000 + 1000);
-  std::printf("baseline: the lease itself (%d s) is the floor of any takeover; GitLab Runner has no takeover\n", kLeaseSeconds);
+  std::printf(
+      "  jobs whose step completed twice    %d (goal 0 outside a kill window: only an agent dying\n"
+      "                                     between a step's end and the job's final write repeats "
+      "one)\n",
+      twice);
+  std::printf("  entries pending at the end         %s\n",
+              pending.substr(0, pending.find('\n')).c_str());
+  std::printf("  throughput                         %.1f jobs/s over %.1f s\n", kJobs / seconds,
+              seconds);
+  std::printf(
+      "  death -> running on another agent  p50 %.0f ms, p99 %.0f ms, max %.0f ms over %zu jobs "
+      "(goal <= %d ms)\n",
+      bench::Percentile(takeover_ms, 50), bench::Percentile(takeover_ms, 99),
+      bench::Percentile(takeover_ms, 100), takeover_ms.size(), kLeaseSeconds * 1000 + 1000);
+  std::printf(
+      "baseline: the lease itself (%d s) is the floor of any takeover; GitLab Runner has no "
+      "takeover\n",
+      kLeaseSeconds);
   return kJobs - done == 0 ? 0 : 1;
 }

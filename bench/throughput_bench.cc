@@ -53,22 +53,25 @@ int main() {
   testing::TempDir dir("raibid-bench-tput");
   testing::GitRepo repo(dir.path() / "repo");
   const std::string sha = repo.Commit({{"README", "x\n"}});
-  testing::WriteFile(dir.path() / "agent.yaml",
-                     "agent:\n  concurrency: 2\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis.url() +
-                         "\"\n  work_dir: \"" + (dir.path() / "work").string() +
-                         "\"\n  cache:\n    path: \"" + (dir.path() / "cache").string() + "\"\n");
-  testing::ServerProcess agent({RAIBID_AGENT_BINARY, "run", "--config",
-                                (dir.path() / "agent.yaml").string()},
-                               (dir.path() / "agent.log").string());
+  testing::WriteFile(
+      dir.path() / "agent.yaml",
+      "agent:\n  concurrency: 2\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" +
+          redis.url() + "\"\n  work_dir: \"" + (dir.path() / "work").string() +
+          "\"\n  cache:\n    path: \"" + (dir.path() / "cache").string() + "\"\n");
+  testing::ServerProcess agent(
+      {RAIBID_AGENT_BINARY, "run", "--config", (dir.path() / "agent.yaml").string()},
+      (dir.path() / "agent.log").string());
   auto conn = std::move(*Redis::Connect(*ParseRedisUrl(redis.url())));
   // Warm the source cache.
   (void)conn->Command({"XADD", "ci-jobs", "*", "job", JobJson("warm", repo.file_url(), sha)});
-  testing::WaitFor([&] { return (*conn->Command({"HGET", "ci:job:warm", "state"})).str() == "succeeded"; },
-                   std::chrono::seconds(30));
+  testing::WaitFor(
+      [&] { return (*conn->Command({"HGET", "ci:job:warm", "state"})).str() == "succeeded"; },
+      std::chrono::seconds(30));
 
   std::vector<RedisArgs> adds;
   for (int i = 0; i < kJobs; ++i) {
-    adds.push_back({"XADD", "ci-jobs", "*", "job", JobJson("t-" + std::to_string(i), repo.file_url(), sha)});
+    adds.push_back(
+        {"XADD", "ci-jobs", "*", "job", JobJson("t-" + std::to_string(i), repo.file_url(), sha)});
   }
   const double t0 = bench::NowMicros();
   (void)conn->Pipeline(adds);
@@ -79,10 +82,15 @@ int main() {
   }
   const double seconds = (bench::NowMicros() - t0) / 1e6;
   const double rate = done / seconds;
-  std::printf("throughput, one agent, concurrency 2, %d trivial jobs, warm cache (goal: >= 100 jobs/s)\n", kJobs);
-  std::printf("  raibid-agent                         %7.1f jobs/s  (%d done in %.2f s)\n", rate, done, seconds);
+  std::printf(
+      "throughput, one agent, concurrency 2, %d trivial jobs, warm cache (goal: >= 100 jobs/s)\n",
+      kJobs);
+  std::printf("  raibid-agent                         %7.1f jobs/s  (%d done in %.2f s)\n", rate,
+              done, seconds);
   std::printf("baseline measured in this run:\n");
-  std::printf("  spawn the step's bash directly, x2    %7.1f jobs/s  (the floor of any shell executor)\n", SpawnFloor());
+  std::printf(
+      "  spawn the step's bash directly, x2    %7.1f jobs/s  (the floor of any shell executor)\n",
+      SpawnFloor());
   std::printf("result: %.1f jobs/s (%s)\n", rate, bench::Verdict(rate >= 100));
   return done == kJobs ? 0 : 1;
 }

@@ -57,7 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(other->ok == whole.ok, "the answer depends on how the input was cut");
     FUZZ_CHECK(other->complete == whole.complete, "completeness depends on the cut");
     if (whole.ok) {
-      FUZZ_CHECK(other->out == whole.out && other->err == whole.err, "the output depends on the cut");
+      FUZZ_CHECK(other->out == whole.out && other->err == whole.err,
+                 "the output depends on the cut");
     }
   }
   return 0;

@@ -25,11 +25,11 @@ namespace {
 const std::vector<std::string>& FixedSecrets() {
   static const std::vector<std::string> secrets = {
       "ghp_16C7e42F292c6912E7710c838347Ae178B4a",  // a git token
-      "p@ss:w0rd/with%chars and space",             // a registry password
-      "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig",   // a bearer token
-      "cmFpYmlkOnNlY3JldA==",                       // base64 "raibid:secret"
-      "abcdabce",                                   // self-overlapping, for the search
-      "abcd",                                       // a prefix of another secret
+      "p@ss:w0rd/with%chars and space",            // a registry password
+      "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig",  // a bearer token
+      "cmFpYmlkOnNlY3JldA==",                      // base64 "raibid:secret"
+      "abcdabce",                                  // self-overlapping, for the search
+      "abcd",                                      // a prefix of another secret
   };
   return secrets;
 }
@@ -49,7 +49,7 @@ bool OverlapsMask(std::string_view s) {
   if (mask.find(s) != std::string_view::npos || s.find(mask) != std::string_view::npos) return true;
   for (size_t k = 1; k < mask.size() && k <= s.size(); ++k) {
     if (s.substr(0, k) == mask.substr(mask.size() - k)) return true;  // "...D]" + text
-    if (s.substr(s.size() - k) == mask.substr(0, k)) return true;      // text + "[M..."
+    if (s.substr(s.size() - k) == mask.substr(0, k)) return true;     // text + "[M..."
   }
   return false;
 }

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+# Formatting first: it takes seconds and names the files to fix (.clang-format).
+./scripts/format.sh --check
 ./scripts/build.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 300
 # Then every libFuzzer target of fuzz/ for 10 s (its regressions replayed first); a crash fails

@@ -44,9 +44,7 @@ void Agent::RequestStop() {
   free_cv_.notify_all();
 }
 
-void Agent::Tick() {
-  last_tick_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
-}
+void Agent::Tick() { last_tick_ns_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
 
 bool Agent::LoopAlive(std::chrono::milliseconds max_age) const {
   const auto last = std::chrono::steady_clock::time_point(
@@ -176,8 +174,9 @@ bool Agent::ConsumeOnce(JobQueue& queue) {
 void Agent::Drain() {
   state_ = AgentState::kDraining;
   std::unique_lock lock(mu_);
-  if (busy_ > 0) spdlog::info("draining: waiting up to {} s for {} running job(s)",
-                              options_.shutdown_grace.count(), busy_);
+  if (busy_ > 0)
+    spdlog::info("draining: waiting up to {} s for {} running job(s)",
+                 options_.shutdown_grace.count(), busy_);
   if (!free_cv_.wait_for(lock, options_.shutdown_grace, [&] { return busy_ == 0; })) {
     spdlog::warn("shutdown grace ended; interrupting running jobs, they stay pending");
     for (auto& slot : slots_) {
@@ -201,7 +200,8 @@ void Agent::Drain() {
   if (auto redis = Redis::Connect(options_.redis); redis) {
     JobQueue queue(**redis, options_.queue);
     auto removed = queue.RemoveConsumerIfIdle();
-    if (removed && !*removed) spdlog::info("entries still pending: staying in the group for another agent to claim");
+    if (removed && !*removed)
+      spdlog::info("entries still pending: staying in the group for another agent to claim");
     (void)(*redis)->Command({"DEL", "ci:agent:" + options_.queue.consumer});
   }
   state_ = AgentState::kStopped;

@@ -87,11 +87,11 @@ class Agent {
   std::atomic<const CancelListener*> cancel_view_{nullptr};  // for other threads' questions
 
   std::mutex mu_;
-  std::condition_variable work_cv_;   // slots: an entry is waiting, or stopping
-  std::condition_variable free_cv_;   // consumer: a slot became free, or stopping
-  std::deque<StreamEntry> inbox_;     // GUARDED_BY(mu_)
-  int busy_ = 0;                      // GUARDED_BY(mu_) slots holding an entry
-  bool slots_stop_ = false;           // GUARDED_BY(mu_)
+  std::condition_variable work_cv_;  // slots: an entry is waiting, or stopping
+  std::condition_variable free_cv_;  // consumer: a slot became free, or stopping
+  std::deque<StreamEntry> inbox_;    // GUARDED_BY(mu_)
+  int busy_ = 0;                     // GUARDED_BY(mu_) slots holding an entry
+  bool slots_stop_ = false;          // GUARDED_BY(mu_)
 
   std::atomic<int> stop_requests_{0};
   std::atomic<AgentState> state_{AgentState::kStarting};
@@ -106,10 +106,11 @@ class Agent {
   std::thread housekeeper_;
   std::chrono::steady_clock::time_point last_claim_{};  // consumer thread only
   const std::string started_at_;
-  std::chrono::steady_clock::time_point last_busy_ = std::chrono::steady_clock::now();  // housekeeper
-  bool maintained_since_busy_ = false;                                               // housekeeper
-  uint64_t jobs_seen_ = 0;                    // housekeeper: jobs_finished_ at its last look
-  std::thread maintainer_;                    // the idle upkeep, when one runs
+  std::chrono::steady_clock::time_point last_busy_ =
+      std::chrono::steady_clock::now();  // housekeeper
+  bool maintained_since_busy_ = false;   // housekeeper
+  uint64_t jobs_seen_ = 0;               // housekeeper: jobs_finished_ at its last look
+  std::thread maintainer_;               // the idle upkeep, when one runs
   std::atomic<bool> maintaining_{false};
 };
 

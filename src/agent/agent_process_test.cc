@@ -16,23 +16,25 @@ using testing::ServerProcess;
 
 class AgentProcessTest : public ::testing::Test {
  protected:
-  AgentProcessTest() : repo_(dir_.path() / "repo") {
-    repo_.Commit({{"README", "hi\n"}});
-  }
+  AgentProcessTest() : repo_(dir_.path() / "repo") { repo_.Commit({{"README", "hi\n"}}); }
   void TearDown() override {
     // A final state is written just before its XACK: give the ack its moment.
-    EXPECT_TRUE(testing::WaitFor(
-        [&] { return redis_.Cli({"XPENDING", "ci-jobs", "ci-workers"}).substr(0, 1) == "0"; }))
-        << "entries left pending";
+    EXPECT_TRUE(testing::WaitFor([&] {
+      return redis_.Cli({"XPENDING", "ci-jobs", "ci-workers"}).substr(0, 1) == "0";
+    })) << "entries left pending";
     agents_.clear();
   }
   ServerProcess& StartAgent(const std::string& name, const std::string& extra = "") {
     const auto config = dir_.path() / (name + ".yaml");
-    testing::WriteFile(config,
-        "agent:\n  redis:\n    url: \"" + redis_.url() + "\"\n    consumer_name: " + name +
-        "\n  work_dir: \"" + (dir_.path() / "work" / name).string() + "\"\n"
-        "  cache:\n    path: \"" + (dir_.path() / "cache").string() + "\"\n"
-        "  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n" + extra);
+    testing::WriteFile(config, "agent:\n  redis:\n    url: \"" + redis_.url() +
+                                   "\"\n    consumer_name: " + name + "\n  work_dir: \"" +
+                                   (dir_.path() / "work" / name).string() +
+                                   "\"\n"
+                                   "  cache:\n    path: \"" +
+                                   (dir_.path() / "cache").string() +
+                                   "\"\n"
+                                   "  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n" +
+                                   extra);
     auto& p = agents_[name];
     p.reset();
     p = std::make_unique<ServerProcess>(
@@ -113,7 +115,8 @@ TEST_F(AgentProcessTest, HeartbeatNamesTheAgentAndItsJob) {
   StartAgent("a");
   Submit("beat", "sleep 1.5");
   ASSERT_TRUE(WaitState("beat", "running"));
-  ASSERT_TRUE(testing::WaitFor([&] { return redis_.Cli({"HGET", "ci:agent:a", "job_id"}) == "beat"; }));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return redis_.Cli({"HGET", "ci:agent:a", "job_id"}) == "beat"; }));
   EXPECT_EQ(redis_.Cli({"HGET", "ci:agent:a", "state"}), "busy");
   EXPECT_GT(std::stoi(redis_.Cli({"TTL", "ci:agent:a"})), 0);
   ASSERT_TRUE(WaitState("beat", "succeeded"));
@@ -123,9 +126,8 @@ TEST_F(AgentProcessTest, ConcurrencyRunsJobsAtOnceInSeparateWorkspaces) {
   StartAgent("a", "  concurrency: 2\n");
   Submit("c1", "touch mine; sleep 1; ls");
   Submit("c2", "touch mine; sleep 1; ls");
-  ASSERT_TRUE(testing::WaitFor([&] {
-    return Field("c1", "state") == "running" && Field("c2", "state") == "running";
-  }));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return Field("c1", "state") == "running" && Field("c2", "state") == "running"; }));
   ASSERT_TRUE(WaitState("c1", "succeeded"));
   ASSERT_TRUE(WaitState("c2", "succeeded"));
 }

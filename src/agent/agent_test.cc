@@ -8,11 +8,11 @@
 
 #include <fstream>
 
+#include "process/run_command.h"
 #include "support/agent_harness.h"
 #include "support/git_http_server.h"
 #include "support/git_repo.h"
 #include "support/oci_registry.h"
-#include "process/run_command.h"
 
 namespace raibid {
 namespace {
@@ -26,9 +26,10 @@ class AgentTest : public ::testing::Test {
  protected:
   AgentTest() : repos_("raibid-repos"), repo_(repos_.path() / "acme" / "app.git") {
     sha1_ = repo_.Commit({{"README", "one\n"},
-                          {".raibid.yaml", "steps:\n  - name: hello\n    command: |\n"
-                                           "      echo \"hello from $RAIBID_BRANCH\"\n"
-                                           "      cat README\n"}});
+                          {".raibid.yaml",
+                           "steps:\n  - name: hello\n    command: |\n"
+                           "      echo \"hello from $RAIBID_BRANCH\"\n"
+                           "      cat README\n"}});
     repo_.Tag("v1");
     sha2_ = repo_.Commit({{"README", "two\n"}});
   }
@@ -96,8 +97,8 @@ TEST_F(AgentTest, TimeoutKillsASetsidGrandchild) {
   auto& h = Start();
   const auto pidfile = h.root() / "grandchild.pid";
   h.Enqueue(Job("slow", R"("branch": "main", "timeout_minutes": 0.02, "pipeline": {"steps": [
-    {"name": "hang", "command": "setsid sh -c 'echo $$ > )" + pidfile.string() +
-                               R"(; exec sleep 300' &\nsleep 300"}]})"));
+    {"name": "hang", "command": "setsid sh -c 'echo $$ > )" +
+                            pidfile.string() + R"(; exec sleep 300' &\nsleep 300"}]})"));
   ASSERT_EQ(h.WaitFinal("slow"), "timed_out");
   EXPECT_EQ(h.Field("slow", "error_kind"), "timeout");
   pid_t pid = std::stoi(testing::ReadFile(pidfile));
@@ -130,7 +131,8 @@ TEST_F(AgentTest, InvalidJobsFailWithTheFieldNamed) {
   auto& h = Start();
   const auto marker = h.root() / "pwned";
   h.Enqueue(R"({"job_id": "no-ref", "repository": "acme/app"})");
-  h.Enqueue(R"({"job_id": "bad-timeout", "repository": "acme/app", "branch": "main", "timeout_minutes": "x"})");
+  h.Enqueue(
+      R"({"job_id": "bad-timeout", "repository": "acme/app", "branch": "main", "timeout_minutes": "x"})");
   h.Enqueue(Job("inject", R"("branch": "--upload-pack=touch )" + marker.string() + R"(")"));
   h.Enqueue(Job("bad-sha", R"("commit": "zzzz")"));
   for (auto [id, field] : {std::pair{"no-ref", "commit, branch or tag"},
@@ -155,7 +157,8 @@ TEST_F(AgentTest, BrokenPipelineFileNamesFileLineAndColumn) {
 
 TEST_F(AgentTest, UnreachableRepositoryIsASourceError) {
   auto& h = Start();
-  h.Enqueue(R"({"job_id": "gone", "repository": "file:///nonexistent/repo.git", "branch": "main"})");
+  h.Enqueue(
+      R"({"job_id": "gone", "repository": "file:///nonexistent/repo.git", "branch": "main"})");
   h.Enqueue(Job("missing-branch", R"("branch": "no-such-branch")"));
   ASSERT_EQ(h.WaitFinal("gone"), "failed");
   EXPECT_EQ(h.Field("gone", "error_kind"), "source");
@@ -189,7 +192,8 @@ TEST_F(AgentTest, APipelineFileIsFollowedOnlyWhileItStaysInTheRepository) {
   EXPECT_NE(h.Log("in").find("through-the-link"), std::string::npos);
   ASSERT_EQ(h.WaitFinal("out"), "failed");
   EXPECT_EQ(h.Field("out", "error_kind"), "invalid_pipeline");
-  EXPECT_NE(h.Field("out", "error").find(".raibid.yaml: "), std::string::npos) << h.Field("out", "error");
+  EXPECT_NE(h.Field("out", "error").find(".raibid.yaml: "), std::string::npos)
+      << h.Field("out", "error");
   EXPECT_EQ(h.Log("out").find("root:x:0"), std::string::npos) << "the host's file was never read";
 }
 
@@ -198,9 +202,10 @@ TEST_F(AgentTest, CancelEndsARunningJobsProcessTree) {
   ASSERT_TRUE(testing::WaitFor([&] { return h.agent().listening_for_cancels(); }));
   const auto pidfile = h.root() / "child.pid";
   h.Enqueue(Job("long", R"("branch": "main", "pipeline": {"steps": [
-    {"name": "wait", "command": "sleep 300 &\necho $! > )" + pidfile.string() + R"(\nwait"}]})"));
-  ASSERT_TRUE(testing::WaitFor([&] { return std::filesystem::exists(pidfile) &&
-                                            !testing::ReadFile(pidfile).empty(); }));
+    {"name": "wait", "command": "sleep 300 &\necho $! > )" +
+                            pidfile.string() + R"(\nwait"}]})"));
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return std::filesystem::exists(pidfile) && !testing::ReadFile(pidfile).empty(); }));
   h.redis().Cli({"HSET", "ci:job:long", "cancel_requested", "1"});
   h.redis().Cli({"PUBLISH", "ci:cancel", "long"});
   ASSERT_EQ(h.WaitFinal("long", std::chrono::seconds(5)), "cancelled");
@@ -235,7 +240,8 @@ TEST_F(AgentTest, ARedisRestartMidJobLosesNothing) {
   h.Enqueue(Job("survivor", R"("branch": "main", "pipeline": {"steps": [
     {"name": "a", "command": "echo before; sleep 1.5; echo after"},
     {"name": "b", "command": "echo second-step"}]})"));
-  ASSERT_TRUE(testing::WaitFor([&] { return h.Log("survivor").find("before") != std::string::npos; }));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return h.Log("survivor").find("before") != std::string::npos; }));
   h.redis().Restart();
   ASSERT_EQ(h.WaitFinal("survivor"), "succeeded") << h.Field("survivor", "error");
   std::string log = h.Log("survivor");
@@ -306,27 +312,35 @@ TEST_F(AgentTest, SecretVariablesReachStepsByTheirEnvironmentAndAreMaskedInTheLo
 TEST_F(AgentTest, ArtifactsArePushedToTheRegistryAndRecorded) {
   testing::OciRegistry registry({.username = "ci", .password = "registry-secret"});
   auto& h = Start({.secret = "registry-secret",
-                   .registry = RegistryConfig{.url = registry.url(), .username = "ci",
-                                              .password = "registry-secret", .insecure = true}});
-  h.Enqueue(Job("art", R"("branch": "main", "pipeline": {"artifacts": {"paths": ["dist/app", "dist/docs/"]},
+                   .registry = RegistryConfig{.url = registry.url(),
+                                              .username = "ci",
+                                              .password = "registry-secret",
+                                              .insecure = true}});
+  h.Enqueue(Job(
+      "art", R"("branch": "main", "pipeline": {"artifacts": {"paths": ["dist/app", "dist/docs/"]},
     "steps": [{"name": "build", "command": "mkdir -p dist/docs; echo binary > dist/app; echo hi > dist/docs/index.html"}]})"));
   ASSERT_EQ(h.WaitFinal("art"), "succeeded") << h.Field("art", "error") << h.Log("art");
   const std::string artifacts = h.Field("art", "artifacts");
   EXPECT_NE(artifacts.find("acme/app:build-art"), std::string::npos) << artifacts;
   EXPECT_NE(artifacts.find("sha256:"), std::string::npos);
-  auto raw = RunCommand({.argv = {"skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", "ci:registry-secret",
-                                  "docker://" + registry.host() + "/acme/app:build-art"}});
+  auto raw = RunCommand(
+      {.argv = {"skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", "ci:registry-secret",
+                "docker://" + registry.host() + "/acme/app:build-art"}});
   ASSERT_TRUE(raw);
-  EXPECT_NE(raw->out.find("application/vnd.raibid.build.v1"), std::string::npos) << raw->out << raw->err;
+  EXPECT_NE(raw->out.find("application/vnd.raibid.build.v1"), std::string::npos)
+      << raw->out << raw->err;
   EXPECT_EQ(h.Log("art").find("registry-secret"), std::string::npos);
 }
 
 TEST_F(AgentTest, StepsBuildAndPushImagesToImageTagWithTheJobsCredentials) {
   testing::OciRegistry registry({.username = "ci", .password = "registry-secret"});
-  repo_.Commit({{"image/hello", "hi\n"}, {"image/Dockerfile", "FROM scratch\nCOPY hello /hello\n"}});
+  repo_.Commit(
+      {{"image/hello", "hi\n"}, {"image/Dockerfile", "FROM scratch\nCOPY hello /hello\n"}});
   auto& h = Start({.secret = "registry-secret",
-                   .registry = RegistryConfig{.url = registry.url(), .username = "ci",
-                                              .password = "registry-secret", .insecure = true}});
+                   .registry = RegistryConfig{.url = registry.url(),
+                                              .username = "ci",
+                                              .password = "registry-secret",
+                                              .insecure = true}});
   h.Enqueue(Job("img", R"("branch": "main", "pipeline": {"steps": [{"name": "publish", "command":
     "echo tag=$IMAGE_TAG; test -f \"$REGISTRY_AUTH_FILE\"; buildah bud --isolation chroot -q -t $IMAGE_TAG image; buildah push -q --tls-verify=false $IMAGE_TAG; buildah rmi $IMAGE_TAG >/dev/null"}]})"));
   ASSERT_EQ(h.WaitFinal("img"), "succeeded") << h.Log("img");
@@ -343,13 +357,15 @@ TEST_F(AgentTest, ARegistryThatIsDownFailsTheJobAsInfrastructure) {
   testing::OciRegistry registry;
   const std::string url = registry.url();
   registry.Stop();
-  auto& h = Start({.registry = RegistryConfig{.url = url, .insecure = true,
-                                              .retry = {.initial = Millis(20), .max_retries = 1}}});
+  auto& h = Start(
+      {.registry = RegistryConfig{
+           .url = url, .insecure = true, .retry = {.initial = Millis(20), .max_retries = 1}}});
   h.Enqueue(Job("down", R"("branch": "main", "pipeline": {"artifacts": {"paths": ["out"]},
     "steps": [{"name": "build", "command": "echo x > out"}]})"));
   ASSERT_EQ(h.WaitFinal("down"), "failed");
   EXPECT_EQ(h.Field("down", "error_kind"), "infrastructure");
-  EXPECT_NE(h.Field("down", "error").find(registry.host()), std::string::npos) << h.Field("down", "error");
+  EXPECT_NE(h.Field("down", "error").find(registry.host()), std::string::npos)
+      << h.Field("down", "error");
 }
 
 TEST_F(AgentTest, AgentsOnDifferentNodesShareCachesThroughTheRegistry) {

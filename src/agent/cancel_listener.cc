@@ -28,7 +28,8 @@ void CancelListener::Listen(Redis& redis) {
     auto msg = redis.ReadReply();
     if (!msg) break;
     const redisReply* m = msg->get();
-    if (m->type != REDIS_REPLY_ARRAY || m->elements < 3 || ReplyString(m->element[0]) != "message") {
+    if (m->type != REDIS_REPLY_ARRAY || m->elements < 3 ||
+        ReplyString(m->element[0]) != "message") {
       continue;
     }
     const std::string job_id = ReplyString(m->element[2]);

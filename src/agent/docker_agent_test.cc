@@ -37,10 +37,10 @@ class DockerAgentTest : public ::testing::Test {
   }
   AgentHarness& Start(DockerOptions docker = {}) {
     docker.host = podman_->host();
-    harness_ = std::make_unique<AgentHarness>(testing::HarnessOptions{
-        .git_base_url = "file://" + repos_.path().string(),
-        .docker = docker,
-        .default_image = kImage});
+    harness_ = std::make_unique<AgentHarness>(
+        testing::HarnessOptions{.git_base_url = "file://" + repos_.path().string(),
+                                .docker = docker,
+                                .default_image = kImage});
     return *harness_;
   }
   static std::string Job(const std::string& id, const std::string& pipeline,
@@ -58,7 +58,9 @@ PodmanService* DockerAgentTest::podman_ = nullptr;
 
 TEST_F(DockerAgentTest, AJobRunsInItsContainerWithTheContractEnvironment) {
   auto& h = Start();
-  h.Enqueue(Job("d1", R"({"steps": [{"name": "look", "command": "cat /etc/from-image README; echo $CI $RAIBID_JOB_ID $RAIBID_WORKSPACE; pwd"}]})"));
+  h.Enqueue(Job(
+      "d1",
+      R"({"steps": [{"name": "look", "command": "cat /etc/from-image README; echo $CI $RAIBID_JOB_ID $RAIBID_WORKSPACE; pwd"}]})"));
   ASSERT_EQ(h.WaitFinal("d1"), "succeeded") << h.Field("d1", "error") << h.Log("d1");
   const std::string log = h.Log("d1");
   EXPECT_NE(log.find("image\none\ntrue d1 /workspace\n/workspace\n"), std::string::npos) << log;
@@ -81,7 +83,8 @@ TEST_F(DockerAgentTest, CacheDirectoriesAreWhereThePipelineExpectsThem) {
 
 TEST_F(DockerAgentTest, ATimedOutJobLeavesNoContainer) {
   auto& h = Start();
-  h.Enqueue(Job("t1", R"({"steps": [{"name": "hang", "command": "sleep 60"}]})", R"("timeout_minutes": 0.03, )"));
+  h.Enqueue(Job("t1", R"({"steps": [{"name": "hang", "command": "sleep 60"}]})",
+                R"("timeout_minutes": 0.03, )"));
   ASSERT_EQ(h.WaitFinal("t1", std::chrono::seconds(30)), "timed_out") << h.Log("t1");
   EXPECT_EQ(h.Field("t1", "error_kind"), "timeout");
 }
@@ -100,8 +103,12 @@ TEST_F(DockerAgentTest, ACancelledJobLeavesNoContainer) {
 TEST_F(DockerAgentTest, RefusedAndBrokenJobsFailClearlyAndTheNextJobRuns) {
   auto& h = Start();
   h.Enqueue(Job("net", R"({"network": "bridge", "steps": [{"name": "s", "command": "true"}]})"));
-  h.Enqueue(Job("noimg", R"({"image": "localhost/raibid-missing:1", "steps": [{"name": "s", "command": "true"}]})"));
-  h.Enqueue(Job("oom", R"J({"resources": {"memory": "32Mi"}, "steps": [{"name": "hog", "command": "x=$(head -c 200000000 /dev/urandom | od -x)"}]})J"));
+  h.Enqueue(Job(
+      "noimg",
+      R"({"image": "localhost/raibid-missing:1", "steps": [{"name": "s", "command": "true"}]})"));
+  h.Enqueue(Job(
+      "oom",
+      R"J({"resources": {"memory": "32Mi"}, "steps": [{"name": "hog", "command": "x=$(head -c 200000000 /dev/urandom | od -x)"}]})J"));
   h.Enqueue(Job("fine", R"({"steps": [{"name": "s", "command": "echo still-working"}]})"));
   ASSERT_EQ(h.WaitFinal("net"), "failed");
   EXPECT_EQ(h.Field("net", "error_kind"), "invalid_pipeline");
@@ -113,7 +120,8 @@ TEST_F(DockerAgentTest, RefusedAndBrokenJobsFailClearlyAndTheNextJobRuns) {
   ASSERT_EQ(h.WaitFinal("oom"), "failed");
   EXPECT_EQ(h.Field("oom", "exit_code"), "137");
   EXPECT_NE(h.Field("oom", "error").find("out of memory (the job's memory limit is 32 MiB)"),
-            std::string::npos) << h.Field("oom", "error");
+            std::string::npos)
+      << h.Field("oom", "error");
   ASSERT_EQ(h.WaitFinal("fine"), "succeeded");
   EXPECT_NE(h.Log("fine").find("still-working"), std::string::npos);
 }
@@ -125,10 +133,12 @@ TEST(DockerAgentDown, AnEngineThatIsDownFailsTheJobAsInfrastructureAfterRetries)
   AgentHarness h({.git_base_url = "file://" + repos.path().string(),
                   .docker = DockerOptions{.host = "unix:///nonexistent/raibid-engine.sock"},
                   .default_image = kImage});
-  h.Enqueue(R"({"job_id": "down", "repository": "acme/app", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": "true"}]}})");
+  h.Enqueue(
+      R"({"job_id": "down", "repository": "acme/app", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": "true"}]}})");
   ASSERT_EQ(h.WaitFinal("down"), "failed");
   EXPECT_EQ(h.Field("down", "error_kind"), "infrastructure");
-  EXPECT_NE(h.Field("down", "error").find("unix:///nonexistent/raibid-engine.sock"), std::string::npos);
+  EXPECT_NE(h.Field("down", "error").find("unix:///nonexistent/raibid-engine.sock"),
+            std::string::npos);
   const std::string log = h.Log("down");
   EXPECT_NE(log.find("retrying in"), std::string::npos) << log;
   EXPECT_NE(h.Field("down", "steps").find(R"("state":"skipped")"), std::string::npos);
@@ -141,31 +151,43 @@ TEST_F(DockerAgentTest, AnAgentKilledMidJobLeavesNoContainerOnceRestarted) {
   testing::TempDir dir;
   auto start = [&] {
     const auto config = dir.path() / "agent.yaml";
-    testing::WriteFile(config,
-        "agent:\n  executor: docker\n  docker:\n    host: \"" + podman_->host() + "\"\n"
-        "  image: " + kImage + "\n  redis:\n    url: \"" + redis.url() + "\"\n"
-        "    consumer_name: phoenix\n  work_dir: \"" + (dir.path() / "work").string() + "\"\n"
-        "  cache:\n    path: \"" + (dir.path() / "cache").string() + "\"\n"
-        "  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n");
+    testing::WriteFile(config, "agent:\n  executor: docker\n  docker:\n    host: \"" +
+                                   podman_->host() +
+                                   "\"\n"
+                                   "  image: " +
+                                   kImage + "\n  redis:\n    url: \"" + redis.url() +
+                                   "\"\n"
+                                   "    consumer_name: phoenix\n  work_dir: \"" +
+                                   (dir.path() / "work").string() +
+                                   "\"\n"
+                                   "  cache:\n    path: \"" +
+                                   (dir.path() / "cache").string() +
+                                   "\"\n"
+                                   "  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n");
     return std::make_unique<testing::ServerProcess>(
         std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config", config.string()},
         (dir.path() / "agent.log").string());
   };
   auto agent = start();
-  redis.Cli({"XADD", "ci-jobs", "*", "job",
-             R"({"job_id": "phx", "repository": "file://)" + repo_.path().string() +
-                 R"(", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": "echo up; sleep 3; echo done"}]}})"});
-  ASSERT_TRUE(testing::WaitFor([&] { return podman_->ContainerCount() == 1; }, std::chrono::seconds(30)))
+  redis.Cli(
+      {"XADD", "ci-jobs", "*", "job",
+       R"({"job_id": "phx", "repository": "file://)" + repo_.path().string() +
+           R"(", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": "echo up; sleep 3; echo done"}]}})"});
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return podman_->ContainerCount() == 1; }, std::chrono::seconds(30)))
       << testing::ReadFile(dir.path() / "agent.log");
-  ASSERT_TRUE(testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:phx", "state"}) == "running"; }));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:phx", "state"}) == "running"; }));
   agent->Stop();  // SIGKILL: the container stays
   EXPECT_EQ(podman_->ContainerCount(), 1);
   agent = start();
-  ASSERT_TRUE(testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:phx", "state"}) == "succeeded"; },
-                               std::chrono::seconds(60)))
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:phx", "state"}) == "succeeded"; },
+                       std::chrono::seconds(60)))
       << testing::ReadFile(dir.path() / "agent.log");
   EXPECT_EQ(redis.Cli({"HGET", "ci:job:phx", "attempt"}), "2");
-  EXPECT_NE(testing::ReadFile(dir.path() / "agent.log").find("removed 1 container(s)"), std::string::npos)
+  EXPECT_NE(testing::ReadFile(dir.path() / "agent.log").find("removed 1 container(s)"),
+            std::string::npos)
       << testing::ReadFile(dir.path() / "agent.log");
   agent->Terminate();
 }
@@ -179,25 +201,39 @@ TEST_F(DockerAgentTest, ProbesFollowThePreloadAndTheEngine) {
   testing::TempDir dir;
   const int port = testing::FreePort();
   testing::WriteFile(dir.path() / "agent.yaml",
-      "agent:\n  executor: docker\n  docker:\n    host: \"" + engine->host() + "\"\n"
-      "  image: localhost/raibid-bb:preload\n  redis:\n    url: \"" + redis.url() + "\"\n"
-      "  work_dir: \"" + (dir.path() / "work").string() + "\"\n"
-      "  cache:\n    path: \"" + (dir.path() / "cache").string() + "\"\n"
-      "  http:\n    listen: \"127.0.0.1:" + std::to_string(port) + "\"\n");
-  testing::ServerProcess agent({RAIBID_AGENT_BINARY, "run", "--config", (dir.path() / "agent.yaml").string()},
-                               (dir.path() / "agent.log").string());
+                     "agent:\n  executor: docker\n  docker:\n    host: \"" + engine->host() +
+                         "\"\n"
+                         "  image: localhost/raibid-bb:preload\n  redis:\n    url: \"" +
+                         redis.url() +
+                         "\"\n"
+                         "  work_dir: \"" +
+                         (dir.path() / "work").string() +
+                         "\"\n"
+                         "  cache:\n    path: \"" +
+                         (dir.path() / "cache").string() +
+                         "\"\n"
+                         "  http:\n    listen: \"127.0.0.1:" +
+                         std::to_string(port) + "\"\n");
+  testing::ServerProcess agent(
+      {RAIBID_AGENT_BINARY, "run", "--config", (dir.path() / "agent.yaml").string()},
+      (dir.path() / "agent.log").string());
   auto status = [&](const std::string& path) {
-    auto r = RunCommand({.argv = {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
-                                  "http://127.0.0.1:" + std::to_string(port) + path}});
+    auto r =
+        RunCommand({.argv = {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time",
+                             "5", "http://127.0.0.1:" + std::to_string(port) + path}});
     return r ? r->out : "";
   };
-  ASSERT_TRUE(testing::WaitFor([&] { return status("/startupz") == "200"; }, std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return status("/startupz") == "200"; }, std::chrono::seconds(30)))
       << testing::ReadFile(dir.path() / "agent.log");
-  EXPECT_NE(testing::ReadFile(dir.path() / "agent.log").find("image localhost/raibid-bb:preload ready"),
-            std::string::npos);
-  ASSERT_TRUE(testing::WaitFor([&] { return status("/readyz") == "200"; }, std::chrono::seconds(30)));
+  EXPECT_NE(
+      testing::ReadFile(dir.path() / "agent.log").find("image localhost/raibid-bb:preload ready"),
+      std::string::npos);
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return status("/readyz") == "200"; }, std::chrono::seconds(30)));
   engine.reset();  // the engine goes away
-  EXPECT_TRUE(testing::WaitFor([&] { return status("/readyz") == "503"; }, std::chrono::seconds(30)));
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return status("/readyz") == "503"; }, std::chrono::seconds(30)));
   EXPECT_EQ(status("/healthz"), "200") << "the agent itself is alive";
   EXPECT_EQ(agent.Terminate(), 0);
 }

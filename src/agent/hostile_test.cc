@@ -60,9 +60,10 @@ class HostileTest : public ::testing::Test {
     std::filesystem::create_symlink(outside_.path().string(), repo_.path() / "target");
     sha_ = repo_.Commit({{"README", "one\n"}, {"Cargo.lock", "lock\n"}, {"ok/app", "binary\n"}});
   }
-  std::string Job(const std::string& id, const std::string& pipeline, const std::string& extra = "") {
-    return R"({"job_id": ")" + id + R"(", "repository": "acme/app", "commit": ")" + sha_ + R"(", )" +
-           extra + R"("pipeline": )" + pipeline + "}";
+  std::string Job(const std::string& id, const std::string& pipeline,
+                  const std::string& extra = "") {
+    return R"({"job_id": ")" + id + R"(", "repository": "acme/app", "commit": ")" + sha_ +
+           R"(", )" + extra + R"("pipeline": )" + pipeline + "}";
   }
   void XAdd(AgentHarness& h, const std::string& json) {
     auto redis = Redis::Connect(*ParseRedisUrl(h.redis().url()));
@@ -89,44 +90,57 @@ TEST_F(HostileTest, EveryHostileJobEndsClearlyAndTheAgentKeepsWorking) {
               R"("env": {"PAD": ")" + std::string(50 << 20, 'x') + R"("}, )"));
   // 2. A pipeline of 100,000 steps.
   std::string steps;
-  for (int i = 0; i < 100000; ++i) steps += std::string(i ? "," : "") + R"({"name":"s)" + std::to_string(i) + R"(","command":"true"})";
+  for (int i = 0; i < 100000; ++i)
+    steps +=
+        std::string(i ? "," : "") + R"({"name":"s)" + std::to_string(i) + R"(","command":"true"})";
   XAdd(h, Job("many", R"({"steps": [)" + steps + "]}"));
   // 3. JSON nested 100,000 deep.
   XAdd(h, Job("deep", std::string(100000, '[') + std::string(100000, ']')));
   // 4. Artifact paths that try to leave the workspace.
-  for (const auto& [id, path] : std::vector<std::pair<std::string, std::string>>{
-           {"art-dotdot", "../../etc/passwd"}, {"art-abs", "/etc/passwd"}, {"art-link", "dist/out/sentinel"}}) {
-    h.Enqueue(Job(id, R"({"artifacts": {"paths": [")" + path + R"("]}, "steps": [{"name": "s", "command": "true"}]})"));
+  for (const auto& [id, path] :
+       std::vector<std::pair<std::string, std::string>>{{"art-dotdot", "../../etc/passwd"},
+                                                        {"art-abs", "/etc/passwd"},
+                                                        {"art-link", "dist/out/sentinel"}}) {
+    h.Enqueue(Job(id, R"({"artifacts": {"paths": [")" + path +
+                          R"("]}, "steps": [{"name": "s", "command": "true"}]})"));
   }
   // 5. Cache paths that try to leave the workspace and the cache home.
   for (const auto& [id, path] : std::vector<std::pair<std::string, std::string>>{
            {"cache-dotdot", "../../outside"}, {"cache-abs", "/etc"}, {"cache-link", "target/"}}) {
-    h.Enqueue(Job(id, R"({"cache": {"paths": [")" + path + R"("]}, "steps": [{"name": "s", "command": "true"}]})"));
+    h.Enqueue(Job(id, R"({"cache": {"paths": [")" + path +
+                          R"("]}, "steps": [{"name": "s", "command": "true"}]})"));
   }
   // 6. A branch that looks like an option to git.
   h.Enqueue(R"({"job_id": "opt", "repository": "acme/app", "branch": "--upload-pack=touch )" +
             (outside_.path() / "pwned").string() + R"("})");
   // 7. A step printing the token split across two writes, then base64-encoded.
-  h.Enqueue(Job("leak", R"({"steps": [{"name": "s", "command": "printf 'hunter2-'; sleep 0.3; printf 'secret-token\\n'; printf '%s' ')" +
-                            std::string(kToken) + R"(' | base64; echo done"}]})"));
+  h.Enqueue(Job(
+      "leak",
+      R"({"steps": [{"name": "s", "command": "printf 'hunter2-'; sleep 0.3; printf 'secret-token\\n'; printf '%s' ')" +
+          std::string(kToken) + R"(' | base64; echo done"}]})"));
 
   for (const char* id : {"many", "deep", "art-dotdot", "art-abs", "art-link", "cache-dotdot",
                          "cache-abs", "cache-link", "opt", "leak"}) {
     EXPECT_NE(h.WaitFinal(id, std::chrono::seconds(60)), "") << id << " never ended";
   }
   // The 50 MiB message is refused as a whole: failed with the limit named, or dead-lettered.
-  ASSERT_TRUE(testing::WaitFor([&] { return h.Field("huge", "state") == "failed" || h.DeadCount() > 0; },
-                               std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return h.Field("huge", "state") == "failed" || h.DeadCount() > 0; },
+                       std::chrono::seconds(30)));
   if (h.Field("huge", "state") == "failed") {
-    EXPECT_NE(h.Field("huge", "error").find("agent.limits.job_bytes"), std::string::npos) << h.Field("huge", "error");
+    EXPECT_NE(h.Field("huge", "error").find("agent.limits.job_bytes"), std::string::npos)
+        << h.Field("huge", "error");
   }
   EXPECT_EQ(h.Field("many", "state"), "failed");
   // 3.3 MiB of JSON: the message size is the first limit it passes (agent.limits.steps with a
   // larger job_bytes; see the pipeline tests).
-  EXPECT_NE(h.Field("many", "error").find("agent.limits."), std::string::npos) << h.Field("many", "error");
+  EXPECT_NE(h.Field("many", "error").find("agent.limits."), std::string::npos)
+      << h.Field("many", "error");
   EXPECT_EQ(h.Field("deep", "state"), "failed");
-  EXPECT_NE(h.Field("deep", "error").find("agent.limits.json_depth"), std::string::npos) << h.Field("deep", "error");
-  for (const char* id : {"art-dotdot", "art-abs", "art-link", "cache-dotdot", "cache-abs", "cache-link"}) {
+  EXPECT_NE(h.Field("deep", "error").find("agent.limits.json_depth"), std::string::npos)
+      << h.Field("deep", "error");
+  for (const char* id :
+       {"art-dotdot", "art-abs", "art-link", "cache-dotdot", "cache-abs", "cache-link"}) {
     EXPECT_EQ(h.Field(id, "state"), "failed") << id << ": " << h.Log(id);
     EXPECT_EQ(h.Field(id, "error_kind"), "invalid_pipeline") << id << ": " << h.Field(id, "error");
   }
@@ -142,7 +156,8 @@ TEST_F(HostileTest, EveryHostileJobEndsClearlyAndTheAgentKeepsWorking) {
 
   // 8. A planted cache archive: a first job saves the entry, the file is replaced by one whose
   // entries climb out; the next job restores nothing from it, writes nothing outside, and runs.
-  const std::string cached = R"({"cache": {"paths": ["build/"]}, "steps": [{"name": "s", "command": "mkdir -p build && echo x > build/x"}]})";
+  const std::string cached =
+      R"({"cache": {"paths": ["build/"]}, "steps": [{"name": "s", "command": "mkdir -p build && echo x > build/x"}]})";
   h.Enqueue(Job("cache-1", cached));
   ASSERT_EQ(h.WaitFinal("cache-1"), "succeeded") << h.Log("cache-1");
   int planted = 0;
@@ -160,8 +175,8 @@ TEST_F(HostileTest, EveryHostileJobEndsClearlyAndTheAgentKeepsWorking) {
   EXPECT_FALSE(std::filesystem::exists(h.root().parent_path() / "escaped-by-cache"));
 
   // The batch's outcome, row by row (docs/security.md quotes it).
-  for (const char* id : {"huge", "many", "deep", "art-dotdot", "art-abs", "art-link", "cache-dotdot",
-                         "cache-abs", "cache-link", "opt", "leak", "cache-2"}) {
+  for (const char* id : {"huge", "many", "deep", "art-dotdot", "art-abs", "art-link",
+                         "cache-dotdot", "cache-abs", "cache-link", "opt", "leak", "cache-2"}) {
     std::printf("hostile %-12s %-9s %-17s %.150s\n", id, h.Field(id, "state").c_str(),
                 h.Field(id, "error_kind").c_str(), h.Field(id, "error").c_str());
   }

@@ -54,10 +54,10 @@ void Agent::Heartbeat(Redis& redis) {
   std::string job_ids;
   for (const auto& j : jobs) job_ids += (job_ids.empty() ? "" : ",") + j;
   const std::string key = "ci:agent:" + options_.queue.consumer;
-  const auto ttl = std::max<int64_t>(3, 3 * std::chrono::duration_cast<std::chrono::seconds>(
-                                                  options_.lease / 3).count());
-  (void)redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load(), busy)), "job_id",
-                         job_ids, "version", options_.version, "started_at", started_at_,
+  const auto ttl = std::max<int64_t>(
+      3, 3 * std::chrono::duration_cast<std::chrono::seconds>(options_.lease / 3).count());
+  (void)redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load(), busy)),
+                         "job_id", job_ids, "version", options_.version, "started_at", started_at_,
                          "last_seen", NowRfc3339(), "slots", std::to_string(options_.concurrency)},
                         {"EXPIRE", key, std::to_string(ttl)}});
 }
@@ -84,8 +84,10 @@ void Agent::MaintainIfIdle() {
   }
   if (maintained_since_busy_ || now - last_busy_ < options_.maintain_after_idle) return;
   if (maintainer_.joinable()) {
-    if (!maintaining_) maintainer_.join();
-    else return;  // the last round still runs
+    if (!maintaining_)
+      maintainer_.join();
+    else
+      return;  // the last round still runs
   }
   maintained_since_busy_ = true;
   maintaining_ = true;

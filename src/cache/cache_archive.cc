@@ -94,7 +94,8 @@ class ZstdFileWriter {
  public:
   ZstdFileWriter(const std::string& path, int threads)
       : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)),
-        ctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()) {
+        ctx_(ZSTD_createCCtx()),
+        out_(ZSTD_CStreamOutSize()) {
     ZSTD_CCtx_setParameter(ctx_, ZSTD_c_compressionLevel, 3);
     ZSTD_CCtx_setParameter(ctx_, ZSTD_c_nbWorkers, threads);
   }
@@ -120,7 +121,8 @@ class ZstdFileWriter {
 
   static la_ssize_t Write(archive*, void* self, const void* data, size_t size) {
     return static_cast<ZstdFileWriter*>(self)->Push(data, size, ZSTD_e_continue)
-               ? static_cast<la_ssize_t>(size) : -1;
+               ? static_cast<la_ssize_t>(size)
+               : -1;
   }
 
  private:
@@ -202,14 +204,14 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
   std::error_code ec;
   std::filesystem::create_directories(target.parent_path(), ec);
   static std::atomic<uint64_t> counter{0};  // unique per save within this process
-  const auto tmp = target.string() + ".tmp-" + std::to_string(getpid()) + "-" +
-                   std::to_string(++counter);
+  const auto tmp =
+      target.string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
   ZstdFileWriter file(tmp, threads);
   ArchivePtr out(archive_write_new(), archive_write_free);
   archive_write_set_format_pax_restricted(out.get());
   archive_write_set_bytes_in_last_block(out.get(), 1);
-  if (!file.ok() ||
-      archive_write_open(out.get(), &file, nullptr, &ZstdFileWriter::Write, nullptr) != ARCHIVE_OK) {
+  if (!file.ok() || archive_write_open(out.get(), &file, nullptr, &ZstdFileWriter::Write,
+                                       nullptr) != ARCHIVE_OK) {
     std::filesystem::remove(tmp, ec);
     return std::unexpected(ArchiveError(out.get(), "creating " + tmp));
   }
@@ -312,7 +314,8 @@ Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
       }
       stats.bytes += n;
     }
-    if (n < 0) return std::unexpected(ArchiveError(in.get(), "reading cache entry " + source.string()));
+    if (n < 0)
+      return std::unexpected(ArchiveError(in.get(), "reading cache entry " + source.string()));
     archive_write_finish_entry(disk.get());
   }
   if (r != ARCHIVE_EOF) {

@@ -3,9 +3,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
-#include <sys/sysmacros.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "cache/cache_store.h"
@@ -69,15 +69,17 @@ TEST_F(CacheArchiveTest, RoundTripKeepsModesLinksEmptyDirsAndLargeFiles) {
   const auto ws = dir_.path() / "ws", ws2 = dir_.path() / "ws2";
   MakeTree(ws);
   WriteFile(dir_.path() / "home/.cargo/registry/index", "idx");
-  auto saved = WriteCacheArchive(dir_.path() / "e.tar.zst",
-                                 {{"w", ws, {"target"}}, {"h", dir_.path() / "home", {".cargo"}}}, 2);
+  auto saved =
+      WriteCacheArchive(dir_.path() / "e.tar.zst",
+                        {{"w", ws, {"target"}}, {"h", dir_.path() / "home", {".cargo"}}}, 2);
   ASSERT_TRUE(saved) << saved.error().message;
   EXPECT_GE(saved->bytes, 3u << 20);
   auto restored = ReadCacheArchive(dir_.path() / "e.tar.zst",
                                    {{"w", ws2, {}}, {"h", dir_.path() / "home2", {}}});
   ASSERT_TRUE(restored) << restored.error().message;
   EXPECT_EQ(ReadFile(ws2 / "target/debug/app"), "binary");
-  EXPECT_EQ((fs::status(ws2 / "target/debug/app").permissions() & fs::perms::owner_exec), fs::perms::owner_exec);
+  EXPECT_EQ((fs::status(ws2 / "target/debug/app").permissions() & fs::perms::owner_exec),
+            fs::perms::owner_exec);
   EXPECT_EQ(ReadFile(ws2 / "target/big.bin").size(), (3u << 20) + 3);
   EXPECT_TRUE(fs::is_directory(ws2 / "target/empty"));
   EXPECT_EQ(fs::read_symlink(ws2 / "target/link"), "debug/app");
@@ -107,7 +109,8 @@ TEST_F(CacheArchiveTest, EntriesCannotWriteThroughASymlinkOutsideTheRoot) {
   const auto dst = dir_.path() / "dst";
   ASSERT_TRUE(ReadCacheArchive(dir_.path() / "a.tar.zst", {{"w", dst, {}}}));
   WriteFile(dir_.path() / "evil/target/evil", "x");
-  ASSERT_TRUE(WriteCacheArchive(dir_.path() / "b.tar.zst", {{"w", dir_.path() / "evil", {"target"}}}, 1));
+  ASSERT_TRUE(
+      WriteCacheArchive(dir_.path() / "b.tar.zst", {{"w", dir_.path() / "evil", {"target"}}}, 1));
   (void)ReadCacheArchive(dir_.path() / "b.tar.zst", {{"w", dst, {}}});
   EXPECT_FALSE(fs::exists(outside / "evil"));
 }
@@ -115,10 +118,13 @@ TEST_F(CacheArchiveTest, EntriesCannotWriteThroughASymlinkOutsideTheRoot) {
 TEST_F(CacheArchiveTest, HostileEntryNamesAreRefusedAndNothingIsWrittenOutside) {
   // The roots sit three levels down, so every escape below lands inside the temp dir.
   const auto ws = dir_.path() / "a/b/ws", home = dir_.path() / "a/b/home";
-  const std::vector<std::string> hostile = {
-      "../../etc/passwd", "w/../../escape", "w/../../../escape", "w/x/../../../escape",
-      (dir_.path() / "escape").string(), "w//" + (dir_.path() / "escape").string(),
-      "h/../w/../../escape"};
+  const std::vector<std::string> hostile = {"../../etc/passwd",
+                                            "w/../../escape",
+                                            "w/../../../escape",
+                                            "w/x/../../../escape",
+                                            (dir_.path() / "escape").string(),
+                                            "w//" + (dir_.path() / "escape").string(),
+                                            "h/../w/../../escape"};
   for (const auto& name : hostile) {
     const auto file = dir_.path() / "hostile.tar.zst";
     WriteRawArchive(file, {{"w/fine", "ok"}, {name, "pwned"}, {"w/after", "never"}});

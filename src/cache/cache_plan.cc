@@ -19,7 +19,8 @@ struct Preset {
 
 Preset PresetFor(const std::string& language) {
   if (language == "rust") {
-    return {{"target/", "~/.cargo/registry/", "~/.cargo/git/"}, {{"CARGO_HOME", ".cargo"}},
+    return {{"target/", "~/.cargo/registry/", "~/.cargo/git/"},
+            {{"CARGO_HOME", ".cargo"}},
             {"Cargo.lock"}};
   }
   if (language == "node") {
@@ -31,7 +32,8 @@ Preset PresetFor(const std::string& language) {
             {"go.sum"}};
   }
   if (language == "python") {
-    return {{"~/.cache/pip/"}, {{"PIP_CACHE_DIR", ".cache/pip"}},
+    return {{"~/.cache/pip/"},
+            {{"PIP_CACHE_DIR", ".cache/pip"}},
             {"requirements.txt", "poetry.lock", "Pipfile.lock"}};
   }
   return {};
@@ -59,8 +61,8 @@ Result<std::pair<std::string, std::string>> Classify(const std::string& raw,
   const fs::path normal = fs::path(path).lexically_normal();
   std::string text = normal.string();
   while (!text.empty() && text.back() == '/') text.pop_back();
-  if (raw.empty() || normal.is_absolute() || text.empty() || text == "." ||
-      text == ".." || text.starts_with("../")) {
+  if (raw.empty() || normal.is_absolute() || text.empty() || text == "." || text == ".." ||
+      text.starts_with("../")) {
     return std::unexpected(Escapes(raw, ""));
   }
   const fs::path& root = prefix == "w" ? workspace : home;
@@ -106,10 +108,11 @@ Result<CachePlan> MakeCachePlan(const CachePlanInput& in) {
     auto where = Classify(raw, in.workspace, in.home);
     if (!where) return std::unexpected(where.error());
     auto& list = plan.roots[where->first == "w" ? 0 : 1].paths;
-    if (std::find(list.begin(), list.end(), where->second) == list.end()) list.push_back(where->second);
+    if (std::find(list.begin(), list.end(), where->second) == list.end())
+      list.push_back(where->second);
   }
   for (const auto& [name, rel] : preset.env) plan.env[name] = (in.home / rel).string();
-  plan.policy = p.cache_policy == "pull" ? CachePolicy::kPull
+  plan.policy = p.cache_policy == "pull"   ? CachePolicy::kPull
                 : p.cache_policy == "push" ? CachePolicy::kPush
                                            : CachePolicy::kPullPush;
   const std::string branch = in.branch.empty() ? "detached" : in.branch;
@@ -142,8 +145,8 @@ uint64_t Fingerprint(const std::vector<ArchiveRoot>& roots) {
     for (const auto& rel : root.paths) {
       const fs::path top = root.directory / rel;
       if (!fs::exists(top, ec)) continue;
-      for (auto it = fs::recursive_directory_iterator(top, ec); !ec && it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
+      for (auto it = fs::recursive_directory_iterator(top, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         mix(std::hash<std::string>{}(it->path().string()));
         if (it->is_regular_file(ec)) {
           mix(it->file_size(ec));

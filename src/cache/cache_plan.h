@@ -25,11 +25,11 @@ struct CachePlan {
 
 struct CachePlanInput {
   const Pipeline* pipeline = nullptr;
-  std::string repository;                 // the URL: entries never cross repositories
-  std::string branch;                     // the job's branch; else its tag; else "detached"
+  std::string repository;  // the URL: entries never cross repositories
+  std::string branch;      // the job's branch; else its tag; else "detached"
   std::string default_branch = "main";
   std::filesystem::path workspace;
-  std::filesystem::path home;             // the job's cache home ("~" in cache.paths)
+  std::filesystem::path home;  // the job's cache home ("~" in cache.paths)
 };
 
 // A path that escapes the workspace or the home (absolute, "..") is a kInvalidPipeline error

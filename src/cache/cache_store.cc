@@ -16,7 +16,8 @@ constexpr const char* kSuffix = ".tar.zst";
 uint64_t TreeBytes(const fs::path& dir) {
   uint64_t total = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
   }
@@ -43,7 +44,9 @@ std::string HashName(std::string_view text) {
 
 CacheStore::CacheStore(fs::path root, uint64_t max_bytes, std::vector<fs::path> also_counted,
                        int threads)
-    : root_(std::move(root)), max_bytes_(max_bytes), also_counted_(std::move(also_counted)),
+    : root_(std::move(root)),
+      max_bytes_(max_bytes),
+      also_counted_(std::move(also_counted)),
       threads_(threads) {}
 
 fs::path CacheStore::ScopeDir(const std::string& scope) const { return root_ / HashName(scope); }
@@ -102,14 +105,15 @@ Result<uint64_t> CacheStore::Evict() {
   };
   std::vector<Entry> entries;
   uint64_t total = 0;
-  for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(root_, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec) || !it->path().string().ends_with(kSuffix)) continue;
     entries.push_back({it->path(), it->last_write_time(ec), it->file_size(ec)});
     total += entries.back().bytes;
   }
   for (const auto& dir : also_counted_) total += TreeBytes(dir);
-  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; });
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.used < b.used; });
   uint64_t freed = 0;
   for (const auto& e : entries) {
     if (total <= max_bytes_) break;

@@ -32,7 +32,7 @@ struct CacheLookup {
 
 struct CacheHit {
   std::filesystem::path entry;
-  std::string key;    // the key or "<scope>#*" that matched
+  std::string key;  // the key or "<scope>#*" that matched
   bool exact = false;
 };
 

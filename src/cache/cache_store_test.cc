@@ -131,8 +131,11 @@ TEST(CachePlan, RustPresetAddsTargetAndCargoHomeKeyedByTheLockFile) {
   testing::TempDir dir;
   WriteFile(dir.path() / "ws/Cargo.lock", "v1");
   Pipeline p{.language = "rust"};
-  auto plan = MakeCachePlan({.pipeline = &p, .repository = "file:///r", .branch = "feature",
-                             .workspace = dir.path() / "ws", .home = dir.path() / "home"});
+  auto plan = MakeCachePlan({.pipeline = &p,
+                             .repository = "file:///r",
+                             .branch = "feature",
+                             .workspace = dir.path() / "ws",
+                             .home = dir.path() / "home"});
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->roots[0].paths, std::vector<std::string>{"target"});
   EXPECT_EQ(plan->roots[1].paths, (std::vector<std::string>{".cargo/registry", ".cargo/git"}));
@@ -140,8 +143,11 @@ TEST(CachePlan, RustPresetAddsTargetAndCargoHomeKeyedByTheLockFile) {
   const std::string key1 = plan->save_key.ToString();
   EXPECT_EQ(plan->lookup.fallback_scopes.back(), "file:///r#branch:main");
   WriteFile(dir.path() / "ws/Cargo.lock", "v2");
-  auto plan2 = MakeCachePlan({.pipeline = &p, .repository = "file:///r", .branch = "feature",
-                              .workspace = dir.path() / "ws", .home = dir.path() / "home"});
+  auto plan2 = MakeCachePlan({.pipeline = &p,
+                              .repository = "file:///r",
+                              .branch = "feature",
+                              .workspace = dir.path() / "ws",
+                              .home = dir.path() / "home"});
   EXPECT_NE(plan2->save_key.ToString(), key1);
 }
 
@@ -156,7 +162,10 @@ TEST(CachePlan, PathsThatEscapeAreRefused) {
 }
 
 TEST(CachePlan, ExplicitKeyAndFallbacks) {
-  Pipeline p{.cache_paths = {"out/"}, .cache_key = "v3", .cache_fallback_keys = {"v2"}, .cache_policy = "pull"};
+  Pipeline p{.cache_paths = {"out/"},
+             .cache_key = "v3",
+             .cache_fallback_keys = {"v2"},
+             .cache_policy = "pull"};
   auto plan = MakeCachePlan({.pipeline = &p, .repository = "r", .workspace = "/w", .home = "/h"});
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->save_key.name, "v3");

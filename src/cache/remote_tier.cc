@@ -30,8 +30,9 @@ Result<bool> RemoteCacheTier::Fetch(const CacheKey& key, const std::filesystem::
   if (parsed->artifact_type != kCacheArtifactType || parsed->layers.size() != 1) return false;
   if (const uint64_t size = parsed->layers[0].size; size > limits.cache_archive_bytes) {
     return Fail(ErrorKind::kInfrastructure,
-                "the entry is " + SizeOverLimit(size, "cache_archive_bytes",
-                                                limits.cache_archive_bytes) + "; not fetched");
+                "the entry is " +
+                    SizeOverLimit(size, "cache_archive_bytes", limits.cache_archive_bytes) +
+                    "; not fetched");
   }
   std::error_code ec;
   std::filesystem::create_directories(dest.parent_path(), ec);
@@ -43,7 +44,8 @@ Result<bool> RemoteCacheTier::Fetch(const CacheKey& key, const std::filesystem::
   std::filesystem::rename(tmp, dest, ec);
   if (ec) {
     std::filesystem::remove(tmp, ec);
-    return Fail(ErrorKind::kInfrastructure, "cannot store the fetched cache entry " + dest.string());
+    return Fail(ErrorKind::kInfrastructure,
+                "cannot store the fetched cache entry " + dest.string());
   }
   return true;
 }
@@ -52,15 +54,16 @@ Status RemoteCacheTier::Push(const CacheKey& key, const std::filesystem::path& e
   auto blob = BlobSource::FromFile(entry);
   if (!blob) return std::unexpected(blob.error());
   const std::string repo = Repository(key);
-  if (auto config = client_.PushBlob(repo, BlobSource::FromBytes(std::string(kEmptyJson))); !config) {
+  if (auto config = client_.PushBlob(repo, BlobSource::FromBytes(std::string(kEmptyJson)));
+      !config) {
     return std::unexpected(config.error());
   }
   if (auto layer = client_.PushBlob(repo, *blob); !layer) return std::unexpected(layer.error());
-  OciManifest manifest{.artifact_type = std::string(kCacheArtifactType),
-                       .layers = {Descriptor{.media_type = std::string(kCacheLayerType),
-                                             .digest = blob->digest,
-                                             .size = blob->size}},
-                       .annotations = {{"io.raibid.cache.key", key.ToString()}}};
+  OciManifest manifest{
+      .artifact_type = std::string(kCacheArtifactType),
+      .layers = {Descriptor{
+          .media_type = std::string(kCacheLayerType), .digest = blob->digest, .size = blob->size}},
+      .annotations = {{"io.raibid.cache.key", key.ToString()}}};
   auto pushed = client_.PushManifest(repo, Tag(key), kOciManifestType, SerializeManifest(manifest));
   if (!pushed) return std::unexpected(pushed.error());
   return {};

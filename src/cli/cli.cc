@@ -35,22 +35,26 @@ std::optional<Settings> Load(const CommonFlags& flags) {
 }  // namespace
 
 int Main(int argc, char** argv) {
-  CLI::App app{"raibid-agent: the raibid-ci build agent. Consumes jobs from a Redis stream, checks\n"
-               "out the repository, runs the pipeline's steps and reports status and logs back.",
-               "raibid-agent"};
+  CLI::App app{
+      "raibid-agent: the raibid-ci build agent. Consumes jobs from a Redis stream, checks\n"
+      "out the repository, runs the pipeline's steps and reports status and logs back.",
+      "raibid-agent"};
   app.set_version_flag("--version", std::string("raibid-agent ") + RAIBID_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
-  app.footer("Configuration: --config FILE, else $RAIBID_CONFIG, else /etc/raibid/agent.yaml.\n"
-             "Docs: README.md and docs/ in the source tree.");
+  app.footer(
+      "Configuration: --config FILE, else $RAIBID_CONFIG, else /etc/raibid/agent.yaml.\n"
+      "Docs: README.md and docs/ in the source tree.");
   CommonFlags common;
   app.add_option("--config", common.config, "agent configuration file (YAML)");
 
   auto* run = app.add_subcommand("run", "run the agent daemon until SIGTERM");
   DaemonFlags daemon;
   run->add_option("--redis", common.redis, "Redis URL (beats redis.url in the config)");
-  run->add_option("--concurrency", daemon.concurrency, "jobs run at once")->check(CLI::PositiveNumber);
-  run->add_option("--consumer-name", daemon.consumer_name, "this agent's consumer name in the group");
+  run->add_option("--concurrency", daemon.concurrency, "jobs run at once")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--consumer-name", daemon.consumer_name,
+                  "this agent's consumer name in the group");
   run->add_option("--work-dir", daemon.work_dir, "where job workspaces are made");
   run->add_option("--cache-dir", daemon.cache_dir, "where caches (git mirrors) live");
 

@@ -16,8 +16,8 @@ using testing::WriteFile;
 
 CommandResult Agent(std::vector<std::string> args) {
   args.insert(args.begin(), RAIBID_AGENT_BINARY);
-  auto r = RunCommand({.argv = args, .unset_env = {"RAIBID_CONFIG"},
-                       .timeout = std::chrono::seconds(60)});
+  auto r = RunCommand(
+      {.argv = args, .unset_env = {"RAIBID_CONFIG"}, .timeout = std::chrono::seconds(60)});
   EXPECT_TRUE(r.has_value());
   return r.value_or(CommandResult{.exit_code = -1});
 }
@@ -82,11 +82,16 @@ TEST(Cli, AnUnreadableSecretFileStopsTheAgentAtStartNamingIt) {
 class CliDaemonTest : public ::testing::Test {
  protected:
   CliDaemonTest() : repo_(dir_.path() / "repo") {
-    repo_.Commit({{".raibid.yaml", "steps:\n  - name: greet\n    command: echo hello-$RAIBID_JOB_ID\n"}});
+    repo_.Commit(
+        {{".raibid.yaml", "steps:\n  - name: greet\n    command: echo hello-$RAIBID_JOB_ID\n"}});
     WriteFile(dir_.path() / "agent.yaml",
-              "agent:\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis_.url() + "\"\n    consumer_name: cli-agent\n"
-              "  work_dir: \"" + (dir_.path() / "work").string() + "\"\n"
-              "  cache:\n    path: \"" + (dir_.path() / "cache").string() + "\"\n");
+              "agent:\n  http:\n    listen: \"127.0.0.1:0\"\n  redis:\n    url: \"" + redis_.url() +
+                  "\"\n    consumer_name: cli-agent\n"
+                  "  work_dir: \"" +
+                  (dir_.path() / "work").string() +
+                  "\"\n"
+                  "  cache:\n    path: \"" +
+                  (dir_.path() / "cache").string() + "\"\n");
     daemon_ = std::make_unique<testing::ServerProcess>(
         std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config",
                                  (dir_.path() / "agent.yaml").string()},
@@ -106,8 +111,8 @@ TEST_F(CliDaemonTest, SubmitFollowStatusLogsAndSigterm) {
   auto job = WriteJob("job.json", R"({"job_id": "cli-1", "repository": ")" + repo_.file_url() +
                                       R"(", "branch": "main"})");
   auto submitted = Agent({"submit", "--redis", redis_.url(), "--follow", job});
-  EXPECT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err
-                                    << testing::ReadFile(dir_.path() / "agent.log");
+  EXPECT_EQ(submitted.exit_code, 0)
+      << submitted.out << submitted.err << testing::ReadFile(dir_.path() / "agent.log");
   EXPECT_EQ(submitted.out.rfind("cli-1\n", 0), 0u);
   EXPECT_NE(submitted.out.find("hello-cli-1"), std::string::npos);
 
@@ -125,8 +130,10 @@ TEST_F(CliDaemonTest, SubmitFollowStatusLogsAndSigterm) {
 }
 
 TEST_F(CliDaemonTest, SubmitFollowExitsOneForAFailedJobAndGeneratesAnId) {
-  auto job = WriteJob("job.json", R"({"repository": ")" + repo_.file_url() +
-                                      R"(", "branch": "main", "pipeline": {"steps": [{"name": "x", "command": "exit 4"}]}})");
+  auto job = WriteJob(
+      "job.json",
+      R"({"repository": ")" + repo_.file_url() +
+          R"(", "branch": "main", "pipeline": {"steps": [{"name": "x", "command": "exit 4"}]}})");
   auto submitted = Agent({"submit", "--redis", redis_.url(), "--follow", job});
   EXPECT_EQ(submitted.exit_code, 1);
   EXPECT_EQ(submitted.out.rfind("job-", 0), 0u) << submitted.out;

@@ -149,11 +149,13 @@ int ShowStatus(const Settings& settings, const std::string& job_id, bool as_json
   }
   auto& f = *fields;
   std::printf("job %s: %s\n", job_id.c_str(), f["state"].c_str());
-  if (!f["agent"].empty()) std::printf("  agent:    %s (attempt %s)\n", f["agent"].c_str(), f["attempt"].c_str());
+  if (!f["agent"].empty())
+    std::printf("  agent:    %s (attempt %s)\n", f["agent"].c_str(), f["attempt"].c_str());
   if (!f["started_at"].empty()) std::printf("  started:  %s\n", f["started_at"].c_str());
   if (!f["finished_at"].empty()) std::printf("  finished: %s\n", f["finished_at"].c_str());
   if (!f["current_step"].empty()) std::printf("  step:     %s\n", f["current_step"].c_str());
-  if (!f["error"].empty()) std::printf("  error:    %s (%s)\n", f["error"].c_str(), f["error_kind"].c_str());
+  if (!f["error"].empty())
+    std::printf("  error:    %s (%s)\n", f["error"].c_str(), f["error_kind"].c_str());
   for (const auto& s : steps) {
     // Whatever another writer left in the hash: only whole numbers and strings are shown.
     if (!s.is_object()) continue;
@@ -162,9 +164,11 @@ int ShowStatus(const Settings& settings, const std::string& job_id, bool as_json
       return it != s.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
     std::string exit = s.contains("exit_code") && s["exit_code"].is_number_integer()
-                           ? std::to_string(s["exit_code"].get<int64_t>()) : "-";
+                           ? std::to_string(s["exit_code"].get<int64_t>())
+                           : "-";
     std::string ms = s.contains("duration_ms") && s["duration_ms"].is_number_integer()
-                         ? std::to_string(s["duration_ms"].get<int64_t>()) + " ms" : "";
+                         ? std::to_string(s["duration_ms"].get<int64_t>()) + " ms"
+                         : "";
     std::printf("  - %-20s %-10s exit %-4s %s\n", text("name").c_str(), text("state").c_str(),
                 exit.c_str(), ms.c_str());
   }
@@ -191,8 +195,8 @@ int Cancel(const Settings& settings, const std::string& job_id) {
     std::printf("job %s already %s\n", job_id.c_str(), std::string(ToString(*state)).c_str());
     return 0;
   }
-  auto replies = (*redis)->Pipeline({{"HSET", JobKey(job_id), "cancel_requested", "1"},
-                                     {"PUBLISH", kCancelChannel, job_id}});
+  auto replies = (*redis)->Pipeline(
+      {{"HSET", JobKey(job_id), "cancel_requested", "1"}, {"PUBLISH", kCancelChannel, job_id}});
   if (!replies) return Error(replies.error().message);
   std::printf("cancellation of %s requested\n", job_id.c_str());
   return 0;

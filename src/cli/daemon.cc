@@ -1,7 +1,7 @@
 #include "cli/daemon.h"
 
-#include <unistd.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstring>
@@ -10,13 +10,13 @@
 #include <thread>
 
 #include "agent/agent.h"
-#include "util/log_context.h"
+#include "executor/docker_executor.h"
+#include "executor/shell_executor.h"
+#include "http/http_url.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
-#include "executor/docker_executor.h"
-#include "http/http_url.h"
-#include "executor/shell_executor.h"
 #include "source/source_cache.h"
+#include "util/log_context.h"
 
 namespace raibid::cli {
 namespace {
@@ -100,12 +100,16 @@ void Maintain(const Settings& settings, SourceCache& source, CacheStore* cache, 
     if (auto pruned = docker->PruneImages(); !pruned) {
       spdlog::warn("idle upkeep: {}", pruned.error().message);
     } else if (pruned->images > 0) {
-      spdlog::info("idle upkeep: {} dangling image(s) pruned, {} bytes", pruned->images, pruned->bytes);
+      spdlog::info("idle upkeep: {} dangling image(s) pruned, {} bytes", pruned->images,
+                   pruned->bytes);
     }
   }
-  spdlog::info("idle upkeep: {} mirror(s) packed, {} stale workspace(s) removed, {} bytes of cache evicted in {} ms",
-               mirrors.value_or(0), stale, freed,
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+  spdlog::info(
+      "idle upkeep: {} mirror(s) packed, {} stale workspace(s) removed, {} bytes of cache evicted "
+      "in {} ms",
+      mirrors.value_or(0), stale, freed,
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
 }
 
 // "a, b" -> {"a", "b"}: the comma-separated lists of the configuration.
@@ -119,9 +123,8 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
-
-Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(const Settings& settings,
-                                                           const std::optional<RegistryLogin>& login) {
+Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(
+    const Settings& settings, const std::optional<RegistryLogin>& login) {
   return DockerExecutor::Create({.host = settings.docker_host,
                                  .agent_name = settings.redis.consumer,
                                  .pull_policy = settings.docker.pull_policy,
@@ -143,7 +146,8 @@ void RemoveLeftovers(DockerExecutor& docker, const Settings& settings) {
   if (auto left = docker.RemoveLeftovers(); !left) {
     spdlog::warn("container engine: {}", left.error().message);
   } else if (*left > 0) {
-    spdlog::info("removed {} container(s) an earlier run of {} left", *left, settings.redis.consumer);
+    spdlog::info("removed {} container(s) an earlier run of {} left", *left,
+                 settings.redis.consumer);
   }
 }
 
@@ -159,7 +163,9 @@ void PreloadImages(DockerExecutor& docker, const Settings& settings) {
       spdlog::warn("preloading image {}: {}", image, s.error().message);
     } else {
       spdlog::info("image {} ready ({} ms)", image,
-                   std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+                   std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - t0)
+                       .count());
     }
   }
 }
@@ -211,7 +217,8 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   if (!endpoint->password.empty()) runner_options.masker.Add(endpoint->password);
   std::optional<RegistryLogin> docker_login;
   if (!settings.registry_url.empty()) {
-    RegistryConfig registry{.url = settings.registry_url, .username = settings.registry_username,
+    RegistryConfig registry{.url = settings.registry_url,
+                            .username = settings.registry_username,
                             .insecure = settings.registry_insecure,
                             .ca_file = settings.registry_ca_file.string(),
                             .chunk_size = settings.registry_chunk_size};
@@ -226,8 +233,10 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       registry.password = *password;
       runner_options.masker.Add(*password);
     }
-    docker_login = RegistryLogin{.server = ParseHttpUrl(settings.registry_url).value_or(HttpUrl{}).authority,
-                                 .username = registry.username, .password = registry.password};
+    docker_login =
+        RegistryLogin{.server = ParseHttpUrl(settings.registry_url).value_or(HttpUrl{}).authority,
+                      .username = registry.username,
+                      .password = registry.password};
     runner_options.registry = registry;
     runner_options.cache_remote = settings.cache_remote;
   }
@@ -248,15 +257,32 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   std::unique_ptr<Agent> agent_holder;
   std::atomic<Agent*> agent_view{nullptr};  // what the HTTP threads read, once the agent exists
   std::atomic<bool> started{false};
-  Metrics metrics({.busy_slots = [&] { Agent* a = agent_view; return a ? a->busy_slots() : 0; },
+  Metrics metrics({.busy_slots =
+                       [&] {
+                         Agent* a = agent_view;
+                         return a ? a->busy_slots() : 0;
+                       },
                    .slots = [&] { return settings.concurrency; },
-                   .draining = [&] { Agent* a = agent_view; return a && a->state() == AgentState::kDraining; },
-                   .connected = [&] { Agent* a = agent_view; return a && a->connected(); }});
-  HttpServer http({.alive = [&] { Agent* a = agent_view; return a && a->LoopAlive(kStallAfter); },
-                   .ready = [&] {
-                     Agent* a = agent_view;
-                     return a && a->Ready() && (!docker || docker->Ready());
-                   },
+                   .draining =
+                       [&] {
+                         Agent* a = agent_view;
+                         return a && a->state() == AgentState::kDraining;
+                       },
+                   .connected =
+                       [&] {
+                         Agent* a = agent_view;
+                         return a && a->connected();
+                       }});
+  HttpServer http({.alive =
+                       [&] {
+                         Agent* a = agent_view;
+                         return a && a->LoopAlive(kStallAfter);
+                       },
+                   .ready =
+                       [&] {
+                         Agent* a = agent_view;
+                         return a && a->Ready() && (!docker || docker->Ready());
+                       },
                    .started = [&] { return started.load() && images_ready.load(); },
                    .metrics = [&] { return metrics.Render(); }});
   if (auto s = http.Start(settings.http_listen); !s) {
@@ -266,9 +292,10 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   SourceCache source(settings.cache_path / "git", credentials);
   std::unique_ptr<CacheStore> cache;
   if (settings.cache_enabled) {
-    cache = std::make_unique<CacheStore>(settings.cache_path / "deps", settings.cache_size_bytes,
-                                         std::vector<std::filesystem::path>{settings.cache_path / "git"},
-                                         std::max(1u, std::thread::hardware_concurrency()));
+    cache = std::make_unique<CacheStore>(
+        settings.cache_path / "deps", settings.cache_size_bytes,
+        std::vector<std::filesystem::path>{settings.cache_path / "git"},
+        std::max(1u, std::thread::hardware_concurrency()));
     runner_options.cache = cache.get();
   }
   // The small static reaper beside the binary when it is installed, else the agent's own mode.
@@ -290,22 +317,26 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
     });
   }
   Executor& executor = docker ? static_cast<Executor&>(*docker) : shell;
-  JobRunner runner(std::move(runner_options), source, executor,
-                   [ep = *endpoint] { return Redis::Connect(ep); }, &metrics);
-  agent_holder = std::make_unique<Agent>(AgentOptions{.redis = *endpoint,
-               .queue = {.stream = settings.redis.stream,
-                         .group = settings.redis.group,
-                         .consumer = settings.redis.consumer},
-               .concurrency = settings.concurrency,
-               .shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds),
-               .lease = std::chrono::seconds(settings.lease_seconds),
-               .version = RAIBID_VERSION,
-               .maintain_after_idle = std::chrono::seconds(settings.idle_maintenance_seconds),
-               .maintain = [&] { Maintain(settings, source, cache.get(), runner, docker.get()); }},
-              runner);
+  JobRunner runner(
+      std::move(runner_options), source, executor, [ep = *endpoint] { return Redis::Connect(ep); },
+      &metrics);
+  agent_holder = std::make_unique<Agent>(
+      AgentOptions{
+          .redis = *endpoint,
+          .queue = {.stream = settings.redis.stream,
+                    .group = settings.redis.group,
+                    .consumer = settings.redis.consumer},
+          .concurrency = settings.concurrency,
+          .shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds),
+          .lease = std::chrono::seconds(settings.lease_seconds),
+          .version = RAIBID_VERSION,
+          .maintain_after_idle = std::chrono::seconds(settings.idle_maintenance_seconds),
+          .maintain = [&] { Maintain(settings, source, cache.get(), runner, docker.get()); }},
+      runner);
   Agent& agent = *agent_holder;
   agent_view = &agent;
-  for (const auto& dir : {settings.cache_path / "git", settings.cache_path / "deps", settings.work_dir}) {
+  for (const auto& dir :
+       {settings.cache_path / "git", settings.cache_path / "deps", settings.work_dir}) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
@@ -315,11 +346,12 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   }
   started = true;
   spdlog::info("health and metrics on http://{}/ (port {})", settings.http_listen, http.port());
-  spdlog::info("raibid-agent {} starting: consumer {} in group {} on {} ({}), {} slot(s), "
-               "work dir {}, cache {}",
-               RAIBID_VERSION, settings.redis.consumer, settings.redis.group,
-               settings.redis.stream, Describe(*endpoint), settings.concurrency,
-               settings.work_dir.string(), settings.cache_path.string());
+  spdlog::info(
+      "raibid-agent {} starting: consumer {} in group {} on {} ({}), {} slot(s), "
+      "work dir {}, cache {}",
+      RAIBID_VERSION, settings.redis.consumer, settings.redis.group, settings.redis.stream,
+      Describe(*endpoint), settings.concurrency, settings.work_dir.string(),
+      settings.cache_path.string());
   SignalWatcher watcher(agent);
   int rc = agent.Run();
   spdlog::info("raibid-agent stopped");

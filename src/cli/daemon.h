@@ -8,10 +8,10 @@
 namespace raibid::cli {
 
 struct DaemonFlags {
-  int concurrency = 0;             // 0: from the settings
-  std::string consumer_name;       // empty: from the settings
-  std::string work_dir;            // empty: from the settings
-  std::string cache_dir;           // empty: from the settings
+  int concurrency = 0;        // 0: from the settings
+  std::string consumer_name;  // empty: from the settings
+  std::string work_dir;       // empty: from the settings
+  std::string cache_dir;      // empty: from the settings
 };
 
 int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem::path& self);

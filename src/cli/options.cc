@@ -23,7 +23,8 @@ Result<Settings> ResolveSettings(const CommonFlags& flags) {
   if (required || std::filesystem::exists(path, ec)) {
     std::vector<std::string> warnings;
     auto loaded = LoadSettingsFile(path, &warnings);
-    for (const auto& w : warnings) std::fprintf(stderr, "warning: %s: %s\n", path.c_str(), w.c_str());
+    for (const auto& w : warnings)
+      std::fprintf(stderr, "warning: %s: %s\n", path.c_str(), w.c_str());
     if (!loaded) return loaded;
     settings = std::move(*loaded);
   } else {

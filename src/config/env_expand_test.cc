@@ -13,9 +13,7 @@ TEST(ExpandEnv, ReplacesAReferenceWithTheVariable) {
   EXPECT_EQ(ExpandEnv("${POD_NAME}", Vars({{"POD_NAME", "agent-7"}})), "agent-7");
 }
 
-TEST(ExpandEnv, UnsetVariableBecomesEmpty) {
-  EXPECT_EQ(ExpandEnv("${POD_NAME}", Vars({})), "");
-}
+TEST(ExpandEnv, UnsetVariableBecomesEmpty) { EXPECT_EQ(ExpandEnv("${POD_NAME}", Vars({})), ""); }
 
 TEST(ExpandEnv, ExpandsReferencesInsideText) {
   auto vars = Vars({{"HOST", "redis"}, {"PORT", "6380"}});

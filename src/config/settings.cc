@@ -23,8 +23,8 @@ constexpr std::string_view kDefaultDockerHost = "unix:///var/run/docker.sock";
 
 // One key of the schema: a value with its setter, or a section holding more keys.
 // An entry of a map whose keys the user names (agent.secrets): returns a complaint, or nullopt.
-using EntryValue = std::function<std::optional<std::string>(const std::string& name,
-                                                            const std::string& text)>;
+using EntryValue =
+    std::function<std::optional<std::string>(const std::string& name, const std::string& text)>;
 
 struct Key {
   std::string_view name;
@@ -89,7 +89,8 @@ std::vector<Key> AgentKeys(Settings& s) {
                         {"consumer_name", TextValue(&s.redis.consumer)}}),
       {"executor", ChoiceValue(&s.executor, {"shell", "docker"})},
       Section("docker", {{"host", TextValue(&s.docker_host)},
-                         {"pull_policy", ChoiceValue(&s.docker.pull_policy, {"if-not-present", "always", "never"})},
+                         {"pull_policy", ChoiceValue(&s.docker.pull_policy,
+                                                     {"if-not-present", "always", "never"})},
                          {"language_image", TextValue(&s.docker.language_image)},
                          {"preload_images", TextValue(&s.docker.preload_images)},
                          {"allow_network", BoolValue(&s.docker.allow_network)},
@@ -127,7 +128,8 @@ std::vector<Key> AgentKeys(Settings& s) {
       MapOf("secrets",
             [&s](const std::string& name, const std::string& file) -> std::optional<std::string> {
               if (!IsEnvName(name)) {
-                return "'" + name + "' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
+                return "'" + name +
+                       "' is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
               }
               if (file.empty()) return std::string("expected the path of a file holding the value");
               s.secret_files[name] = file;

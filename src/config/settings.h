@@ -34,14 +34,14 @@ struct DockerSettings {
   std::string pull_policy = "if-not-present";  // if-not-present | always | never
   // The image of a pipeline that names a `language` but no `image`.
   std::string language_image = "raibid/{language}-builder:{version}";
-  std::string preload_images;   // comma-separated; pulled at start-up with agent.image
-  bool allow_network = false;   // may a pipeline ask for `network: bridge`
-  int pids_limit = 4096;        // per job container; 0: none
+  std::string preload_images;      // comma-separated; pulled at start-up with agent.image
+  bool allow_network = false;      // may a pipeline ask for `network: bridge`
+  int pids_limit = 4096;           // per job container; 0: none
   uint64_t tmp_size = 1ull << 30;  // the job container's /tmp tmpfs
-  std::string user;             // forces the steps' user ("1000:1000"); empty: the image's
-  bool allow_privileged = false;  // may a pipeline ask for `privileged: true`
-  std::string host_paths;       // comma-separated host directories pipelines may mount
-  std::string step_host;        // an engine the steps may use (Docker-in-Docker): unix:// or tcp://
+  std::string user;                // forces the steps' user ("1000:1000"); empty: the image's
+  bool allow_privileged = false;   // may a pipeline ask for `privileged: true`
+  std::string host_paths;          // comma-separated host directories pipelines may mount
+  std::string step_host;  // an engine the steps may use (Docker-in-Docker): unix:// or tcp://
 };
 
 struct Settings {
@@ -69,10 +69,12 @@ struct Settings {
   std::string registry_url, registry_username;
   std::filesystem::path registry_password_file;
   bool registry_insecure = false;
-  std::filesystem::path registry_ca_file;                 // agent.registry.ca_file
-  uint64_t registry_chunk_size = 64ull << 20;             // agent.registry.chunk_size
-  std::string registry_reference = "{registry}/{repository}:build-{job_id}";  // agent.registry.reference
-  std::string registry_image_tag = "{registry}/{repository}:{short_revision}";  // agent.registry.image_tag
+  std::filesystem::path registry_ca_file;      // agent.registry.ca_file
+  uint64_t registry_chunk_size = 64ull << 20;  // agent.registry.chunk_size
+  std::string registry_reference =
+      "{registry}/{repository}:build-{job_id}";  // agent.registry.reference
+  std::string registry_image_tag =
+      "{registry}/{repository}:{short_revision}";  // agent.registry.image_tag
   int lease_seconds = 60, max_deliveries = 3, shutdown_grace_seconds = 600, retention_days = 7;
   uint64_t log_limit_bytes = 16ull << 20;  // per job, kept in Redis
   std::string log_format = "auto";         // agent.log.format: auto | text | json

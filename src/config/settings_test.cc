@@ -233,8 +233,8 @@ TEST(ParseSettings, LimitsAreCheckedForTypeAndRange) {
             "agent.yaml:3:26: agent.limits.http_response_bytes: expected a size of at least 1024 "
             "bytes, got '100'");
   std::vector<std::string> warnings;
-  ASSERT_TRUE(ParseSettings("agent:\n  limits:\n    stepz: 5\n", "agent.yaml", Vars({}),
-                            &warnings));
+  ASSERT_TRUE(
+      ParseSettings("agent:\n  limits:\n    stepz: 5\n", "agent.yaml", Vars({}), &warnings));
   EXPECT_EQ(warnings,
             (std::vector<std::string>{"agent.limits.stepz (line 3): unknown key, ignored"}));
 }
@@ -290,9 +290,10 @@ TEST(ParseSettings, WrongSizeNamesFileLineColumnAndKey) {
 }
 
 TEST(ParseSettings, SecretsMapVariableNamesToFiles) {
-  auto s = ParseSettings("agent:\n  secrets:\n    NPM_TOKEN: /run/secrets/npm\n"
-                         "    CARGO_REGISTRY_TOKEN: \"${SECRETS}/cargo\"\n",
-                         "agent.yaml", Vars({{"SECRETS", "/mnt/s"}}), nullptr);
+  auto s = ParseSettings(
+      "agent:\n  secrets:\n    NPM_TOKEN: /run/secrets/npm\n"
+      "    CARGO_REGISTRY_TOKEN: \"${SECRETS}/cargo\"\n",
+      "agent.yaml", Vars({{"SECRETS", "/mnt/s"}}), nullptr);
   ASSERT_TRUE(s) << s.error().message;
   ASSERT_EQ(s->secret_files.size(), 2u);
   EXPECT_EQ(s->secret_files.at("NPM_TOKEN"), "/run/secrets/npm");

@@ -161,18 +161,16 @@ std::string Explain(std::string_view text, const YAML::Exception& e) {
 
 }  // namespace
 
-YAML::Mark YamlEntry::mark() const {
-  return value.IsNull() ? key_node.Mark() : value.Mark();
-}
+YAML::Mark YamlEntry::mark() const { return value.IsNull() ? key_node.Mark() : value.Mark(); }
 
 Result<YamlDocument> YamlDocument::Parse(std::string_view text, std::string_view filename,
                                          ErrorKind kind, const YamlLimits& limits) {
   YamlDocument doc(std::string(filename), kind);
   if (text.size() > limits.max_bytes) {
     if (!limits.bytes_name.empty()) {
-      return doc.Fail(YAML::Mark::null_mark(), "",
-                      "document of " +
-                          SizeOverLimit(text.size(), limits.bytes_name, limits.max_bytes));
+      return doc.Fail(
+          YAML::Mark::null_mark(), "",
+          "document of " + SizeOverLimit(text.size(), limits.bytes_name, limits.max_bytes));
     }
     return doc.Fail(YAML::Mark::null_mark(), "",
                     fmt::format("document is {} bytes, larger than the limit of {} bytes",
@@ -195,16 +193,17 @@ Result<YamlDocument> YamlDocument::Parse(std::string_view text, std::string_view
     if (scan.documents() == 1) doc.root_ = YAML::Load(owned);
   } catch (const TooManyNodes& e) {
     if (!limits.nodes_name.empty()) {
-      return doc.Fail(e.mark, "", "document has more YAML nodes than " +
-                                      CountLimitText(limits.nodes_name, limits.max_nodes));
+      return doc.Fail(e.mark, "",
+                      "document has more YAML nodes than " +
+                          CountLimitText(limits.nodes_name, limits.max_nodes));
     }
     return doc.Fail(e.mark, "",
                     fmt::format("document has more than {} YAML nodes", limits.max_nodes));
   } catch (const TooDeep& e) {
-    const std::string limit = limits.depth_name.empty()
-                                  ? std::to_string(limits.max_depth) + " levels"
-                                  : fmt::format("{} ({} levels)", LimitKey(limits.depth_name),
-                                                limits.max_depth);
+    const std::string limit =
+        limits.depth_name.empty()
+            ? std::to_string(limits.max_depth) + " levels"
+            : fmt::format("{} ({} levels)", LimitKey(limits.depth_name), limits.max_depth);
     return doc.Fail(e.mark, "", "document is nested deeper than " + limit);
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own message for this is "bad file".
@@ -292,8 +291,6 @@ std::string JoinKeyPath(std::string_view parent, std::string_view key) {
   return fmt::format("{}.{}", parent, key);
 }
 
-int LineOf(const YAML::Mark& mark) {
-  return mark.is_null() || mark.line < 0 ? 1 : mark.line + 1;
-}
+int LineOf(const YAML::Mark& mark) { return mark.is_null() || mark.line < 0 ? 1 : mark.line + 1; }
 
 }  // namespace raibid

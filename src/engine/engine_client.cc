@@ -77,8 +77,8 @@ ContainerState ParseState(const json& doc) {
   ContainerState s;
   s.id = Text(doc, "Id");
   s.name = Text(doc, "Name");
-  if (auto it = doc.find("Names"); it != doc.end() && it->is_array() && !it->empty() &&
-                                   (*it)[0].is_string()) {
+  if (auto it = doc.find("Names");
+      it != doc.end() && it->is_array() && !it->empty() && (*it)[0].is_string()) {
     s.name = (*it)[0].get<std::string>();
   }
   if (!s.name.empty() && s.name[0] == '/') s.name.erase(0, 1);
@@ -95,7 +95,8 @@ ContainerState ParseState(const json& doc) {
   }
   const json* labels = nullptr;
   if (auto it = doc.find("Labels"); it != doc.end()) labels = &*it;
-  if (auto cfg = doc.find("Config"); cfg != doc.end() && cfg->is_object() && cfg->contains("Labels")) {
+  if (auto cfg = doc.find("Config");
+      cfg != doc.end() && cfg->is_object() && cfg->contains("Labels")) {
     labels = &(*cfg)["Labels"];
   }
   if (labels && labels->is_object()) {
@@ -113,17 +114,21 @@ Result<EngineEndpoint> ParseEngineHost(std::string_view host) {
   if (host.starts_with("unix://")) {
     ep.unix_socket = std::string(host.substr(7));
     if (ep.unix_socket.empty() || ep.unix_socket[0] != '/') {
-      return Fail(ErrorKind::kConfig, "docker.host '" + ep.host + "': expected unix:///absolute/path");
+      return Fail(ErrorKind::kConfig,
+                  "docker.host '" + ep.host + "': expected unix:///absolute/path");
     }
     ep.base_url = "http://localhost";
     return ep;
   }
   std::string_view rest;
-  if (host.starts_with("tcp://")) rest = host.substr(6);
-  else if (host.starts_with("http://")) rest = host.substr(7);
+  if (host.starts_with("tcp://"))
+    rest = host.substr(6);
+  else if (host.starts_with("http://"))
+    rest = host.substr(7);
   else {
-    return Fail(ErrorKind::kConfig, "docker.host '" + ep.host +
-                                        "': expected unix:///path, tcp://host:port or http://host:port");
+    return Fail(ErrorKind::kConfig,
+                "docker.host '" + ep.host +
+                    "': expected unix:///path, tcp://host:port or http://host:port");
   }
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty() || rest.find('/') != std::string_view::npos) {
@@ -176,8 +181,8 @@ Result<EngineClient::Reply> EngineClient::Call(const std::string& method, const 
   if (prefix_.empty() && path != "/version") {
     if (auto s = Negotiate(); !s) return std::unexpected(s.error());
   }
-  HttpRequest req{.method = method, .url = endpoint_.base_url + prefix_ + path,
-                  .headers = std::move(headers)};
+  HttpRequest req{
+      .method = method, .url = endpoint_.base_url + prefix_ + path, .headers = std::move(headers)};
   if (method == "POST" || method == "PUT") {
     req.body = HttpBody{.bytes = body};
     if (!body.empty()) req.headers.push_back("Content-Type: application/json");
@@ -192,9 +197,8 @@ Result<EngineClient::Reply> EngineClient::Call(const std::string& method, const 
     return std::unexpected(e);
   }
   if (res->body_truncated) {
-    return std::unexpected(
-        BodyLimitError("container engine at " + endpoint_.host + ": " + method + " " + path,
-                       http_->body_limit()));
+    return std::unexpected(BodyLimitError(
+        "container engine at " + endpoint_.host + ": " + method + " " + path, http_->body_limit()));
   }
   return Reply{res->status, std::move(res->body)};
 }
@@ -205,8 +209,9 @@ Status EngineClient::Negotiate() {
   HttpRequest req{.url = endpoint_.base_url + "/_ping"};
   auto res = http_->Send(req);
   if (!res) {
-    return Fail(res.error().kind, "container engine at " + endpoint_.host + " unreachable: " +
-                                      res.error().message, res.error().kind == ErrorKind::kInfrastructure);
+    return Fail(res.error().kind,
+                "container engine at " + endpoint_.host + " unreachable: " + res.error().message,
+                res.error().kind == ErrorKind::kInfrastructure);
   }
   const std::string api = res->header("api-version");
   if (res->status != 200 || api.empty()) {
@@ -229,12 +234,14 @@ Result<EngineVersion> EngineClient::Version() {
   auto res = http_->Send(req);
   prefix_ = saved;
   if (!res) {
-    return Fail(res.error().kind, "container engine at " + endpoint_.host + " unreachable: " +
-                                      res.error().message, res.error().kind == ErrorKind::kInfrastructure);
+    return Fail(res.error().kind,
+                "container engine at " + endpoint_.host + " unreachable: " + res.error().message,
+                res.error().kind == ErrorKind::kInfrastructure);
   }
   if (res->status != 200) {
-    return Fail(ErrorKind::kInfrastructure, "container engine at " + endpoint_.host +
-                                                ": /version answered " + std::to_string(res->status),
+    return Fail(ErrorKind::kInfrastructure,
+                "container engine at " + endpoint_.host + ": /version answered " +
+                    std::to_string(res->status),
                 true);
   }
   auto doc = json::parse(res->body, nullptr, false);
@@ -242,10 +249,12 @@ Result<EngineVersion> EngineClient::Version() {
     return Fail(ErrorKind::kInfrastructure,
                 "container engine at " + endpoint_.host + ": /version is not JSON");
   }
-  EngineVersion v{.version = Text(doc, "Version"), .api_version = Text(doc, "ApiVersion"),
-                  .os = Text(doc, "Os"), .arch = Text(doc, "Arch")};
-  if (auto comps = doc.find("Components"); comps != doc.end() && comps->is_array() &&
-                                           !comps->empty() && (*comps)[0].is_object()) {
+  EngineVersion v{.version = Text(doc, "Version"),
+                  .api_version = Text(doc, "ApiVersion"),
+                  .os = Text(doc, "Os"),
+                  .arch = Text(doc, "Arch")};
+  if (auto comps = doc.find("Components");
+      comps != doc.end() && comps->is_array() && !comps->empty() && (*comps)[0].is_object()) {
     v.name = Text((*comps)[0], "Name");
   }
   if (v.api_version.empty()) {
@@ -261,9 +270,10 @@ Status EngineClient::Ping() {
   auto r = Call("GET", "/_ping");
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) {
-    return Fail(ErrorKind::kInfrastructure,
-                "container engine at " + endpoint_.host + ": ping answered " +
-                    std::to_string(r->status), true);
+    return Fail(
+        ErrorKind::kInfrastructure,
+        "container engine at " + endpoint_.host + ": ping answered " + std::to_string(r->status),
+        true);
   }
   return {};
 }
@@ -273,10 +283,12 @@ Result<std::optional<ImageInfo>> EngineClient::InspectImage(const std::string& r
   if (!r) return std::unexpected(r.error());
   if (r->status == 404) return std::optional<ImageInfo>{};
   if (r->status != 200) {
-    return Fail(ErrorKind::kInfrastructure, "inspecting image " + reference + ": " + EngineMessage(r->body));
+    return Fail(ErrorKind::kInfrastructure,
+                "inspecting image " + reference + ": " + EngineMessage(r->body));
   }
   auto doc = json::parse(r->body, nullptr, false);
-  if (!doc.is_object()) return Fail(ErrorKind::kInfrastructure, "inspecting image " + reference + ": not JSON");
+  if (!doc.is_object())
+    return Fail(ErrorKind::kInfrastructure, "inspecting image " + reference + ": not JSON");
   ImageInfo info{.id = Text(doc, "Id")};
   if (auto cfg = doc.find("Config"); cfg != doc.end() && cfg->is_object()) {
     info.user = Text(*cfg, "User");
@@ -291,8 +303,9 @@ Status EngineClient::PullImage(const std::string& reference, const std::string& 
     if (auto s = Negotiate(); !s) return s;
   }
   // fromImage takes the whole reference; a tag or digest in it wins over `tag`.
-  HttpRequest req{.method = "POST",
-                  .url = endpoint_.base_url + prefix_ + "/images/create?fromImage=" + Escape(reference)};
+  HttpRequest req{
+      .method = "POST",
+      .url = endpoint_.base_url + prefix_ + "/images/create?fromImage=" + Escape(reference)};
   req.body = HttpBody{};
   if (!registry_auth.empty()) req.headers.push_back("X-Registry-Auth: " + registry_auth);
   // The answer is a stream of JSON lines; a failed pull is a line with "error", after a 200.
@@ -316,8 +329,9 @@ Status EngineClient::PullImage(const std::string& reference, const std::string& 
   };
   auto res = http_->Send(req);
   if (!res) {
-    return Fail(res.error().kind, "pulling " + reference + " from " + endpoint_.host + ": " +
-                                      res.error().message, res.error().kind == ErrorKind::kInfrastructure);
+    return Fail(res.error().kind,
+                "pulling " + reference + " from " + endpoint_.host + ": " + res.error().message,
+                res.error().kind == ErrorKind::kInfrastructure);
   }
   if (failure.empty() && !pending.empty()) {
     auto doc = json::parse(pending, nullptr, false);
@@ -329,7 +343,8 @@ Status EngineClient::PullImage(const std::string& reference, const std::string& 
     const bool transient = failure.find("connection refused") != std::string::npos ||
                            failure.find("timeout") != std::string::npos ||
                            failure.find("i/o timeout") != std::string::npos;
-    return Fail(ErrorKind::kInfrastructure, "pulling image " + reference + ": " + failure, transient);
+    return Fail(ErrorKind::kInfrastructure, "pulling image " + reference + ": " + failure,
+                transient);
   }
   return {};
 }
@@ -366,10 +381,12 @@ Result<std::string> EngineClient::CreateContainer(const ContainerSpec& spec) {
   if (spec.nano_cpus > 0) host["NanoCpus"] = spec.nano_cpus;
   if (spec.pids_limit > 0) host["PidsLimit"] = spec.pids_limit;
   if (spec.privileged) host["Privileged"] = true;
-  json body = {{"Image", spec.image},     {"Env", spec.env},   {"Labels", spec.labels},
-               {"WorkingDir", spec.working_dir}, {"User", spec.user}, {"HostConfig", host},
-               {"AttachStdin", false}, {"AttachStdout", false}, {"AttachStderr", false},
-               {"Tty", false}, {"OpenStdin", false}};
+  json body = {{"Image", spec.image},   {"Env", spec.env},
+               {"Labels", spec.labels}, {"WorkingDir", spec.working_dir},
+               {"User", spec.user},     {"HostConfig", host},
+               {"AttachStdin", false},  {"AttachStdout", false},
+               {"AttachStderr", false}, {"Tty", false},
+               {"OpenStdin", false}};
   if (!spec.entrypoint.empty()) body["Entrypoint"] = spec.entrypoint;
   if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
   if (spec.network_mode == "none") body["NetworkDisabled"] = true;
@@ -378,12 +395,13 @@ Result<std::string> EngineClient::CreateContainer(const ContainerSpec& spec) {
   auto r = Call("POST", path, body.dump());
   if (!r) return std::unexpected(r.error());
   if (r->status != 201 && r->status != 200) {
-    return Fail(ErrorKind::kInfrastructure, "creating a container from " + spec.image + ": " +
-                                                EngineMessage(r->body));
+    return Fail(ErrorKind::kInfrastructure,
+                "creating a container from " + spec.image + ": " + EngineMessage(r->body));
   }
   auto doc = json::parse(r->body, nullptr, false);
   std::string id = doc.is_object() ? Text(doc, "Id") : "";
-  if (id.empty()) return Fail(ErrorKind::kInfrastructure, "creating a container: no Id in the answer");
+  if (id.empty())
+    return Fail(ErrorKind::kInfrastructure, "creating a container: no Id in the answer");
   return id;
 }
 
@@ -450,14 +468,15 @@ Result<std::vector<ContainerState>> EngineClient::ListContainers(const std::stri
 
 Result<std::string> EngineClient::CreateExec(const std::string& container, const ExecSpec& spec) {
   json body = {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true},
-               {"Tty", false}, {"Cmd", spec.cmd}, {"Env", spec.env}};
+               {"Tty", false},         {"Cmd", spec.cmd},      {"Env", spec.env}};
   if (!spec.working_dir.empty()) body["WorkingDir"] = spec.working_dir;
   if (!spec.user.empty()) body["User"] = spec.user;
   auto r = Call("POST", "/containers/" + Escape(container) + "/exec", body.dump());
   if (!r) return std::unexpected(r.error());
   auto doc = json::parse(r->body, nullptr, false);
   if ((r->status != 201 && r->status != 200) || !doc.is_object() || Text(doc, "Id").empty()) {
-    return Fail(ErrorKind::kInfrastructure, "starting a process in the container: " + EngineMessage(r->body));
+    return Fail(ErrorKind::kInfrastructure,
+                "starting a process in the container: " + EngineMessage(r->body));
   }
   return Text(doc, "Id");
 }
@@ -484,15 +503,17 @@ Status EngineClient::StartExec(const std::string& exec_id, const MuxDecoder::Out
     if (res.error().kind == ErrorKind::kCancelled || (keep_going && !keep_going())) {
       return Fail(ErrorKind::kCancelled, "exec stopped");
     }
-    return Fail(ErrorKind::kInfrastructure, "container engine at " + endpoint_.host + ": exec stream: " +
-                                                res.error().message, true);
+    return Fail(ErrorKind::kInfrastructure,
+                "container engine at " + endpoint_.host + ": exec stream: " + res.error().message,
+                true);
   }
   if (res->status != 200 && res->status != 101) {
-    return Fail(ErrorKind::kInfrastructure, "starting a process in the container: " + EngineMessage(res->body));
+    return Fail(ErrorKind::kInfrastructure,
+                "starting a process in the container: " + EngineMessage(res->body));
   }
   if (!decoder.complete()) {
-    return Fail(ErrorKind::kInfrastructure, "container engine at " + endpoint_.host +
-                                                ": the exec stream ended inside a frame");
+    return Fail(ErrorKind::kInfrastructure,
+                "container engine at " + endpoint_.host + ": the exec stream ended inside a frame");
   }
   return {};
 }
@@ -502,11 +523,13 @@ Result<ExecState> EngineClient::InspectExec(const std::string& exec_id) {
   if (!r) return std::unexpected(r.error());
   auto doc = json::parse(r->body, nullptr, false);
   if (r->status != 200 || !doc.is_object()) {
-    return Fail(ErrorKind::kInfrastructure, "inspecting a process in the container: " + EngineMessage(r->body));
+    return Fail(ErrorKind::kInfrastructure,
+                "inspecting a process in the container: " + EngineMessage(r->body));
   }
   ExecState s{.running = Flag(doc, "Running")};
   if (!s.running) {
-    if (auto it = doc.find("ExitCode"); it != doc.end() && it->is_number_integer()) s.exit_code = it->get<int>();
+    if (auto it = doc.find("ExitCode"); it != doc.end() && it->is_number_integer())
+      s.exit_code = it->get<int>();
   }
   return s;
 }

@@ -28,7 +28,8 @@ class EngineClientTest : public ::testing::Test {
   }
   std::string Running(ContainerSpec spec) {
     spec.image = "localhost/raibid-bb:test";
-    spec.entrypoint = {"/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"};
+    spec.entrypoint = {"/bin/sh", "-c",
+                       "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"};
     auto id = client_->CreateContainer(spec);
     EXPECT_TRUE(id) << id.error().message;
     if (!id) return "";
@@ -162,7 +163,10 @@ TEST_F(EngineClientTest, KeepGoingEndsTheStreamAndKillEndsTheProcess) {
   const auto t0 = std::chrono::steady_clock::now();
   auto s = client_->StartExec(
       *exec, [&](MuxStream, std::string_view b) { out.append(b); },
-      [&] { return out.empty() || std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(200); });
+      [&] {
+        return out.empty() ||
+               std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(200);
+      });
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().kind, ErrorKind::kCancelled);
   EXPECT_EQ(out, "started\n");
@@ -194,15 +198,21 @@ TEST_F(EngineClientTest, ListsByLabelAndRemovesIdempotently) {
 }
 
 TEST_F(EngineClientTest, LimitsAndIsolationReachTheContainer) {
-  const auto id = Running({.binds = {}, .tmpfs = {{"/tmp", "rw,size=16m"}}, .network_mode = "none",
-                           .memory_bytes = 64 << 20, .pids_limit = 100,
-                           .cap_drop = {"ALL"}, .cap_add = {"CHOWN"},
+  const auto id = Running({.binds = {},
+                           .tmpfs = {{"/tmp", "rw,size=16m"}},
+                           .network_mode = "none",
+                           .memory_bytes = 64 << 20,
+                           .pids_limit = 100,
+                           .cap_drop = {"ALL"},
+                           .cap_add = {"CHOWN"},
                            .security_opt = {"no-new-privileges"}});
   ASSERT_FALSE(id.empty());
-  auto ran = Exec(id,
-                  "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; "
-                  "grep -c . /proc/net/dev; grep NoNewPrivs /proc/self/status; grep CapEff /proc/self/status; "
-                  "df -k /tmp | tail -1 | awk '{print $2}'");
+  auto ran = Exec(
+      id,
+      "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat "
+      "/sys/fs/cgroup/memory.max; "
+      "grep -c . /proc/net/dev; grep NoNewPrivs /proc/self/status; grep CapEff /proc/self/status; "
+      "df -k /tmp | tail -1 | awk '{print $2}'");
   EXPECT_EQ(ran.exit_code, 0) << ran.err;
   EXPECT_NE(ran.out.find(std::to_string(64 << 20)), std::string::npos) << ran.out;
   EXPECT_NE(ran.out.find("\n3\n"), std::string::npos) << "only lo: " << ran.out;
@@ -214,7 +224,9 @@ TEST_F(EngineClientTest, LimitsAndIsolationReachTheContainer) {
 TEST_F(EngineClientTest, PrunesImagesATagMovedAwayFrom) {
   podman_->MakeBusyboxImage("localhost/raibid-prune:1", "/etc/v1");
   podman_->MakeBusyboxImage("localhost/raibid-prune:1", "/etc/v2");  // v1 is now untagged
-  auto dangling = [&] { return podman_->Podman({"images", "--quiet", "--filter", "dangling=true"}); };
+  auto dangling = [&] {
+    return podman_->Podman({"images", "--quiet", "--filter", "dangling=true"});
+  };
   ASSERT_FALSE(dangling().empty());
   auto pruned = client_->PruneDanglingImages();
   ASSERT_TRUE(pruned) << pruned.error().message;
@@ -228,7 +240,8 @@ TEST_F(EngineClientTest, APullOfAMissingImageSaysWhy) {
   auto s = client_->PullImage("127.0.0.1:1/raibid/none:1", "");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().kind, ErrorKind::kInfrastructure);
-  EXPECT_NE(s.error().message.find("127.0.0.1:1/raibid/none:1"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("127.0.0.1:1/raibid/none:1"), std::string::npos)
+      << s.error().message;
 }
 
 }  // namespace

@@ -23,7 +23,9 @@ std::string Frame(int stream, const std::string& payload) {
 struct Collected {
   std::string out, err;
   MuxDecoder::Output Sink() {
-    return [this](MuxStream s, std::string_view b) { (s == MuxStream::kStderr ? err : out).append(b); };
+    return [this](MuxStream s, std::string_view b) {
+      (s == MuxStream::kStderr ? err : out).append(b);
+    };
   }
 };
 

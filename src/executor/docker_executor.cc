@@ -86,12 +86,14 @@ std::optional<std::string> RefusedVolume(const std::string& volume,
                                          const std::vector<std::string>& allowed) {
   const std::string host = volume.substr(0, volume.find(':'));
   const std::filesystem::path normal = std::filesystem::path(host).lexically_normal();
-  if (host.empty() || host[0] != '/' || normal.string() != host || host.find("/../") != std::string::npos) {
+  if (host.empty() || host[0] != '/' || normal.string() != host ||
+      host.find("/../") != std::string::npos) {
     return "volumes: '" + volume + "': the host path must be absolute and normal";
   }
   for (const auto& dir : allowed) {
     const std::string prefix = std::filesystem::path(dir).lexically_normal().string();
-    if (host == prefix || (host.starts_with(prefix) && (prefix.ends_with("/") || host[prefix.size()] == '/'))) {
+    if (host == prefix ||
+        (host.starts_with(prefix) && (prefix.ends_with("/") || host[prefix.size()] == '/'))) {
       return std::nullopt;
     }
   }
@@ -105,8 +107,13 @@ class DockerSession final : public JobSession {
   DockerSession(std::unique_ptr<EngineClient> client, std::string container,
                 std::vector<std::pair<std::string, std::string>> mounts, std::string user,
                 int64_t memory, bool give_back, LogSink& sink)
-      : client_(std::move(client)), container_(std::move(container)), mounts_(std::move(mounts)),
-        user_(std::move(user)), memory_(memory), give_back_(give_back), sink_(sink) {}
+      : client_(std::move(client)),
+        container_(std::move(container)),
+        mounts_(std::move(mounts)),
+        user_(std::move(user)),
+        memory_(memory),
+        give_back_(give_back),
+        sink_(sink) {}
 
   ~DockerSession() override {
     const auto t0 = Clock::now();
@@ -118,9 +125,10 @@ class DockerSession final : public JobSession {
                        "0");
     }
     auto removed = client_->RemoveContainer(container_);
-    WriteSys(sink_, "", removed ? "container " + container_.substr(0, 12) + " removed in " +
-                                      FormatSeconds(Clock::now() - t0)
-                                : "warning: " + removed.error().message);
+    WriteSys(sink_, "",
+             removed ? "container " + container_.substr(0, 12) + " removed in " +
+                           FormatSeconds(Clock::now() - t0)
+                     : "warning: " + removed.error().message);
   }
 
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
@@ -128,16 +136,19 @@ class DockerSession final : public JobSession {
     const auto start = Clock::now();
     WriteSys(sink, step.name, StepStartLine(step));
     if (!alive_) {
-      return Report(sink, step, {StepResult::kError, -1,
-                                 "step '" + step.name + "' could not start: the job's container is gone"});
+      return Report(sink, step,
+                    {StepResult::kError, -1,
+                     "step '" + step.name + "' could not start: the job's container is gone"});
     }
-    ExecSpec exec{.cmd = StepCommand(step.script), .working_dir = MapPath(step.workdir.string()),
+    ExecSpec exec{.cmd = StepCommand(step.script),
+                  .working_dir = MapPath(step.workdir.string()),
                   .user = user_};
     for (const auto& [k, v] : step.env) exec.env.push_back(k + "=" + MapPath(v));
     auto id = client_->CreateExec(container_, exec);
     if (!id) {
-      return Report(sink, step, {StepResult::kError, -1,
-                                 "step '" + step.name + "' could not start: " + id.error().message});
+      return Report(sink, step,
+                    {StepResult::kError, -1,
+                     "step '" + step.name + "' could not start: " + id.error().message});
     }
     StepClock clock(step, deadline, stop, sink, start);
     std::optional<StepEnding> ending;
@@ -160,21 +171,24 @@ class DockerSession final : public JobSession {
       return outcome;
     }
     if (!streamed) {
-      return Report(sink, step, {StepResult::kError, -1,
-                                 "step '" + step.name + "': " + streamed.error().message});
+      return Report(
+          sink, step,
+          {StepResult::kError, -1, "step '" + step.name + "': " + streamed.error().message});
     }
     auto code = ExitCode(*id);
     if (!code) {
-      return Report(sink, step, {StepResult::kError, -1,
-                                 "step '" + step.name + "': " + code.error().message});
+      return Report(sink, step,
+                    {StepResult::kError, -1, "step '" + step.name + "': " + code.error().message});
     }
     StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code);
     if (*code == 137 && OutOfMemory()) {
-      outcome.message = "step '" + step.name + "' was killed: out of memory (the job's memory limit is " +
-                        Mib(memory_) + ")";
+      outcome.message = "step '" + step.name +
+                        "' was killed: out of memory (the job's memory limit is " + Mib(memory_) +
+                        ")";
       WriteSys(sink, step.name, outcome.message);
     }
-    WriteSys(sink, step.name, StepEndLine(StepEnding::kExited, step, outcome, Clock::now() - start));
+    WriteSys(sink, step.name,
+             StepEndLine(StepEnding::kExited, step, outcome, Clock::now() - start));
     sink.Flush();
     return outcome;
   }
@@ -335,8 +349,9 @@ std::string DockerExecutor::EngineName(EngineClient& client) {
   return engine_name_;
 }
 
-Result<ImageInfo> DockerExecutor::EnsureImage(EngineClient& client, const std::string& image,
-                                              const std::function<void(const std::string&)>& progress) {
+Result<ImageInfo> DockerExecutor::EnsureImage(
+    EngineClient& client, const std::string& image,
+    const std::function<void(const std::string&)>& progress) {
   if (options_.pull_policy != "always") {
     auto present = client.InspectImage(image);
     if (!present) return std::unexpected(present.error());
@@ -352,7 +367,8 @@ Result<ImageInfo> DockerExecutor::EnsureImage(EngineClient& client, const std::s
     auth = RegistryAuthHeader(options_.login->username, options_.login->password,
                               options_.login->server);
   }
-  if (auto pulled = client.PullImage(image, auth, progress); !pulled) return std::unexpected(pulled.error());
+  if (auto pulled = client.PullImage(image, auth, progress); !pulled)
+    return std::unexpected(pulled.error());
   auto info = client.InspectImage(image);
   if (!info) return std::unexpected(info.error());
   std::optional<ImageInfo>& pulled_info = *info;
@@ -372,12 +388,14 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
   }
   if (job.network != "none" && !options_.allow_network) {
     return Fail(ErrorKind::kInvalidPipeline,
-                "network: " + job.network + " is not allowed by this agent "
-                "(agent.docker.allow_network is false); jobs run without a network");
+                "network: " + job.network +
+                    " is not allowed by this agent "
+                    "(agent.docker.allow_network is false); jobs run without a network");
   }
   if (job.privileged && !options_.allow_privileged) {
-    return Fail(ErrorKind::kInvalidPipeline,
-                "privileged: true is not allowed by this agent (agent.docker.allow_privileged is false)");
+    return Fail(
+        ErrorKind::kInvalidPipeline,
+        "privileged: true is not allowed by this agent (agent.docker.allow_privileged is false)");
   }
   for (const auto& volume : job.volumes) {
     if (auto refused = RefusedVolume(volume, options_.host_paths)) {
@@ -412,24 +430,24 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
     std::filesystem::create_directories(job.cache_home, ec);
     mounts.emplace_back(job.cache_home.string(), kCacheHome);
   }
-  ContainerSpec spec{.name = ContainerName(options_.agent_name, job.job_id),
-                     .image = job.image,
-                     .entrypoint = kKeepAlive,
-                     .cmd = {},
-                     .working_dir = kWorkspace,
-                     .user = user,
-                     .labels = {{"raibid.agent", options_.agent_name},
-                                {"raibid.job", job.job_id},
-                                {"raibid.managed", "true"}},
-                     .tmpfs = {{"/tmp", "rw,nosuid,nodev,mode=1777,size=" +
-                                            std::to_string(options_.tmp_size)}},
-                     .network_mode = job.network,
-                     .memory_bytes = Capped(*memory, memory_limit_),
-                     .nano_cpus = Capped(nano, nano_cpus_limit_),
-                     .pids_limit = options_.pids_limit,
-                     .cap_drop = {"ALL"},
-                     .cap_add = kBuildCapabilities,
-                     .security_opt = {"no-new-privileges"}};
+  ContainerSpec spec{
+      .name = ContainerName(options_.agent_name, job.job_id),
+      .image = job.image,
+      .entrypoint = kKeepAlive,
+      .cmd = {},
+      .working_dir = kWorkspace,
+      .user = user,
+      .labels = {{"raibid.agent", options_.agent_name},
+                 {"raibid.job", job.job_id},
+                 {"raibid.managed", "true"}},
+      .tmpfs = {{"/tmp", "rw,nosuid,nodev,mode=1777,size=" + std::to_string(options_.tmp_size)}},
+      .network_mode = job.network,
+      .memory_bytes = Capped(*memory, memory_limit_),
+      .nano_cpus = Capped(nano, nano_cpus_limit_),
+      .pids_limit = options_.pids_limit,
+      .cap_drop = {"ALL"},
+      .cap_add = kBuildCapabilities,
+      .security_opt = {"no-new-privileges"}};
   for (const auto& [host, inside] : mounts) {
     spec.binds.emplace_back(host).append(":").append(inside);
   }
@@ -474,9 +492,10 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
     std::snprintf(cpus, sizeof cpus, ", %.2g CPUs", spec.nano_cpus / 1e9);
     limits += cpus;
   }
-  WriteSys(sink, "", "container " + id->substr(0, 12) + " from " + job.image + " (" + limits +
-                         (IsRoot(user) ? "" : ", user " + user) + ") ready in " +
-                         FormatSeconds(Clock::now() - t0) + " on " + engine);
+  WriteSys(sink, "",
+           "container " + id->substr(0, 12) + " from " + job.image + " (" + limits +
+               (IsRoot(user) ? "" : ", user " + user) + ") ready in " +
+               FormatSeconds(Clock::now() - t0) + " on " + engine);
   return session;
 }
 

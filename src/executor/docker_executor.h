@@ -45,9 +45,9 @@ struct DockerOptions {
   bool allow_network = false;
   int64_t pids_limit = 4096;
   uint64_t tmp_size = 1ull << 30;
-  std::string user;       // forced step user; empty: the image's
-  bool allow_privileged = false;         // may a pipeline ask for `privileged: true`
-  std::vector<std::string> host_paths;   // host directories pipelines may mount (`volumes`)
+  std::string user;                     // forced step user; empty: the image's
+  bool allow_privileged = false;        // may a pipeline ask for `privileged: true`
+  std::vector<std::string> host_paths;  // host directories pipelines may mount (`volumes`)
   std::string step_host;  // an engine for the steps' own `docker` commands; empty: none
   std::string limit_cpu, limit_memory;  // agent.resources.limits: caps for every job
   // The most of an engine answer kept (agent.limits.http_response_bytes).
@@ -70,12 +70,14 @@ class DockerExecutor final : public Executor {
   Result<EngineClient::Pruned> PruneImages() { return Connect()->PruneDanglingImages(); }
   // Makes sure `image` is present by the pull policy (the start-up preload); `progress` gets
   // the engine's pull status lines.
-  Status EnsureImage(const std::string& image, const std::function<void(const std::string&)>& progress = {});
-
+  Status EnsureImage(const std::string& image,
+                     const std::function<void(const std::string&)>& progress = {});
 
  private:
   DockerExecutor(DockerOptions options, EngineEndpoint endpoint, int64_t memory, int64_t nano_cpus)
-      : options_(std::move(options)), endpoint_(std::move(endpoint)), memory_limit_(memory),
+      : options_(std::move(options)),
+        endpoint_(std::move(endpoint)),
+        memory_limit_(memory),
         nano_cpus_limit_(nano_cpus) {}
   // The image's configuration once it is present.
   Result<ImageInfo> EnsureImage(EngineClient& client, const std::string& image,

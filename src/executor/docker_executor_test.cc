@@ -41,8 +41,10 @@ class DockerExecutorTest : public ::testing::Test {
   }
   std::filesystem::path workspace() const { return dir_.path() / "ws"; }
   JobEnvironment Job(std::string id = "job-1") const {
-    return {.job_id = std::move(id), .workspace = workspace(),
-            .cache_home = dir_.path() / "home", .image = kImage};
+    return {.job_id = std::move(id),
+            .workspace = workspace(),
+            .cache_home = dir_.path() / "home",
+            .image = kImage};
   }
   std::unique_ptr<DockerExecutor> Make(DockerOptions options = {}) const {
     options.host = podman_->host();
@@ -54,7 +56,9 @@ class DockerExecutorTest : public ::testing::Test {
   StepOutcome Run(JobSession& session, const std::string& script, TextSink& sink,
                   std::optional<Millis> step_timeout = std::nullopt,
                   const StopSource& stop = StopSource()) {
-    StepSpec step{.name = "s", .script = script, .workdir = workspace(),
+    StepSpec step{.name = "s",
+                  .script = script,
+                  .workdir = workspace(),
                   .env = {{"RAIBID_WORKSPACE", workspace().string()},
                           {"CARGO_HOME", (dir_.path() / "home" / ".cargo").string()},
                           {"PLAIN", "value with spaces"}},
@@ -79,12 +83,14 @@ TEST_F(DockerExecutorTest, StepsSeeTheImageAndTheWorkspaceButNotTheHost) {
   auto outcome = Run(**session,
                      "cat /etc/from-image; pwd; cat from-workspace; echo \"$RAIBID_WORKSPACE\"; "
                      "echo \"$CARGO_HOME\"; echo \"$PLAIN\"; test ! -e /etc/debian_version; "
-                     "test ! -e " + dir_.path().string() + "; echo oops >&2; exit 3",
+                     "test ! -e " +
+                         dir_.path().string() + "; echo oops >&2; exit 3",
                      sink);
   EXPECT_EQ(outcome.result, StepResult::kFailed);
   EXPECT_EQ(outcome.exit_code, 3);
-  EXPECT_EQ(sink.out(), "image\n/workspace\ncheckout\n/workspace\n/raibid/cache-home/.cargo\n"
-                        "value with spaces\n");
+  EXPECT_EQ(sink.out(),
+            "image\n/workspace\ncheckout\n/workspace\n/raibid/cache-home/.cargo\n"
+            "value with spaces\n");
   EXPECT_EQ(sink.err(), "oops\n");
   EXPECT_NE(sink.sys().find("step s exited with code 3"), std::string::npos) << sink.sys();
   // A step writes to the workspace the agent sees.
@@ -102,13 +108,17 @@ TEST_F(DockerExecutorTest, NothingAJobWritesOutsideItsWorkspaceReachesTheNextJob
   {
     auto first = executor->Begin(Job("first"), sink, stop);
     ASSERT_TRUE(first) << first.error().message;
-    EXPECT_EQ(Run(**first, "echo x > /root/left; echo y > /etc/left; echo z > /tmp/left", sink).result,
-              StepResult::kSucceeded) << sink.err();
+    EXPECT_EQ(
+        Run(**first, "echo x > /root/left; echo y > /etc/left; echo z > /tmp/left", sink).result,
+        StepResult::kSucceeded)
+        << sink.err();
   }
   auto second = executor->Begin(Job("second"), sink, stop);
   ASSERT_TRUE(second) << second.error().message;
-  EXPECT_EQ(Run(**second, "test ! -e /root/left && test ! -e /etc/left && test ! -e /tmp/left", sink).result,
-            StepResult::kSucceeded);
+  EXPECT_EQ(
+      Run(**second, "test ! -e /root/left && test ! -e /etc/left && test ! -e /tmp/left", sink)
+          .result,
+      StepResult::kSucceeded);
 }
 
 TEST_F(DockerExecutorTest, NoNetworkByDefaultAndBridgeOnlyWhenAllowed) {
@@ -118,8 +128,10 @@ TEST_F(DockerExecutorTest, NoNetworkByDefaultAndBridgeOnlyWhenAllowed) {
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
   // Only the loopback interface exists; nothing outside can be reached.
-  EXPECT_EQ(Run(**session, "grep -v -e Inter- -e face /proc/net/dev | cut -d: -f1 | tr -d ' '", sink).result,
-            StepResult::kSucceeded);
+  EXPECT_EQ(
+      Run(**session, "grep -v -e Inter- -e face /proc/net/dev | cut -d: -f1 | tr -d ' '", sink)
+          .result,
+      StepResult::kSucceeded);
   EXPECT_EQ(sink.out(), "lo\n");
   auto job = Job("bridged");
   job.network = "bridge";
@@ -160,8 +172,10 @@ TEST_F(DockerExecutorTest, PrivilegedAndHostMountsOnlyWhereTheAgentAllowsThem) {
   EXPECT_EQ(Run(**session, "cat /shared/data.txt; grep CapEff /proc/self/status", sink).result,
             StepResult::kSucceeded);
   EXPECT_NE(sink.out().find("shared data\n"), std::string::npos);
-  EXPECT_EQ(sink.out().find("CapEff:\t00000000"), std::string::npos) << "privileged: all capabilities";
-  EXPECT_EQ(Run(**session, "echo x > /shared/new", sink).result, StepResult::kFailed) << "read-only";
+  EXPECT_EQ(sink.out().find("CapEff:\t00000000"), std::string::npos)
+      << "privileged: all capabilities";
+  EXPECT_EQ(Run(**session, "echo x > /shared/new", sink).result, StepResult::kFailed)
+      << "read-only";
 }
 
 TEST_F(DockerExecutorTest, StepsHoldOnlyTheBuildSafeCapabilities) {
@@ -242,7 +256,9 @@ TEST_F(DockerExecutorTest, AForcedUserOwnsTheWorkspaceItBuildsIn) {
   StopSource stop;
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
-  auto outcome = Run(**session, "id -u; echo new > made-by-step; mkdir -p $CARGO_HOME && touch $CARGO_HOME/x", sink);
+  auto outcome =
+      Run(**session, "id -u; echo new > made-by-step; mkdir -p $CARGO_HOME && touch $CARGO_HOME/x",
+          sink);
   EXPECT_EQ(outcome.result, StepResult::kSucceeded) << sink.err();
   EXPECT_EQ(sink.out(), "1000\n");
 }
@@ -285,8 +301,10 @@ TEST_F(DockerExecutorTest, PullsByPolicyWithTheRegistryLogin) {
   engine.Podman({"push", "--tls-verify=false", "--creds", "ci:s3cret-pass", pushed});
   engine.Podman({"rmi", pushed});
   auto make = [&](std::optional<RegistryLogin> login, std::string policy) {
-    auto made = DockerExecutor::Create({.host = engine.host(), .agent_name = "puller",
-                                        .pull_policy = std::move(policy), .login = std::move(login)});
+    auto made = DockerExecutor::Create({.host = engine.host(),
+                                        .agent_name = "puller",
+                                        .pull_policy = std::move(policy),
+                                        .login = std::move(login)});
     EXPECT_TRUE(made);
     return std::move(*made);
   };
@@ -296,13 +314,15 @@ TEST_F(DockerExecutorTest, PullsByPolicyWithTheRegistryLogin) {
   job.image = pushed;
   auto never = make(std::nullopt, "never")->Begin(job, sink, stop);
   ASSERT_FALSE(never);
-  EXPECT_NE(never.error().message.find("pull_policy is never"), std::string::npos) << never.error().message;
+  EXPECT_NE(never.error().message.find("pull_policy is never"), std::string::npos)
+      << never.error().message;
   auto anonymous = make(std::nullopt, "if-not-present")->Begin(job, sink, stop);
   ASSERT_FALSE(anonymous);
   EXPECT_EQ(anonymous.error().kind, ErrorKind::kInfrastructure);
   EXPECT_NE(anonymous.error().message.find(pushed), std::string::npos) << anonymous.error().message;
-  auto executor = make(RegistryLogin{.server = registry.host(), .username = "ci", .password = "s3cret-pass"},
-                       "if-not-present");
+  auto executor =
+      make(RegistryLogin{.server = registry.host(), .username = "ci", .password = "s3cret-pass"},
+           "if-not-present");
   auto session = executor->Begin(job, sink, stop);
   ASSERT_TRUE(session) << session.error().message;
   EXPECT_NE(sink.sys().find("pulling image " + pushed), std::string::npos) << sink.sys();
@@ -311,13 +331,15 @@ TEST_F(DockerExecutorTest, PullsByPolicyWithTheRegistryLogin) {
 }
 
 TEST(DockerExecutor, AnEngineThatIsDownIsARetryableInfrastructureError) {
-  auto executor = DockerExecutor::Create({.host = "unix:///nonexistent/raibid.sock", .agent_name = "a"});
+  auto executor =
+      DockerExecutor::Create({.host = "unix:///nonexistent/raibid.sock", .agent_name = "a"});
   ASSERT_TRUE(executor);
   EXPECT_FALSE((*executor)->Ready());
   TempDir dir;
   TextSink sink;
   StopSource stop;
-  auto session = (*executor)->Begin({.job_id = "j", .workspace = dir.path(), .image = kImage}, sink, stop);
+  auto session =
+      (*executor)->Begin({.job_id = "j", .workspace = dir.path(), .image = kImage}, sink, stop);
   ASSERT_FALSE(session);
   EXPECT_EQ(session.error().kind, ErrorKind::kInfrastructure);
   EXPECT_TRUE(session.error().retryable);

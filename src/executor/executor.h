@@ -30,8 +30,8 @@ enum class StepResult { kSucceeded, kFailed, kTimedOut, kCancelled, kError };
 
 struct StepOutcome {
   StepResult result = StepResult::kError;
-  int exit_code = -1;    // the script's exit code; 128+N when killed by signal N; -1 if none
-  std::string message;   // for anything but kSucceeded: why, in words for the job's status
+  int exit_code = -1;   // the script's exit code; 128+N when killed by signal N; -1 if none
+  std::string message;  // for anything but kSucceeded: why, in words for the job's status
 };
 
 // What a job's steps run in. Host paths here (and in each StepSpec's workdir and env values) are

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "process/run_command.h"
 #include "executor/step_report.h"
+#include "process/run_command.h"
 #include "process/subprocess.h"
 
 namespace raibid {

@@ -65,7 +65,8 @@ std::string SetsidSleeper(const std::filesystem::path& file) {
   const std::string p = file.string();
   return "setsid sh -c 'echo $$ > " + p + ".tmp; mv " + p + ".tmp " + p +
          "; exec sleep 300' &\n"
-         "while [ ! -s " + p + " ]; do sleep 0.01; done\n";
+         "while [ ! -s " +
+         p + " ]; do sleep 0.01; done\n";
 }
 
 class ShellExecutorTest : public ::testing::Test {
@@ -73,7 +74,10 @@ class ShellExecutorTest : public ::testing::Test {
   StepOutcome Run(const std::string& script, std::optional<Millis> step_timeout = {},
                   Millis job_timeout = seconds(60), Millis extension = Millis(0)) {
     JobDeadline deadline(Clock::now(), job_timeout, extension);
-    StepSpec step{.name = "test", .script = script, .workdir = dir_.path(), .env = env_,
+    StepSpec step{.name = "test",
+                  .script = script,
+                  .workdir = dir_.path(),
+                  .env = env_,
                   .step_timeout = step_timeout};
     return executor_.RunStep(step, sink_, deadline, stop_);
   }
@@ -115,8 +119,8 @@ TEST_F(ShellExecutorTest, DeliversOutputWhileTheStepIsStillRunning) {
   sink_.on_write = [&](LogFd, std::string_view data) {
     if (data.find("ready") != std::string_view::npos) testing::WriteFile(go, "");
   };
-  auto outcome = Run("echo ready\nwhile [ ! -f go ]; do sleep 0.01; done\necho done",
-                     milliseconds(10000));
+  auto outcome =
+      Run("echo ready\nwhile [ ! -f go ]; do sleep 0.01; done\necho done", milliseconds(10000));
   EXPECT_EQ(outcome.result, StepResult::kSucceeded);
   EXPECT_EQ(sink_.Text(LogFd::kOut), "ready\ndone\n");
 }
@@ -138,7 +142,8 @@ TEST_F(ShellExecutorTest, PipefailFailsAPipelineWhoseFirstCommandFails) {
 TEST_F(ShellExecutorTest, PlainShFallbackStillStopsAtTheFirstFailingLine) {
   ShellExecutor sh(std::filesystem::read_symlink("/proc/self/exe"), "/bin/sh");
   JobDeadline deadline(Clock::now(), seconds(60), Millis(0));
-  StepSpec step{.name = "sh", .script = "false | true\necho piped\nfalse\necho never",
+  StepSpec step{.name = "sh",
+                .script = "false | true\necho piped\nfalse\necho never",
                 .workdir = dir_.path()};
   auto outcome = sh.RunStep(step, sink_, deadline, stop_);
   EXPECT_EQ(outcome.result, StepResult::kFailed);
@@ -188,7 +193,9 @@ TEST_F(ShellExecutorTest, HardTimeoutKillsSetsidAndDoubleForkedDescendants) {
   // The orphan is double-forked and keeps the stdout pipe open.
   const std::string script = SetsidSleeper(daemon) + "(sh -c 'echo $$ > " + orphan.string() +
                              "; exec sleep 300' &)\n"
-                             "while [ ! -s " + orphan.string() + " ]; do sleep 0.01; done\n"
+                             "while [ ! -s " +
+                             orphan.string() +
+                             " ]; do sleep 0.01; done\n"
                              "sleep 300";
   const auto start = Clock::now();
   auto outcome = Run(script, {}, milliseconds(500));

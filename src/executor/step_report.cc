@@ -54,8 +54,7 @@ std::string StepStartLine(const StepSpec& step) {
 
 std::string ExtensionWarning(const JobDeadline& deadline) {
   return "warning: job reached its timeout of " + FormatDuration(deadline.timeout()) +
-         "; extended once by " + FormatDuration(deadline.extension()) +
-         " before it is killed";
+         "; extended once by " + FormatDuration(deadline.extension()) + " before it is killed";
 }
 
 namespace {
@@ -67,7 +66,8 @@ std::string StopMessage(const StepSpec& step, StopReason reason) {
     case StopReason::kLeaseLost:
       return "step '" + step.name + "' stopped: the job's lease was lost";
     case StopReason::kCancelled:
-    case StopReason::kNone: break;
+    case StopReason::kNone:
+      break;
   }
   return "step '" + step.name + "' cancelled";
 }
@@ -99,7 +99,7 @@ StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadli
 }
 
 std::string StepEndLine(StepEnding ending, const StepSpec& step, const StepOutcome& outcome,
-                    Clock::duration took) {
+                        Clock::duration took) {
   if (ending == StepEnding::kExited) {
     return "step " + step.name + " exited with code " + std::to_string(outcome.exit_code) +
            " (in " + FormatSeconds(took) + ")";

@@ -37,8 +37,10 @@ bool Permanent(CURLcode code) {
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
-    case CURLE_TOO_MANY_REDIRECTS: return true;
-    default: return false;
+    case CURLE_TOO_MANY_REDIRECTS:
+      return true;
+    default:
+      return false;
   }
 }
 

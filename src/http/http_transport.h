@@ -51,7 +51,7 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::multimap<std::string, std::string> headers;  // names lower-cased
-  std::string body;  // at most HttpOptions::body_limit bytes
+  std::string body;                                 // at most HttpOptions::body_limit bytes
   // The answer's body was longer than body_limit: `body` holds its start, the rest was read and
   // dropped. Whoever needs the whole body (a manifest, a token) reports it with BodyLimitError.
   bool body_truncated = false;

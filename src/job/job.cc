@@ -27,8 +27,8 @@ std::string TypeName(const json& v) { return v.type_name(); }
 std::optional<std::string> PeekJobId(std::string_view text) {
   constexpr size_t kMaxKept = 130;  // longer than any valid id or the key "job_id"
   size_t depth = 0;
-  bool key_next = false;    // at depth 1: the next string is a key
-  bool id_next = false;     // at depth 1: the next value is job_id's
+  bool key_next = false;  // at depth 1: the next string is a key
+  bool id_next = false;   // at depth 1: the next value is job_id's
   std::string key;
   size_t i = text.find_first_not_of(" \t\r\n");
   if (i == std::string_view::npos || text[i] != '{') return std::nullopt;
@@ -199,7 +199,8 @@ std::expected<Job, JobError> ParseJob(std::string_view text, const InputLimits& 
   json doc = json::parse(text, depth_guard, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return std::unexpected(JobError{std::nullopt, "job is not valid JSON"});
   if (!doc.is_object()) {
-    return std::unexpected(JobError{std::nullopt, "job must be a JSON object, got " + TypeName(doc)});
+    return std::unexpected(
+        JobError{std::nullopt, "job must be a JSON object, got " + TypeName(doc)});
   }
   auto id = doc.find("job_id");
   if (id == doc.end() || !id->is_string() || !IsValidJobId(id->get<std::string>())) {
@@ -207,9 +208,9 @@ std::expected<Job, JobError> ParseJob(std::string_view text, const InputLimits& 
         JobError{std::nullopt, "job_id: missing or not 1-128 characters of [A-Za-z0-9._-]"});
   }
   if (too_deep) {
-    return std::unexpected(JobError{
-        id->get<std::string>(), "job is nested deeper than " + LimitKey("json_depth") + " (" +
-                                    std::to_string(limits.json_depth) + " levels)"});
+    return std::unexpected(JobError{id->get<std::string>(),
+                                    "job is nested deeper than " + LimitKey("json_depth") + " (" +
+                                        std::to_string(limits.json_depth) + " levels)"});
   }
   Job job;
   job.id = id->get<std::string>();

@@ -51,7 +51,8 @@ TEST(ParseJob, SecretEnvIsKeptApartFromEnvAndCountsTowardsItsLimit) {
   InputLimits limits;
   limits.env_bytes = 10;
   auto over = ParseJob(R"({"job_id": "j4", "repository": "a/b", "branch": "m",
-    "env": {"A": "12345"}, "secret_env": {"B": "67890"}})", limits);
+    "env": {"A": "12345"}, "secret_env": {"B": "67890"}})",
+                       limits);
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().message,
             "env and secret_env of 12 bytes is over agent.limits.env_bytes (10 bytes)");
@@ -67,18 +68,22 @@ TEST(ParseJob, NotJsonHasNoJobId) {
 }
 
 TEST(ParseJob, InvalidFieldsKeepTheJobIdAndNameTheField) {
-  struct Case { const char* json; const char* field; };
-  for (auto c : {Case{R"({"job_id":"j","commit":"abc"})", "repository"},
-                 Case{R"({"job_id":"j","repository":"a/b"})", "commit, branch or tag"},
-                 Case{R"({"job_id":"j","repository":7,"branch":"m"})", "repository"},
-                 Case{R"({"job_id":"j","repository":"a/b","branch":"m","timeout_minutes":-1})",
-                      "timeout_minutes"},
-                 Case{R"({"job_id":"j","repository":"a/b","branch":"m","timeout_minutes":"5"})",
-                      "timeout_minutes"},
-                 Case{R"({"job_id":"j","repository":"a/b","branch":"m","pipeline":[]})", "pipeline"},
-                 Case{R"({"job_id":"j","repository":"a/b","branch":"m","env":{"A":[1]}})", "env.A"},
-                 Case{R"({"job_id":"j","repository":"a/b","branch":"m","cache_enabled":1})",
-                      "cache_enabled"}}) {
+  struct Case {
+    const char* json;
+    const char* field;
+  };
+  for (auto c :
+       {Case{R"({"job_id":"j","commit":"abc"})", "repository"},
+        Case{R"({"job_id":"j","repository":"a/b"})", "commit, branch or tag"},
+        Case{R"({"job_id":"j","repository":7,"branch":"m"})", "repository"},
+        Case{R"({"job_id":"j","repository":"a/b","branch":"m","timeout_minutes":-1})",
+             "timeout_minutes"},
+        Case{R"({"job_id":"j","repository":"a/b","branch":"m","timeout_minutes":"5"})",
+             "timeout_minutes"},
+        Case{R"({"job_id":"j","repository":"a/b","branch":"m","pipeline":[]})", "pipeline"},
+        Case{R"({"job_id":"j","repository":"a/b","branch":"m","env":{"A":[1]}})", "env.A"},
+        Case{R"({"job_id":"j","repository":"a/b","branch":"m","cache_enabled":1})",
+             "cache_enabled"}}) {
     auto job = ParseJob(c.json);
     ASSERT_FALSE(job) << c.json;
     EXPECT_EQ(job.error().job_id, "j");
@@ -151,8 +156,10 @@ TEST(ParseJob, MessageJustPastJobBytesFailsUnderItsId) {
 TEST(ParseJob, OversizedMessageFindsItsIdAnywhereAtTheTopLevel) {
   InputLimits limits;
   limits.job_bytes = 100;
-  const std::string text = R"({"env": {"PAD": "a \"quoted\" }{ ][, \\"}, "x": [1, {"job_id": "no"}],)"
-                           R"( "job_id" : "late-id", "pad": ")" + std::string(200, 'x') + R"("})";
+  const std::string text =
+      R"({"env": {"PAD": "a \"quoted\" }{ ][, \\"}, "x": [1, {"job_id": "no"}],)"
+      R"( "job_id" : "late-id", "pad": ")" +
+      std::string(200, 'x') + R"("})";
   auto job = ParseJob(text, limits);
   ASSERT_FALSE(job);
   EXPECT_EQ(job.error().job_id, "late-id");
@@ -161,11 +168,10 @@ TEST(ParseJob, OversizedMessageFindsItsIdAnywhereAtTheTopLevel) {
 TEST(ParseJob, OversizedMessageWithoutAUsableIdHasNone) {
   InputLimits limits;
   limits.job_bytes = 10;
-  for (const char* text :
-       {R"({"a": {"job_id": "nested"}, "b": 1})", R"({"job_id": "bad id!"})",
-        R"([1, 2, 3, 4, 5, 6])", "not json at all", R"({"job_id": 5, "x": 1})",
-        R"({"job_id": "unterminated)", R"({"job_id": "esc\u0061ped", "x": 1})",
-        R"({"job_id": ["a"], "x": 1})"}) {
+  for (const char* text : {R"({"a": {"job_id": "nested"}, "b": 1})", R"({"job_id": "bad id!"})",
+                           R"([1, 2, 3, 4, 5, 6])", "not json at all", R"({"job_id": 5, "x": 1})",
+                           R"({"job_id": "unterminated)", R"({"job_id": "esc\u0061ped", "x": 1})",
+                           R"({"job_id": ["a"], "x": 1})"}) {
     auto job = ParseJob(text, limits);
     ASSERT_FALSE(job) << text;
     EXPECT_FALSE(job.error().job_id) << text;

@@ -30,9 +30,7 @@ bool HasControlBytes(std::string_view text) {
   return false;
 }
 
-std::string Index(std::string_view path, size_t i) {
-  return fmt::format("{}[{}]", path, i);
-}
+std::string Index(std::string_view path, size_t i) { return fmt::format("{}[{}]", path, i); }
 
 // Walks one parsed document into a Pipeline. Every check names the key path and points at the
 // offending node.
@@ -70,7 +68,8 @@ class PipelineReader {
     if (e.key == "language") return ReadText(e, e.key, &p.language);
     if (e.key == "rust_version") return ReadText(e, e.key, &p.rust_version);
     if (e.key == "image") return ReadText(e, e.key, &p.image);
-    if (e.key == "network") return ReadChecked(e, e.key, ChoiceValue(&p.network, {"none", "bridge"}));
+    if (e.key == "network")
+      return ReadChecked(e, e.key, ChoiceValue(&p.network, {"none", "bridge"}));
     if (e.key == "resources") return ReadResources(e, &p);
     if (e.key == "privileged") return ReadChecked(e, e.key, BoolValue(&p.privileged));
     if (e.key == "volumes") return ReadVolumes(e, &p.volumes);
@@ -105,7 +104,8 @@ class PipelineReader {
       const std::string host = v.substr(0, colon);
       const std::string rest = colon == std::string::npos ? "" : v.substr(colon + 1);
       const std::string inside = rest.substr(0, rest.find(':'));
-      const std::string mode = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
+      const std::string mode =
+          rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
       if (host.empty() || host[0] != '/' || inside.empty() || inside[0] != '/' ||
           (!mode.empty() && mode != "ro" && mode != "rw")) {
         return doc_.Fail(e.value[i].Mark(), Index(e.key, i),
@@ -120,17 +120,21 @@ class PipelineReader {
   Status ReadResources(const YamlEntry& e, Pipeline* p) {
     if (e.value.IsNull()) return {};
     if (!e.value.IsMap()) {
-      return doc_.Fail(e.mark(), e.key,
-                       fmt::format("expected a map with cpu and memory, got {}", DescribeNode(e.value)));
+      return doc_.Fail(
+          e.mark(), e.key,
+          fmt::format("expected a map with cpu and memory, got {}", DescribeNode(e.value)));
     }
     auto entries = doc_.Entries(e.value, e.key);
     if (!entries) return std::unexpected(entries.error());
     for (const YamlEntry& inner : *entries) {
       const std::string path = JoinKeyPath(e.key, inner.key);
       Status s;
-      if (inner.key == "cpu") s = ReadChecked(inner, path, CpuValue(&p->resources.cpu));
-      else if (inner.key == "memory") s = ReadChecked(inner, path, MemoryValue(&p->resources.memory));
-      else Warn(path, inner.key_node);
+      if (inner.key == "cpu")
+        s = ReadChecked(inner, path, CpuValue(&p->resources.cpu));
+      else if (inner.key == "memory")
+        s = ReadChecked(inner, path, MemoryValue(&p->resources.memory));
+      else
+        Warn(path, inner.key_node);
       if (!s) return s;
     }
     return {};
@@ -346,12 +350,15 @@ std::string PipelineImage(const Pipeline& pipeline, std::string_view language_te
                           std::string_view fallback) {
   if (!pipeline.image.empty()) return pipeline.image;
   if (pipeline.language.empty() || language_template.empty()) return std::string(fallback);
-  const std::string version =
-      pipeline.language == "rust" && !pipeline.rust_version.empty() ? pipeline.rust_version : "latest";
+  const std::string version = pipeline.language == "rust" && !pipeline.rust_version.empty()
+                                  ? pipeline.rust_version
+                                  : "latest";
   std::string out(language_template);
-  for (const auto& [name, value] : {std::pair<std::string, std::string>{"{language}", pipeline.language},
-                                    {"{version}", version}}) {
-    for (size_t at; (at = out.find(name)) != std::string::npos;) out.replace(at, name.size(), value);
+  for (const auto& [name, value] :
+       {std::pair<std::string, std::string>{"{language}", pipeline.language},
+        {"{version}", version}}) {
+    for (size_t at; (at = out.find(name)) != std::string::npos;)
+      out.replace(at, name.size(), value);
   }
   return out;
 }

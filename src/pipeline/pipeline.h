@@ -23,10 +23,10 @@ struct PipelineStep {
 
 struct Pipeline {
   std::string language, rust_version, image;
-  std::vector<std::string> cache_paths;     // cache.paths
-  std::string cache_key;                    // cache.key (empty: derived, see docs/caches.md)
+  std::vector<std::string> cache_paths;          // cache.paths
+  std::string cache_key;                         // cache.key (empty: derived, see docs/caches.md)
   std::vector<std::string> cache_fallback_keys;  // cache.fallback_keys
-  std::string cache_policy = "pull-push";   // cache.policy: pull-push | pull | push
+  std::string cache_policy = "pull-push";        // cache.policy: pull-push | pull | push
   std::map<std::string, std::string> env;   // env: names [A-Za-z_][A-Za-z0-9_]*, values as text
   std::vector<std::string> artifact_paths;  // artifacts.paths
   std::string network = "none";             // network: none | bridge (docker executor)
@@ -49,7 +49,8 @@ struct Pipeline {
 // Unknown keys are allowed for forward compatibility: each appends a warning
 // "steps[0].retries (line 7): unknown key, ignored" to `warnings` when it is not null.
 // `privileged` a boolean; `volumes` a list of "HOST:CONTAINER[:ro]" (both absolute; whether the
-// agent allows them is the executor's decision). `network` is `none` or `bridge`; `resources.cpu` like 2, 0.5 or 500m; `resources.memory` a size.
+// agent allows them is the executor's decision). `network` is `none` or `bridge`; `resources.cpu`
+// like 2, 0.5 or 500m; `resources.memory` a size.
 //
 // `limits` bounds the document (pipeline_bytes, yaml_nodes, yaml_depth: checked before the
 // document is read), the number of steps, each command's length and the `env` (its names and

@@ -71,8 +71,10 @@ steps:
 }
 
 TEST(ParsePipeline, ReadsNetworkAndResources) {
-  auto p = ParsePipeline("network: bridge\nresources:\n  cpu: 500m\n  memory: 2Gi\n"
-                         "steps: [{name: a, command: b}]\n", ".raibid.yaml");
+  auto p = ParsePipeline(
+      "network: bridge\nresources:\n  cpu: 500m\n  memory: 2Gi\n"
+      "steps: [{name: a, command: b}]\n",
+      ".raibid.yaml");
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_EQ(p->network, "bridge");
   EXPECT_EQ(p->resources.cpu, "500m");
@@ -88,8 +90,10 @@ TEST(ParsePipeline, ReadsNetworkAndResources) {
 }
 
 TEST(ParsePipeline, ReadsPrivilegedAndVolumes) {
-  auto p = ParsePipeline("privileged: true\nvolumes: [\"/srv/data:/data:ro\", \"/cache:/c\"]\n"
-                         "steps: [{name: a, command: b}]\n", ".raibid.yaml");
+  auto p = ParsePipeline(
+      "privileged: true\nvolumes: [\"/srv/data:/data:ro\", \"/cache:/c\"]\n"
+      "steps: [{name: a, command: b}]\n",
+      ".raibid.yaml");
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_TRUE(p->privileged);
   EXPECT_EQ(p->volumes, (std::vector<std::string>{"/srv/data:/data:ro", "/cache:/c"}));
@@ -113,7 +117,8 @@ TEST(PipelineImage, ImageThenLanguageTemplateThenTheAgentsImage) {
   EXPECT_EQ(PipelineImage(p, "reg.local/{language}:{version}", ""), "reg.local/node:latest");
   p.image = "rust:1.80-slim";
   EXPECT_EQ(PipelineImage(p, "raibid/{language}-builder:{version}", "debian:12"), "rust:1.80-slim");
-  EXPECT_EQ(PipelineImage(Pipeline{}, "raibid/{language}-builder:{version}", "debian:12"), "debian:12");
+  EXPECT_EQ(PipelineImage(Pipeline{}, "raibid/{language}-builder:{version}", "debian:12"),
+            "debian:12");
   EXPECT_EQ(PipelineImage(Pipeline{}, "raibid/{language}-builder:{version}", ""), "");
 }
 
@@ -237,8 +242,10 @@ steps:
 }
 
 TEST(ParsePipeline, CacheKeyFallbacksAndPolicy) {
-  auto p = ParsePipeline("cache:\n  paths: [out/]\n  key: v2\n  fallback_keys: [v1, v0]\n"
-                         "  policy: pull\nsteps:\n  - name: a\n    command: b\n", ".raibid.yaml");
+  auto p = ParsePipeline(
+      "cache:\n  paths: [out/]\n  key: v2\n  fallback_keys: [v1, v0]\n"
+      "  policy: pull\nsteps:\n  - name: a\n    command: b\n",
+      ".raibid.yaml");
   ASSERT_TRUE(p.has_value()) << p.error().message;
   EXPECT_EQ(p->cache_key, "v2");
   EXPECT_EQ(p->cache_fallback_keys, (std::vector<std::string>{"v1", "v0"}));
@@ -260,19 +267,21 @@ TEST(ParsePipeline, MalformedYamlGivesLineAndColumn) {
 }
 
 TEST(ParsePipeline, HostileInputIsRefusedClearly) {
-  EXPECT_TRUE(ErrorOf(std::string(10000, '[')).ends_with(
-      ": document is nested deeper than agent.limits.yaml_depth (64 levels)"))
+  EXPECT_TRUE(
+      ErrorOf(std::string(10000, '['))
+          .ends_with(": document is nested deeper than agent.limits.yaml_depth (64 levels)"))
       << ErrorOf(std::string(10000, '['));
   const std::string deep = std::string(65, '[') + std::string(65, ']');
-  EXPECT_EQ(ErrorOf(deep),
-            ".raibid.yaml:1:65: document is nested deeper than agent.limits.yaml_depth (64 levels)");
+  EXPECT_EQ(
+      ErrorOf(deep),
+      ".raibid.yaml:1:65: document is nested deeper than agent.limits.yaml_depth (64 levels)");
   const std::string huge = "steps: [{name: a, command: \"" + std::string(2 << 20, 'x') + "\"}]\n";
   EXPECT_EQ(ErrorOf(huge),
             ".raibid.yaml:1:1: document of 2.0 MiB is over agent.limits.pipeline_bytes (1 MiB)");
   std::string many = "steps: [";
   for (int i = 0; i < 120000; ++i) many += "1,";
-  EXPECT_TRUE(ErrorOf(many + "1]").ends_with(
-      "document has more YAML nodes than agent.limits.yaml_nodes (100000)"));
+  EXPECT_TRUE(ErrorOf(many + "1]")
+                  .ends_with("document has more YAML nodes than agent.limits.yaml_nodes (100000)"));
 }
 
 // `n` steps "- {name: sN, command: true}".
@@ -290,8 +299,9 @@ TEST(ParsePipelineLimits, DocumentJustPastPipelineBytes) {
   limits.pipeline_bytes = text.size();
   EXPECT_EQ(ErrorOf(text, limits), "");
   limits.pipeline_bytes = text.size() - 1;
-  EXPECT_EQ(ErrorOf(text, limits),
-            ".raibid.yaml:1:1: document of 31 bytes is over agent.limits.pipeline_bytes (30 bytes)");
+  EXPECT_EQ(
+      ErrorOf(text, limits),
+      ".raibid.yaml:1:1: document of 31 bytes is over agent.limits.pipeline_bytes (30 bytes)");
 }
 
 TEST(ParsePipelineLimits, StepsJustPastTheLimit) {
@@ -347,12 +357,13 @@ TEST(ParsePipelineLimits, YamlDepthAndNodesJustPastTheLimit) {
 
 TEST(ParsePipelineLimits, AHundredThousandStepsAreRefusedBeforeTheyAreRead) {
   const std::string text = Steps(100000);  // 3.6 MB
-  EXPECT_EQ(ErrorOf(text), ".raibid.yaml:1:1: document of 3.4 MiB is over "
-                           "agent.limits.pipeline_bytes (1 MiB)");
+  EXPECT_EQ(ErrorOf(text),
+            ".raibid.yaml:1:1: document of 3.4 MiB is over "
+            "agent.limits.pipeline_bytes (1 MiB)");
   InputLimits limits;
   limits.pipeline_bytes = 8 << 20;  // then the node count stops the scan, before a tree is built
-  EXPECT_TRUE(ErrorOf(text, limits).ends_with(
-      "document has more YAML nodes than agent.limits.yaml_nodes (100000)"))
+  EXPECT_TRUE(ErrorOf(text, limits)
+                  .ends_with("document has more YAML nodes than agent.limits.yaml_nodes (100000)"))
       << ErrorOf(text, limits);
 }
 

@@ -179,8 +179,7 @@ int WaitForCommand(int sig_fd, pid_t command) {
 int RunReaperMain(int argc, char** argv) {
   ReaperArgs args;
   if (!ParseArgs(argc, argv, args)) {
-    std::fprintf(stderr, "usage: %s %s [--parent=PID] -- command [args...]\n", argv[0],
-                 kReaperArg);
+    std::fprintf(stderr, "usage: %s %s [--parent=PID] -- command [args...]\n", argv[0], kReaperArg);
     return kUsageExit;
   }
   const pid_t parent = args.expected_parent > 0 ? args.expected_parent : getppid();

@@ -34,7 +34,8 @@ std::string SetsidSleeper(const std::filesystem::path& pid_file) {
   const std::string p = pid_file.string();
   return "setsid sh -c 'echo $$ > " + p + ".tmp; mv " + p + ".tmp " + p +
          "; exec sleep 300' </dev/null >/dev/null 2>&1 &\n"
-         "while [ ! -s " + p + " ]; do sleep 0.01; done\n";
+         "while [ ! -s " +
+         p + " ]; do sleep 0.01; done\n";
 }
 
 pid_t ReadPid(const std::filesystem::path& pid_file) {
@@ -78,8 +79,11 @@ TEST(Reaper, KillsADoubleForkedChildThatHoldsTheOutputPipe) {
   TempDir dir;
   const std::string p = (dir.path() / "pid").string();
   // The subshell exits at once, so `sleep` is orphaned and keeps the stdout pipe open.
-  auto r = RunReaper({"sh", "-c", "(sh -c 'echo $$ > " + p + "; exec sleep 300' &)\n"
-                                  "while [ ! -s " + p + " ]; do sleep 0.01; done"});
+  auto r = RunReaper({"sh", "-c",
+                      "(sh -c 'echo $$ > " + p +
+                          "; exec sleep 300' &)\n"
+                          "while [ ! -s " +
+                          p + " ]; do sleep 0.01; done"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_FALSE(r.timed_out);
   EXPECT_TRUE(Gone(ReadPid(p)));
@@ -92,9 +96,10 @@ TEST(Reaper, AStopSignalKillsTheTreeAndExits143) {
   const std::string inner = SetsidSleeper(dir.path() / "pid") + "sleep 300";
   auto r = RunCommand({.argv = {"sh", "-c",
                                 "\"$0\" __reaper -- sh -c \"$1\" &\n"
-                                "while [ ! -s " + (dir.path() / "pid").string() +
+                                "while [ ! -s " +
+                                    (dir.path() / "pid").string() +
                                     " ]; do sleep 0.01; done\n"
-                                "kill -TERM $!; wait $!",
+                                    "kill -TERM $!; wait $!",
                                 SelfExe(), inner},
                        .timeout = milliseconds(20000)});
   ASSERT_TRUE(r.has_value());
@@ -111,7 +116,8 @@ TEST(Reaper, KillsTheTreeWhenItsParentDies) {
   const std::string inner = SetsidSleeper(pid_file) + "sleep 300";
   auto r = RunCommand({.argv = {"sh", "-c",
                                 "\"$0\" __reaper -- sh -c \"$1\" &\n"
-                                "while [ ! -s " + pid_file.string() + " ]; do sleep 0.01; done",
+                                "while [ ! -s " +
+                                    pid_file.string() + " ]; do sleep 0.01; done",
                                 SelfExe(), inner},
                        .timeout = milliseconds(20000)});
   ASSERT_TRUE(r.has_value());
@@ -123,8 +129,8 @@ TEST(Reaper, KillsTheTreeWhenItsParentDies) {
 TEST(Reaper, DoesNotStartTheCommandWhenItsParentIsAlreadyGone) {
   TempDir dir;
   const auto marker = dir.path() / "ran";
-  auto wrong_parent = RunCommand(
-      {.argv = {SelfExe(), kReaperArg, "--parent=1", "--", "touch", marker.string()}});
+  auto wrong_parent =
+      RunCommand({.argv = {SelfExe(), kReaperArg, "--parent=1", "--", "touch", marker.string()}});
   ASSERT_TRUE(wrong_parent.has_value());
   EXPECT_EQ(wrong_parent->exit_code, 128 + SIGTERM);
   EXPECT_FALSE(std::filesystem::exists(marker));

@@ -24,7 +24,7 @@ struct CommandSpec {
 };
 
 struct CommandResult {
-  int exit_code = 0;   // 128 + signal when killed by a signal
+  int exit_code = 0;  // 128 + signal when killed by a signal
   bool timed_out = false;
   std::string out;
   std::string err;

@@ -20,15 +20,15 @@ TEST(RunCommand, ArgumentsAreNotReparsedByAShell) {
 }
 
 TEST(RunCommand, AppliesEnvironmentAndCwd) {
-  auto r = RunCommand({.argv = {"sh", "-c", "echo $RAIBID_X; pwd"}, .cwd = "/tmp",
-                       .env = {{"RAIBID_X", "42"}}});
+  auto r = RunCommand(
+      {.argv = {"sh", "-c", "echo $RAIBID_X; pwd"}, .cwd = "/tmp", .env = {{"RAIBID_X", "42"}}});
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->out, "42\n/tmp\n");
 }
 
 TEST(RunCommand, KillsTheProcessGroupAtTimeout) {
-  auto r = RunCommand({.argv = {"sh", "-c", "sleep 30 & sleep 30"},
-                       .timeout = std::chrono::milliseconds(200)});
+  auto r = RunCommand(
+      {.argv = {"sh", "-c", "sleep 30 & sleep 30"}, .timeout = std::chrono::milliseconds(200)});
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->timed_out);
   EXPECT_FALSE(r->ok());

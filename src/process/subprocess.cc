@@ -50,8 +50,8 @@ struct SpawnAttributes {
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
@@ -93,8 +93,8 @@ Result<Subprocess> Subprocess::Start(const SubprocessOptions& options) {
   SpawnAttributes spawn(options, out->write.get(), err->write.get());
   pid_t pid = -1;
   // posix_spawn, not fork: glibc's vfork-style clone is safe in a multithreaded agent.
-  const int rc = posix_spawn(&pid, c_argv[0], &spawn.actions, &spawn.attr, c_argv.data(),
-                             c_env.data());
+  const int rc =
+      posix_spawn(&pid, c_argv[0], &spawn.actions, &spawn.attr, c_argv.data(), c_env.data());
   if (rc != 0) {
     std::string what = "cannot start " + options.argv[0];
     if (!options.cwd.empty()) what += " in " + options.cwd.string();
@@ -131,16 +131,16 @@ bool Subprocess::WaitExitFor(std::chrono::milliseconds timeout) const {
   const auto end = std::chrono::steady_clock::now() + timeout;
   if (!exit_.valid()) {  // no pidfd (kernel before 5.3): look without reaping, every 2 ms
     siginfo_t info{};
-    while (waitid(P_PID, pid_.get(), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-           info.si_pid == 0 && std::chrono::steady_clock::now() < end) {
+    while (waitid(P_PID, pid_.get(), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0 &&
+           std::chrono::steady_clock::now() < end) {
       usleep(2000);
     }
     return info.si_pid != 0;
   }
   pollfd p{exit_.get(), POLLIN, 0};
   for (;;) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        end - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
     const int n = poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
     if (n > 0) return true;
     if (n == 0 || errno != EINTR) return false;

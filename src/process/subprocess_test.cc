@@ -15,8 +15,8 @@ namespace {
 
 using testing::TempDir;
 
-SubprocessOptions Options(std::vector<std::string> argv, std::vector<std::string> env = {
-                                                             "PATH=/usr/local/bin:/usr/bin:/bin"}) {
+SubprocessOptions Options(std::vector<std::string> argv,
+                          std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin"}) {
   return {.reaper_binary = std::filesystem::read_symlink("/proc/self/exe"),
           .argv = std::move(argv),
           .env = std::move(env)};

@@ -53,10 +53,11 @@ Status JobQueue::EnsureGroup() {
   return CheckReply(r, "XGROUP CREATE");
 }
 
-Result<std::vector<StreamEntry>> JobQueue::ReadGroup(
-    int count, std::optional<std::chrono::milliseconds> block, const std::string& from) {
-  RedisArgs args = {"XREADGROUP", "GROUP", names_.group, names_.consumer,
-                    "COUNT",      std::to_string(count)};
+Result<std::vector<StreamEntry>> JobQueue::ReadGroup(int count,
+                                                     std::optional<std::chrono::milliseconds> block,
+                                                     const std::string& from) {
+  RedisArgs args = {"XREADGROUP",    "GROUP", names_.group,
+                    names_.consumer, "COUNT", std::to_string(count)};
   if (block) {
     args.push_back("BLOCK");
     args.push_back(std::to_string(block->count()));
@@ -93,15 +94,15 @@ Status JobQueue::Ack(const std::string& id) {
   return CheckReply(redis_.Command({"XACK", names_.stream, names_.group, id}), "XACK");
 }
 
-Status JobQueue::DeadLetter(const StreamEntry& entry, const std::string& reason,
-                            int deliveries, const std::vector<RedisArgs>& extra) {
+Status JobQueue::DeadLetter(const StreamEntry& entry, const std::string& reason, int deliveries,
+                            const std::vector<RedisArgs>& extra) {
   RedisArgs xadd = {"XADD", names_.dead_stream(), "*"};
   for (const auto& [k, v] : entry.fields) {
     xadd.push_back(k);
     xadd.push_back(v);
   }
-  xadd.insert(xadd.end(), {"reason", reason, "deliveries", std::to_string(deliveries),
-                           "source_id", entry.id});
+  xadd.insert(xadd.end(),
+              {"reason", reason, "deliveries", std::to_string(deliveries), "source_id", entry.id});
   std::vector<RedisArgs> tx = {{"MULTI"}, xadd, {"XACK", names_.stream, names_.group, entry.id}};
   tx.insert(tx.end(), extra.begin(), extra.end());
   tx.push_back({"EXEC"});

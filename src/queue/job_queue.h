@@ -67,7 +67,8 @@ class JobQueue {
   const QueueNames& names() const { return names_; }
 
  private:
-  Result<std::vector<StreamEntry>> ReadGroup(int count, std::optional<std::chrono::milliseconds> block,
+  Result<std::vector<StreamEntry>> ReadGroup(int count,
+                                             std::optional<std::chrono::milliseconds> block,
                                              const std::string& from);
   Redis& redis_;
   QueueNames names_;

@@ -35,8 +35,8 @@ std::string NextId(const std::string& id) {
 }  // namespace
 
 Result<bool> JobQueue::RenewLease(const std::string& id) {
-  auto r = redis_.Command({"EVAL", kRenewScript, "1", names_.stream, names_.group,
-                           names_.consumer, id});
+  auto r =
+      redis_.Command({"EVAL", kRenewScript, "1", names_.stream, names_.group, names_.consumer, id});
   if (auto s = CheckReply(r, "lease renewal"); !s) return std::unexpected(s.error());
   return (*r)->integer == 1;
 }
@@ -54,8 +54,8 @@ Result<std::vector<StreamEntry>> JobQueue::ClaimAbandoned(std::chrono::milliseco
 }
 
 Result<int64_t> JobQueue::PendingOfConsumer() {
-  auto r = redis_.Command({"XPENDING", names_.stream, names_.group, "-", "+", "1000000",
-                           names_.consumer});
+  auto r = redis_.Command(
+      {"XPENDING", names_.stream, names_.group, "-", "+", "1000000", names_.consumer});
   if (auto s = CheckReply(r, "XPENDING"); !s) return std::unexpected(s.error());
   return static_cast<int64_t>((*r)->elements);
 }

@@ -10,7 +10,9 @@ namespace {
 
 class LeaseTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Redis> Connect() { return std::move(*Redis::Connect(*ParseRedisUrl(server_.url()))); }
+  std::unique_ptr<Redis> Connect() {
+    return std::move(*Redis::Connect(*ParseRedisUrl(server_.url())));
+  }
   testing::RedisServer server_;
   std::unique_ptr<Redis> a_conn_ = Connect(), b_conn_ = Connect();
   JobQueue a_{*a_conn_, {.consumer = "a"}};

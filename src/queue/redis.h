@@ -51,9 +51,8 @@ class Redis {
  public:
   // Connects, authenticates and selects the database. Connection failures are retryable
   // kInfrastructure errors naming the address.
-  static Result<std::unique_ptr<Redis>> Connect(const RedisEndpoint& endpoint,
-                                                std::chrono::milliseconds timeout =
-                                                    std::chrono::seconds(5));
+  static Result<std::unique_ptr<Redis>> Connect(
+      const RedisEndpoint& endpoint, std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~Redis();
   Redis(const Redis&) = delete;
   Redis& operator=(const Redis&) = delete;

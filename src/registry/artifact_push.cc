@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "registry/artifact_layer.h"
 #include "http/http_url.h"
+#include "registry/artifact_layer.h"
 #include "util/clock.h"
 
 namespace raibid {

@@ -147,9 +147,12 @@ Result<BlobSource> BlobSource::FromFile(std::filesystem::path file) {
 
 std::string_view ToString(BlobOutcome outcome) {
   switch (outcome) {
-    case BlobOutcome::kExisted: return "existed";
-    case BlobOutcome::kMounted: return "mounted";
-    case BlobOutcome::kUploaded: return "uploaded";
+    case BlobOutcome::kExisted:
+      return "existed";
+    case BlobOutcome::kMounted:
+      return "mounted";
+    case BlobOutcome::kUploaded:
+      return "uploaded";
   }
   return "uploaded";
 }

@@ -1,5 +1,5 @@
-#include "util/secret_encodings.h"
 #include "registry/registry_auth.h"
+#include "util/secret_encodings.h"
 
 #include <openssl/evp.h>
 
@@ -36,7 +36,6 @@ std::string Detail(const HttpResponse& r) {
 
 }  // namespace
 
-
 std::chrono::seconds TrustedLifetime(long expires_in) {
   if (expires_in <= 0) expires_in = kDefaultExpiresIn;
   expires_in = std::min(expires_in, kMaxExpiresIn);
@@ -54,7 +53,8 @@ RegistryAuth::RegistryAuth(HttpUrl registry, std::string username, std::string p
       allow_plain_http_(allow_plain_http) {}
 
 std::string RegistryAuth::BasicHeader() const {
-  return "Authorization: Basic " + Base64Encode(username_ + ":" + password_, Base64Alphabet::kStandard, true);
+  return "Authorization: Basic " +
+         Base64Encode(username_ + ":" + password_, Base64Alphabet::kStandard, true);
 }
 
 Result<std::string> RegistryAuth::Header(const std::string& scope, bool* fresh) {

@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "registry/auth_challenge.h"
 #include "http/http_transport.h"
 #include "http/http_url.h"
+#include "registry/auth_challenge.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -76,7 +76,6 @@ class RegistryAuth {
   std::map<std::string, std::string> challenge_scope_;  // our scope -> scope the registry named
   std::map<std::string, Token> tokens_;                 // by scope
 };
-
 
 // The lifetime the agent trusts a token for: `expires_in` less a margin (a tenth, at most 30 s)
 // so a token does not lapse between the check and the request.

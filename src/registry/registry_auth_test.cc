@@ -13,6 +13,5 @@ TEST(RegistryAuth, TokenLifetimeKeepsAMarginBeforeExpiry) {
   EXPECT_EQ(TrustedLifetime(1'000'000'000'000'000'000), std::chrono::seconds(7 * 86400 - 30));
 }
 
-
 }  // namespace
 }  // namespace raibid

@@ -130,8 +130,8 @@ Result<std::optional<FetchedManifest>> RegistryClient::FindManifest(const std::s
   if (r->status == 404) return std::optional<FetchedManifest>{};
   if (r->status != 200) return std::unexpected(session_.StatusError(*r, what));
   if (r->body_truncated) {
-    return std::unexpected(BodyLimitError("registry " + host() + ": " + what,
-                                          session_.config().body_limit));
+    return std::unexpected(
+        BodyLimitError("registry " + host() + ": " + what, session_.config().body_limit));
   }
   FetchedManifest m{.media_type = r->header("content-type"),
                     .digest = DigestOf(r->body).digest,

@@ -126,9 +126,10 @@ TEST_F(RegistryClientTest, AManifestJustPastTheBodyLimitIsAnErrorNamingIt) {
   config.body_limit = bytes.size() - 1;
   auto fetched = MakeClient(config)->FetchManifest("team/app", "v1");
   ASSERT_FALSE(fetched);
-  EXPECT_EQ(fetched.error().message,
-            "registry " + registry_.host() + ": GET manifest team/app:v1: the answer is over "
-            "agent.limits.http_response_bytes (" + std::to_string(bytes.size() - 1) + " bytes)");
+  EXPECT_EQ(fetched.error().message, "registry " + registry_.host() +
+                                         ": GET manifest team/app:v1: the answer is over "
+                                         "agent.limits.http_response_bytes (" +
+                                         std::to_string(bytes.size() - 1) + " bytes)");
 }
 
 TEST_F(RegistryClientTest, AMissingManifestIsNulloptForFindAndAnErrorForFetch) {

@@ -38,9 +38,7 @@ TEST_F(TokenAuthTest, ATokenAnswerPastTheBodyLimitIsAnErrorNamingIt) {
   auto client = MakeClient(config, {.clock = [this] { return now_; }});
   auto pushed = client->PushBlob("team/app", BlobSource::FromBytes("x"));
   ASSERT_FALSE(pushed);
-  EXPECT_NE(pushed.error().message.find(
-                "token service http://127.0.0.1:"),
-            std::string::npos)
+  EXPECT_NE(pushed.error().message.find("token service http://127.0.0.1:"), std::string::npos)
       << pushed.error().message;
   EXPECT_TRUE(pushed.error().message.ends_with(
       ": the answer is over agent.limits.http_response_bytes (100 bytes)"))

@@ -21,11 +21,11 @@
 #include <thread>
 #include <vector>
 
-#include "util/secret_encodings.h"
 #include "process/run_command.h"
 #include "registry/registry_auth.h"
 #include "support/oci_registry.h"
 #include "support/temp_dir.h"
+#include "util/secret_encodings.h"
 
 namespace raibid::testing {
 
@@ -173,7 +173,9 @@ class TokenServer {
     }
     const auto cfg = registry_auth();
     const long now = static_cast<long>(std::time(nullptr));
-    nlohmann::json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {Base64Encode(cert_der_, Base64Alphabet::kStandard, true)}}};
+    nlohmann::json header = {{"typ", "JWT"},
+                             {"alg", "RS256"},
+                             {"x5c", {Base64Encode(cert_der_, Base64Alphabet::kStandard, true)}}};
     nlohmann::json claims = {{"iss", cfg.issuer},
                              {"sub", name},
                              {"aud", req.get_param_value("service")},

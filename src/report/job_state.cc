@@ -4,12 +4,18 @@ namespace raibid {
 
 std::string_view ToString(JobState state) {
   switch (state) {
-    case JobState::kQueued: return "queued";
-    case JobState::kRunning: return "running";
-    case JobState::kSucceeded: return "succeeded";
-    case JobState::kFailed: return "failed";
-    case JobState::kTimedOut: return "timed_out";
-    case JobState::kCancelled: return "cancelled";
+    case JobState::kQueued:
+      return "queued";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kSucceeded:
+      return "succeeded";
+    case JobState::kFailed:
+      return "failed";
+    case JobState::kTimedOut:
+      return "timed_out";
+    case JobState::kCancelled:
+      return "cancelled";
   }
   return "failed";
 }
@@ -24,13 +30,20 @@ std::optional<JobState> ParseJobState(std::string_view text) {
 
 std::string_view ToString(StepState state) {
   switch (state) {
-    case StepState::kPending: return "pending";
-    case StepState::kRunning: return "running";
-    case StepState::kSucceeded: return "succeeded";
-    case StepState::kFailed: return "failed";
-    case StepState::kTimedOut: return "timed_out";
-    case StepState::kCancelled: return "cancelled";
-    case StepState::kSkipped: return "skipped";
+    case StepState::kPending:
+      return "pending";
+    case StepState::kRunning:
+      return "running";
+    case StepState::kSucceeded:
+      return "succeeded";
+    case StepState::kFailed:
+      return "failed";
+    case StepState::kTimedOut:
+      return "timed_out";
+    case StepState::kCancelled:
+      return "cancelled";
+    case StepState::kSkipped:
+      return "skipped";
   }
   return "failed";
 }

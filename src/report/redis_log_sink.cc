@@ -7,7 +7,7 @@
 namespace raibid {
 namespace {
 
-constexpr size_t kEntryBytes = 64 << 10;       // largest `data` of one stream entry
+constexpr size_t kEntryBytes = 64 << 10;        // largest `data` of one stream entry
 constexpr size_t kEagerFlushBytes = 256 << 10;  // wake the flusher early past this
 constexpr size_t kMaxPendingBytes = 8 << 20;    // writers wait past this
 constexpr auto kFlushInterval = std::chrono::milliseconds(50);
@@ -28,8 +28,7 @@ std::vector<std::string_view> SplitEntries(std::string_view data) {
 }  // namespace
 
 RedisLogSink::RedisLogSink(std::unique_ptr<Redis> redis, const std::string& job_id,
-                           ReportSettings settings,
-                           std::shared_ptr<const Masker> masker)
+                           ReportSettings settings, std::shared_ptr<const Masker> masker)
     : redis_(std::move(redis)),
       key_(LogKey(job_id)),
       settings_(std::move(settings)),
@@ -58,8 +57,8 @@ void RedisLogSink::Append(std::string_view step, LogFd fd, std::string_view data
 
 std::pair<size_t, bool> RedisLogSink::Admit(size_t size) {
   std::lock_guard lock(mu_);
-  const uint64_t room = settings_.log_limit_bytes - std::min(settings_.log_limit_bytes,
-                                                             accepted_bytes_);
+  const uint64_t room =
+      settings_.log_limit_bytes - std::min(settings_.log_limit_bytes, accepted_bytes_);
   if (size <= room) {
     accepted_bytes_ += size;
     return {size, false};
@@ -129,8 +128,9 @@ void RedisLogSink::Flush() {
 void RedisLogSink::FlusherLoop() {
   std::unique_lock lock(mu_);
   while (true) {
-    wake_.wait_for(lock, kFlushInterval,
-                   [&] { return stopping_ || flush_requested_ || pending_bytes_ >= kEagerFlushBytes; });
+    wake_.wait_for(lock, kFlushInterval, [&] {
+      return stopping_ || flush_requested_ || pending_bytes_ >= kEagerFlushBytes;
+    });
     flush_requested_ = false;
     if (pending_.empty()) {
       if (stopping_) return;
@@ -170,7 +170,8 @@ void RedisLogSink::Send(const std::vector<Chunk>& batch) {
   } else {
     expiry_set_ = true;
     for (const auto& r : *replies) {
-      if (r.is_error()) error = Error{ErrorKind::kInfrastructure, "redis log write: " + r.str(), true};
+      if (r.is_error())
+        error = Error{ErrorKind::kInfrastructure, "redis log write: " + r.str(), true};
     }
   }
   if (error) {

@@ -37,7 +37,8 @@ namespace raibid {
 class RedisLogSink final : public LogSink {
  public:
   // `masker` may grow while the job runs (a token obtained on the way): what is written after an
-  // Add is masked with it. A step's out/err stream takes the masker as it is when the stream starts.
+  // Add is masked with it. A step's out/err stream takes the masker as it is when the stream
+  // starts.
   RedisLogSink(std::unique_ptr<Redis> redis, const std::string& job_id, ReportSettings settings,
                std::shared_ptr<const Masker> masker);
   RedisLogSink(std::unique_ptr<Redis> redis, const std::string& job_id, ReportSettings settings,
@@ -66,7 +67,7 @@ class RedisLogSink final : public LogSink {
   // Counts `size` out/err bytes against the limit; how many of them are kept, and whether this
   // write is the one that reached it.
   std::pair<size_t, bool> Admit(size_t size);
-  void ReleaseHeld(std::vector<Chunk>& out);  // write_mu_ held
+  void ReleaseHeld(std::vector<Chunk>& out);       // write_mu_ held
   void Enqueue(const std::vector<Chunk>& chunks);  // write_mu_ held
   void FlusherLoop();
   void Send(const std::vector<Chunk>& batch);
@@ -81,19 +82,19 @@ class RedisLogSink final : public LogSink {
   std::map<std::pair<std::string, LogFd>, MaskingStream> streams_;  // GUARDED_BY(write_mu_)
 
   mutable std::mutex mu_;
-  std::condition_variable wake_;   // flusher: data waiting or stopping
-  std::condition_variable sent_;   // writers: a batch went out
-  std::vector<Chunk> pending_;     // GUARDED_BY(mu_)
-  size_t pending_bytes_ = 0;       // GUARDED_BY(mu_)
-  uint64_t accepted_bytes_ = 0;    // GUARDED_BY(mu_) out/err bytes taken under the limit
-  uint64_t dropped_bytes_ = 0;     // GUARDED_BY(mu_)
-  uint64_t enqueued_seq_ = 0;      // GUARDED_BY(mu_) batches handed over / sent
-  uint64_t sent_seq_ = 0;          // GUARDED_BY(mu_)
-  bool in_flight_ = false;         // GUARDED_BY(mu_)
-  bool stopping_ = false;          // GUARDED_BY(mu_)
-  bool flush_requested_ = false;   // GUARDED_BY(mu_)
+  std::condition_variable wake_;     // flusher: data waiting or stopping
+  std::condition_variable sent_;     // writers: a batch went out
+  std::vector<Chunk> pending_;       // GUARDED_BY(mu_)
+  size_t pending_bytes_ = 0;         // GUARDED_BY(mu_)
+  uint64_t accepted_bytes_ = 0;      // GUARDED_BY(mu_) out/err bytes taken under the limit
+  uint64_t dropped_bytes_ = 0;       // GUARDED_BY(mu_)
+  uint64_t enqueued_seq_ = 0;        // GUARDED_BY(mu_) batches handed over / sent
+  uint64_t sent_seq_ = 0;            // GUARDED_BY(mu_)
+  bool in_flight_ = false;           // GUARDED_BY(mu_)
+  bool stopping_ = false;            // GUARDED_BY(mu_)
+  bool flush_requested_ = false;     // GUARDED_BY(mu_)
   std::optional<Error> last_error_;  // GUARDED_BY(mu_)
-  bool expiry_set_ = false;        // flusher thread only
+  bool expiry_set_ = false;          // flusher thread only
   std::thread flusher_;
 };
 

@@ -175,9 +175,9 @@ TEST_F(RedisLogSinkTest, StdoutAndStderrKeepTheirHeldBytesApart) {
   EXPECT_EQ(Text(LogFd::kOut), "A [MASKED] C\n");
   EXPECT_EQ(Text(LogFd::kErr), "token B\n");
   using Run = std::tuple<std::string, std::string, std::string>;
-  EXPECT_EQ(Runs(), (std::vector<Run>{{"a", "out", "A "},
-                                      {"a", "err", "token B\n"},
-                                      {"a", "out", "[MASKED] C\n"}}));
+  EXPECT_EQ(Runs(),
+            (std::vector<Run>{
+                {"a", "out", "A "}, {"a", "err", "token B\n"}, {"a", "out", "[MASKED] C\n"}}));
 }
 
 TEST_F(RedisLogSinkTest, FlushReleasesHeldBytes) {

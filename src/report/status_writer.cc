@@ -45,9 +45,21 @@ std::vector<RedisArgs> StatusWriter::WriteCommands(const Fields& fields, JobStat
                                                    const std::string& message) const {
   const std::string key = JobKey(job_id_);
   RedisArgs hset = HsetCommand(fields);
-  RedisArgs event = {"XADD", settings_.status_stream, "MAXLEN", "~",
-                     std::to_string(settings_.status_maxlen), "*", "job_id", job_id_, "state",
-                     std::string(ToString(state)), "step", step, "ts", NowRfc3339(), "message",
+  RedisArgs event = {"XADD",
+                     settings_.status_stream,
+                     "MAXLEN",
+                     "~",
+                     std::to_string(settings_.status_maxlen),
+                     "*",
+                     "job_id",
+                     job_id_,
+                     "state",
+                     std::string(ToString(state)),
+                     "step",
+                     step,
+                     "ts",
+                     NowRfc3339(),
+                     "message",
                      message};
   return {hset, event, {"EXPIRE", key, std::to_string(settings_.retention.count())}};
 }
@@ -108,8 +120,8 @@ Status StatusWriter::Running(const std::string& agent, const std::vector<StepRec
                 {"steps", StepsJson(steps)},
                 {"artifacts", "[]"},
                 {"log_stream", LogKey(job_id_)}},
-               JobState::kRunning, "", "started on " + agent + " (attempt " +
-                                           std::to_string(attempt_) + ")");
+               JobState::kRunning, "",
+               "started on " + agent + " (attempt " + std::to_string(attempt_) + ")");
 }
 
 Status StatusWriter::StepChanged(const std::vector<StepRecord>& steps, size_t index,
@@ -120,12 +132,13 @@ Status StatusWriter::StepChanged(const std::vector<StepRecord>& steps, size_t in
 
 std::vector<RedisArgs> StatusWriter::FinishCommands(const FinalStatus& status,
                                                     const std::vector<StepRecord>& steps) const {
-  Fields fields = {{"state", std::string(ToString(status.state))},
-                   {"finished_at", NowRfc3339()},
-                   {"exit_code", status.exit_code ? std::to_string(*status.exit_code) : ""},
-                   {"error", status.error},
-                   {"error_kind", status.error_kind ? std::string(ToString(*status.error_kind)) : ""},
-                   {"steps", StepsJson(steps)}};
+  Fields fields = {
+      {"state", std::string(ToString(status.state))},
+      {"finished_at", NowRfc3339()},
+      {"exit_code", status.exit_code ? std::to_string(*status.exit_code) : ""},
+      {"error", status.error},
+      {"error_kind", status.error_kind ? std::string(ToString(*status.error_kind)) : ""},
+      {"steps", StepsJson(steps)}};
   std::string message = status.error.empty() ? std::string(ToString(status.state)) : status.error;
   return WriteCommands(fields, status.state, "", message);
 }

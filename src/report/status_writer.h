@@ -40,7 +40,7 @@ class StatusWriter {
   struct Current {
     std::optional<JobState> state;  // nullopt when the hash has none
     bool cancel_requested = false;
-    int attempts = 0;               // runs started so far
+    int attempts = 0;  // runs started so far
   };
   Result<Current> Read();
   // `queued`, as written by `submit`.
@@ -49,7 +49,8 @@ class StatusWriter {
   Status Running(const std::string& agent, const std::vector<StepRecord>& steps);
   // Sets extra fields of the hash (no ci-status event), e.g. `cache`.
   Status Annotate(const std::vector<std::pair<std::string, std::string>>& fields);
-  Status StepChanged(const std::vector<StepRecord>& steps, size_t index, const std::string& message);
+  Status StepChanged(const std::vector<StepRecord>& steps, size_t index,
+                     const std::string& message);
   Status Finish(const FinalStatus& status, const std::vector<StepRecord>& steps);
   // The commands Finish would run, for a caller that needs them inside its own transaction.
   std::vector<RedisArgs> FinishCommands(const FinalStatus& status,

@@ -11,9 +11,7 @@ namespace {
 
 class StatusWriterTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    redis_ = std::move(*Redis::Connect(*ParseRedisUrl(server_.url())));
-  }
+  void SetUp() override { redis_ = std::move(*Redis::Connect(*ParseRedisUrl(server_.url()))); }
   std::string Field(const std::string& f) { return server_.Cli({"HGET", "ci:job:j1", f}); }
   testing::RedisServer server_;
   std::unique_ptr<Redis> redis_;
@@ -50,14 +48,16 @@ TEST_F(StatusWriterTest, LifecycleWritesHashEventsAndTtl) {
 
 TEST_F(StatusWriterTest, FailureCarriesKindAndMessage) {
   StatusWriter w(*redis_, {}, "j1");
-  ASSERT_TRUE(w.Finish({.state = JobState::kFailed, .error_kind = ErrorKind::kInvalidJob,
+  ASSERT_TRUE(w.Finish({.state = JobState::kFailed,
+                        .error_kind = ErrorKind::kInvalidJob,
                         .error = "repository: required"},
                        {}));
   EXPECT_EQ(Field("state"), "failed");
   EXPECT_EQ(Field("error_kind"), "invalid_job");
   EXPECT_EQ(Field("error"), "repository: required");
-  EXPECT_NE(server_.Cli({"XREVRANGE", "ci-status", "+", "-", "COUNT", "1"}).find("repository: required"),
-            std::string::npos);
+  EXPECT_NE(
+      server_.Cli({"XREVRANGE", "ci-status", "+", "-", "COUNT", "1"}).find("repository: required"),
+      std::string::npos);
 }
 
 TEST_F(StatusWriterTest, SecondRunIncrementsAttempt) {

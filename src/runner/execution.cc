@@ -23,11 +23,16 @@ std::string Seconds(Millis ms) {
 
 StepState ToStepState(StepResult r) {
   switch (r) {
-    case StepResult::kSucceeded: return StepState::kSucceeded;
-    case StepResult::kFailed: return StepState::kFailed;
-    case StepResult::kTimedOut: return StepState::kTimedOut;
-    case StepResult::kCancelled: return StepState::kCancelled;
-    case StepResult::kError: return StepState::kFailed;
+    case StepResult::kSucceeded:
+      return StepState::kSucceeded;
+    case StepResult::kFailed:
+      return StepState::kFailed;
+    case StepResult::kTimedOut:
+      return StepState::kTimedOut;
+    case StepResult::kCancelled:
+      return StepState::kCancelled;
+    case StepResult::kError:
+      return StepState::kFailed;
   }
   return StepState::kFailed;
 }
@@ -38,8 +43,14 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
                                 Executor& executor, const RedisFactory& connect,
                                 RunObserver& observer, StatusWriter& status, const Job& job,
                                 std::string url)
-    : options_(options), source_(source), executor_(executor), connect_(connect),
-      observer_(observer), status_(status), job_(job), url_(std::move(url)),
+    : options_(options),
+      source_(source),
+      executor_(executor),
+      connect_(connect),
+      observer_(observer),
+      status_(status),
+      job_(job),
+      url_(std::move(url)),
       workspace_(options.work_dir / job.id),
       home_(options.work_dir / (job.id + ".home")),
       auth_dir_(options.work_dir / (job.id + ".auth")),
@@ -56,7 +67,9 @@ JobRunner::Execution::~Execution() {
   for (const auto& dir : {workspace_, home_, auth_dir_}) std::filesystem::remove_all(dir, ec);
 }
 
-void JobRunner::Execution::Sys(const std::string& text) { log_->Write("", LogFd::kSys, text + "\n"); }
+void JobRunner::Execution::Sys(const std::string& text) {
+  log_->Write("", LogFd::kSys, text + "\n");
+}
 
 Status JobRunner::Execution::Record(size_t index, const std::string& message) {
   return status_.StepChanged(steps_, index, message);
@@ -95,8 +108,8 @@ bool JobRunner::Execution::WaitToRetry(Backoff& backoff, const char* metric,
   auto wait = backoff.Next();
   if (!wait) return false;
   observer_.Retry(metric);
-  Sys(what + " failed: " + masker_->Apply(error.message) + "; retrying in " +
-      Seconds(*wait) + " (retry " + std::to_string(backoff.retries()) + ")");
+  Sys(what + " failed: " + masker_->Apply(error.message) + "; retrying in " + Seconds(*wait) +
+      " (retry " + std::to_string(backoff.retries()) + ")");
   const auto until = std::chrono::steady_clock::now() + *wait;
   while (std::chrono::steady_clock::now() < until) {
     if (stop.stop_requested()) return false;
@@ -110,10 +123,12 @@ Result<CheckoutResult> JobRunner::Execution::CheckoutWithRetries(const StopSourc
   while (true) {
     std::error_code ec;
     std::filesystem::remove_all(workspace_, ec);  // left by an interrupted earlier attempt
-    auto checkout = source_.Checkout(
-        {.url = url_, .commit = job_.commit, .branch = job_.branch, .tag = job_.tag,
-         .workspace = workspace_},
-        *log_);
+    auto checkout = source_.Checkout({.url = url_,
+                                      .commit = job_.commit,
+                                      .branch = job_.branch,
+                                      .tag = job_.tag,
+                                      .workspace = workspace_},
+                                     *log_);
     if (checkout) observer_.CacheRequest("source", checkout->cache_hit);
     if (checkout || !WaitToRetry(backoff, "git_transport", "checkout", checkout.error(), stop)) {
       return checkout;
@@ -150,13 +165,15 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::BeginSession(
   }
 }
 
-std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(
-    Pipeline* pipeline, std::string* commit, const StopSource& stop) {
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipeline* pipeline,
+                                                                           std::string* commit,
+                                                                           const StopSource& stop) {
   std::error_code ec;
   std::filesystem::create_directories(options_.work_dir, ec);
   Sys("checking out " + masker_->Apply(url_) + " at " +
-      (!job_.commit.empty() ? job_.commit : !job_.branch.empty() ? "branch " + job_.branch
-                                                                  : "tag " + job_.tag));
+      (!job_.commit.empty()   ? job_.commit
+       : !job_.branch.empty() ? "branch " + job_.branch
+                              : "tag " + job_.tag));
   auto checkout = CheckoutWithRetries(stop);
   if (!checkout) {
     return Failure{JobState::kFailed, checkout.error().kind,
@@ -181,9 +198,12 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
     CurrentLogContext().step = step.name;
     steps_[i].state = StepState::kRunning;
     steps_[i].started_at = NowRfc3339();
-    if (auto s = Record(i, "step " + step.name + " started"); !s) spdlog::warn("{}", s.error().message);
+    if (auto s = Record(i, "step " + step.name + " started"); !s)
+      spdlog::warn("{}", s.error().message);
     const auto t0 = std::chrono::steady_clock::now();
-    StepSpec spec{.name = step.name, .script = step.command, .workdir = workspace_,
+    StepSpec spec{.name = step.name,
+                  .script = step.command,
+                  .workdir = workspace_,
                   .env = StepEnv(pipeline, commit, step.name)};
     if (step.timeout_minutes) {
       spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
@@ -196,20 +216,23 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
     steps_[i].duration_ms = elapsed.count();
     if (outcome.exit_code >= 0) steps_[i].exit_code = outcome.exit_code;
     *exit_code = outcome.exit_code;
-    const std::string verdict = "step " + step.name + " " +
-                                std::string(ToString(steps_[i].state)) + " in " + Seconds(elapsed);
+    const std::string verdict = "step " + step.name + " " + std::string(ToString(steps_[i].state)) +
+                                " in " + Seconds(elapsed);
     if (auto s = Record(i, verdict); !s) spdlog::warn("{}", s.error().message);
     if (outcome.result == StepResult::kSucceeded) continue;
     for (size_t j = i + 1; j < steps_.size(); ++j) steps_[j].state = StepState::kSkipped;
     switch (outcome.result) {
       case StepResult::kTimedOut:
-        return Failure{JobState::kTimedOut, ErrorKind::kTimeout, outcome.message, outcome.exit_code};
+        return Failure{JobState::kTimedOut, ErrorKind::kTimeout, outcome.message,
+                       outcome.exit_code};
       case StepResult::kCancelled:
-        return Failure{JobState::kCancelled, ErrorKind::kCancelled, outcome.message, outcome.exit_code};
+        return Failure{JobState::kCancelled, ErrorKind::kCancelled, outcome.message,
+                       outcome.exit_code};
       case StepResult::kError:
         return Failure{JobState::kFailed, ErrorKind::kInfrastructure, outcome.message, {}};
       default:
-        return Failure{JobState::kFailed, ErrorKind::kStepFailed, outcome.message, outcome.exit_code};
+        return Failure{JobState::kFailed, ErrorKind::kStepFailed, outcome.message,
+                       outcome.exit_code};
     }
   }
   return std::nullopt;
@@ -227,9 +250,9 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   if (auto s = status_.Running(options_.agent_name, steps_); !s) return std::unexpected(s.error());
   const int64_t waited_ms = UnixMillisNow() - enqueued_ms;
   observer_.JobStarted(waited_ms / 1000.0);
-  Sys("raibid-agent " + options_.agent_version + " on " + options_.agent_name + ": job " +
-      job_.id + ", attempt " + std::to_string(status_.attempt()) + ", waited " +
-      std::to_string(waited_ms) + " ms in the queue");
+  Sys("raibid-agent " + options_.agent_version + " on " + options_.agent_name + ": job " + job_.id +
+      ", attempt " + std::to_string(status_.attempt()) + ", waited " + std::to_string(waited_ms) +
+      " ms in the queue");
 
   Pipeline pipeline;
   std::string commit;
@@ -264,20 +287,25 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   FinalStatus final{.state = JobState::kSucceeded};
   if (exit_code >= 0) final.exit_code = exit_code;
   if (failure) {
-    final = {.state = failure->state, .exit_code = failure->exit_code,
-             .error_kind = failure->kind, .error = masker_->Apply(failure->message)};
+    final = {.state = failure->state,
+             .exit_code = failure->exit_code,
+             .error_kind = failure->kind,
+             .error = masker_->Apply(failure->message)};
   }
   if (const uint64_t dropped = log_->dropped_bytes(); dropped > 0) {
     Sys("log limit: " + std::to_string(dropped) + " bytes of output were drained but not stored");
   }
   Sys("job " + std::string(ToString(final.state)) +
       (final.error.empty() ? "" : ": " + final.error) + " (" +
-      Seconds(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)) + ")");
+      Seconds(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)) +
+      ")");
   log_->Flush();  // the log is complete before the state says the job ended
   observer_.LogBytes(log_->stored_bytes(), log_->dropped_bytes());
   if (auto s = status_.Finish(final, steps_); !s) return std::unexpected(s.error());
-  observer_.JobFinished(final.state, std::chrono::duration_cast<Millis>(
-                                         std::chrono::steady_clock::now() - started).count() / 1000.0);
+  observer_.JobFinished(
+      final.state,
+      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count() /
+          1000.0);
   return std::optional<JobState>{final.state};
 }
 

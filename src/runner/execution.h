@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "cache/cache_plan.h"
-#include "runner/job_runner.h"
 #include "report/status_writer.h"
+#include "runner/job_runner.h"
 
 namespace raibid {
 
@@ -81,7 +81,7 @@ class JobRunner::Execution {
   int64_t cache_restore_ms_ = -1, cache_save_ms_ = -1;
   std::map<std::string, std::string> image_env_;
   const std::filesystem::path auth_dir_;  // the registry login file for steps
-  const StopSource* stop_ = nullptr;  // the running job's, for the registry's transfers
+  const StopSource* stop_ = nullptr;      // the running job's, for the registry's transfers
   std::unique_ptr<RegistryClient> registry_;
   std::unique_ptr<JobSession> session_;  // between BeginSession and the end of the steps
   // The agent's secrets plus the credentials the job obtains (the registry's bearer tokens):

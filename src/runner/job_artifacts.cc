@@ -2,9 +2,9 @@
 // configured registry, its files, directories and build log as layers (registry/artifact_push.h).
 #include <nlohmann/json.hpp>
 
-#include "util/secret_encodings.h"
-#include "queue/job_queue.h"
 #include <fstream>
+#include "queue/job_queue.h"
+#include "util/secret_encodings.h"
 
 #include "registry/artifact_push.h"
 #include "registry/oci_reference.h"
@@ -50,10 +50,10 @@ void JobRunner::Execution::PrepareImagePublishing(const std::string& commit) {
   RegistryClient* client = Registry();
   if (!client) return;
   auto tag = ExpandReference(options_.image_tag, {.registry = client->host(),
-                                                 .repository = job_.repository,
-                                                 .job_id = job_.id,
-                                                 .revision = commit,
-                                                 .branch = job_.branch});
+                                                  .repository = job_.repository,
+                                                  .job_id = job_.id,
+                                                  .revision = commit,
+                                                  .branch = job_.branch});
   if (!tag) {
     Sys("warning: registry.image_tag: " + tag.error().message + "; IMAGE_TAG not set");
     return;
@@ -66,13 +66,17 @@ void JobRunner::Execution::PrepareImagePublishing(const std::string& commit) {
   std::filesystem::create_directories(auth_dir_, ec);
   std::filesystem::permissions(auth_dir_, std::filesystem::perms::owner_all, ec);
   const auto file = auth_dir_ / "config.json";
-  nlohmann::json auth = {{"auths", {{client->host(), {{"auth", Base64Encode(reg.username + ":" + reg.password, Base64Alphabet::kStandard, true)}}}}}};
+  nlohmann::json auth = {{"auths",
+                          {{client->host(),
+                            {{"auth", Base64Encode(reg.username + ":" + reg.password,
+                                                   Base64Alphabet::kStandard, true)}}}}}};
   std::ofstream out(file, std::ios::trunc);
   out << auth.dump();
   out.close();
-  std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
-  image_env_["DOCKER_CONFIG"] = auth_dir_.string();        // docker
-  image_env_["REGISTRY_AUTH_FILE"] = file.string();        // buildah, podman, skopeo
+  std::filesystem::permissions(
+      file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  image_env_["DOCKER_CONFIG"] = auth_dir_.string();  // docker
+  image_env_["REGISTRY_AUTH_FILE"] = file.string();  // buildah, podman, skopeo
 }
 
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifacts(
@@ -84,8 +88,10 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifa
   }
   RegistryClient* client = Registry();
   if (!client) {
-    return Failure{JobState::kFailed, ErrorKind::kInfrastructure,
-                   "artifacts: no client for registry " + options_.registry->url, {}};
+    return Failure{JobState::kFailed,
+                   ErrorKind::kInfrastructure,
+                   "artifacts: no client for registry " + options_.registry->url,
+                   {}};
   }
   ArtifactRequest request{.workspace = workspace_,
                           .paths = pipeline.artifact_paths,
@@ -99,8 +105,8 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifa
                           .limits = options_.limits};
   auto pushed = PushArtifacts(*client, request, *log_);
   if (!pushed) {
-    return Failure{JobState::kFailed, pushed.error().kind,
-                   masker_->Apply(pushed.error().message), {}};
+    return Failure{
+        JobState::kFailed, pushed.error().kind, masker_->Apply(pushed.error().message), {}};
   }
   nlohmann::ordered_json artifacts = nlohmann::ordered_json::array();
   for (const auto& a : pushed->artifacts) {

@@ -43,9 +43,13 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RestoreCache(
     const Pipeline& pipeline) {
   if (!options_.cache || !job_.cache_enabled) return std::nullopt;
   const std::string branch = !job_.branch.empty() ? job_.branch : job_.tag;
-  auto plan = MakeCachePlan({.pipeline = &pipeline, .repository = url_, .branch = branch,
-                             .workspace = workspace_, .home = home_});
-  if (!plan) return Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, plan.error().message, {}};
+  auto plan = MakeCachePlan({.pipeline = &pipeline,
+                             .repository = url_,
+                             .branch = branch,
+                             .workspace = workspace_,
+                             .home = home_});
+  if (!plan)
+    return Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, plan.error().message, {}};
   if (plan->empty()) return std::nullopt;
   std::error_code ec;
   std::filesystem::create_directories(home_, ec);
@@ -98,8 +102,10 @@ void JobRunner::Execution::SaveCache() {
     const auto t1 = std::chrono::steady_clock::now();
     auto pushed = RemoteCacheTier(*client).Push(cache_plan_->save_key,
                                                 options_.cache->EntryPath(cache_plan_->save_key));
-    Sys(pushed ? "cache: pushed " + cache_key_ + " to the registry in " + std::to_string(MillisSince(t1)) + " ms"
-               : "cache: pushing to the registry failed (" + pushed.error().message + "); the job is not affected");
+    Sys(pushed ? "cache: pushed " + cache_key_ + " to the registry in " +
+                     std::to_string(MillisSince(t1)) + " ms"
+               : "cache: pushing to the registry failed (" + pushed.error().message +
+                     "); the job is not affected");
   }
   if (auto freed = options_.cache->Evict(); freed && *freed > 0) {
     Sys("cache: evicted " + Size(*freed) + " of least recently used entries");
@@ -109,7 +115,8 @@ void JobRunner::Execution::SaveCache() {
 void JobRunner::Execution::RecordCache() {
   if (!cache_plan_) return;
   nlohmann::ordered_json cache = {{"key", cache_key_}, {"result", cache_result_}};
-  cache["restore_ms"] = cache_restore_ms_ >= 0 ? nlohmann::ordered_json(cache_restore_ms_) : nullptr;
+  cache["restore_ms"] =
+      cache_restore_ms_ >= 0 ? nlohmann::ordered_json(cache_restore_ms_) : nullptr;
   cache["save_ms"] = cache_save_ms_ >= 0 ? nlohmann::ordered_json(cache_save_ms_) : nullptr;
   (void)status_.Annotate({{"cache", cache.dump()}});
 }

@@ -6,10 +6,10 @@
 #include <cmath>
 
 #include "report/status_writer.h"
-#include "util/log_context.h"
 #include "runner/execution.h"
 #include "source/ref_name.h"
 #include "source/repository_url.h"
+#include "util/log_context.h"
 
 namespace raibid {
 namespace {
@@ -57,10 +57,12 @@ RunResult JobRunner::RejectEntry(const StreamEntry& entry, JobQueue& queue,
 }
 
 RunResult JobRunner::GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWriter& status,
-                           int attempts) {
-  const std::string reason = "gave up after " + std::to_string(attempts) +
-                             " deliveries that never finished (the agent running it stopped each time)";
-  FinalStatus final{.state = JobState::kFailed, .error_kind = ErrorKind::kDeadLetter, .error = reason};
+                            int attempts) {
+  const std::string reason =
+      "gave up after " + std::to_string(attempts) +
+      " deliveries that never finished (the agent running it stopped each time)";
+  FinalStatus final{
+      .state = JobState::kFailed, .error_kind = ErrorKind::kDeadLetter, .error = reason};
   spdlog::warn("entry {}: {}; moving it to {}", entry.id, reason, queue.names().dead_stream());
   if (auto s = queue.DeadLetter(entry, reason, attempts, status.FinishCommands(final, {})); !s) {
     return {.message = s.error().message};
@@ -91,27 +93,30 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
   auto current = status.Read();
   if (!current) return {.job_id = job_id, .message = current.error().message};
   if (const std::optional<JobState> stored = current->state; stored && IsFinal(*stored)) {
-    spdlog::info("job {} is already {}; acknowledging without running", job_id,
-                 ToString(*stored));
+    spdlog::info("job {} is already {}; acknowledging without running", job_id, ToString(*stored));
     result.state = stored;
   } else if (current->attempts >= options_.max_deliveries) {
     RunResult r = GiveUp(entry, queue, status, current->attempts);
     r.job_id = job_id;
     return r;
   } else if (current->cancel_requested) {
-    FinalStatus final{.state = JobState::kCancelled, .error_kind = ErrorKind::kCancelled,
+    FinalStatus final{.state = JobState::kCancelled,
+                      .error_kind = ErrorKind::kCancelled,
                       .error = "cancelled before it started"};
-    if (auto s = status.Finish(final, {}); !s) return {.job_id = job_id, .message = s.error().message};
+    if (auto s = status.Finish(final, {}); !s)
+      return {.job_id = job_id, .message = s.error().message};
     result.state = JobState::kCancelled;
   } else {
     std::string url;
     Status valid = job ? ValidateSource(*job, options_.git_base_url, &url)
                        : Fail(ErrorKind::kInvalidJob, job.error().message);
     if (!valid) {
-      FinalStatus final{.state = JobState::kFailed, .error_kind = ErrorKind::kInvalidJob,
+      FinalStatus final{.state = JobState::kFailed,
+                        .error_kind = ErrorKind::kInvalidJob,
                         .error = options_.masker.Apply(valid.error().message)};
       spdlog::warn("job {} is invalid: {}", job_id, final.error);
-      if (auto s = status.Finish(final, {}); !s) return {.job_id = job_id, .message = s.error().message};
+      if (auto s = status.Finish(final, {}); !s)
+        return {.job_id = job_id, .message = s.error().message};
       observer_->JobFinished(JobState::kFailed, 0);
       result.state = JobState::kFailed;
       result.message = final.error;

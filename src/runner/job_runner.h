@@ -14,10 +14,10 @@
 
 #include "cache/cache_store.h"
 #include "executor/executor.h"
-#include "registry/registry_config.h"
 #include "job/job.h"
 #include "pipeline/pipeline.h"
 #include "queue/job_queue.h"
+#include "registry/registry_config.h"
 #include "report/job_state.h"
 #include "report/keys.h"
 #include "runner/cancel_registry.h"
@@ -41,15 +41,16 @@ struct RunnerOptions {
   Masker masker;  // the agent's own secrets (git token, registry password, agent.secrets)
   // agent.secrets: variables every step gets (their values are in `masker` too).
   std::map<std::string, std::string> secret_env;
-  int max_deliveries = 3;  // runs started without an end, after which the job is dead-lettered
-  BackoffPolicy retry;     // for retryable failures inside a job (a git transport error)
+  int max_deliveries = 3;       // runs started without an end, after which the job is dead-lettered
+  BackoffPolicy retry;          // for retryable failures inside a job (a git transport error)
   CacheStore* cache = nullptr;  // dependency and build caches; null: caching is off
   std::optional<RegistryConfig> registry;  // where artifacts go; none: not published
   bool cache_remote = false;  // caches also go to / come from the registry (needs `registry`)
   std::string artifact_reference = "{registry}/{repository}:build-{job_id}";
   std::string image_tag = "{registry}/{repository}:{short_revision}";  // IMAGE_TAG for steps
   std::string default_image;  // agent.image: for a pipeline with neither image nor language
-  std::string language_image = "raibid/{language}-builder:{version}";  // agent.docker.language_image
+  std::string language_image =
+      "raibid/{language}-builder:{version}";  // agent.docker.language_image
   InputLimits limits;  // agent.limits.*: job messages, pipelines, artifacts, caches, HTTP answers
 };
 
@@ -76,8 +77,11 @@ class JobRunner {
   // `observer` (may be null) hears about every job; it must outlive the runner.
   JobRunner(RunnerOptions options, SourceCache& source, Executor& executor, RedisFactory connect,
             RunObserver* observer = nullptr)
-      : options_(std::move(options)), source_(source), executor_(executor),
-        connect_(std::move(connect)), observer_(observer ? observer : &no_observer_) {}
+      : options_(std::move(options)),
+        source_(source),
+        executor_(executor),
+        connect_(std::move(connect)),
+        observer_(observer ? observer : &no_observer_) {}
 
   // `redis`/`queue` belong to the calling thread. Called once per delivery. While the job runs,
   // `stop` is registered in cancels() under its job id.

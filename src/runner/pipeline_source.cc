@@ -16,14 +16,17 @@ Result<std::string> ReadPipelineFile(const std::filesystem::path& workspace, uin
   if (!fd) {
     if (fd.error().fault == PathFault::kNotFound) {
       return Fail(ErrorKind::kInvalidPipeline,
-                  std::string(kPipelineFile) + ": not found at the repository root, and the job "
-                  "has no inline pipeline");
+                  std::string(kPipelineFile) +
+                      ": not found at the repository root, and the job "
+                      "has no inline pipeline");
     }
-    return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": " + fd.error().message);
+    return Fail(ErrorKind::kInvalidPipeline,
+                std::string(kPipelineFile) + ": " + fd.error().message);
   }
   struct stat st{};
   if (fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Fail(ErrorKind::kInvalidPipeline, std::string(kPipelineFile) + ": must be a regular file");
+    return Fail(ErrorKind::kInvalidPipeline,
+                std::string(kPipelineFile) + ": must be a regular file");
   }
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size > max_bytes) {
@@ -63,10 +66,9 @@ Result<Pipeline> LoadPipeline(const Job& job, const std::filesystem::path& works
   std::map<std::string, std::string> env = pipeline->env;
   for (const auto& [name, value] : job.env) env[name] = value;
   if (const uint64_t bytes = EnvBytes(env); bytes > limits.env_bytes) {
-    return Fail(ErrorKind::kInvalidPipeline,
-                "env: the job's and the pipeline's together hold " +
-                    SizeNear(bytes, limits.env_bytes) + ", over " +
-                    SizeLimitText("env_bytes", limits.env_bytes));
+    return Fail(ErrorKind::kInvalidPipeline, "env: the job's and the pipeline's together hold " +
+                                                 SizeNear(bytes, limits.env_bytes) + ", over " +
+                                                 SizeLimitText("env_bytes", limits.env_bytes));
   }
   return pipeline;
 }

@@ -49,10 +49,9 @@ TEST_F(PipelineSourceTest, AFileJustPastPipelineBytesIsNotRead) {
   limits.pipeline_bytes = text.size();
   EXPECT_EQ(ErrorOf(job_, limits), "");
   limits.pipeline_bytes = text.size() - 1;
-  EXPECT_EQ(ErrorOf(job_, limits),
-            ".raibid.yaml: document of " + std::to_string(text.size()) +
-                " bytes is over agent.limits.pipeline_bytes (" + std::to_string(text.size() - 1) +
-                " bytes)");
+  EXPECT_EQ(ErrorOf(job_, limits), ".raibid.yaml: document of " + std::to_string(text.size()) +
+                                       " bytes is over agent.limits.pipeline_bytes (" +
+                                       std::to_string(text.size() - 1) + " bytes)");
   // The default: 1 MiB.
   WriteFile(dir_.path() / ".raibid.yaml", text + std::string(2 << 20, '#'));
   EXPECT_EQ(ErrorOf(job_),

@@ -16,15 +16,17 @@ using testing::WaitFor;
 
 class AgentEndpointsTest : public ::testing::Test {
  protected:
-  AgentEndpointsTest() : redis_(/*persistent=*/true), repo_(dir_.path() / "repo"), port_(testing::FreePort()) {
+  AgentEndpointsTest()
+      : redis_(/*persistent=*/true), repo_(dir_.path() / "repo"), port_(testing::FreePort()) {
     repo_.Commit({{"README", "x\n"}});
     testing::WriteFile(dir_.path() / "agent.yaml",
                        "agent:\n  http:\n    listen: \"127.0.0.1:" + std::to_string(port_) +
-                           "\"\n  redis:\n    url: \"" + redis_.url() +
-                           "\"\n  work_dir: \"" + (dir_.path() / "work").string() +
-                           "\"\n  cache:\n    path: \"" + (dir_.path() / "cache").string() + "\"\n");
+                           "\"\n  redis:\n    url: \"" + redis_.url() + "\"\n  work_dir: \"" +
+                           (dir_.path() / "work").string() + "\"\n  cache:\n    path: \"" +
+                           (dir_.path() / "cache").string() + "\"\n");
     agent_ = std::make_unique<testing::ServerProcess>(
-        std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config", (dir_.path() / "agent.yaml").string()},
+        std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config",
+                                 (dir_.path() / "agent.yaml").string()},
         (dir_.path() / "agent.log").string());
   }
   int Status(const char* path) {
@@ -39,9 +41,10 @@ class AgentEndpointsTest : public ::testing::Test {
     return r ? r->body : "";
   }
   void Submit(const std::string& id, const std::string& command) {
-    redis_.Cli({"XADD", "ci-jobs", "*", "job", R"({"job_id": ")" + id + R"(", "repository": ")" +
-                repo_.file_url() + R"(", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": ")" +
-                command + R"("}]}})"});
+    redis_.Cli({"XADD", "ci-jobs", "*", "job",
+                R"({"job_id": ")" + id + R"(", "repository": ")" + repo_.file_url() +
+                    R"(", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": ")" +
+                    command + R"("}]}})"});
   }
 
   testing::RedisServer redis_;
@@ -52,7 +55,8 @@ class AgentEndpointsTest : public ::testing::Test {
 };
 
 TEST_F(AgentEndpointsTest, ReadinessFollowsRedisAndTheDrain) {
-  ASSERT_TRUE(WaitFor([&] { return Status("/readyz") == 200; })) << testing::ReadFile(dir_.path() / "agent.log");
+  ASSERT_TRUE(WaitFor([&] { return Status("/readyz") == 200; }))
+      << testing::ReadFile(dir_.path() / "agent.log");
   EXPECT_EQ(Status("/healthz"), 200);
   EXPECT_EQ(Status("/startupz"), 200);
   redis_.Stop();
@@ -61,7 +65,8 @@ TEST_F(AgentEndpointsTest, ReadinessFollowsRedisAndTheDrain) {
   redis_.Restart();
   EXPECT_TRUE(WaitFor([&] { return Status("/readyz") == 200; }, std::chrono::seconds(20)));
   Submit("draining", "sleep 1.5");
-  ASSERT_TRUE(WaitFor([&] { return redis_.Cli({"HGET", "ci:job:draining", "state"}) == "running"; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return redis_.Cli({"HGET", "ci:job:draining", "state"}) == "running"; }));
   kill(agent_->pid(), SIGTERM);
   EXPECT_TRUE(WaitFor([&] { return Status("/readyz") == 503; }));
   EXPECT_EQ(agent_->WaitExit(), 0);
@@ -73,10 +78,12 @@ TEST_F(AgentEndpointsTest, MetricsPassPromtoolAndCountJobs) {
   ASSERT_TRUE(WaitFor([&] { return Status("/readyz") == 200; }));
   Submit("m1", "echo hi");
   ASSERT_TRUE(WaitFor([&] { return redis_.Cli({"HGET", "ci:job:m1", "state"}) == "succeeded"; }));
-  ASSERT_TRUE(WaitFor([&] { return Metrics().find("raibid_jobs_total{result=\"succeeded\"} 1") != std::string::npos; }))
-      << Metrics();
+  ASSERT_TRUE(WaitFor([&] {
+    return Metrics().find("raibid_jobs_total{result=\"succeeded\"} 1") != std::string::npos;
+  })) << Metrics();
   testing::WriteFile(dir_.path() / "metrics.txt", Metrics());
-  auto check = RunCommand({.argv = {"sh", "-c", "promtool check metrics < " + (dir_.path() / "metrics.txt").string()}});
+  auto check = RunCommand(
+      {.argv = {"sh", "-c", "promtool check metrics < " + (dir_.path() / "metrics.txt").string()}});
   ASSERT_TRUE(check);
   EXPECT_EQ(check->exit_code, 0) << check->out << check->err;
 }
@@ -86,20 +93,25 @@ TEST_F(AgentEndpointsTest, ARealPrometheusScrapesTheSeries) {
   const int prom_port = testing::FreePort();
   testing::WriteFile(dir_.path() / "prometheus.yml",
                      "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: raibid\n"
-                     "    static_configs:\n      - targets: ['127.0.0.1:" + std::to_string(port_) + "']\n");
+                     "    static_configs:\n      - targets: ['127.0.0.1:" +
+                         std::to_string(port_) + "']\n");
   testing::ServerProcess prometheus(
       {"prometheus", "--config.file=" + (dir_.path() / "prometheus.yml").string(),
        "--storage.tsdb.path=" + (dir_.path() / "tsdb").string(),
        "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
       (dir_.path() / "prometheus.log").string());
-  ASSERT_TRUE(prometheus.WaitForPort(prom_port, 20000)) << testing::ReadFile(dir_.path() / "prometheus.log");
+  ASSERT_TRUE(prometheus.WaitForPort(prom_port, 20000))
+      << testing::ReadFile(dir_.path() / "prometheus.log");
   httplib::Client client("127.0.0.1", prom_port);
   std::string body;
-  EXPECT_TRUE(WaitFor([&] {
-    auto r = client.Get("/api/v1/query?query=raibid_slots");
-    body = r ? r->body : "";
-    return body.find("\"raibid_slots\"") != std::string::npos;
-  }, std::chrono::seconds(30))) << body;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto r = client.Get("/api/v1/query?query=raibid_slots");
+        body = r ? r->body : "";
+        return body.find("\"raibid_slots\"") != std::string::npos;
+      },
+      std::chrono::seconds(30)))
+      << body;
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ HttpServer::HttpServer(HealthChecks checks)
     Probe(res, checks_.alive(), "ok", "main loop stalled");
   });
   server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    Probe(res, checks_.ready(), "ready", "not ready: redis unreachable, group missing, or draining");
+    Probe(res, checks_.ready(), "ready",
+          "not ready: redis unreachable, group missing, or draining");
   });
   server_->Get("/startupz", [this](const httplib::Request&, httplib::Response& res) {
     Probe(res, checks_.started(), "started", "starting");
@@ -49,8 +50,10 @@ Status HttpServer::Start(const std::string& listen) {
     return Fail(ErrorKind::kConfig, "http.listen '" + listen + "': expected HOST:PORT");
   }
   std::string host = listen.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  port_ = wanted == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, wanted) ? wanted : -1);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  port_ = wanted == 0 ? server_->bind_to_any_port(host)
+                      : (server_->bind_to_port(host, wanted) ? wanted : -1);
   if (port_ <= 0) {
     return Fail(ErrorKind::kConfig, "http.listen: cannot listen on " + listen);
   }

@@ -16,9 +16,9 @@ class Server;
 namespace raibid {
 
 struct HealthChecks {
-  std::function<bool()> alive;    // /healthz: the main loop is not stuck
-  std::function<bool()> ready;    // /readyz: connected, group registered, not draining
-  std::function<bool()> started;  // /startupz: caches initialised
+  std::function<bool()> alive;           // /healthz: the main loop is not stuck
+  std::function<bool()> ready;           // /readyz: connected, group registered, not draining
+  std::function<bool()> started;         // /startupz: caches initialised
   std::function<std::string()> metrics;  // /metrics: the exposition text
 };
 

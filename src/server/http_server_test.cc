@@ -42,8 +42,10 @@ TEST(HttpServer, BadListenAddressIsAConfigError) {
 }
 
 TEST(Metrics, RecordsWhatTheRunnerReports) {
-  Metrics m({.busy_slots = [] { return 1; }, .slots = [] { return 2; },
-             .draining = [] { return false; }, .connected = [] { return true; }});
+  Metrics m({.busy_slots = [] { return 1; },
+             .slots = [] { return 2; },
+             .draining = [] { return false; },
+             .connected = [] { return true; }});
   m.JobStarted(0.02);
   m.StepFinished(1.5);
   m.JobFinished(JobState::kSucceeded, 2.0);
@@ -52,18 +54,15 @@ TEST(Metrics, RecordsWhatTheRunnerReports) {
   m.LogBytes(100, 5);
   m.Retry("git_transport");
   const std::string text = m.Render();
-  for (const char* want : {"raibid_jobs_total{result=\"succeeded\"} 1",
-                           "raibid_jobs_total{result=\"failed\"} 1",
-                           "raibid_jobs_total{result=\"cancelled\"} 0",
-                           "raibid_job_duration_seconds_count 2",
-                           "raibid_step_duration_seconds_count 1",
-                           "raibid_queue_wait_seconds_bucket{le=\"0.025\"} 1",
-                           "raibid_cache_requests_total{cache=\"source\",result=\"hit\"} 1",
-                           "raibid_log_bytes_total 100", "raibid_log_dropped_bytes_total 5",
-                           "raibid_retries_total{reason=\"git_transport\"} 1",
-                           "raibid_busy_slots 1", "raibid_slots 2", "raibid_redis_connected 1",
-                           "process_resident_memory_bytes", "process_open_fds",
-                           "process_cpu_seconds_total"}) {
+  for (const char* want :
+       {"raibid_jobs_total{result=\"succeeded\"} 1", "raibid_jobs_total{result=\"failed\"} 1",
+        "raibid_jobs_total{result=\"cancelled\"} 0", "raibid_job_duration_seconds_count 2",
+        "raibid_step_duration_seconds_count 1", "raibid_queue_wait_seconds_bucket{le=\"0.025\"} 1",
+        "raibid_cache_requests_total{cache=\"source\",result=\"hit\"} 1",
+        "raibid_log_bytes_total 100", "raibid_log_dropped_bytes_total 5",
+        "raibid_retries_total{reason=\"git_transport\"} 1", "raibid_busy_slots 1", "raibid_slots 2",
+        "raibid_redis_connected 1", "process_resident_memory_bytes", "process_open_fds",
+        "process_cpu_seconds_total"}) {
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
   }
 }

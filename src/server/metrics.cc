@@ -35,25 +35,81 @@ auto& Add(Builder builder, prometheus::Registry& registry) {
 Metrics::Metrics(AgentGauges gauges)
     : gauges_(std::move(gauges)),
       registry_(std::make_shared<prometheus::Registry>()),
-      jobs_(BuildCounter().Name("raibid_jobs_total").Help("Jobs that reached a final state, by that state.").Register(*registry_)),
-      job_duration_(BuildHistogram().Name("raibid_job_duration_seconds").Help("Time from a job's start to its final state.").Register(*registry_).Add({}, DurationBuckets())),
-      step_duration_(BuildHistogram().Name("raibid_step_duration_seconds").Help("Time each step ran.").Register(*registry_).Add({}, DurationBuckets())),
-      queue_wait_(BuildHistogram().Name("raibid_queue_wait_seconds").Help("Time from a job's enqueue (its stream ID) to its start.").Register(*registry_).Add({}, WaitBuckets())),
-      cache_requests_(BuildCounter().Name("raibid_cache_requests_total").Help("Cache lookups by cache kind and result (hit or miss).").Register(*registry_)),
-      log_bytes_(BuildCounter().Name("raibid_log_bytes_total").Help("Bytes of step output stored in Redis.").Register(*registry_).Add({})),
-      log_dropped_bytes_(BuildCounter().Name("raibid_log_dropped_bytes_total").Help("Bytes of step output drained past the per-job log limit and not stored.").Register(*registry_).Add({})),
-      retries_(BuildCounter().Name("raibid_retries_total").Help("Retries of retryable failures, by reason.").Register(*registry_)),
-      dead_letters_(BuildCounter().Name("raibid_dead_letters_total").Help("Entries moved to the dead-letter stream.").Register(*registry_).Add({})),
-      busy_slots_(BuildGauge().Name("raibid_busy_slots").Help("Slots running a job now.").Register(*registry_).Add({})),
-      slots_(BuildGauge().Name("raibid_slots").Help("Jobs this agent runs at once (concurrency).").Register(*registry_).Add({})),
-      draining_(BuildGauge().Name("raibid_draining").Help("1 while the agent drains after SIGTERM.").Register(*registry_).Add({})),
-      redis_connected_(BuildGauge().Name("raibid_redis_connected").Help("1 while the consumer is connected with its group registered.").Register(*registry_).Add({})),
-      redis_reconnects_(BuildCounter().Name("raibid_redis_reconnects_total").Help("Redis connections re-established after a failure.").Register(*registry_).Add({})) {
-  for (auto state : {JobState::kSucceeded, JobState::kFailed, JobState::kTimedOut, JobState::kCancelled}) {
+      jobs_(BuildCounter()
+                .Name("raibid_jobs_total")
+                .Help("Jobs that reached a final state, by that state.")
+                .Register(*registry_)),
+      job_duration_(BuildHistogram()
+                        .Name("raibid_job_duration_seconds")
+                        .Help("Time from a job's start to its final state.")
+                        .Register(*registry_)
+                        .Add({}, DurationBuckets())),
+      step_duration_(BuildHistogram()
+                         .Name("raibid_step_duration_seconds")
+                         .Help("Time each step ran.")
+                         .Register(*registry_)
+                         .Add({}, DurationBuckets())),
+      queue_wait_(BuildHistogram()
+                      .Name("raibid_queue_wait_seconds")
+                      .Help("Time from a job's enqueue (its stream ID) to its start.")
+                      .Register(*registry_)
+                      .Add({}, WaitBuckets())),
+      cache_requests_(BuildCounter()
+                          .Name("raibid_cache_requests_total")
+                          .Help("Cache lookups by cache kind and result (hit or miss).")
+                          .Register(*registry_)),
+      log_bytes_(BuildCounter()
+                     .Name("raibid_log_bytes_total")
+                     .Help("Bytes of step output stored in Redis.")
+                     .Register(*registry_)
+                     .Add({})),
+      log_dropped_bytes_(
+          BuildCounter()
+              .Name("raibid_log_dropped_bytes_total")
+              .Help("Bytes of step output drained past the per-job log limit and not stored.")
+              .Register(*registry_)
+              .Add({})),
+      retries_(BuildCounter()
+                   .Name("raibid_retries_total")
+                   .Help("Retries of retryable failures, by reason.")
+                   .Register(*registry_)),
+      dead_letters_(BuildCounter()
+                        .Name("raibid_dead_letters_total")
+                        .Help("Entries moved to the dead-letter stream.")
+                        .Register(*registry_)
+                        .Add({})),
+      busy_slots_(BuildGauge()
+                      .Name("raibid_busy_slots")
+                      .Help("Slots running a job now.")
+                      .Register(*registry_)
+                      .Add({})),
+      slots_(BuildGauge()
+                 .Name("raibid_slots")
+                 .Help("Jobs this agent runs at once (concurrency).")
+                 .Register(*registry_)
+                 .Add({})),
+      draining_(BuildGauge()
+                    .Name("raibid_draining")
+                    .Help("1 while the agent drains after SIGTERM.")
+                    .Register(*registry_)
+                    .Add({})),
+      redis_connected_(BuildGauge()
+                           .Name("raibid_redis_connected")
+                           .Help("1 while the consumer is connected with its group registered.")
+                           .Register(*registry_)
+                           .Add({})),
+      redis_reconnects_(BuildCounter()
+                            .Name("raibid_redis_reconnects_total")
+                            .Help("Redis connections re-established after a failure.")
+                            .Register(*registry_)
+                            .Add({})) {
+  for (auto state :
+       {JobState::kSucceeded, JobState::kFailed, JobState::kTimedOut, JobState::kCancelled}) {
     jobs_.Add({{"result", std::string(ToString(state))}});  // every result shows, even at zero
   }
   for (const char* cache : {"source", "deps"}) {
-    for (const char* result : {"hit", "miss"}) cache_requests_.Add({{"cache", cache}, {"result", result}});
+    for (const char* result : {"hit", "miss"})
+      cache_requests_.Add({{"cache", cache}, {"result", result}});
   }
 }
 
@@ -67,7 +123,8 @@ void Metrics::JobFinished(JobState state, double seconds) {
 void Metrics::StepFinished(double seconds) { step_duration_.Observe(seconds); }
 
 void Metrics::CacheRequest(std::string_view cache, bool hit) {
-  cache_requests_.Add({{"cache", std::string(cache)}, {"result", hit ? "hit" : "miss"}}).Increment();
+  cache_requests_.Add({{"cache", std::string(cache)}, {"result", hit ? "hit" : "miss"}})
+      .Increment();
 }
 
 void Metrics::LogBytes(uint64_t stored, uint64_t dropped) {

@@ -55,9 +55,9 @@ Stat ReadStat() {
   for (std::string line; std::getline(stat, line);) {
     if (line.rfind("btime ", 0) == 0) boot = std::stod(line.substr(6));
   }
-  s.start_time = boot + std::stod(f[19]) / ticks;                  // field 22
-  s.virtual_bytes = std::stod(f[20]);                              // field 23
-  s.resident_bytes = std::stod(f[21]) * sysconf(_SC_PAGESIZE);     // field 24
+  s.start_time = boot + std::stod(f[19]) / ticks;               // field 22
+  s.virtual_bytes = std::stod(f[20]);                           // field 23
+  s.resident_bytes = std::stod(f[21]) * sysconf(_SC_PAGESIZE);  // field 24
   return s;
 }
 

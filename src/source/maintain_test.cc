@@ -19,15 +19,18 @@ TEST(SourceCacheMaintain, PacksMirrorsAndKeepsThemUsable) {
   const std::string first = repo.Commit({{"a", "1"}});
   SourceCache cache(dir.path() / "git", std::nullopt);
   NullSink sink;
-  ASSERT_TRUE(cache.Checkout({.url = repo.file_url(), .branch = "main", .workspace = dir.path() / "w1"}, sink));
+  ASSERT_TRUE(cache.Checkout(
+      {.url = repo.file_url(), .branch = "main", .workspace = dir.path() / "w1"}, sink));
   repo.Commit({{"a", "2"}});
-  ASSERT_TRUE(cache.Checkout({.url = repo.file_url(), .branch = "main", .workspace = dir.path() / "w2"}, sink));
+  ASSERT_TRUE(cache.Checkout(
+      {.url = repo.file_url(), .branch = "main", .workspace = dir.path() / "w2"}, sink));
   auto maintained = cache.Maintain();
   ASSERT_TRUE(maintained);
   EXPECT_EQ(*maintained, 1);
   // The older workspace still reads its objects, and new checkouts work.
   EXPECT_EQ(testing::RunGit(dir.path() / "w1", {"cat-file", "-p", first + ":a"}), "1");
-  auto again = cache.Checkout({.url = repo.file_url(), .commit = first, .workspace = dir.path() / "w3"}, sink);
+  auto again = cache.Checkout(
+      {.url = repo.file_url(), .commit = first, .workspace = dir.path() / "w3"}, sink);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(testing::ReadFile(dir.path() / "w3/a"), "1");
 }

@@ -23,8 +23,10 @@ bool IsForbiddenChar(unsigned char c) {
     case '?':
     case '*':
     case '[':
-    case '\\': return true;
-    default: return false;
+    case '\\':
+      return true;
+    default:
+      return false;
   }
 }
 

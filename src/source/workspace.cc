@@ -41,8 +41,9 @@ GitStatus InitRepository(const std::filesystem::path& path) {
   config << "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n"
             "\tlogallrefupdates = true\n";
   if (ec || !head.flush() || !config.flush()) {
-    return std::unexpected(Unclassified(Error::Make(
-        ErrorKind::kInfrastructure, "cannot create workspace repository in " + path.string(), true)));
+    return std::unexpected(
+        Unclassified(Error::Make(ErrorKind::kInfrastructure,
+                                 "cannot create workspace repository in " + path.string(), true)));
   }
   return {};
 }

@@ -12,9 +12,9 @@ namespace raibid {
 
 struct BackoffPolicy {
   Millis initial{1000};
-  int max_retries = 5;   // -1: never give up
-  Millis cap{16000};     // no single wait is longer
-  double jitter = 0.2;   // each wait is scaled by a random factor in [1 - jitter, 1 + jitter]
+  int max_retries = 5;  // -1: never give up
+  Millis cap{16000};    // no single wait is longer
+  double jitter = 0.2;  // each wait is scaled by a random factor in [1 - jitter, 1 + jitter]
 };
 
 class Backoff {

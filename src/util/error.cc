@@ -6,15 +6,24 @@ namespace raibid {
 
 std::string_view ToString(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kInvalidJob: return "invalid_job";
-    case ErrorKind::kInvalidPipeline: return "invalid_pipeline";
-    case ErrorKind::kSource: return "source";
-    case ErrorKind::kStepFailed: return "step_failed";
-    case ErrorKind::kTimeout: return "timeout";
-    case ErrorKind::kCancelled: return "cancelled";
-    case ErrorKind::kInfrastructure: return "infrastructure";
-    case ErrorKind::kDeadLetter: return "dead_letter";
-    case ErrorKind::kConfig: return "config";
+    case ErrorKind::kInvalidJob:
+      return "invalid_job";
+    case ErrorKind::kInvalidPipeline:
+      return "invalid_pipeline";
+    case ErrorKind::kSource:
+      return "source";
+    case ErrorKind::kStepFailed:
+      return "step_failed";
+    case ErrorKind::kTimeout:
+      return "timeout";
+    case ErrorKind::kCancelled:
+      return "cancelled";
+    case ErrorKind::kInfrastructure:
+      return "infrastructure";
+    case ErrorKind::kDeadLetter:
+      return "dead_letter";
+    case ErrorKind::kConfig:
+      return "config";
   }
   return "infrastructure";
 }

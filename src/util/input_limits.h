@@ -14,19 +14,19 @@
 namespace raibid {
 
 struct InputLimits {
-  uint64_t job_bytes = 1 << 20;              // a job message (the `job` field of a stream entry)
-  uint64_t json_depth = 64;                  // arrays and objects nested in a job message
-  uint64_t pipeline_bytes = 1 << 20;         // a `.raibid.yaml`, or a job's inline pipeline
-  uint64_t yaml_depth = 64;                  // lists and maps nested in a pipeline
-  uint64_t yaml_nodes = 100000;              // values, lists and maps in a pipeline
-  uint64_t steps = 1000;                     // steps in a pipeline
-  uint64_t command_bytes = 64 << 10;         // one step's command
-  uint64_t env_bytes = 64 << 10;             // names and values of the job's and pipeline's env
-  uint64_t artifacts = 1000;                 // files and directories a job publishes
-  uint64_t artifact_bytes = 10ull << 30;     // their total size, as published
+  uint64_t job_bytes = 1 << 20;                // a job message (the `job` field of a stream entry)
+  uint64_t json_depth = 64;                    // arrays and objects nested in a job message
+  uint64_t pipeline_bytes = 1 << 20;           // a `.raibid.yaml`, or a job's inline pipeline
+  uint64_t yaml_depth = 64;                    // lists and maps nested in a pipeline
+  uint64_t yaml_nodes = 100000;                // values, lists and maps in a pipeline
+  uint64_t steps = 1000;                       // steps in a pipeline
+  uint64_t command_bytes = 64 << 10;           // one step's command
+  uint64_t env_bytes = 64 << 10;               // names and values of the job's and pipeline's env
+  uint64_t artifacts = 1000;                   // files and directories a job publishes
+  uint64_t artifact_bytes = 10ull << 30;       // their total size, as published
   uint64_t cache_archive_bytes = 20ull << 30;  // one cache entry's contents, uncompressed
-  uint64_t cache_entries = 1000000;          // files, directories and links in one cache entry
-  uint64_t http_response_bytes = 4 << 20;    // an HTTP answer body the agent keeps in memory
+  uint64_t cache_entries = 1000000;            // files, directories and links in one cache entry
+  uint64_t http_response_bytes = 4 << 20;      // an HTTP answer body the agent keeps in memory
 };
 
 // "agent.limits.job_bytes".

@@ -25,7 +25,8 @@ class JsonFormatter final : public spdlog::formatter {
     const LogContext& ctx = CurrentLogContext();
     if (!ctx.job_id.empty()) line["job_id"] = ctx.job_id;
     if (!ctx.step.empty()) line["step"] = ctx.step;
-    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    const std::string text =
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(text.data(), text.data() + text.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -36,7 +37,8 @@ class JsonFormatter final : public spdlog::formatter {
 // "%J": "[job step] " when the thread works on a job.
 class JobFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     const LogContext& ctx = CurrentLogContext();
     if (ctx.job_id.empty()) return;
     std::string text = "[" + ctx.job_id + (ctx.step.empty() ? "" : " " + ctx.step) + "] ";
@@ -86,7 +88,8 @@ std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format) {
 
 void SetUpLogging(LogFormat format) {
   auto logger = spdlog::stderr_color_mt("raibid-agent");
-  if (format == LogFormat::kAuto) format = isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson;
+  if (format == LogFormat::kAuto)
+    format = isatty(STDERR_FILENO) ? LogFormat::kText : LogFormat::kJson;
   logger->set_formatter(MakeLogFormatter(format));
   spdlog::set_default_logger(logger);
   g_format = format;

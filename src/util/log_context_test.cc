@@ -25,7 +25,8 @@ std::string LogOne(LogFormat format, const std::function<void(spdlog::logger&)>&
 TEST(LogFormat, JsonLinesCarryJobAndStepFields) {
   ScopedLogContext ctx("job-7");
   CurrentLogContext().step = "build";
-  const std::string line = LogOne(LogFormat::kJson, [](auto& l) { l.info("step \"{}\" done", "build"); });
+  const std::string line =
+      LogOne(LogFormat::kJson, [](auto& l) { l.info("step \"{}\" done", "build"); });
   auto parsed = nlohmann::json::parse(line);
   EXPECT_EQ(parsed["level"], "info");
   EXPECT_EQ(parsed["msg"], "step \"build\" done");
@@ -49,7 +50,9 @@ TEST(LogFormat, TextPrefixesTheJob) {
 }
 
 TEST(LogFormat, ContextEndsWithItsScope) {
-  { ScopedLogContext ctx("job-9"); }
+  {
+    ScopedLogContext ctx("job-9");
+  }
   EXPECT_TRUE(CurrentLogContext().job_id.empty());
 }
 

@@ -52,8 +52,8 @@ class Masker {
 
   std::mutex add_mu_;  // one Add at a time
   mutable std::mutex mu_;
-  std::vector<std::string> secrets_;              // GUARDED_BY(mu_), as added
-  std::shared_ptr<const PatternSet> patterns_;    // GUARDED_BY(mu_)
+  std::vector<std::string> secrets_;            // GUARDED_BY(mu_), as added
+  std::shared_ptr<const PatternSet> patterns_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace raibid

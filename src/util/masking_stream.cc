@@ -2,8 +2,7 @@
 
 namespace raibid {
 
-MaskingStream::MaskingStream(const Masker& masker)
-    : patterns_(masker.Patterns()) {}
+MaskingStream::MaskingStream(const Masker& masker) : patterns_(masker.Patterns()) {}
 
 std::string MaskingStream::Feed(std::string_view chunk) {
   if (!patterns_) return std::string(chunk);

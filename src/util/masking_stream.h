@@ -39,10 +39,10 @@ class MaskingStream {
  private:
   std::shared_ptr<const PatternSet> patterns_;  // null: no secrets, nothing is kept back
   PatternSet::State state_ = PatternSet::kStart;
-  std::string held_;          // input from stream offset held_base_ on, not yet returned
+  std::string held_;  // input from stream offset held_base_ on, not yet returned
   uint64_t held_base_ = 0;
-  std::vector<Span> cover_;   // occurrences found that reach into held_
-  bool in_mask_ = false;      // the last byte returned was masked
+  std::vector<Span> cover_;  // occurrences found that reach into held_
+  bool in_mask_ = false;     // the last byte returned was masked
 };
 
 }  // namespace raibid

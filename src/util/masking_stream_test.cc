@@ -37,7 +37,7 @@ TEST(MaskingStream, AnEncodedSecretSplitAtEveryPositionIsMasked) {
   const std::string secret = "hunter2-token";
   const Masker m = MaskerFor({secret});
   for (const std::string& encoded : {Base64Encode(secret, Base64Alphabet::kStandard, true),
-                                    PercentEncode("p@ss " + secret, false, true)}) {
+                                     PercentEncode("p@ss " + secret, false, true)}) {
     const Masker both = MaskerFor({secret, "p@ss " + secret});
     const std::string text = "[" + encoded + "]";
     for (size_t cut = 0; cut <= text.size(); ++cut) {
@@ -101,7 +101,15 @@ TEST(MaskingStream, RandomChunkingEqualsMaskingTheWhole) {
   const Masker m = MaskerFor({"tok-tok-tok", "ok-to", "s3cret value", "\xff\xfe\xfd\xfc"});
   std::mt19937 rng(7);
   const std::vector<std::string> pieces = {
-      "tok", "-", "ok", "s3cret", " value", "\xff\xfe", "\xfd\xfc", "\n", "x",
+      "tok",
+      "-",
+      "ok",
+      "s3cret",
+      " value",
+      "\xff\xfe",
+      "\xfd\xfc",
+      "\n",
+      "x",
       PercentEncode("s3cret value", true, true),
       Base64Encode("s3cret value", Base64Alphabet::kUrlSafe, false),
       Base64Encode("ab:tok-tok-tok", Base64Alphabet::kStandard, true)};

@@ -198,7 +198,7 @@ PathResult<Walked> Walk(UniqueFd root_fd, const fs::path& root, std::string_view
       continue;
     }
     UniqueFd fd(openat(w.dirs.back().get(), c.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    struct stat st {};
+    struct stat st{};
     if (!fd.valid() && errno == ENOENT) {
       return Missing(std::move(w), c, todo, rules, relative, root);
     }
@@ -230,9 +230,9 @@ PathResult<fs::path> WalkPath(UniqueFd root_fd, const fs::path& root, std::strin
   std::error_code ec;
   fs::path path = fs::canonical(root, ec);
   if (ec) {
-    return std::unexpected(PathError{
-        PathFault::kSystem, "root " + root.string() + " cannot be resolved: " + ec.message(),
-        ec.value()});
+    return std::unexpected(
+        PathError{PathFault::kSystem,
+                  "root " + root.string() + " cannot be resolved: " + ec.message(), ec.value()});
   }
   const WalkRules rules{.allow_missing = (flags & kAllowMissing) != 0,
                         .nofollow_last = (flags & kNoFollowLast) != 0};
@@ -260,7 +260,7 @@ std::optional<PathResult<fs::path>> MissingTail(int root_fd, const fs::path& roo
       return std::unexpected(FromErrno(errno, relative, root));
     }
     UniqueFd dir(static_cast<int>(fd));
-    struct stat st {};
+    struct stat st{};
     // Present after all: what is missing lies behind a symlink to nothing.
     if (fstatat(dir.get(), comps[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
       return std::unexpected(FromErrno(ENOENT, relative, root));

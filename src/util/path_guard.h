@@ -45,7 +45,7 @@ enum class PathFault {
 
 struct PathError {
   PathFault fault = PathFault::kSystem;
-  std::string message;  // names the path (quoted, non-printable bytes escaped) and why
+  std::string message;   // names the path (quoted, non-printable bytes escaped) and why
   int error_number = 0;  // the errno behind it, if any
   Error ToError(ErrorKind kind) const { return Error{kind, message, false}; }
 };

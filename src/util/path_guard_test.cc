@@ -196,11 +196,13 @@ TEST(PathGuard, WalkAnswersLikeOpenat2) {
   fs::create_symlink("f/", root / "fslash");
   fs::create_symlink(".", root / "self");
   const std::vector<std::string> cases = {
-      "", ".", "f", "f/", "f/.", "f/x", "d", "d/", "d/e/g", "d/../f", "d/e/../../f", "../x",
-      "d/../../x", "/etc", "lnk", "lnk/", "d/up", "d/up/x", "abs", "abs/passwd", "abs-inside",
-      "d/rel", "d/rel/x", "d/rel/root/f", "l1", "loop", "loop/x", "dangling", "dangling/x",
-      "dslash", "dslash/e", "fslash", "self", "self/self/f", "new", "new/x", "new/../f",
-      "dslash/new", "d/e/g/new", "lnk/.."};
+      "",          ".",          "f",          "f/",          "f/.",         "f/x",
+      "d",         "d/",         "d/e/g",      "d/../f",      "d/e/../../f", "../x",
+      "d/../../x", "/etc",       "lnk",        "lnk/",        "d/up",        "d/up/x",
+      "abs",       "abs/passwd", "abs-inside", "d/rel",       "d/rel/x",     "d/rel/root/f",
+      "l1",        "loop",       "loop/x",     "dangling",    "dangling/x",  "dslash",
+      "dslash/e",  "fslash",     "self",       "self/self/f", "new",         "new/x",
+      "new/../f",  "dslash/new", "d/e/g/new",  "lnk/.."};
   for (const unsigned flags : {0u, kAllowMissing, kNoFollowLast, kAllowMissing | kNoFollowLast}) {
     for (const auto& rel : cases) {
       ForcePathGuardFallbackForTesting(false);

@@ -84,8 +84,8 @@ PatternSet::State PatternSet::Next(State state, uint8_t byte) const {
     const Node& node = nodes_[state];
     const auto first = edges_.begin() + node.first_edge;
     const auto last = first + node.edge_count;
-    const auto it = std::lower_bound(first, last, byte,
-                                     [](const Edge& e, uint8_t b) { return e.byte < b; });
+    const auto it =
+        std::lower_bound(first, last, byte, [](const Edge& e, uint8_t b) { return e.byte < b; });
     if (it != last && it->byte == byte) return it->target;
     state = node.fail;
   }

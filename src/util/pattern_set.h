@@ -58,8 +58,8 @@ class PatternSet {
   State Next(State state, uint8_t byte) const;
 
   std::vector<Node> nodes_;
-  std::vector<Edge> edges_;                  // sorted by byte within each node
-  std::array<State, 256> root_next_{};       // the start state's transitions, all of them
+  std::vector<Edge> edges_;             // sorted by byte within each node
+  std::array<State, 256> root_next_{};  // the start state's transitions, all of them
   size_t longest_ = 0;
 };
 

@@ -36,22 +36,22 @@ AgentHarness::AgentHarness(HarnessOptions options)
   runner.registry = options.registry;
   runner.cache_remote = options.cache_remote;
   if (options.cache_size > 0) {
-    cache_ = std::make_unique<CacheStore>(dir_.path() / "cache" / "deps", options.cache_size,
-                                          std::vector<std::filesystem::path>{dir_.path() / "cache" / "git"});
+    cache_ = std::make_unique<CacheStore>(
+        dir_.path() / "cache" / "deps", options.cache_size,
+        std::vector<std::filesystem::path>{dir_.path() / "cache" / "git"});
     runner.cache = cache_.get();
   }
   runner_ = std::make_unique<JobRunner>(std::move(runner), *source_, *executor_,
                                         [endpoint] { return Redis::Connect(endpoint); });
-  agent_ = std::make_unique<Agent>(
-      AgentOptions{.redis = endpoint,
-                   .queue = {.consumer = "test-agent"},
-                   .concurrency = options.concurrency,
-                   .shutdown_grace = std::chrono::seconds(30),
-                   .block = std::chrono::milliseconds(200),
-                   .lease = std::chrono::seconds(6),
-                   .maintain_after_idle = options.maintain_after_idle,
-                   .maintain = options.maintain},
-      *runner_);
+  agent_ = std::make_unique<Agent>(AgentOptions{.redis = endpoint,
+                                                .queue = {.consumer = "test-agent"},
+                                                .concurrency = options.concurrency,
+                                                .shutdown_grace = std::chrono::seconds(30),
+                                                .block = std::chrono::milliseconds(200),
+                                                .lease = std::chrono::seconds(6),
+                                                .maintain_after_idle = options.maintain_after_idle,
+                                                .maintain = options.maintain},
+                                   *runner_);
   thread_ = std::thread([this] { agent_->Run(); });
 }
 
@@ -96,8 +96,6 @@ int AgentHarness::PendingCount() const {
   return static_cast<int>((*r)->element[0]->integer);
 }
 
-int AgentHarness::DeadCount() const {
-  return std::stoi(redis_.Cli({"XLEN", "ci-jobs:dead"}));
-}
+int AgentHarness::DeadCount() const { return std::stoi(redis_.Cli({"XLEN", "ci-jobs:dead"})); }
 
 }  // namespace raibid::testing

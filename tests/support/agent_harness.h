@@ -19,7 +19,7 @@ namespace raibid::testing {
 struct HarnessOptions {
   std::string git_base_url;
   std::optional<GitCredentials> credentials;
-  std::string secret;  // masked, as the daemon masks the token it read
+  std::string secret;                             // masked, as the daemon masks the token it read
   std::map<std::string, std::string> secret_env;  // agent.secrets, as the daemon read them
   double extension_percent = 0;
   int concurrency = 1;

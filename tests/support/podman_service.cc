@@ -34,8 +34,11 @@ std::vector<std::string> PodmanService::Env() const {
 
 std::vector<std::string> PodmanService::StorageFlags() const {
   if (options_.machine_storage) return {"--cgroup-manager", "cgroupfs", "--events-backend", "file"};
-  return {"--root", (dir_.path() / "root").string(), "--runroot", (dir_.path() / "run").string(),
-          "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs", "--events-backend", "file"};
+  return {"--root",           (dir_.path() / "root").string(),
+          "--runroot",        (dir_.path() / "run").string(),
+          "--storage-driver", "overlay",
+          "--cgroup-manager", "cgroupfs",
+          "--events-backend", "file"};
 }
 
 PodmanService::PodmanService(PodmanOptions options) : options_(std::move(options)) {
@@ -89,8 +92,8 @@ void PodmanService::MakeBusyboxImage(const std::string& reference,
   for (const char* d : {"bin", "etc", "tmp", "root", "home/builder", "proc", "sys", "dev"}) {
     std::filesystem::create_directories(fs / d);
   }
-  std::filesystem::permissions(fs / "tmp", std::filesystem::perms::all |
-                                               std::filesystem::perms::sticky_bit);
+  std::filesystem::permissions(fs / "tmp",
+                               std::filesystem::perms::all | std::filesystem::perms::sticky_bit);
   std::filesystem::copy_file("/bin/busybox", fs / "bin/busybox");
   std::istringstream applets(Run({"/bin/busybox", "--list"}, "busybox --list"));
   for (std::string name; std::getline(applets, name);) {
