@@ -35,11 +35,11 @@ class DockerAgentTest : public ::testing::Test {
       EXPECT_EQ(podman_->ContainerCount(), 0) << "a job's container was left behind";
     }
   }
-  AgentHarness& Start(DockerOptions docker = {}) {
-    docker.host = podman_->host();
+  AgentHarness& Start() {
     harness_ = std::make_unique<AgentHarness>(
         testing::HarnessOptions{.git_base_url = "file://" + repos_.path().string(),
-                                .docker = docker,
+                                .docker = DockerSettings{},
+                                .docker_host = podman_->host(),
                                 .default_image = kImage});
     return *harness_;
   }
@@ -131,7 +131,8 @@ TEST(DockerAgentDown, AnEngineThatIsDownFailsTheJobAsInfrastructureAfterRetries)
   testing::GitRepo repo(repos.path() / "acme" / "app.git");
   repo.Commit({{"README", "one\n"}});
   AgentHarness h({.git_base_url = "file://" + repos.path().string(),
-                  .docker = DockerOptions{.host = "unix:///nonexistent/raibid-engine.sock"},
+                  .docker = DockerSettings{},
+                  .docker_host = "unix:///nonexistent/raibid-engine.sock",
                   .default_image = kImage});
   h.Enqueue(
       R"({"job_id": "down", "repository": "acme/app", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": "true"}]}})");

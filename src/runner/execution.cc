@@ -8,6 +8,7 @@
 
 #include "registry/registry_client.h"
 #include "report/redis_log_sink.h"
+#include "runner/job_dirs.h"
 #include "runner/pipeline_source.h"
 #include "util/clock.h"
 #include "util/log_context.h"
@@ -51,9 +52,9 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
       status_(status),
       job_(job),
       url_(std::move(url)),
-      workspace_(options.work_dir / job.id),
-      home_(options.work_dir / (job.id + ".home")),
-      auth_dir_(options.work_dir / (job.id + ".auth")),
+      workspace_(JobDirs::For(options.work_dir, job.id).workspace),
+      home_(JobDirs::For(options.work_dir, job.id).home),
+      auth_dir_(JobDirs::For(options.work_dir, job.id).auth),
       masker_(std::make_shared<Masker>(options.masker)) {
   for (const auto& [name, value] : job.secret_env) masker_->Add(value);
   // The agent's own log lines about this job are masked with what the job learns as well.

@@ -9,54 +9,73 @@
 namespace raibid::testing {
 
 AgentHarness::AgentHarness(HarnessOptions options)
-    : options_(options), redis_(options.persistent_redis) {
-  auto endpoint = *ParseRedisUrl(redis_.url());
-  source_ = std::make_unique<SourceCache>(dir_.path() / "cache" / "git", options.credentials);
-  if (options.docker) {
-    DockerOptions docker = *options.docker;
-    if (docker.agent_name.empty()) docker.agent_name = "test-agent";
-    auto made = DockerExecutor::Create(docker);
-    if (!made) throw std::runtime_error(made.error().message);
-    executor_ = std::move(*made);
-  } else {
-    executor_ = std::make_unique<ShellExecutor>(
-        options.reaper.empty() ? std::filesystem::read_symlink("/proc/self/exe") : options.reaper);
+    : options_(std::move(options)), redis_(options_.persistent_redis) {
+  auto wired =
+      WireAgent(ToSettings(),
+                {.reaper = options_.reaper.empty() ? std::filesystem::read_symlink("/proc/self/exe")
+                                                   : options_.reaper,
+                 .version = "test",
+                 .block = std::chrono::milliseconds(200),
+                 .maintain = options_.maintain});
+  if (!wired) throw std::runtime_error(wired.error().message);
+  wired_ = std::move(*wired);
+  thread_ = std::thread([this] { wired_->agent().Run(); });
+}
+
+Settings AgentHarness::ToSettings() const {
+  Settings s;
+  s.redis = {.url = redis_.url(), .consumer = "test-agent"};
+  s.work_dir = dir_.path() / "work";
+  s.cache_path = dir_.path() / "cache";
+  s.cache_enabled = options_.cache_size > 0;
+  s.cache_size_bytes = options_.cache_size;
+  s.cache_remote = options_.cache_remote;
+  s.idle_maintenance_seconds = static_cast<int>(options_.maintain_after_idle.count());
+  s.git_base_url = options_.git_base_url;
+  if (options_.credentials) {
+    s.git_username = options_.credentials->username;
+    s.git_token_file = options_.credentials->token_file;
+  } else if (!options_.secret.empty()) {
+    s.git_token_file = SecretFile("git-token", options_.secret);
   }
-  RunnerOptions runner{.agent_name = "test-agent",
-                       .agent_version = "test",
-                       .work_dir = dir_.path() / "work",
-                       .git_base_url = options.git_base_url,
-                       .timeout_extension_percent = options.extension_percent,
-                       .default_image = options.default_image,
-                       .limits = options.limits};
-  runner.masker.Add(options.secret);
-  for (const auto& [name, value] : options.secret_env) runner.masker.Add(value);
-  runner.secret_env = options.secret_env;
-  runner.retry = options.retry;
-  runner.registry = options.registry;
-  runner.cache_remote = options.cache_remote;
-  if (options.cache_size > 0) {
-    cache_ = std::make_unique<CacheStore>(
-        dir_.path() / "cache" / "deps", options.cache_size,
-        std::vector<std::filesystem::path>{dir_.path() / "cache" / "git"});
-    runner.cache = cache_.get();
+  for (const auto& [name, value] : options_.secret_env)
+    s.secret_files[name] = SecretFile(name, value);
+  if (options_.registry) {
+    s.registry_url = options_.registry->url;
+    s.registry_username = options_.registry->username;
+    if (!options_.registry->password.empty()) {
+      s.registry_password_file = SecretFile("registry-password", options_.registry->password);
+    }
+    s.registry_insecure = options_.registry->insecure;
+    s.registry_ca_file = options_.registry->ca_file;
+    s.registry_chunk_size = options_.registry->chunk_size;
   }
-  runner_ = std::make_unique<JobRunner>(std::move(runner), *source_, *executor_,
-                                        [endpoint] { return Redis::Connect(endpoint); });
-  agent_ = std::make_unique<Agent>(AgentOptions{.redis = endpoint,
-                                                .queue = {.consumer = "test-agent"},
-                                                .concurrency = options.concurrency,
-                                                .shutdown_grace = std::chrono::seconds(30),
-                                                .block = std::chrono::milliseconds(200),
-                                                .lease = std::chrono::seconds(6),
-                                                .maintain_after_idle = options.maintain_after_idle,
-                                                .maintain = options.maintain},
-                                   *runner_);
-  thread_ = std::thread([this] { agent_->Run(); });
+  if (options_.docker) {
+    s.executor = "docker";
+    s.docker = *options_.docker;
+    s.docker_host = options_.docker_host;
+  }
+  s.image = options_.default_image;
+  s.input_limits = options_.limits;
+  s.concurrency = options_.concurrency;
+  s.timeout_extension_percent = options_.extension_percent;
+  s.retry_initial_seconds = std::chrono::duration<double>(options_.retry.initial).count();
+  s.retry_max_retries = options_.retry.max_retries;
+  s.retry_jitter_percent = options_.retry.jitter * 100;
+  s.shutdown_grace_seconds = 30;
+  s.lease_seconds = 6;
+  return s;
+}
+
+std::filesystem::path AgentHarness::SecretFile(const std::string& name,
+                                               const std::string& value) const {
+  const auto path = dir_.path() / "secrets" / name;
+  WriteFile(path, value);
+  return path;
 }
 
 AgentHarness::~AgentHarness() {
-  agent_->RequestStop();
+  wired_->agent().RequestStop();
   thread_.join();
 }
 

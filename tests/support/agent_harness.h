@@ -1,5 +1,7 @@
-// An in-process agent wired the way `raibid-agent run` wires it (real Redis, real git, the shell
-// executor with the test binary as its reaper), with helpers to submit jobs and read results.
+// An in-process agent wired by the very function `raibid-agent run` uses (agent/wiring.h), on a
+// real Redis and real git, with the shell executor and the test binary as its reaper unless the
+// options ask for docker; with helpers to submit jobs and read results. The options below become
+// Settings (secrets are written to files, as an operator's would be).
 #pragma once
 
 #include <memory>
@@ -7,10 +9,7 @@
 #include <string>
 #include <thread>
 
-#include "agent/agent.h"
-#include "executor/docker_executor.h"
-#include "executor/shell_executor.h"
-#include "source/source_cache.h"
+#include "agent/wiring.h"
 #include "support/redis_server.h"
 #include "support/temp_dir.h"
 
@@ -31,8 +30,9 @@ struct HarnessOptions {
   std::chrono::seconds maintain_after_idle{0};
   std::function<void()> maintain;
   BackoffPolicy retry{.initial = Millis(50), .max_retries = 2};
-  // The docker executor instead of the shell one (agent_name defaults to the harness's).
-  std::optional<DockerOptions> docker;
+  // The docker executor instead of the shell one, on the engine at `docker_host`.
+  std::optional<DockerSettings> docker;
+  std::string docker_host;
   std::string default_image;  // agent.image
   InputLimits limits;         // agent.limits.*
 };
@@ -57,20 +57,20 @@ class AgentHarness {
   int DeadCount() const;
 
   RedisServer& redis() { return redis_; }
-  Agent& agent() { return *agent_; }
+  Agent& agent() { return wired_->agent(); }
   // The docker executor, when the options asked for one.
-  DockerExecutor* docker() { return dynamic_cast<DockerExecutor*>(executor_.get()); }
+  DockerExecutor* docker() { return wired_->docker(); }
   const std::filesystem::path& root() const { return dir_.path(); }
 
  private:
   HarnessOptions options_;
   RedisServer redis_;
   TempDir dir_{"raibid-agent"};
-  std::unique_ptr<SourceCache> source_;
-  std::unique_ptr<CacheStore> cache_;
-  std::unique_ptr<Executor> executor_;
-  std::unique_ptr<JobRunner> runner_;
-  std::unique_ptr<Agent> agent_;
+  Settings ToSettings() const;
+  // Writes `value` to a file of the harness's and returns its path.
+  std::filesystem::path SecretFile(const std::string& name, const std::string& value) const;
+
+  std::unique_ptr<WiredAgent> wired_;
   std::thread thread_;
 };
 

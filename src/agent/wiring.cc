@@ -1,0 +1,216 @@
+#include "agent/wiring.h"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "http/http_url.h"
+
+namespace raibid {
+namespace {
+
+Result<std::string> ReadSecretFile(const std::filesystem::path& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) return Fail(ErrorKind::kConfig, what + ": cannot read " + path.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+RunnerOptions RunnerOptionsFrom(const Settings& settings, const std::string& version) {
+  return {.agent_name = settings.redis.consumer,
+          .agent_version = version,
+          .work_dir = settings.work_dir,
+          .git_base_url = settings.git_base_url,
+          .default_timeout_minutes = settings.default_timeout_minutes,
+          .max_timeout_minutes = settings.max_timeout_minutes,
+          .timeout_extension_percent = settings.timeout_extension_percent,
+          .report = {.status_maxlen = settings.status_stream_maxlen,
+                     .retention = std::chrono::hours(24) * settings.retention_days,
+                     .log_limit_bytes = settings.log_limit_bytes},
+          .max_deliveries = settings.max_deliveries,
+          .retry = {.initial = Millis(static_cast<int64_t>(settings.retry_initial_seconds * 1000)),
+                    .max_retries = settings.retry_max_retries,
+                    .jitter = std::min(settings.retry_jitter_percent, 100.0) / 100.0},
+          .artifact_reference = settings.registry_reference,
+          .image_tag = settings.registry_image_tag,
+          .default_image = settings.image,
+          .language_image = settings.docker.language_image,
+          .limits = settings.input_limits};
+}
+
+// The git token: offered only to the configured git server, never to a URL a job names elsewhere.
+Result<std::optional<GitCredentials>> ReadGitCredentials(const Settings& settings, Masker& masker) {
+  if (settings.git_token_file.empty()) return std::nullopt;
+  auto token = ReadSecretFile(settings.git_token_file, "git.token_file");
+  if (!token) return std::unexpected(token.error());
+  masker.Add(*token);
+  return GitCredentials{.username = settings.git_username,
+                        .token_file = settings.git_token_file,
+                        .url_prefix = settings.git_base_url};
+}
+
+// agent.registry: where artifacts (and, with cache.remote, caches) go; the login image pulls use.
+Result<std::optional<RegistryLogin>> ReadRegistry(const Settings& settings, RunnerOptions& runner) {
+  if (settings.registry_url.empty()) return std::nullopt;
+  RegistryConfig registry{.url = settings.registry_url,
+                          .username = settings.registry_username,
+                          .insecure = settings.registry_insecure,
+                          .ca_file = settings.registry_ca_file.string(),
+                          .chunk_size = settings.registry_chunk_size};
+  if (!settings.registry_password_file.empty()) {
+    auto password = ReadSecretFile(settings.registry_password_file, "registry.password_file");
+    if (!password) return std::unexpected(password.error());
+    registry.password = *password;
+    runner.masker.Add(*password);
+  }
+  runner.registry = registry;
+  runner.cache_remote = settings.cache_remote;
+  return RegistryLogin{.server = ParseHttpUrl(settings.registry_url).value_or(HttpUrl{}).authority,
+                       .username = registry.username,
+                       .password = registry.password};
+}
+
+Status ReadAgentSecrets(const Settings& settings, RunnerOptions& runner) {
+  for (const auto& [name, file] : settings.secret_files) {
+    auto value = ReadSecretFile(file, "secrets." + name);
+    if (!value) return std::unexpected(value.error());
+    runner.masker.Add(*value);
+    runner.secret_env[name] = std::move(*value);
+  }
+  return {};
+}
+
+Status MakeDirectories(const Settings& settings) {
+  for (const auto& dir :
+       {settings.cache_path / "git", settings.cache_path / "deps", settings.work_dir}) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Fail(ErrorKind::kConfig, "cannot create " + dir.string() + ": " + ec.message());
+  }
+  return {};
+}
+
+Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(
+    const Settings& settings, const std::optional<RegistryLogin>& login) {
+  return DockerExecutor::Create({.host = settings.docker_host,
+                                 .agent_name = settings.redis.consumer,
+                                 .pull_policy = settings.docker.pull_policy,
+                                 .login = login,
+                                 .allow_network = settings.docker.allow_network,
+                                 .pids_limit = settings.docker.pids_limit,
+                                 .tmp_size = settings.docker.tmp_size,
+                                 .user = settings.docker.user,
+                                 .allow_privileged = settings.docker.allow_privileged,
+                                 .host_paths = SplitList(settings.docker.host_paths),
+                                 .step_host = settings.docker.step_host,
+                                 .limit_cpu = settings.limits.cpu,
+                                 .limit_memory = settings.limits.memory,
+                                 .http_response_bytes = settings.input_limits.http_response_bytes});
+}
+
+AgentOptions AgentOptionsFrom(const Settings& settings, const RedisEndpoint& endpoint,
+                              const WiringOptions& options) {
+  return {.redis = endpoint,
+          .queue = {.stream = settings.redis.stream,
+                    .group = settings.redis.group,
+                    .consumer = settings.redis.consumer},
+          .concurrency = settings.concurrency,
+          .shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds),
+          .block = options.block,
+          .lease = std::chrono::seconds(settings.lease_seconds),
+          .version = options.version,
+          .maintain_after_idle = std::chrono::seconds(settings.idle_maintenance_seconds)};
+}
+
+}  // namespace
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOptions options) {
+  auto endpoint = ParseRedisUrl(settings.redis.url);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  RunnerOptions runner_options = RunnerOptionsFrom(settings, options.version);
+  auto credentials = ReadGitCredentials(settings, runner_options.masker);
+  if (!credentials) return std::unexpected(credentials.error());
+  if (!endpoint->password.empty()) runner_options.masker.Add(endpoint->password);
+  auto login = ReadRegistry(settings, runner_options);
+  if (!login) return std::unexpected(login.error());
+  if (auto s = ReadAgentSecrets(settings, runner_options); !s) return std::unexpected(s.error());
+  if (auto s = MakeDirectories(settings); !s) return std::unexpected(s.error());
+
+  auto w = std::make_unique<WiredAgent>();
+  w->name_ = settings.redis.consumer;
+  w->endpoint_ = *endpoint;
+  w->masker_ = runner_options.masker;
+  w->source_ = std::make_unique<SourceCache>(settings.cache_path / "git", *credentials);
+  if (settings.cache_enabled) {
+    w->cache_ = std::make_unique<CacheStore>(
+        settings.cache_path / "deps", settings.cache_size_bytes,
+        std::vector<std::filesystem::path>{settings.cache_path / "git"},
+        std::max(1u, std::thread::hardware_concurrency()));
+    runner_options.cache = w->cache_.get();
+  }
+  Executor* executor = nullptr;
+  if (settings.executor == "docker") {
+    auto docker = MakeDockerExecutor(settings, *login);
+    if (!docker) return std::unexpected(docker.error());
+    w->docker_ = std::move(*docker);
+    executor = w->docker_.get();
+    if (!settings.image.empty()) w->preload_.push_back(settings.image);
+    for (auto& image : SplitList(settings.docker.preload_images)) w->preload_.push_back(image);
+  } else {
+    w->shell_ = std::make_unique<ShellExecutor>(options.reaper);
+    executor = w->shell_.get();
+  }
+  w->runner_ = std::make_unique<JobRunner>(
+      std::move(runner_options), *w->source_, *executor,
+      [ep = *endpoint] { return Redis::Connect(ep); }, options.observer);
+  w->upkeep_ = std::make_unique<IdleUpkeep>(settings.work_dir, *w->source_, w->cache_.get(),
+                                            *w->runner_, w->docker_.get());
+  AgentOptions agent_options = AgentOptionsFrom(settings, *endpoint, options);
+  agent_options.maintain = options.maintain
+                               ? options.maintain
+                               : std::function<void()>([u = w->upkeep_.get()] { u->Run(); });
+  w->agent_ = std::make_unique<Agent>(std::move(agent_options), *w->runner_);
+  return w;
+}
+
+WiredAgent::~WiredAgent() = default;
+
+void WiredAgent::PrepareEngine() {
+  if (!docker_) return;
+  if (auto left = docker_->RemoveLeftovers(); !left) {
+    spdlog::warn("container engine: {}", left.error().message);
+  } else if (*left > 0) {
+    spdlog::info("removed {} container(s) an earlier run of {} left", *left, name_);
+  }
+  images_ready_ = false;
+  preloader_ = std::jthread([this] {
+    for (const auto& image : preload_) {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (auto s = docker_->EnsureImage(image); !s) {
+        spdlog::warn("preloading image {}: {}", image, s.error().message);
+      } else {
+        spdlog::info("image {} ready ({} ms)", image,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - t0)
+                         .count());
+      }
+    }
+    images_ready_ = true;
+  });
+}
+
+}  // namespace raibid
