@@ -8,7 +8,7 @@
 namespace raibid {
 namespace {
 
-// The contract's heartbeat states: idle, busy, draining.
+// The heartbeat states of docs/reference.md: idle, busy, draining.
 std::string_view StateName(AgentState s, bool busy) {
   if (s == AgentState::kDraining || s == AgentState::kStopped) return "draining";
   return busy ? "busy" : "idle";

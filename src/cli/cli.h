@@ -1,5 +1,6 @@
-// The command line: `run`, `submit`, `status`, `logs`, `cancel`, `validate` (contract section 1).
-// The one place that reads flags and the environment and wires the agent together.
+// The command line: `run`, `submit`, `status`, `logs`, `cancel`, `validate` (docs/reference.md,
+// Commands). The one place that reads flags and the environment; agent/wiring.h builds the agent
+// from them.
 #pragma once
 
 namespace raibid::cli {

@@ -1,5 +1,5 @@
 // The commands that talk to Redis on a user's behalf: submit, status, logs, cancel. Each returns
-// the process exit code (contract section 1) and prints errors to stderr.
+// the process exit code (docs/reference.md, Commands) and prints errors to stderr.
 #pragma once
 
 #include <string>

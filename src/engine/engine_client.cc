@@ -53,7 +53,7 @@ std::string Text(const json& doc, const char* key) {
   return it != doc.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-// A field of the engine's JSON of the expected type, else `fallback` (a reply of the wrong shape
+// A field of the engine's JSON of the expected type, else false or 0 (a reply of the wrong shape
 // must not throw).
 bool Flag(const json& doc, const char* key) {
   auto it = doc.find(key);

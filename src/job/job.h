@@ -1,4 +1,4 @@
-// A build job as submitted to the stream (contract section 3), parsed and checked for shape.
+// A build job as submitted to the stream (docs/reference.md, A job), parsed and checked for shape.
 // Source-specific checks (repository URL, ref names) belong to the source module and run in the
 // runner; both end as `invalid_job`.
 #pragma once

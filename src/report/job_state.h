@@ -1,4 +1,4 @@
-// The closed set of job and step states written to Redis (contract section 5).
+// The closed set of job and step states written to Redis (docs/reference.md, Redis keys).
 #pragma once
 
 #include <optional>

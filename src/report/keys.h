@@ -1,4 +1,4 @@
-// Names of the Redis keys the agent writes (contract section 5) and how long they live.
+// Names of the Redis keys the agent writes (docs/reference.md, Redis keys) and how long they live.
 #pragma once
 
 #include <chrono>

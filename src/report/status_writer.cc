@@ -10,7 +10,7 @@
 namespace raibid {
 
 std::string StepsJson(const std::vector<StepRecord>& steps) {
-  // Keys in the contract's order, which readers of the raw hash see.
+  // Keys in docs/reference.md's order, which readers of the raw hash see.
   using Json = nlohmann::ordered_json;
   Json arr = Json::array();
   for (const auto& s : steps) {

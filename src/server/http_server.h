@@ -1,4 +1,4 @@
-// The health and metrics endpoint (contract section 7): GET /healthz, /readyz, /startupz and
+// The health and metrics endpoint (docs/reference.md, HTTP): GET /healthz, /readyz, /startupz and
 // /metrics on agent.http.listen, served by cpp-httplib on its own threads.
 #pragma once
 

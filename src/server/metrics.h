@@ -1,4 +1,4 @@
-// The agent's Prometheus metrics (contract section 7): a prometheus-cpp registry with the
+// The agent's Prometheus metrics (docs/reference.md, HTTP): a prometheus-cpp registry with the
 // raibid_* families, fed by the runner through RunObserver and read by the HTTP server. Labels are
 // bounded sets (a job's final state, a cache kind, a retry reason), never a job id.
 // Thread-safe.

@@ -1,6 +1,6 @@
 // Expected failures as values. Every failure the agent can report carries one ErrorKind (the
-// contract's `error_kind`) and whether trying again may help; retry and reporting both decide
-// from this one classification.
+// `error_kind` of docs/reference.md) and whether trying again may help; retry and reporting both
+// decide from this one classification.
 #pragma once
 
 #include <expected>
@@ -21,7 +21,7 @@ enum class ErrorKind {
   kConfig,  // agent configuration; never written to a job, fails start-up instead
 };
 
-// The contract's spelling: "invalid_job", "source", ...
+// As docs/reference.md spells them: "invalid_job", "source", ...
 std::string_view ToString(ErrorKind kind);
 
 struct Error {
