@@ -273,8 +273,7 @@ void FillDefaultsFromHost(Settings& s, const EnvLookup& lookup) {
 
 Result<std::string> ReadConfigFile(const std::filesystem::path& file) {
   auto fail = [&](int err) {
-    return raibid::Fail(ErrorKind::kConfig,
-                        fmt::format("{}: cannot read: {}", file.string(), ErrnoText(err)));
+    return std::unexpected(ErrnoError(err, file.string() + ": cannot read", ErrorKind::kConfig));
   };
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return fail(errno);

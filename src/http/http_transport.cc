@@ -244,8 +244,7 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
     return Fail(ErrorKind::kCancelled, what + ": ended by the caller");
   }
   if (ex.read_errno != 0) {
-    return Fail(ErrorKind::kInfrastructure,
-                what + ": cannot read the upload: " + ErrnoText(ex.read_errno));
+    return std::unexpected(ErrnoError(ex.read_errno, what + ": cannot read the upload"));
   }
   if (ex.sink_refused) return Fail(ErrorKind::kInfrastructure, what + ": download aborted");
   const std::string detail = ex.error[0] ? ex.error : curl_easy_strerror(code);

@@ -17,6 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "process/spawn.h"  // ExitCodeOf only: an inline function, so nothing more to link
+
 namespace raibid {
 namespace {
 
@@ -51,12 +53,6 @@ bool ParseArgs(int argc, char** argv, ReaperArgs& args) {
   if (i + 1 >= argc) return false;
   args.command = argv + i + 1;
   return true;
-}
-
-int ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 255;
 }
 
 // Blocks the signals the reaper reacts to and returns a descriptor that reads them, so a signal

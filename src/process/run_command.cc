@@ -1,16 +1,13 @@
 #include "process/run_command.h"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <csignal>
 #include <set>
 
-#include "process/spawn_util.h"
+#include "process/spawn.h"
 
 extern char** environ;
 
@@ -18,15 +15,6 @@ namespace raibid {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 255;
-}
 
 // Reads both pipes until they close or the deadline passes. Returns false on timeout.
 bool Drain(int out_fd, int err_fd, const CommandSpec& spec, CommandResult& result) {
@@ -86,44 +74,21 @@ Result<CommandResult> RunCommand(const CommandSpec& spec) {
   auto err = MakePipe();
   if (!err) return std::unexpected(err.error());
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out->write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err->write.get(), 2);
-  if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  sigset_t all_default;
-  sigfillset(&all_default);
-  posix_spawnattr_setsigdefault(&attr, &all_default);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<std::string> argv = spec.argv;
-  std::vector<std::string> env = BuildEnvironment(spec.env, spec.unset_env);
-  auto c_argv = CStrings(argv);
-  auto c_env = CStrings(env);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, c_argv[0], &actions, &attr, c_argv.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    return Fail(ErrorKind::kInfrastructure, "cannot start " + spec.argv[0] + ": " + ErrnoText(rc));
-  }
+  auto pid = Spawn({.argv = spec.argv,
+                    .cwd = spec.cwd,
+                    .env = BuildEnvironment(spec.env, spec.unset_env),
+                    .stdout_fd = out->write.get(),
+                    .stderr_fd = err->write.get()});
+  if (!pid) return std::unexpected(pid.error());
   out->write.reset();
   err->write.reset();
 
   CommandResult result;
   if (!Drain(out->read.get(), err->read.get(), spec, result)) {
     result.timed_out = true;
-    kill(-pid, SIGKILL);
+    kill(-*pid, SIGKILL);
   }
-  result.exit_code = WaitExit(pid);
+  result.exit_code = WaitExitCode(*pid);
   return result;
 }
 

@@ -1,6 +1,13 @@
 #include "process/run_command.h"
 
+#include <fcntl.h>
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "util/unique_fd.h"
 
 namespace raibid {
 namespace {
@@ -32,6 +39,28 @@ TEST(RunCommand, KillsTheProcessGroupAtTimeout) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->timed_out);
   EXPECT_FALSE(r->ok());
+}
+
+// The descriptors of the process that runs `ls /proc/self/fd`, one per line.
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(RunCommand, DescriptorsWithoutCloexecDoNotLeakIntoTheCommand) {
+  UniqueFd devnull(open("/dev/null", O_RDONLY));  // no O_CLOEXEC, like a hiredis socket
+  ASSERT_TRUE(devnull.valid());
+  // Far above what ls opens itself, so a listed number can only be the leaked one.
+  UniqueFd leaky(fcntl(devnull.get(), F_DUPFD, 100));
+  ASSERT_GE(leaky.get(), 100);
+  auto r = RunCommand({.argv = {"ls", "/proc/self/fd"}});
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+  const auto fds = Lines(r->out);
+  EXPECT_EQ(std::count(fds.begin(), fds.end(), "2"), 1) << r->out;
+  EXPECT_EQ(std::count(fds.begin(), fds.end(), std::to_string(leaky.get())), 0) << r->out;
 }
 
 TEST(RunCommand, MissingBinaryIsAnError) {

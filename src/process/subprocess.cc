@@ -1,10 +1,7 @@
 #include "process/subprocess.h"
 
-#include "process/spawn_util.h"
-
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +10,7 @@
 #include <csignal>
 
 #include "process/reaper.h"
+#include "process/spawn.h"
 
 namespace raibid {
 namespace {
@@ -36,47 +34,6 @@ std::vector<std::string> ReaperArgv(const SubprocessOptions& options) {
   return argv;
 }
 
-// Spawn attributes: a new process group led by the reaper, no blocked signals and default
-// dispositions, whatever the agent's threads had; descriptors 0-2 only.
-struct SpawnAttributes {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-
-  SpawnAttributes(const SubprocessOptions& options, int out_fd, int err_fd) {
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(
-        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-    posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-    if (!options.cwd.empty()) {
-      posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
-    }
-    // A descriptor some library opened without O_CLOEXEC (a Redis socket, say) must not reach
-    // the step's processes.
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  }
-  ~SpawnAttributes() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-};
-
-int ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 255;
-}
-
 }  // namespace
 
 Result<Subprocess> Subprocess::Start(const SubprocessOptions& options) {
@@ -86,24 +43,20 @@ Result<Subprocess> Subprocess::Start(const SubprocessOptions& options) {
   auto err = MakeOutputPipe();
   if (!err) return std::unexpected(err.error());
 
-  std::vector<std::string> argv = ReaperArgv(options);
-  std::vector<std::string> env = options.env;
-  auto c_argv = CStrings(argv);
-  auto c_env = CStrings(env);
-  SpawnAttributes spawn(options, out->write.get(), err->write.get());
-  pid_t pid = -1;
-  // posix_spawn, not fork: glibc's vfork-style clone is safe in a multithreaded agent.
-  const int rc =
-      posix_spawn(&pid, c_argv[0], &spawn.actions, &spawn.attr, c_argv.data(), c_env.data());
-  if (rc != 0) {
-    std::string what = "cannot start " + options.argv[0];
-    if (!options.cwd.empty()) what += " in " + options.cwd.string();
-    return Fail(ErrorKind::kInfrastructure, what + ": " + ErrnoText(rc));
-  }
+  std::string name = options.argv[0];
+  if (!options.cwd.empty()) name += " in " + options.cwd.string();
+  auto pid = Spawn({.argv = ReaperArgv(options),
+                    .search_path = false,
+                    .cwd = options.cwd,
+                    .env = options.env,
+                    .stdout_fd = out->write.get(),
+                    .stderr_fd = err->write.get(),
+                    .name = std::move(name)});
+  if (!pid) return std::unexpected(pid.error());
   // The child is ours and not yet reaped, so its pid cannot have been reused: pidfd_open is safe.
   // (glibc 2.36's <sys/pidfd.h> lacks extern "C", hence the raw system call.)
-  UniqueFd exit_fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  return Subprocess(pid, std::move(out->read), std::move(err->read), std::move(exit_fd));
+  UniqueFd exit_fd(static_cast<int>(syscall(SYS_pidfd_open, *pid, 0)));
+  return Subprocess(*pid, std::move(out->read), std::move(err->read), std::move(exit_fd));
 }
 
 Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
@@ -158,12 +111,8 @@ void Subprocess::Terminate(std::chrono::milliseconds grace) {
 
 int Subprocess::Wait() {
   if (!running()) return exit_code_;
-  int status = 0;
-  while (waitpid(pid_.get(), &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_.release();
+  exit_code_ = WaitExitCode(pid_.release());
   exit_.reset();
-  exit_code_ = ExitCodeOf(status);
   return exit_code_;
 }
 

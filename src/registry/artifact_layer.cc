@@ -14,8 +14,8 @@ Result<ScratchDir> ScratchDir::Make(const fs::path& parent) {
   fs::create_directories(base, ec);
   std::string tmpl = (base / "raibid-artifacts-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot make a scratch directory in " + base.string() + ": " + ErrnoText(errno));
+    return std::unexpected(
+        ErrnoError(errno, "cannot make a scratch directory in " + base.string()));
   }
   return ScratchDir(fs::path(tmpl));
 }

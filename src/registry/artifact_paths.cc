@@ -135,8 +135,8 @@ Result<ResolvedArtifacts> ResolveArtifactPaths(const fs::path& workspace,
   std::error_code ec;
   const fs::path root = fs::canonical(workspace, ec);
   if (ec) {
-    return Fail(ErrorKind::kInfrastructure,
-                "workspace " + workspace.string() + " cannot be resolved: " + ec.message());
+    return std::unexpected(
+        ErrnoError(ec, "workspace " + workspace.string() + " cannot be resolved"));
   }
   ResolvedArtifacts out{.workspace = root};
   std::set<std::string> seen;

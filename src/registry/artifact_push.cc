@@ -49,8 +49,7 @@ Result<BlobSource> LogBlob(const ArtifactRequest& req, const ScratchDir& scratch
   std::error_code ec;
   std::filesystem::copy_file(req.log_file, copy, ec);
   if (ec) {
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot copy the log " + req.log_file.string() + ": " + ec.message());
+    return std::unexpected(ErrnoError(ec, "cannot copy the log " + req.log_file.string()));
   }
   return BlobSource::FromFile(copy);
 }

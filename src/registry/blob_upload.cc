@@ -178,8 +178,7 @@ Result<BlobOutcome> UploadBlob(RegistrySession& session, const std::string& repo
   if (!blob.file.empty()) {
     fd.reset(::open(blob.file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
-      return Fail(ErrorKind::kInfrastructure,
-                  "cannot open " + blob.file.string() + ": " + ErrnoText(errno));
+      return std::unexpected(ErrnoError(errno, "cannot open " + blob.file.string()));
     }
   }
   return Upload(session, repository, blob, fd.get()).Run(mount_from);

@@ -128,8 +128,7 @@ BlobDigest DigestOf(std::string_view bytes) {
 Result<BlobDigest> DigestFile(const std::filesystem::path& file) {
   UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot open " + file.string() + ": " + ErrnoText(errno));
+    return std::unexpected(ErrnoError(errno, "cannot open " + file.string()));
   }
   Sha256 h;
   std::vector<char> buf(1 << 20);
@@ -138,8 +137,7 @@ Result<BlobDigest> DigestFile(const std::filesystem::path& file) {
     ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      return Fail(ErrorKind::kInfrastructure,
-                  "cannot read " + file.string() + ": " + ErrnoText(errno));
+      return std::unexpected(ErrnoError(errno, "cannot read " + file.string()));
     }
     if (n == 0) break;
     h.Update({buf.data(), static_cast<size_t>(n)});

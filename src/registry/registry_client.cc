@@ -165,8 +165,7 @@ Status RegistryClient::FetchBlobOnce(const std::string& repository, const std::s
                                      const std::filesystem::path& destination) {
   UniqueFd fd(::open(destination.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!fd.valid()) {
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot write " + destination.string() + ": " + ErrnoText(errno));
+    return std::unexpected(ErrnoError(errno, "cannot write " + destination.string()));
   }
   PipelinedSha256 hash;  // hashing overlaps with receiving
   int write_errno = 0;
@@ -189,8 +188,7 @@ Status RegistryClient::FetchBlobOnce(const std::string& repository, const std::s
   const std::string what = "GET blob " + digest + " from " + repository;
   auto r = session_.SendOnce(get, PullScope(repository));
   if (write_errno != 0) {
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot write " + destination.string() + ": " + ErrnoText(write_errno));
+    return std::unexpected(ErrnoError(write_errno, "cannot write " + destination.string()));
   }
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return std::unexpected(session_.StatusError(*r, what));

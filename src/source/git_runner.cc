@@ -70,8 +70,7 @@ Status WriteExecutable(const std::filesystem::path& path, std::string_view conte
   if (chmod(tmp.c_str(), 0700) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     unlink(tmp.c_str());
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot install " + path.string() + ": " + ErrnoText(err));
+    return std::unexpected(ErrnoError(err, "cannot install " + path.string()));
   }
   return {};
 }

@@ -40,8 +40,8 @@ Status Mirror::Remove() {
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
   if (ec) {
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot delete mirror " + dir_.string() + ": " + ec.message(), true);
+    return std::unexpected(
+        ErrnoError(ec, "cannot delete mirror " + dir_.string(), ErrorKind::kInfrastructure, true));
   }
   return {};
 }

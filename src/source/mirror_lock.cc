@@ -10,8 +10,8 @@ namespace raibid {
 Result<MirrorLock> MirrorLock::Open(const std::filesystem::path& path) {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot open lock " + path.string() + ": " + ErrnoText(errno), true);
+    return std::unexpected(
+        ErrnoError(errno, "cannot open lock " + path.string(), ErrorKind::kInfrastructure, true));
   }
   return MirrorLock(UniqueFd(fd));
 }
@@ -19,7 +19,7 @@ Result<MirrorLock> MirrorLock::Open(const std::filesystem::path& path) {
 Status MirrorLock::Lock(int operation) {
   while (flock(fd_.get(), operation) != 0) {
     if (errno != EINTR) {
-      return Fail(ErrorKind::kInfrastructure, "flock: " + ErrnoText(errno), true);
+      return std::unexpected(ErrnoError(errno, "flock", ErrorKind::kInfrastructure, true));
     }
   }
   return {};

@@ -1,5 +1,6 @@
 #include "util/error.h"
 
+#include <cerrno>
 #include <cstring>
 
 namespace raibid {
@@ -32,6 +33,40 @@ std::string ErrnoText(int err) {
   char buf[256];
   // GNU strerror_r returns the message pointer, which may or may not be buf.
   return std::string(strerror_r(err, buf, sizeof buf));
+}
+
+namespace {
+
+// Short of a resource: descriptors, memory, processes, disk. Another attempt may find room.
+bool RanOut(int err) {
+  switch (err) {
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case ENOBUFS:
+    case EAGAIN:
+    case ENOSPC:
+    case EDQUOT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Error ErrnoError(int err, std::string_view context, ErrorKind kind, bool retryable) {
+  const bool machine = err == EIO || RanOut(err);
+  return Error{machine ? ErrorKind::kInfrastructure : kind,
+               std::string(context) + ": " + ErrnoText(err), retryable || RanOut(err)};
+}
+
+Error ErrnoError(const std::error_code& ec, std::string_view context, ErrorKind kind,
+                 bool retryable) {
+  if (ec.category() == std::generic_category() || ec.category() == std::system_category()) {
+    return ErrnoError(ec.value(), context, kind, retryable);
+  }
+  return Error{kind, std::string(context) + ": " + ec.message(), retryable};
 }
 
 }  // namespace raibid

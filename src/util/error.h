@@ -6,6 +6,7 @@
 #include <expected>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace raibid {
 
@@ -46,5 +47,19 @@ inline std::unexpected<Error> Fail(ErrorKind kind, std::string message, bool ret
 
 // errno as text, the single place that turns errno into words.
 std::string ErrnoText(int err);
+
+// The one place an errno becomes an Error, as leveldb's PosixError: the message is
+// "<context>: <ErrnoText(err)>". `kind` and `retryable` say what failing at the caller's operation
+// means, and hold for most errnos (ENOENT, EACCES, EPERM, ...). The machine failing overrides
+// them: EIO, and running out of descriptors, memory or disk (EMFILE, ENFILE, ENOMEM, ENOBUFS,
+// EAGAIN, ENOSPC, EDQUOT), are kInfrastructure; running out is also retryable, as a later attempt
+// may find room.
+Error ErrnoError(int err, std::string_view context, ErrorKind kind = ErrorKind::kInfrastructure,
+                 bool retryable = false);
+
+// The same for a std::error_code (from <filesystem>, say): a code of the system or generic
+// category is its errno; any other keeps `kind` and `retryable`, with the code's own message.
+Error ErrnoError(const std::error_code& ec, std::string_view context,
+                 ErrorKind kind = ErrorKind::kInfrastructure, bool retryable = false);
 
 }  // namespace raibid
