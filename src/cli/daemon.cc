@@ -302,7 +302,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   const auto reaper = self.parent_path() / "raibid-agent-reaper";
   ShellExecutor shell(access(reaper.c_str(), X_OK) == 0 ? reaper : self);
   std::jthread preload;
-  if (settings.executor == "docker") {
+  if (settings.executor == ExecutorKind::kDocker) {
     auto made = MakeDockerExecutor(settings, docker_login);
     if (!made) {
       spdlog::error("{}", made.error().message);

@@ -122,10 +122,14 @@ SettingValue ChoiceValue(std::string* out, std::vector<std::string> choices) {
         return std::nullopt;
       }
     }
-    std::string list;
-    for (const std::string& choice : choices) list += (list.empty() ? "" : " or ") + choice;
-    return Expected(list, text);
+    return NotAChoice(choices, text);
   };
+}
+
+std::string NotAChoice(const std::vector<std::string>& choices, std::string_view text) {
+  std::string list;
+  for (const std::string& choice : choices) list += (list.empty() ? "" : " or ") + choice;
+  return Expected(list, text);
 }
 
 SettingValue CpuValue(std::string* out) {

@@ -352,11 +352,11 @@ std::string DockerExecutor::EngineName(EngineClient& client) {
 Result<ImageInfo> DockerExecutor::EnsureImage(
     EngineClient& client, const std::string& image,
     const std::function<void(const std::string&)>& progress) {
-  if (options_.pull_policy != "always") {
+  if (options_.pull_policy != PullPolicy::kAlways) {
     auto present = client.InspectImage(image);
     if (!present) return std::unexpected(present.error());
     if (std::optional<ImageInfo>& found = *present) return std::move(*found);
-    if (options_.pull_policy == "never") {
+    if (options_.pull_policy == PullPolicy::kNever) {
       return Fail(ErrorKind::kInfrastructure, "image " + image +
                                                   " is not present on the engine and "
                                                   "docker.pull_policy is never");

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "config/pull_policy.h"
 #include "engine/engine_client.h"
 #include "executor/executor.h"
 
@@ -40,7 +41,7 @@ struct RegistryLogin {
 struct DockerOptions {
   std::string host;        // the engine: unix:///var/run/docker.sock, tcp://host:port
   std::string agent_name;  // the raibid.agent label: whose containers these are
-  std::string pull_policy = "if-not-present";
+  PullPolicy pull_policy = PullPolicy::kIfNotPresent;
   std::optional<RegistryLogin> login;
   bool allow_network = false;
   int64_t pids_limit = 4096;

@@ -300,10 +300,10 @@ TEST_F(DockerExecutorTest, PullsByPolicyWithTheRegistryLogin) {
   engine.MakeBusyboxImage(pushed, "/etc/pulled");
   engine.Podman({"push", "--tls-verify=false", "--creds", "ci:s3cret-pass", pushed});
   engine.Podman({"rmi", pushed});
-  auto make = [&](std::optional<RegistryLogin> login, std::string policy) {
+  auto make = [&](std::optional<RegistryLogin> login, PullPolicy policy) {
     auto made = DockerExecutor::Create({.host = engine.host(),
                                         .agent_name = "puller",
-                                        .pull_policy = std::move(policy),
+                                        .pull_policy = policy,
                                         .login = std::move(login)});
     EXPECT_TRUE(made);
     return std::move(*made);
@@ -312,17 +312,17 @@ TEST_F(DockerExecutorTest, PullsByPolicyWithTheRegistryLogin) {
   StopSource stop;
   auto job = Job();
   job.image = pushed;
-  auto never = make(std::nullopt, "never")->Begin(job, sink, stop);
+  auto never = make(std::nullopt, PullPolicy::kNever)->Begin(job, sink, stop);
   ASSERT_FALSE(never);
   EXPECT_NE(never.error().message.find("pull_policy is never"), std::string::npos)
       << never.error().message;
-  auto anonymous = make(std::nullopt, "if-not-present")->Begin(job, sink, stop);
+  auto anonymous = make(std::nullopt, PullPolicy::kIfNotPresent)->Begin(job, sink, stop);
   ASSERT_FALSE(anonymous);
   EXPECT_EQ(anonymous.error().kind, ErrorKind::kInfrastructure);
   EXPECT_NE(anonymous.error().message.find(pushed), std::string::npos) << anonymous.error().message;
   auto executor =
       make(RegistryLogin{.server = registry.host(), .username = "ci", .password = "s3cret-pass"},
-           "if-not-present");
+           PullPolicy::kIfNotPresent);
   auto session = executor->Begin(job, sink, stop);
   ASSERT_TRUE(session) << session.error().message;
   EXPECT_NE(sink.sys().find("pulling image " + pushed), std::string::npos) << sink.sys();
