@@ -83,6 +83,9 @@ class DockerExecutor final : public Executor {
   // The image's configuration once it is present.
   Result<ImageInfo> EnsureImage(EngineClient& client, const std::string& image,
                                 const std::function<void(const std::string&)>& progress);
+  // EnsureImage for a job: the pull ends with `stop`, its progress goes to the job's log.
+  Result<ImageInfo> PullForJob(EngineClient& client, const std::string& image, LogSink& sink,
+                               const StopSource& stop);
   // A client for one job; after the first, without a negotiation round trip.
   std::unique_ptr<EngineClient> Connect();
   // "Podman Engine 4.3.1", asked once.
