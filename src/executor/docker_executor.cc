@@ -9,6 +9,7 @@
 
 #include "config/size.h"
 #include "executor/step_report.h"
+#include "util/text.h"
 
 namespace raibid {
 namespace {
@@ -59,12 +60,6 @@ std::string ContainerName(const std::string& agent, const std::string& job) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '-';
   }
   return name.substr(0, 200);
-}
-
-std::string Mib(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f MiB", bytes / 1048576.0);
-  return buf;
 }
 
 int64_t Capped(int64_t request, int64_t limit) {
@@ -233,7 +228,7 @@ Result<std::string> CreateAndStart(EngineClient& client, const ContainerSpec& sp
 // "container 0123456789ab from IMAGE (network none, memory 64 MiB, 0.5 CPUs, user 1000)".
 std::string ReadyLine(const std::string& id, const std::string& image, const ContainerSpec& spec) {
   std::string limits = "network " + spec.network_mode;
-  if (spec.memory_bytes > 0) limits += ", memory " + Mib(spec.memory_bytes);
+  if (spec.memory_bytes > 0) limits += ", memory " + FormatBytes(spec.memory_bytes);
   if (spec.nano_cpus > 0) {
     char cpus[32];
     std::snprintf(cpus, sizeof cpus, ", %.2g CPUs", spec.nano_cpus / 1e9);
@@ -367,8 +362,8 @@ class DockerSession final : public JobSession {
     StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code);
     if (*code == 137 && OutOfMemory()) {
       outcome.message = "step '" + step.name +
-                        "' was killed: out of memory (the job's memory limit is " + Mib(memory_) +
-                        ")";
+                        "' was killed: out of memory (the job's memory limit is " +
+                        FormatBytes(memory_) + ")";
       WriteSys(sink, step.name, outcome.message);
     }
     WriteSys(sink, step.name,

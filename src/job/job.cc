@@ -7,6 +7,8 @@
 #include <cmath>
 #include <random>
 
+#include "util/env_name.h"
+
 namespace raibid {
 namespace {
 
@@ -94,9 +96,7 @@ std::optional<std::string> ReadEnvMap(const json& doc, const std::string& key,
   if (it == doc.end() || it->is_null()) return std::nullopt;
   if (!it->is_object()) return key + ": expected an object of NAME: value, got " + TypeName(*it);
   for (const auto& [k, v] : it->items()) {
-    if (k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos) {
-      return fmt::format("{}: invalid variable name '{}'", key, k);
-    }
+    if (!IsEnvName(k)) return fmt::format("{}.{}: a variable name is {}", key, k, kEnvNameRule);
     if (v.is_string()) {
       (*env)[k] = v.get<std::string>();
     } else if (v.is_number() || v.is_boolean()) {

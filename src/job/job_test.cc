@@ -1,6 +1,9 @@
 #include "job/job.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/pipeline.h"
 
 namespace raibid {
 namespace {
@@ -187,6 +190,36 @@ TEST(ParseJob, NestingJustPastJsonDepthNamesTheLimit) {
   ASSERT_FALSE(job);
   EXPECT_EQ(job.error().job_id, "j");
   EXPECT_EQ(job.error().message, "job is nested deeper than agent.limits.json_depth (10 levels)");
+}
+
+// A job's env reaches the same steps as a pipeline's: a name one refuses, the other refuses too.
+TEST(ParseJob, EnvNamesFollowTheRuleOfAPipeline) {
+  for (const std::string name :
+       {"A", "_x", "CARGO_HOME", "X1", "1X", "A-B", "A.B", "BAD NAME", "\xc3\x89T\xc3\x89", ""}) {
+    const std::string job_text = nlohmann::json{
+        {"job_id", "j"},
+        {"repository", "a/b"},
+        {"branch", "m"},
+        {"env", {{name, "v"}}}}.dump();
+    const auto job = ParseJob(job_text);
+    const std::string pipeline_text =
+        nlohmann::json{{"env", {{name, "v"}}}, {"steps", {{{"name", "a"}, {"command", "b"}}}}}
+            .dump();
+    const auto pipeline = ParsePipeline(pipeline_text, "p.yaml", nullptr);
+    EXPECT_EQ(job.has_value(), pipeline.has_value()) << "'" << name << "'";
+    if (!job) {
+      EXPECT_EQ(job.error().job_id, "j");
+      EXPECT_EQ(job.error().message,
+                "env." + name +
+                    ": a variable name is letters, digits and _, not starting with a "
+                    "digit");
+    }
+  }
+  auto secret =
+      ParseJob(R"({"job_id":"j","repository":"a/b","branch":"m","secret_env":{"A-B":"v"}})");
+  ASSERT_FALSE(secret);
+  EXPECT_EQ(secret.error().message,
+            "secret_env.A-B: a variable name is letters, digits and _, not starting with a digit");
 }
 
 TEST(ParseJob, EnvJustPastEnvBytesNamesTheLimit) {
