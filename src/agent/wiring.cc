@@ -163,7 +163,7 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
     runner_options.cache = w->cache_.get();
   }
   Executor* executor = nullptr;
-  if (settings.executor == "docker") {
+  if (settings.executor == ExecutorKind::kDocker) {
     auto docker = MakeDockerExecutor(settings, *login);
     if (!docker) return std::unexpected(docker.error());
     w->docker_ = std::move(*docker);

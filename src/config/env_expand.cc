@@ -3,20 +3,13 @@
 #include <cstdlib>
 #include <vector>
 
+#include "util/env_name.h"
+
 namespace raibid {
 namespace {
 
 constexpr int kMaxNesting = 16;
 constexpr size_t kNoMatch = std::string_view::npos;
-
-bool IsName(std::string_view name) {
-  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-  if (name.empty() || !alpha(name[0])) return false;
-  for (char c : name) {
-    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
-  }
-  return true;
-}
 
 // For every '{', the index of its matching '}' (kNoMatch when unbalanced), in one pass, so a text
 // full of unclosed "${" costs linear time.
@@ -40,7 +33,7 @@ std::string Expand(std::string_view text, const EnvLookup& lookup, int depth);
 std::optional<std::string> Reference(std::string_view inner, const EnvLookup& lookup, int depth) {
   const size_t op = inner.find(":-");
   const std::string_view name = inner.substr(0, op);
-  if (!IsName(name)) return std::nullopt;
+  if (!IsEnvName(name)) return std::nullopt;
   std::optional<std::string> value = lookup(std::string(name));
   if (op == kNoMatch) return value.value_or("");
   if (value && !value->empty()) return value;

@@ -9,6 +9,7 @@
 
 #include "config/size.h"
 #include "config/yaml_document.h"
+#include "util/text.h"
 
 namespace raibid {
 namespace {
@@ -32,12 +33,6 @@ std::optional<double> ParseNumber(std::string_view text) {
     return std::nullopt;
   }
   return value;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 }  // namespace
@@ -122,10 +117,14 @@ SettingValue ChoiceValue(std::string* out, std::vector<std::string> choices) {
         return std::nullopt;
       }
     }
-    std::string list;
-    for (const std::string& choice : choices) list += (list.empty() ? "" : " or ") + choice;
-    return Expected(list, text);
+    return NotAChoice(choices, text);
   };
+}
+
+std::string NotAChoice(const std::vector<std::string>& choices, std::string_view text) {
+  std::string list;
+  for (const std::string& choice : choices) list += (list.empty() ? "" : " or ") + choice;
+  return Expected(list, text);
 }
 
 SettingValue CpuValue(std::string* out) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace raibid {
@@ -26,8 +27,31 @@ SettingValue CountValue(uint64_t* out, uint64_t min);
 SettingValue NumberValue(double* out, double min, bool exclusive);
 SettingValue SizeValue(uint64_t* out, uint64_t min);
 SettingValue ChoiceValue(std::string* out, std::vector<std::string> choices);
+// One word of a closed set, stored as its enum value; the complaint lists the words in order
+// ("expected shell or docker, got 'podman'").
+template <typename Enum>
+SettingValue ChoiceValue(Enum* out, std::vector<std::pair<std::string, Enum>> choices);
 SettingValue CpuValue(std::string* out);            // "2", "0.5", "500m"
 SettingValue MemoryValue(std::string* out);         // a size, kept as written
 SettingValue ListenAddressValue(std::string* out);  // HOST:PORT, [V6]:PORT, :PORT
+
+// "expected A or B or C, got 'x'", the complaint of a ChoiceValue.
+std::string NotAChoice(const std::vector<std::string>& choices, std::string_view text);
+
+template <typename Enum>
+SettingValue ChoiceValue(Enum* out, std::vector<std::pair<std::string, Enum>> choices) {
+  std::vector<std::string> words;
+  for (const auto& choice : choices) words.push_back(choice.first);
+  return [out, choices = std::move(choices),
+          words = std::move(words)](std::string_view text) -> std::optional<std::string> {
+    for (const auto& [word, value] : choices) {
+      if (text == word) {
+        *out = value;
+        return std::nullopt;
+      }
+    }
+    return NotAChoice(words, text);
+  };
+}
 
 }  // namespace raibid

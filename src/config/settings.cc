@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <functional>
@@ -13,6 +12,7 @@
 
 #include "config/setting_value.h"
 #include "config/yaml_document.h"
+#include "util/env_name.h"
 #include "util/unique_fd.h"
 
 namespace raibid {
@@ -35,13 +35,6 @@ struct Key {
 
 Key MapOf(std::string_view name, EntryValue entry) {
   return Key{name, nullptr, {}, std::move(entry)};
-}
-
-bool IsEnvName(std::string_view name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  });
 }
 
 Key Section(std::string_view name, std::vector<Key> children) {
@@ -87,10 +80,13 @@ std::vector<Key> AgentKeys(Settings& s) {
                         {"stream_name", TextValue(&s.redis.stream)},
                         {"consumer_group", TextValue(&s.redis.group)},
                         {"consumer_name", TextValue(&s.redis.consumer)}}),
-      {"executor", ChoiceValue(&s.executor, {"shell", "docker"})},
+      {"executor", ChoiceValue(&s.executor, {{"shell", ExecutorKind::kShell},
+                                             {"docker", ExecutorKind::kDocker}})},
       Section("docker", {{"host", TextValue(&s.docker_host)},
                          {"pull_policy", ChoiceValue(&s.docker.pull_policy,
-                                                     {"if-not-present", "always", "never"})},
+                                                     {{"if-not-present", PullPolicy::kIfNotPresent},
+                                                      {"always", PullPolicy::kAlways},
+                                                      {"never", PullPolicy::kNever}})},
                          {"language_image", TextValue(&s.docker.language_image)},
                          {"preload_images", TextValue(&s.docker.preload_images)},
                          {"allow_network", BoolValue(&s.docker.allow_network)},

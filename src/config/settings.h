@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/env_expand.h"
+#include "config/pull_policy.h"
 #include "config/size.h"
 #include "util/error.h"
 #include "util/input_limits.h"
@@ -31,7 +32,7 @@ struct RedisSettings {
 
 // agent.docker.*: the `docker` executor (docs/docker.md).
 struct DockerSettings {
-  std::string pull_policy = "if-not-present";  // if-not-present | always | never
+  PullPolicy pull_policy = PullPolicy::kIfNotPresent;
   // The image of a pipeline that names a `language` but no `image`.
   std::string language_image = "raibid/{language}-builder:{version}";
   std::string preload_images;      // comma-separated; pulled at start-up with agent.image
@@ -42,6 +43,12 @@ struct DockerSettings {
   bool allow_privileged = false;   // may a pipeline ask for `privileged: true`
   std::string host_paths;          // comma-separated host directories pipelines may mount
   std::string step_host;  // an engine the steps may use (Docker-in-Docker): unix:// or tcp://
+};
+
+// agent.executor: where steps run.
+enum class ExecutorKind {
+  kShell,   // "shell": host processes
+  kDocker,  // "docker": a container per job (executor/docker_executor.h)
 };
 
 struct Settings {
@@ -57,8 +64,8 @@ struct Settings {
   // (never past max_timeout_minutes); 0: killed at the timeout.
   double timeout_extension_percent = 10;
   RedisSettings redis;
-  std::string executor = "shell";  // "shell" or "docker"
-  std::string docker_host;         // never empty after parsing
+  ExecutorKind executor = ExecutorKind::kShell;
+  std::string docker_host;  // never empty after parsing
   DockerSettings docker;
   int concurrency = 1;
   std::filesystem::path work_dir = "/var/lib/raibid/work";

@@ -81,7 +81,7 @@ TEST(ParseSettings, EmptyDocumentGivesTheDefaults) {
     EXPECT_EQ(s->redis.stream, "ci-jobs");
     EXPECT_EQ(s->redis.group, "ci-workers");
     EXPECT_EQ(s->redis.consumer, HostName());
-    EXPECT_EQ(s->executor, "shell");
+    EXPECT_EQ(s->executor, ExecutorKind::kShell);
     EXPECT_EQ(s->docker_host, "unix:///var/run/docker.sock");
     EXPECT_EQ(s->concurrency, 1);
     EXPECT_EQ(s->http_listen, "0.0.0.0:9090");
@@ -131,9 +131,9 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
   auto s = ParseSettings(yaml, "agent.yaml", Vars({}), &warnings);
   ASSERT_TRUE(s.has_value()) << s.error().message;
   EXPECT_TRUE(warnings.empty());
-  EXPECT_EQ(s->executor, "docker");
+  EXPECT_EQ(s->executor, ExecutorKind::kDocker);
   EXPECT_EQ(s->docker_host, "tcp://dind:2375");
-  EXPECT_EQ(s->docker.pull_policy, "always");
+  EXPECT_EQ(s->docker.pull_policy, PullPolicy::kAlways);
   EXPECT_EQ(s->docker.language_image, "gitea.local/ci/{language}:{version}");
   EXPECT_EQ(s->docker.preload_images, "debian:12, rust:1.80");
   EXPECT_TRUE(s->docker.allow_network);
@@ -354,6 +354,20 @@ TEST(ParseSettings, TimeoutsMustBePositiveAndMaxAtLeastDefault) {
 TEST(ParseSettings, ExecutorMustBeShellOrDocker) {
   EXPECT_EQ(ErrorOf("agent:\n  executor: podman\n"),
             "agent.yaml:2:13: agent.executor: expected shell or docker, got 'podman'");
+}
+
+TEST(ParseSettings, PullPolicyIsOneOfThreeWords) {
+  EXPECT_EQ(ErrorOf("agent:\n  docker:\n    pull_policy: sometimes\n"),
+            "agent.yaml:3:18: agent.docker.pull_policy: expected if-not-present or always or "
+            "never, got 'sometimes'");
+  for (const auto& [word, policy] : {std::pair{"if-not-present", PullPolicy::kIfNotPresent},
+                                     {"always", PullPolicy::kAlways},
+                                     {"never", PullPolicy::kNever}}) {
+    auto s = ParseSettings(std::string("agent:\n  docker:\n    pull_policy: ") + word + "\n",
+                           "agent.yaml", Vars({}), nullptr);
+    ASSERT_TRUE(s.has_value()) << s.error().message;
+    EXPECT_EQ(s->docker.pull_policy, policy) << word;
+  }
 }
 
 TEST(ParseSettings, ResourcesAreChecked) {

@@ -9,6 +9,7 @@
 
 #include "config/size.h"
 #include "executor/step_report.h"
+#include "util/text.h"
 
 namespace raibid {
 namespace {
@@ -61,12 +62,6 @@ std::string ContainerName(const std::string& agent, const std::string& job) {
   return name.substr(0, 200);
 }
 
-std::string Mib(int64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f MiB", bytes / 1048576.0);
-  return buf;
-}
-
 int64_t Capped(int64_t request, int64_t limit) {
   if (request <= 0) return limit;
   if (limit <= 0) return request;
@@ -102,11 +97,151 @@ std::optional<std::string> RefusedVolume(const std::string& volume,
                           : " (not under agent.docker.host_paths)");
 }
 
+// Why this agent refuses what the job asks of its container; kInvalidPipeline.
+Status CheckRequests(const JobEnvironment& job, const DockerOptions& options) {
+  if (job.image.empty()) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                "no image to run the job in: set `image` (or `language`) in the pipeline, or "
+                "agent.image in the agent's configuration");
+  }
+  if (job.network != "none" && !options.allow_network) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                "network: " + job.network +
+                    " is not allowed by this agent "
+                    "(agent.docker.allow_network is false); jobs run without a network");
+  }
+  if (job.privileged && !options.allow_privileged) {
+    return Fail(
+        ErrorKind::kInvalidPipeline,
+        "privileged: true is not allowed by this agent (agent.docker.allow_privileged is false)");
+  }
+  for (const auto& volume : job.volumes) {
+    if (auto refused = RefusedVolume(volume, options.host_paths)) {
+      return Fail(ErrorKind::kInvalidPipeline, *refused);
+    }
+  }
+  return {};
+}
+
+// Memory and CPUs of a container; 0: no limit.
+struct Resources {
+  int64_t memory = 0, nano_cpus = 0;
+};
+
+// Host directory -> where the container sees it.
+using Mounts = std::vector<std::pair<std::string, std::string>>;
+
+// The pipeline's resource requests capped by the agent's `limits`.
+Result<Resources> JobResources(const JobEnvironment& job, const Resources& limits) {
+  auto memory = ParseMemory(job.memory, "resources.memory");
+  if (!memory) return Fail(ErrorKind::kInvalidPipeline, memory.error().message);
+  int64_t nano_cpus = 0;
+  if (!job.cpu.empty()) {
+    auto cpus = ParseNanoCpus(job.cpu);
+    if (!cpus) return Fail(ErrorKind::kInvalidPipeline, "resources.cpu: " + cpus.error().message);
+    nano_cpus = *cpus;
+  }
+  return Resources{Capped(*memory, limits.memory), Capped(nano_cpus, limits.nano_cpus)};
+}
+
+// The job's directories as the container sees them: the workspace, the cache home (made here,
+// so the engine does not make it as root) and the registry login when there is one.
+Mounts JobMounts(const JobEnvironment& job) {
+  std::error_code ec;
+  Mounts mounts = {{job.workspace.string(), kWorkspace}};
+  if (!job.cache_home.empty()) {
+    std::filesystem::create_directories(job.cache_home, ec);
+    mounts.emplace_back(job.cache_home.string(), kCacheHome);
+  }
+  if (!job.auth_dir.empty() && std::filesystem::exists(job.auth_dir, ec)) {
+    mounts.emplace_back(job.auth_dir.string(), kAuthDir);
+  }
+  return mounts;
+}
+
+// "host:container" for the job's directories (the login read-only) and the pipeline's volumes.
+std::vector<std::string> Binds(const JobEnvironment& job, const Mounts& mounts) {
+  std::vector<std::string> binds;
+  for (const auto& [host, inside] : mounts) {
+    if (inside != kAuthDir) binds.push_back(host + ":" + inside);
+  }
+  for (const auto& volume : job.volumes) binds.push_back(volume);
+  for (const auto& [host, inside] : mounts) {
+    if (inside == kAuthDir) binds.push_back(host + ":" + inside + ":ro");
+  }
+  return binds;
+}
+
+// The engine the steps' own `docker` commands use: its socket mounted, or its address.
+void AddStepEngine(const std::string& step_host, ContainerSpec& spec) {
+  if (step_host.empty()) return;
+  auto step_engine = ParseEngineHost(step_host);  // checked by Create
+  if (!step_engine->unix_socket.empty()) {
+    spec.binds.push_back(step_engine->unix_socket + ":" + kStepSocket);
+    spec.env.push_back(std::string("DOCKER_HOST=unix://") + kStepSocket);
+  } else {
+    spec.env.push_back("DOCKER_HOST=" + step_host);
+  }
+}
+
+// The job's container: the agent's capabilities and labels, the job's mounts and resources.
+ContainerSpec SpecFor(const DockerOptions& options, const JobEnvironment& job,
+                      const std::string& user, const Resources& resources, const Mounts& mounts) {
+  ContainerSpec spec{
+      .name = ContainerName(options.agent_name, job.job_id),
+      .image = job.image,
+      .entrypoint = kKeepAlive,
+      .cmd = {},
+      .working_dir = kWorkspace,
+      .user = user,
+      .labels = {{"raibid.agent", options.agent_name},
+                 {"raibid.job", job.job_id},
+                 {"raibid.managed", "true"}},
+      .binds = Binds(job, mounts),
+      .tmpfs = {{"/tmp", "rw,nosuid,nodev,mode=1777,size=" + std::to_string(options.tmp_size)}},
+      .network_mode = job.network,
+      .memory_bytes = resources.memory,
+      .nano_cpus = resources.nano_cpus,
+      .pids_limit = options.pids_limit,
+      .cap_drop = {"ALL"},
+      // A privileged container has every capability.
+      .cap_add = job.privileged ? std::vector<std::string>{} : kBuildCapabilities,
+      .security_opt = {"no-new-privileges"},
+      .privileged = job.privileged};
+  AddStepEngine(options.step_host, spec);
+  return spec;
+}
+
+// Creates and starts the container; a leftover of an earlier attempt of the same job here (the
+// same name) goes first, and a container that would not start is removed.
+Result<std::string> CreateAndStart(EngineClient& client, const ContainerSpec& spec) {
+  (void)client.RemoveContainer(spec.name);
+  auto id = client.CreateContainer(spec);
+  if (!id) return std::unexpected(id.error());
+  if (auto started = client.StartContainer(*id); !started) {
+    (void)client.RemoveContainer(*id);
+    return std::unexpected(started.error());
+  }
+  return id;
+}
+
+// "container 0123456789ab from IMAGE (network none, memory 64 MiB, 0.5 CPUs, user 1000)".
+std::string ReadyLine(const std::string& id, const std::string& image, const ContainerSpec& spec) {
+  std::string limits = "network " + spec.network_mode;
+  if (spec.memory_bytes > 0) limits += ", memory " + FormatBytes(spec.memory_bytes);
+  if (spec.nano_cpus > 0) {
+    char cpus[32];
+    std::snprintf(cpus, sizeof cpus, ", %.2g CPUs", spec.nano_cpus / 1e9);
+    limits += cpus;
+  }
+  if (!IsRoot(spec.user)) limits += ", user " + spec.user;
+  return "container " + id.substr(0, 12) + " from " + image + " (" + limits + ")";
+}
+
 class DockerSession final : public JobSession {
  public:
-  DockerSession(std::unique_ptr<EngineClient> client, std::string container,
-                std::vector<std::pair<std::string, std::string>> mounts, std::string user,
-                int64_t memory, bool give_back, LogSink& sink)
+  DockerSession(std::unique_ptr<EngineClient> client, std::string container, Mounts mounts,
+                std::string user, int64_t memory, bool give_back, LogSink& sink)
       : client_(std::move(client)),
         container_(std::move(container)),
         mounts_(std::move(mounts)),
@@ -120,9 +255,8 @@ class DockerSession final : public JobSession {
     if (give_back_ && alive_) {
       // Files a step made as root (or as the image's user) go back to the agent's user, so the
       // agent can save the cache and delete the workspace.
-      (void)RunQuietly("chown -R " + std::to_string(getuid()) + ":" + std::to_string(getgid()) +
-                           " " + kWorkspace + " " + kCacheHome + " 2>/dev/null || true",
-                       "0");
+      (void)Chown(std::to_string(getuid()) + ":" + std::to_string(getgid()),
+                  {kWorkspace, kCacheHome});
     }
     auto removed = client_->RemoveContainer(container_);
     WriteSys(sink_, "",
@@ -140,11 +274,7 @@ class DockerSession final : public JobSession {
                     {StepResult::kError, -1,
                      "step '" + step.name + "' could not start: the job's container is gone"});
     }
-    ExecSpec exec{.cmd = StepCommand(step.script),
-                  .working_dir = MapPath(step.workdir.string()),
-                  .user = user_};
-    for (const auto& [k, v] : step.env) exec.env.push_back(k + "=" + MapPath(v));
-    auto id = client_->CreateExec(container_, exec);
+    auto id = client_->CreateExec(container_, StepExec(step));
     if (!id) {
       return Report(sink, step,
                     {StepResult::kError, -1,
@@ -161,41 +291,30 @@ class DockerSession final : public JobSession {
           if (!ending) ending = clock.Check();
           return !ending;
         });
-    if (ending) {
-      // A timeout or a stop: the container goes, with everything the step started.
-      (void)client_->KillContainer(container_);
-      alive_ = false;
-      const StepOutcome outcome = MakeOutcome(*ending, step, deadline, stop, -1);
-      WriteSys(sink, step.name, StepEndLine(*ending, step, outcome, Clock::now() - start));
-      sink.Flush();
-      return outcome;
-    }
+    if (ending) return Ended(*ending, step, sink, deadline, stop, start);
     if (!streamed) {
       return Report(
           sink, step,
           {StepResult::kError, -1, "step '" + step.name + "': " + streamed.error().message});
     }
-    auto code = ExitCode(*id);
-    if (!code) {
-      return Report(sink, step,
-                    {StepResult::kError, -1, "step '" + step.name + "': " + code.error().message});
-    }
-    StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code);
-    if (*code == 137 && OutOfMemory()) {
-      outcome.message = "step '" + step.name +
-                        "' was killed: out of memory (the job's memory limit is " + Mib(memory_) +
-                        ")";
-      WriteSys(sink, step.name, outcome.message);
-    }
-    WriteSys(sink, step.name,
-             StepEndLine(StepEnding::kExited, step, outcome, Clock::now() - start));
-    sink.Flush();
-    return outcome;
+    return Exited(*id, step, sink, deadline, stop, start);
   }
 
-  // Runs a helper command in the container and waits for it; its output is dropped.
-  Result<std::string> RunQuietly(const std::string& script, const std::string& user) {
-    auto id = client_->CreateExec(container_, {.cmd = {"/bin/sh", "-c", script}, .user = user});
+  // `chown -R -- OWNER DIRS...` as root in the container, given as argv: the owner may come from
+  // the image, and no shell ever reads it. Fails only when the engine cannot run the command; a
+  // path chown cannot change is left as it is.
+  Status Chown(const std::string& owner, const std::vector<std::string>& dirs) {
+    std::vector<std::string> cmd = {"chown", "-R", "--", owner};
+    cmd.insert(cmd.end(), dirs.begin(), dirs.end());
+    auto ran = RunQuietly(std::move(cmd), "0");
+    if (!ran) return std::unexpected(ran.error());
+    return {};
+  }
+
+  // Runs a helper command (argv) in the container and waits for it; what it prints on stdout,
+  // up to 4 KiB.
+  Result<std::string> RunQuietly(std::vector<std::string> cmd, const std::string& user) {
+    auto id = client_->CreateExec(container_, {.cmd = std::move(cmd), .user = user});
     if (!id) return std::unexpected(id.error());
     std::string out;
     auto s = client_->StartExec(*id, [&](MuxStream st, std::string_view b) {
@@ -208,6 +327,47 @@ class DockerSession final : public JobSession {
  private:
   StepOutcome Report(LogSink& sink, const StepSpec& step, StepOutcome outcome) {
     WriteSys(sink, step.name, outcome.message);
+    sink.Flush();
+    return outcome;
+  }
+
+  // The step's command, in the directory it names, with host paths in its environment mapped.
+  ExecSpec StepExec(const StepSpec& step) const {
+    ExecSpec exec{.cmd = StepCommand(step.script),
+                  .working_dir = MapPath(step.workdir.string()),
+                  .user = user_};
+    for (const auto& [k, v] : step.env) exec.env.push_back(k + "=" + MapPath(v));
+    return exec;
+  }
+
+  // A timeout or a stop: the container goes, with everything the step started.
+  StepOutcome Ended(StepEnding ending, const StepSpec& step, LogSink& sink,
+                    const JobDeadline& deadline, const StopSource& stop, SteadyTime start) {
+    (void)client_->KillContainer(container_);
+    alive_ = false;
+    const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, -1);
+    WriteSys(sink, step.name, StepEndLine(ending, step, outcome, Clock::now() - start));
+    sink.Flush();
+    return outcome;
+  }
+
+  // The step's process exited by itself (or by the OOM killer): its exit code decides.
+  StepOutcome Exited(const std::string& id, const StepSpec& step, LogSink& sink,
+                     const JobDeadline& deadline, const StopSource& stop, SteadyTime start) {
+    auto code = ExitCode(id);
+    if (!code) {
+      return Report(sink, step,
+                    {StepResult::kError, -1, "step '" + step.name + "': " + code.error().message});
+    }
+    StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code);
+    if (*code == 137 && OutOfMemory()) {
+      outcome.message = "step '" + step.name +
+                        "' was killed: out of memory (the job's memory limit is " +
+                        FormatBytes(memory_) + ")";
+      WriteSys(sink, step.name, outcome.message);
+    }
+    WriteSys(sink, step.name,
+             StepEndLine(StepEnding::kExited, step, outcome, Clock::now() - start));
     sink.Flush();
     return outcome;
   }
@@ -236,7 +396,7 @@ class DockerSession final : public JobSession {
       return true;
     };
     if (stopped()) return true;
-    auto count = RunQuietly(kOomCount, "0");
+    auto count = RunQuietly({"/bin/sh", "-c", kOomCount}, "0");
     if (!count) return stopped();
     // The counter's digits, after any blanks.
     std::string_view text(*count);
@@ -259,7 +419,7 @@ class DockerSession final : public JobSession {
 
   std::unique_ptr<EngineClient> client_;
   const std::string container_;
-  const std::vector<std::pair<std::string, std::string>> mounts_;  // host dir -> container dir
+  const Mounts mounts_;
   const std::string user_;
   const int64_t memory_;
   const bool give_back_;
@@ -352,11 +512,11 @@ std::string DockerExecutor::EngineName(EngineClient& client) {
 Result<ImageInfo> DockerExecutor::EnsureImage(
     EngineClient& client, const std::string& image,
     const std::function<void(const std::string&)>& progress) {
-  if (options_.pull_policy != "always") {
+  if (options_.pull_policy != PullPolicy::kAlways) {
     auto present = client.InspectImage(image);
     if (!present) return std::unexpected(present.error());
     if (std::optional<ImageInfo>& found = *present) return std::move(*found);
-    if (options_.pull_policy == "never") {
+    if (options_.pull_policy == PullPolicy::kNever) {
       return Fail(ErrorKind::kInfrastructure, "image " + image +
                                                   " is not present on the engine and "
                                                   "docker.pull_policy is never");
@@ -381,122 +541,46 @@ Result<ImageInfo> DockerExecutor::EnsureImage(
 Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& job, LogSink& sink,
                                                           const StopSource& stop) {
   const auto t0 = Clock::now();
-  if (job.image.empty()) {
-    return Fail(ErrorKind::kInvalidPipeline,
-                "no image to run the job in: set `image` (or `language`) in the pipeline, or "
-                "agent.image in the agent's configuration");
+  if (Status allowed = CheckRequests(job, options_); !allowed) {
+    return std::unexpected(allowed.error());
   }
-  if (job.network != "none" && !options_.allow_network) {
-    return Fail(ErrorKind::kInvalidPipeline,
-                "network: " + job.network +
-                    " is not allowed by this agent "
-                    "(agent.docker.allow_network is false); jobs run without a network");
-  }
-  if (job.privileged && !options_.allow_privileged) {
-    return Fail(
-        ErrorKind::kInvalidPipeline,
-        "privileged: true is not allowed by this agent (agent.docker.allow_privileged is false)");
-  }
-  for (const auto& volume : job.volumes) {
-    if (auto refused = RefusedVolume(volume, options_.host_paths)) {
-      return Fail(ErrorKind::kInvalidPipeline, *refused);
-    }
-  }
-  auto memory = ParseMemory(job.memory, "resources.memory");
-  if (!memory) return Fail(ErrorKind::kInvalidPipeline, memory.error().message);
-  int64_t nano = 0;
-  if (!job.cpu.empty()) {
-    auto cpus = ParseNanoCpus(job.cpu);
-    if (!cpus) return Fail(ErrorKind::kInvalidPipeline, "resources.cpu: " + cpus.error().message);
-    nano = *cpus;
-  }
+  auto resources = JobResources(job, {memory_limit_, nano_cpus_limit_});
+  if (!resources) return std::unexpected(resources.error());
   auto client = Connect();  // an engine that is down fails the first call, retryable
   const std::string engine = EngineName(*client);
-
-  client->set_stop(&stop);  // a long pull ends with the job
-  bool pulled = false;
-  auto info = EnsureImage(*client, job.image, [&](const std::string& line) {
-    if (!pulled) WriteSys(sink, "", "pulling image " + job.image);
-    pulled = true;
-    if (line.find("Pulling fs layer") == std::string::npos) WriteSys(sink, "", "  " + line);
-  });
-  client->set_stop(nullptr);
-  if (!info) return std::unexpected(info.error());
-  const std::string user = !options_.user.empty() ? options_.user : info->user;
-
-  std::error_code ec;
-  std::vector<std::pair<std::string, std::string>> mounts = {{job.workspace.string(), kWorkspace}};
-  if (!job.cache_home.empty()) {
-    std::filesystem::create_directories(job.cache_home, ec);
-    mounts.emplace_back(job.cache_home.string(), kCacheHome);
-  }
-  ContainerSpec spec{
-      .name = ContainerName(options_.agent_name, job.job_id),
-      .image = job.image,
-      .entrypoint = kKeepAlive,
-      .cmd = {},
-      .working_dir = kWorkspace,
-      .user = user,
-      .labels = {{"raibid.agent", options_.agent_name},
-                 {"raibid.job", job.job_id},
-                 {"raibid.managed", "true"}},
-      .tmpfs = {{"/tmp", "rw,nosuid,nodev,mode=1777,size=" + std::to_string(options_.tmp_size)}},
-      .network_mode = job.network,
-      .memory_bytes = Capped(*memory, memory_limit_),
-      .nano_cpus = Capped(nano, nano_cpus_limit_),
-      .pids_limit = options_.pids_limit,
-      .cap_drop = {"ALL"},
-      .cap_add = kBuildCapabilities,
-      .security_opt = {"no-new-privileges"}};
-  for (const auto& [host, inside] : mounts) {
-    spec.binds.emplace_back(host).append(":").append(inside);
-  }
-  for (const auto& volume : job.volumes) spec.binds.push_back(volume);
-  spec.privileged = job.privileged;
-  if (job.privileged) spec.cap_add.clear();  // a privileged container has every capability
-  if (!job.auth_dir.empty() && std::filesystem::exists(job.auth_dir, ec)) {
-    spec.binds.push_back(job.auth_dir.string() + ":" + kAuthDir + ":ro");
-    mounts.emplace_back(job.auth_dir.string(), kAuthDir);
-  }
-  if (!options_.step_host.empty()) {
-    auto step_engine = ParseEngineHost(options_.step_host);
-    if (!step_engine->unix_socket.empty()) {
-      spec.binds.push_back(step_engine->unix_socket + ":" + kStepSocket);
-      spec.env.push_back(std::string("DOCKER_HOST=unix://") + kStepSocket);
-    } else {
-      spec.env.push_back("DOCKER_HOST=" + options_.step_host);
-    }
-  }
-  // A container of this name is a leftover of an earlier attempt of the same job here.
-  (void)client->RemoveContainer(spec.name);
-  auto id = client->CreateContainer(spec);
+  auto image = PullForJob(*client, job.image, sink, stop);
+  if (!image) return std::unexpected(image.error());
+  const std::string user = !options_.user.empty() ? options_.user : image->user;
+  const Mounts mounts = JobMounts(job);
+  const ContainerSpec spec = SpecFor(options_, job, user, *resources, mounts);
+  auto id = CreateAndStart(*client, spec);
   if (!id) return std::unexpected(id.error());
-  if (auto started = client->StartContainer(*id); !started) {
-    (void)client->RemoveContainer(*id);
-    return std::unexpected(started.error());
-  }
   // From here the session's destructor removes the container on every path.
   auto session = std::make_unique<DockerSession>(std::move(client), *id, mounts, user,
                                                  spec.memory_bytes, getuid() != 0, sink);
   if (!IsRoot(user)) {
     // The step's user must own what it builds in: the workspace and cache home the agent made.
-    auto chowned = session->RunQuietly(std::string("chown -R ") + user + " " + kWorkspace + " " +
-                                           (job.cache_home.empty() ? "" : kCacheHome),
-                                       "0");
-    if (!chowned) return std::unexpected(chowned.error());
-  }
-  std::string limits = "network " + job.network;
-  if (spec.memory_bytes > 0) limits += ", memory " + Mib(spec.memory_bytes);
-  if (spec.nano_cpus > 0) {
-    char cpus[32];
-    std::snprintf(cpus, sizeof cpus, ", %.2g CPUs", spec.nano_cpus / 1e9);
-    limits += cpus;
+    std::vector<std::string> dirs = {kWorkspace};
+    if (!job.cache_home.empty()) dirs.push_back(kCacheHome);
+    if (auto given = session->Chown(user, dirs); !given) return std::unexpected(given.error());
   }
   WriteSys(sink, "",
-           "container " + id->substr(0, 12) + " from " + job.image + " (" + limits +
-               (IsRoot(user) ? "" : ", user " + user) + ") ready in " +
-               FormatSeconds(Clock::now() - t0) + " on " + engine);
+           ReadyLine(*id, job.image, spec) + " ready in " + FormatSeconds(Clock::now() - t0) +
+               " on " + engine);
   return session;
+}
+
+Result<ImageInfo> DockerExecutor::PullForJob(EngineClient& client, const std::string& image,
+                                             LogSink& sink, const StopSource& stop) {
+  client.set_stop(&stop);  // a long pull ends with the job
+  bool pulled = false;
+  auto info = EnsureImage(client, image, [&](const std::string& line) {
+    if (!pulled) WriteSys(sink, "", "pulling image " + image);
+    pulled = true;
+    if (line.find("Pulling fs layer") == std::string::npos) WriteSys(sink, "", "  " + line);
+  });
+  client.set_stop(nullptr);
+  return info;
 }
 
 }  // namespace raibid

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "config/pull_policy.h"
 #include "engine/engine_client.h"
 #include "executor/executor.h"
 
@@ -40,7 +41,7 @@ struct RegistryLogin {
 struct DockerOptions {
   std::string host;        // the engine: unix:///var/run/docker.sock, tcp://host:port
   std::string agent_name;  // the raibid.agent label: whose containers these are
-  std::string pull_policy = "if-not-present";
+  PullPolicy pull_policy = PullPolicy::kIfNotPresent;
   std::optional<RegistryLogin> login;
   bool allow_network = false;
   int64_t pids_limit = 4096;
@@ -82,6 +83,9 @@ class DockerExecutor final : public Executor {
   // The image's configuration once it is present.
   Result<ImageInfo> EnsureImage(EngineClient& client, const std::string& image,
                                 const std::function<void(const std::string&)>& progress);
+  // EnsureImage for a job: the pull ends with `stop`, its progress goes to the job's log.
+  Result<ImageInfo> PullForJob(EngineClient& client, const std::string& image, LogSink& sink,
+                               const StopSource& stop);
   // A client for one job; after the first, without a negotiation round trip.
   std::unique_ptr<EngineClient> Connect();
   // "Podman Engine 4.3.1", asked once.

@@ -8,28 +8,17 @@
 
 #include "support/oci_registry.h"
 #include "support/podman_service.h"
+#include "support/recording_sink.h"
 #include "support/temp_dir.h"
 
 namespace raibid {
 namespace {
 
 using testing::PodmanService;
+using testing::RecordingSink;
 using testing::TempDir;
 
 constexpr const char* kImage = "localhost/raibid-bb:test";
-
-// The job log as one text per fd.
-class TextSink final : public LogSink {
- public:
-  void Write(std::string_view, LogFd fd, std::string_view data) override {
-    text[static_cast<int>(fd)].append(data);
-  }
-  void Flush() override {}
-  const std::string& out() const { return text[0]; }
-  const std::string& err() const { return text[1]; }
-  const std::string& sys() const { return text[2]; }
-  std::string text[3];
-};
 
 class DockerExecutorTest : public ::testing::Test {
  protected:
@@ -53,7 +42,7 @@ class DockerExecutorTest : public ::testing::Test {
     EXPECT_TRUE(made) << made.error().message;
     return made ? std::move(*made) : nullptr;
   }
-  StepOutcome Run(JobSession& session, const std::string& script, TextSink& sink,
+  StepOutcome Run(JobSession& session, const std::string& script, RecordingSink& sink,
                   std::optional<Millis> step_timeout = std::nullopt,
                   const StopSource& stop = StopSource()) {
     StepSpec step{.name = "s",
@@ -74,11 +63,11 @@ PodmanService* DockerExecutorTest::podman_ = nullptr;
 
 TEST_F(DockerExecutorTest, StepsSeeTheImageAndTheWorkspaceButNotTheHost) {
   auto executor = Make();
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
-  EXPECT_NE(sink.sys().find("ready in"), std::string::npos) << sink.sys();
+  EXPECT_NE(sink.Text(LogFd::kSys).find("ready in"), std::string::npos) << sink.Text(LogFd::kSys);
   // The host's own files (this test's temp dir, Debian's version file) are not there.
   auto outcome = Run(**session,
                      "cat /etc/from-image; pwd; cat from-workspace; echo \"$RAIBID_WORKSPACE\"; "
@@ -88,11 +77,12 @@ TEST_F(DockerExecutorTest, StepsSeeTheImageAndTheWorkspaceButNotTheHost) {
                      sink);
   EXPECT_EQ(outcome.result, StepResult::kFailed);
   EXPECT_EQ(outcome.exit_code, 3);
-  EXPECT_EQ(sink.out(),
+  EXPECT_EQ(sink.Text(LogFd::kOut),
             "image\n/workspace\ncheckout\n/workspace\n/raibid/cache-home/.cargo\n"
             "value with spaces\n");
-  EXPECT_EQ(sink.err(), "oops\n");
-  EXPECT_NE(sink.sys().find("step s exited with code 3"), std::string::npos) << sink.sys();
+  EXPECT_EQ(sink.Text(LogFd::kErr), "oops\n");
+  EXPECT_NE(sink.Text(LogFd::kSys).find("step s exited with code 3"), std::string::npos)
+      << sink.Text(LogFd::kSys);
   // A step writes to the workspace the agent sees.
   auto wrote = Run(**session, "echo built > out.txt", sink);
   EXPECT_EQ(wrote.result, StepResult::kSucceeded);
@@ -103,7 +93,7 @@ TEST_F(DockerExecutorTest, StepsSeeTheImageAndTheWorkspaceButNotTheHost) {
 
 TEST_F(DockerExecutorTest, NothingAJobWritesOutsideItsWorkspaceReachesTheNextJob) {
   auto executor = Make();
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   {
     auto first = executor->Begin(Job("first"), sink, stop);
@@ -111,7 +101,7 @@ TEST_F(DockerExecutorTest, NothingAJobWritesOutsideItsWorkspaceReachesTheNextJob
     EXPECT_EQ(
         Run(**first, "echo x > /root/left; echo y > /etc/left; echo z > /tmp/left", sink).result,
         StepResult::kSucceeded)
-        << sink.err();
+        << sink.Text(LogFd::kErr);
   }
   auto second = executor->Begin(Job("second"), sink, stop);
   ASSERT_TRUE(second) << second.error().message;
@@ -123,7 +113,7 @@ TEST_F(DockerExecutorTest, NothingAJobWritesOutsideItsWorkspaceReachesTheNextJob
 
 TEST_F(DockerExecutorTest, NoNetworkByDefaultAndBridgeOnlyWhenAllowed) {
   auto executor = Make();
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
@@ -132,7 +122,7 @@ TEST_F(DockerExecutorTest, NoNetworkByDefaultAndBridgeOnlyWhenAllowed) {
       Run(**session, "grep -v -e Inter- -e face /proc/net/dev | cut -d: -f1 | tr -d ' '", sink)
           .result,
       StepResult::kSucceeded);
-  EXPECT_EQ(sink.out(), "lo\n");
+  EXPECT_EQ(sink.Text(LogFd::kOut), "lo\n");
   auto job = Job("bridged");
   job.network = "bridge";
   auto refused = executor->Begin(job, sink, stop);
@@ -144,7 +134,7 @@ TEST_F(DockerExecutorTest, NoNetworkByDefaultAndBridgeOnlyWhenAllowed) {
 TEST_F(DockerExecutorTest, PrivilegedAndHostMountsOnlyWhereTheAgentAllowsThem) {
   TempDir shared("raibid-shared");
   testing::WriteFile(shared.path() / "data.txt", "shared data\n");
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto job = Job();
   job.privileged = true;
@@ -171,8 +161,8 @@ TEST_F(DockerExecutorTest, PrivilegedAndHostMountsOnlyWhereTheAgentAllowsThem) {
   ASSERT_TRUE(session) << session.error().message;
   EXPECT_EQ(Run(**session, "cat /shared/data.txt; grep CapEff /proc/self/status", sink).result,
             StepResult::kSucceeded);
-  EXPECT_NE(sink.out().find("shared data\n"), std::string::npos);
-  EXPECT_EQ(sink.out().find("CapEff:\t00000000"), std::string::npos)
+  EXPECT_NE(sink.Text(LogFd::kOut).find("shared data\n"), std::string::npos);
+  EXPECT_EQ(sink.Text(LogFd::kOut).find("CapEff:\t00000000"), std::string::npos)
       << "privileged: all capabilities";
   EXPECT_EQ(Run(**session, "echo x > /shared/new", sink).result, StepResult::kFailed)
       << "read-only";
@@ -180,45 +170,49 @@ TEST_F(DockerExecutorTest, PrivilegedAndHostMountsOnlyWhereTheAgentAllowsThem) {
 
 TEST_F(DockerExecutorTest, StepsHoldOnlyTheBuildSafeCapabilities) {
   auto executor = Make();
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
   EXPECT_EQ(Run(**session, "grep -E 'CapEff|NoNewPrivs|Seccomp:' /proc/self/status", sink).result,
             StepResult::kSucceeded);
   // CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, FSETID 4, KILL 5, SETGID 6, SETUID 7, NET_BIND_SERVICE 10.
-  EXPECT_NE(sink.out().find("CapEff:\t00000000000004fb"), std::string::npos) << sink.out();
-  EXPECT_NE(sink.out().find("NoNewPrivs:\t1"), std::string::npos);
-  EXPECT_NE(sink.out().find("Seccomp:\t2"), std::string::npos) << "the engine's seccomp filter";
+  EXPECT_NE(sink.Text(LogFd::kOut).find("CapEff:\t00000000000004fb"), std::string::npos)
+      << sink.Text(LogFd::kOut);
+  EXPECT_NE(sink.Text(LogFd::kOut).find("NoNewPrivs:\t1"), std::string::npos);
+  EXPECT_NE(sink.Text(LogFd::kOut).find("Seccomp:\t2"), std::string::npos)
+      << "the engine's seccomp filter";
 }
 
 TEST_F(DockerExecutorTest, AMemoryLimitIsEnforcedAndAnOomKillReportedAsSuch) {
   auto executor = Make({.limit_memory = "64Mi"});
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto job = Job();
   job.memory = "32Mi";  // the pipeline's request, under the agent's limit
   auto session = executor->Begin(job, sink, stop);
   ASSERT_TRUE(session) << session.error().message;
-  EXPECT_NE(sink.sys().find("memory 32 MiB"), std::string::npos) << sink.sys();
+  EXPECT_NE(sink.Text(LogFd::kSys).find("memory 32 MiB"), std::string::npos)
+      << sink.Text(LogFd::kSys);
   auto outcome = Run(**session, "x=$(head -c 200000000 /dev/urandom | od -x); echo survived", sink);
   EXPECT_EQ(outcome.result, StepResult::kFailed);
   EXPECT_EQ(outcome.exit_code, 137);
   EXPECT_NE(outcome.message.find("out of memory"), std::string::npos) << outcome.message;
   EXPECT_NE(outcome.message.find("32 MiB"), std::string::npos) << outcome.message;
-  EXPECT_EQ(sink.out().find("survived"), std::string::npos);
+  EXPECT_EQ(sink.Text(LogFd::kOut).find("survived"), std::string::npos);
   // A request above the agent's limit is capped by it.
-  TextSink capped_sink;
+  RecordingSink capped_sink;
   auto big = Job("big");
   big.memory = "8Gi";
   auto capped = executor->Begin(big, capped_sink, stop);
   ASSERT_TRUE(capped) << capped.error().message;
-  EXPECT_NE(capped_sink.sys().find("memory 64 MiB"), std::string::npos) << capped_sink.sys();
+  EXPECT_NE(capped_sink.Text(LogFd::kSys).find("memory 64 MiB"), std::string::npos)
+      << capped_sink.Text(LogFd::kSys);
 }
 
 TEST_F(DockerExecutorTest, ATimeoutKillsTheContainerAndTheSessionRemovesIt) {
   auto executor = Make();
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
@@ -226,7 +220,7 @@ TEST_F(DockerExecutorTest, ATimeoutKillsTheContainerAndTheSessionRemovesIt) {
   auto outcome = Run(**session, "echo started; sleep 60", sink, Millis(1500));
   EXPECT_EQ(outcome.result, StepResult::kTimedOut);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
-  EXPECT_EQ(sink.out(), "started\n");
+  EXPECT_EQ(sink.Text(LogFd::kOut), "started\n");
   EXPECT_NE(outcome.message.find("step timeout of 1.5s"), std::string::npos) << outcome.message;
   EXPECT_EQ(Run(**session, "true", sink).result, StepResult::kError) << "the container is gone";
   session->reset();
@@ -235,7 +229,7 @@ TEST_F(DockerExecutorTest, ATimeoutKillsTheContainerAndTheSessionRemovesIt) {
 
 TEST_F(DockerExecutorTest, AStopEndsTheStepAndLeavesNoContainer) {
   auto executor = Make();
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
@@ -252,32 +246,32 @@ TEST_F(DockerExecutorTest, AStopEndsTheStepAndLeavesNoContainer) {
 
 TEST_F(DockerExecutorTest, AForcedUserOwnsTheWorkspaceItBuildsIn) {
   auto executor = Make({.user = "1000:1000"});
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
   auto outcome =
       Run(**session, "id -u; echo new > made-by-step; mkdir -p $CARGO_HOME && touch $CARGO_HOME/x",
           sink);
-  EXPECT_EQ(outcome.result, StepResult::kSucceeded) << sink.err();
-  EXPECT_EQ(sink.out(), "1000\n");
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded) << sink.Text(LogFd::kErr);
+  EXPECT_EQ(sink.Text(LogFd::kOut), "1000\n");
 }
 
 TEST_F(DockerExecutorTest, StepsGetTheConfiguredEngineForTheirOwnDockerCommands) {
   auto executor = Make({.step_host = podman_->host()});
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto session = executor->Begin(Job(), sink, stop);
   ASSERT_TRUE(session) << session.error().message;
   EXPECT_EQ(Run(**session, "echo $DOCKER_HOST; test -S /var/run/docker.sock", sink).result,
             StepResult::kSucceeded);
-  EXPECT_EQ(sink.out(), "unix:///var/run/docker.sock\n");
+  EXPECT_EQ(sink.Text(LogFd::kOut), "unix:///var/run/docker.sock\n");
 }
 
 TEST_F(DockerExecutorTest, RemovesTheContainersACrashedPredecessorLeft) {
   auto left = Make({.agent_name = "crashed-agent"});
   auto other = Make({.agent_name = "other-agent"});
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto a = left->Begin(Job("a"), sink, stop);
   auto b = other->Begin(Job("b"), sink, stop);
@@ -300,34 +294,35 @@ TEST_F(DockerExecutorTest, PullsByPolicyWithTheRegistryLogin) {
   engine.MakeBusyboxImage(pushed, "/etc/pulled");
   engine.Podman({"push", "--tls-verify=false", "--creds", "ci:s3cret-pass", pushed});
   engine.Podman({"rmi", pushed});
-  auto make = [&](std::optional<RegistryLogin> login, std::string policy) {
+  auto make = [&](std::optional<RegistryLogin> login, PullPolicy policy) {
     auto made = DockerExecutor::Create({.host = engine.host(),
                                         .agent_name = "puller",
-                                        .pull_policy = std::move(policy),
+                                        .pull_policy = policy,
                                         .login = std::move(login)});
     EXPECT_TRUE(made);
     return std::move(*made);
   };
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto job = Job();
   job.image = pushed;
-  auto never = make(std::nullopt, "never")->Begin(job, sink, stop);
+  auto never = make(std::nullopt, PullPolicy::kNever)->Begin(job, sink, stop);
   ASSERT_FALSE(never);
   EXPECT_NE(never.error().message.find("pull_policy is never"), std::string::npos)
       << never.error().message;
-  auto anonymous = make(std::nullopt, "if-not-present")->Begin(job, sink, stop);
+  auto anonymous = make(std::nullopt, PullPolicy::kIfNotPresent)->Begin(job, sink, stop);
   ASSERT_FALSE(anonymous);
   EXPECT_EQ(anonymous.error().kind, ErrorKind::kInfrastructure);
   EXPECT_NE(anonymous.error().message.find(pushed), std::string::npos) << anonymous.error().message;
   auto executor =
       make(RegistryLogin{.server = registry.host(), .username = "ci", .password = "s3cret-pass"},
-           "if-not-present");
+           PullPolicy::kIfNotPresent);
   auto session = executor->Begin(job, sink, stop);
   ASSERT_TRUE(session) << session.error().message;
-  EXPECT_NE(sink.sys().find("pulling image " + pushed), std::string::npos) << sink.sys();
+  EXPECT_NE(sink.Text(LogFd::kSys).find("pulling image " + pushed), std::string::npos)
+      << sink.Text(LogFd::kSys);
   EXPECT_EQ(Run(**session, "cat /etc/pulled", sink).result, StepResult::kSucceeded);
-  EXPECT_EQ(sink.out(), "image\n");
+  EXPECT_EQ(sink.Text(LogFd::kOut), "image\n");
 }
 
 TEST(DockerExecutor, AnEngineThatIsDownIsARetryableInfrastructureError) {
@@ -336,7 +331,7 @@ TEST(DockerExecutor, AnEngineThatIsDownIsARetryableInfrastructureError) {
   ASSERT_TRUE(executor);
   EXPECT_FALSE((*executor)->Ready());
   TempDir dir;
-  TextSink sink;
+  RecordingSink sink;
   StopSource stop;
   auto session =
       (*executor)->Begin({.job_id = "j", .workspace = dir.path(), .image = kImage}, sink, stop);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <functional>
 
+#include "support/recording_sink.h"
 #include "support/temp_dir.h"
 
 namespace raibid {
@@ -18,41 +19,7 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
-
-// Keeps every write, in order.
-class RecordingSink final : public LogSink {
- public:
-  struct Entry {
-    std::string step;
-    LogFd fd;
-    std::string data;
-  };
-
-  void Write(std::string_view step, LogFd fd, std::string_view data) override {
-    entries.push_back({std::string(step), fd, std::string(data)});
-    if (on_write) on_write(fd, data);
-  }
-  void Flush() override { ++flushes; }
-
-  std::string Text(LogFd fd) const {
-    std::string all;
-    for (const auto& e : entries) {
-      if (e.fd == fd) all += e.data;
-    }
-    return all;
-  }
-  std::vector<std::string> SysLines() const {
-    std::vector<std::string> lines;
-    for (const auto& e : entries) {
-      if (e.fd == LogFd::kSys) lines.push_back(e.data);
-    }
-    return lines;
-  }
-
-  std::vector<Entry> entries;
-  std::function<void(LogFd, std::string_view)> on_write;
-  int flushes = 0;
-};
+using testing::RecordingSink;
 
 bool Gone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
 
@@ -95,8 +62,8 @@ TEST_F(ShellExecutorTest, SeparatesStdoutAndStderrKeepingEachInOrder) {
   EXPECT_EQ(outcome.exit_code, 0);
   EXPECT_EQ(sink_.Text(LogFd::kOut), "a\nc\n");
   EXPECT_EQ(sink_.Text(LogFd::kErr), "b\nd\n");
-  for (const auto& e : sink_.entries) EXPECT_EQ(e.step, "test");
-  EXPECT_GE(sink_.flushes, 1);
+  for (const auto& e : sink_.entries()) EXPECT_EQ(e.step, "test");
+  EXPECT_GE(sink_.flushes(), 1);
 }
 
 TEST_F(ShellExecutorTest, WritesStepBoundariesAsSysLines) {
@@ -104,10 +71,10 @@ TEST_F(ShellExecutorTest, WritesStepBoundariesAsSysLines) {
   auto sys = sink_.SysLines();
   ASSERT_EQ(sys.size(), 2u);
   EXPECT_EQ(sys[0], "$ echo first\n");
-  EXPECT_EQ(sink_.entries.front().fd, LogFd::kSys);
+  EXPECT_EQ(sink_.entries().front().fd, LogFd::kSys);
   EXPECT_TRUE(sys[1].starts_with("step test exited with code 0 (in ")) << sys[1];
-  EXPECT_EQ(sink_.entries.back().fd, LogFd::kSys);
-  sink_.entries.clear();
+  EXPECT_EQ(sink_.entries().back().fd, LogFd::kSys);
+  sink_.Clear();
   Run("");
   EXPECT_EQ(sink_.SysLines().front(), "step test started\n");
 }
@@ -265,7 +232,7 @@ TEST_F(ShellExecutorTest, LargeOutputIsDeliveredInFull) {
   auto outcome = Run("head -c 52428800 /dev/zero\necho end >&2");
   EXPECT_EQ(outcome.result, StepResult::kSucceeded);
   size_t bytes = 0;
-  for (const auto& e : sink_.entries) {
+  for (const auto& e : sink_.entries()) {
     if (e.fd == LogFd::kOut) bytes += e.data.size();
   }
   EXPECT_EQ(bytes, 52428800u);

@@ -6,31 +6,6 @@ namespace raibid {
 
 using Clock = std::chrono::steady_clock;
 
-// "250ms", "45s", "1.5s", "30m", "1h30m", "2m0.5s".
-std::string FormatDuration(Millis d) {
-  const auto ms = d.count();
-  if (ms < 1000) return std::to_string(ms) + "ms";
-  std::string out;
-  if (ms >= 3600000) out += std::to_string(ms / 3600000) + "h";
-  if (ms % 3600000 >= 60000) out += std::to_string(ms % 3600000 / 60000) + "m";
-  const auto sec_ms = ms % 60000;
-  if (sec_ms == 0) return out;
-  out += std::to_string(sec_ms / 1000);
-  if (sec_ms % 1000 != 0) {
-    char frac[8];
-    std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(sec_ms % 1000));
-    std::string_view f(frac);
-    out += f.substr(0, f.find_last_not_of('0') + 1);
-  }
-  return out + "s";
-}
-
-std::string FormatSeconds(Clock::duration d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fs", std::chrono::duration<double>(d).count());
-  return buf;
-}
-
 void WriteSys(LogSink& sink, std::string_view step, std::string line) {
   line += '\n';
   sink.Write(step, LogFd::kSys, line);

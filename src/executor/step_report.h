@@ -10,15 +10,12 @@
 #include <string_view>
 
 #include "executor/executor.h"
+#include "util/text.h"
 
 namespace raibid {
 
 enum class StepEnding { kExited, kJobTimeout, kStepTimeout, kStopped };
 
-// "250ms", "45s", "1.5s", "30m", "1h30m", "2m0.5s".
-std::string FormatDuration(Millis d);
-// "1.23s"
-std::string FormatSeconds(std::chrono::steady_clock::duration d);
 // Writes one `sys` line (a '\n' is added).
 void WriteSys(LogSink& sink, std::string_view step, std::string line);
 // "$ <first non-blank line of the script>".

@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/text.h"
+
 namespace raibid {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // "scheme://authority" prefix length of an absolute URL, or 0.
 size_t OriginLength(std::string_view url) {

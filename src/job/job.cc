@@ -7,6 +7,8 @@
 #include <cmath>
 #include <random>
 
+#include "util/env_name.h"
+
 namespace raibid {
 namespace {
 
@@ -21,58 +23,61 @@ constexpr size_t kMaxIndentedPipeline = 4 << 20;
 
 std::string TypeName(const json& v) { return v.type_name(); }
 
-// The top-level "job_id" of a message too large to parse, found without building anything (no
-// string of the message is copied but the keys and the id itself, both short), so the job still
-// fails under its id. Only a plain string value counts: a valid id needs no escapes.
-std::optional<std::string> PeekJobId(std::string_view text) {
-  constexpr size_t kMaxKept = 130;  // longer than any valid id or the key "job_id"
-  size_t depth = 0;
-  bool key_next = false;  // at depth 1: the next string is a key
-  bool id_next = false;   // at depth 1: the next value is job_id's
-  std::string key;
-  size_t i = text.find_first_not_of(" \t\r\n");
-  if (i == std::string_view::npos || text[i] != '{') return std::nullopt;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '"') {
-      const bool kept = depth == 1 && (key_next || id_next);
-      std::string value;
-      bool plain = true;
-      for (++i; i < text.size() && text[i] != '"'; ++i) {
-        if (text[i] == '\\') {
-          plain = false;
-          ++i;
-        } else if (kept && value.size() < kMaxKept) {
-          value += text[i];
-        }
-      }
-      if (i >= text.size()) return std::nullopt;  // never closed
-      if (depth == 1 && key_next) {
-        key = plain ? std::move(value) : std::string();
-        key_next = false;
-      } else if (depth == 1 && id_next) {
-        if (plain && IsValidJobId(value)) return value;
-        return std::nullopt;
-      }
-      continue;
-    }
-    if (c == '{' || c == '[') {
-      if (depth == 1 && id_next) return std::nullopt;  // job_id is not a string
-      ++depth;
-      key_next = depth == 1;
-    } else if (c == '}' || c == ']') {
-      if (depth <= 1) return std::nullopt;  // the top-level value ends (or never began)
-      --depth;
-    } else if (depth == 1 && c == ',') {
-      key_next = true;
-      id_next = false;
-    } else if (depth == 1 && c == ':') {
-      id_next = key == "job_id";
-    } else if (depth == 1 && id_next && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-      return std::nullopt;  // a number, true, false or null
-    }
+// Finds the top-level "job_id" of a message too large to parse whole, so the job still fails
+// under its id: nlohmann's SAX parser builds nothing (it keeps only the token it is reading), and
+// this handler keeps nothing but the id, decoded as ParseJob would read it. It stops at the id's
+// value, at the end of the top-level object, at anything that is not an object at the top, and at a
+// container nested deeper than `max_depth`, so hostile nesting costs nothing.
+class JobIdPeeker final : public nlohmann::json_sax<json> {
+ public:
+  explicit JobIdPeeker(uint64_t max_depth) : max_depth_(max_depth) {}
+
+  // The id when one was found and is valid (IsValidJobId).
+  std::optional<std::string> TakeId() { return std::move(id_); }
+
+  bool null() override { return NotTheId(); }
+  bool boolean(bool) override { return NotTheId(); }
+  bool number_integer(number_integer_t) override { return NotTheId(); }
+  bool number_unsigned(number_unsigned_t) override { return NotTheId(); }
+  bool number_float(number_float_t, const string_t&) override { return NotTheId(); }
+  bool binary(binary_t&) override { return NotTheId(); }
+  bool string(string_t& value) override {
+    if (depth_ == 0) return false;  // a string is not a job
+    if (!id_next_) return true;
+    if (IsValidJobId(value)) id_ = std::move(value);
+    return false;  // usable or not, the id was read
   }
-  return std::nullopt;
+  bool key(string_t& key) override {
+    id_next_ = depth_ == 1 && key == "job_id";
+    return true;
+  }
+  bool start_object(std::size_t) override { return Open(); }
+  bool start_array(std::size_t) override { return depth_ > 0 && Open(); }
+  bool end_object() override { return --depth_ > 0; }  // the top-level object ended: no id
+  bool end_array() override { return --depth_ > 0; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  // A value other than a string: job_id's (not a string, so no id) or one to pass over.
+  bool NotTheId() const { return depth_ > 0 && !id_next_; }
+  bool Open() {
+    if (id_next_ || depth_ >= max_depth_) return false;
+    ++depth_;
+    return true;
+  }
+
+  const uint64_t max_depth_;
+  uint64_t depth_ = 0;
+  bool id_next_ = false;  // the next value is the top-level job_id's
+  std::optional<std::string> id_;
+};
+
+std::optional<std::string> PeekJobId(std::string_view text, uint64_t max_depth) {
+  JobIdPeeker peeker(max_depth);
+  (void)json::sax_parse(text.begin(), text.end(), &peeker);
+  return peeker.TakeId();
 }
 
 // Reads an optional string field; an error message naming it when present with another type.
@@ -94,9 +99,7 @@ std::optional<std::string> ReadEnvMap(const json& doc, const std::string& key,
   if (it == doc.end() || it->is_null()) return std::nullopt;
   if (!it->is_object()) return key + ": expected an object of NAME: value, got " + TypeName(*it);
   for (const auto& [k, v] : it->items()) {
-    if (k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos) {
-      return fmt::format("{}: invalid variable name '{}'", key, k);
-    }
+    if (!IsEnvName(k)) return fmt::format("{}.{}: a variable name is {}", key, k, kEnvNameRule);
     if (v.is_string()) {
       (*env)[k] = v.get<std::string>();
     } else if (v.is_number() || v.is_boolean()) {
@@ -181,7 +184,7 @@ std::string GenerateJobId() {
 std::expected<Job, JobError> ParseJob(std::string_view text, const InputLimits& limits) {
   if (text.size() > limits.job_bytes) {
     return std::unexpected(
-        JobError{PeekJobId(text),
+        JobError{PeekJobId(text, limits.json_depth),
                  "job message of " + SizeOverLimit(text.size(), "job_bytes", limits.job_bytes)});
   }
   // A container nested too deep is left out (its contents are never built), so the rest of

@@ -1,6 +1,9 @@
 #include "job/job.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "pipeline/pipeline.h"
 
 namespace raibid {
 namespace {
@@ -170,12 +173,41 @@ TEST(ParseJob, OversizedMessageWithoutAUsableIdHasNone) {
   limits.job_bytes = 10;
   for (const char* text : {R"({"a": {"job_id": "nested"}, "b": 1})", R"({"job_id": "bad id!"})",
                            R"([1, 2, 3, 4, 5, 6])", "not json at all", R"({"job_id": 5, "x": 1})",
-                           R"({"job_id": "unterminated)", R"({"job_id": "esc\u0061ped", "x": 1})",
-                           R"({"job_id": ["a"], "x": 1})"}) {
+                           R"({"job_id": "unterminated)", R"({"job_id": ["a"], "x": 1})",
+                           R"({"x": 1, "job_id": null})", R"("job_id")"}) {
     auto job = ParseJob(text, limits);
     ASSERT_FALSE(job) << text;
     EXPECT_FALSE(job.error().job_id) << text;
   }
+}
+
+TEST(ParseJob, OversizedMessageReadsItsIdAsTheParserDoes) {
+  InputLimits limits;
+  limits.job_bytes = 10;
+  // Escapes decoded, as ParseJob reads a message within the limit.
+  auto escaped = ParseJob(R"({"job_id": "esc\u0061ped", "x": 1})", limits);
+  ASSERT_FALSE(escaped);
+  EXPECT_EQ(escaped.error().job_id, "escaped");
+  // The peek stops at the id: what follows it may be broken.
+  auto broken = ParseJob(R"({"job_id": "first", "x": [}}}})", limits);
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().job_id, "first");
+}
+
+TEST(ParseJob, OversizedMessageNestedPastJsonDepthStopsThePeek) {
+  InputLimits limits;
+  limits.job_bytes = 10;
+  limits.json_depth = 4;
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto after = ParseJob(R"({"a": )" + deep + R"(, "job_id": "late"})", limits);
+  ASSERT_FALSE(after);
+  EXPECT_FALSE(after.error().job_id);
+  auto before = ParseJob(R"({"job_id": "early", "a": )" + deep + "}", limits);
+  ASSERT_FALSE(before);
+  EXPECT_EQ(before.error().job_id, "early");
+  auto within = ParseJob(R"({"a": [[[1]]], "job_id": "ok"})", limits);
+  ASSERT_FALSE(within);
+  EXPECT_EQ(within.error().job_id, "ok");
 }
 
 TEST(ParseJob, NestingJustPastJsonDepthNamesTheLimit) {
@@ -187,6 +219,36 @@ TEST(ParseJob, NestingJustPastJsonDepthNamesTheLimit) {
   ASSERT_FALSE(job);
   EXPECT_EQ(job.error().job_id, "j");
   EXPECT_EQ(job.error().message, "job is nested deeper than agent.limits.json_depth (10 levels)");
+}
+
+// A job's env reaches the same steps as a pipeline's: a name one refuses, the other refuses too.
+TEST(ParseJob, EnvNamesFollowTheRuleOfAPipeline) {
+  for (const std::string name :
+       {"A", "_x", "CARGO_HOME", "X1", "1X", "A-B", "A.B", "BAD NAME", "\xc3\x89T\xc3\x89", ""}) {
+    const std::string job_text = nlohmann::json{
+        {"job_id", "j"},
+        {"repository", "a/b"},
+        {"branch", "m"},
+        {"env", {{name, "v"}}}}.dump();
+    const auto job = ParseJob(job_text);
+    const std::string pipeline_text =
+        nlohmann::json{{"env", {{name, "v"}}}, {"steps", {{{"name", "a"}, {"command", "b"}}}}}
+            .dump();
+    const auto pipeline = ParsePipeline(pipeline_text, "p.yaml", nullptr);
+    EXPECT_EQ(job.has_value(), pipeline.has_value()) << "'" << name << "'";
+    if (!job) {
+      EXPECT_EQ(job.error().job_id, "j");
+      EXPECT_EQ(job.error().message,
+                "env." + name +
+                    ": a variable name is letters, digits and _, not starting with a "
+                    "digit");
+    }
+  }
+  auto secret =
+      ParseJob(R"({"job_id":"j","repository":"a/b","branch":"m","secret_env":{"A-B":"v"}})");
+  ASSERT_FALSE(secret);
+  EXPECT_EQ(secret.error().message,
+            "secret_env.A-B: a variable name is letters, digits and _, not starting with a digit");
 }
 
 TEST(ParseJob, EnvJustPastEnvBytesNamesTheLimit) {

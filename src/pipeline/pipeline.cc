@@ -4,6 +4,7 @@
 
 #include "config/setting_value.h"
 #include "config/yaml_document.h"
+#include "util/env_name.h"
 
 namespace raibid {
 namespace {
@@ -12,15 +13,6 @@ constexpr size_t kMaxStepName = 100;
 
 bool IsBlank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
-
-bool IsEnvName(std::string_view name) {
-  auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-  if (name.empty() || !alpha(name[0])) return false;
-  for (char c : name) {
-    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
-  }
-  return true;
 }
 
 bool HasControlBytes(std::string_view text) {
@@ -209,7 +201,7 @@ class PipelineReader {
       const std::string path = JoinKeyPath("env", var.key);
       if (!IsEnvName(var.key)) {
         return doc_.Fail(var.key_node.Mark(), path,
-                         "a variable name is letters, digits and _, not starting with a digit");
+                         fmt::format("a variable name is {}", kEnvNameRule));
       }
       auto value = doc_.Text(var, path);
       if (!value) return std::unexpected(value.error());

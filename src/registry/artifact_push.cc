@@ -5,19 +5,10 @@
 #include "http/http_url.h"
 #include "registry/artifact_layer.h"
 #include "util/clock.h"
+#include "util/text.h"
 
 namespace raibid {
 namespace {
-
-std::string Size(uint64_t bytes) {
-  char buf[32];
-  if (bytes < (1 << 20)) {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
-  }
-  return buf;
-}
 
 // Progress lines to the job log; restores the client's notice hook when done.
 class Progress {
@@ -169,7 +160,7 @@ Result<ArtifactPush> PushArtifacts(RegistryClient& client, const ArtifactRequest
     const std::string& title = layer.descriptor.annotations.at(std::string(kTitleAnnotation));
     auto pushed = client.PushBlob(repo, layer.blob, req.mount_from);
     if (!pushed) return std::unexpected(pushed.error());
-    progress.Line(title + " (" + Size(layer.blob.size) + ", " + layer.blob.digest +
+    progress.Line(title + " (" + FormatBytes(layer.blob.size) + ", " + layer.blob.digest +
                   "): " + std::string(ToString(*pushed)));
     out.artifacts.push_back({title, out.reference, layer.blob.digest});
   }

@@ -9,6 +9,7 @@
 #include "process/run_command.h"
 #include "registry/registry_test_util.h"
 #include "support/oci_registry.h"
+#include "support/recording_sink.h"
 
 namespace raibid {
 namespace {
@@ -16,15 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::MakeClient;
 using testing::TestConfig;
-
-class LinesSink : public LogSink {
- public:
-  void Write(std::string_view step, LogFd fd, std::string_view data) override {
-    text += std::string(step) + "/" + std::string(ToString(fd)) + ": " + std::string(data);
-  }
-  void Flush() override {}
-  std::string text;
-};
 
 class ArtifactPushTest : public ::testing::Test {
  protected:
@@ -57,7 +49,7 @@ class ArtifactPushTest : public ::testing::Test {
   testing::TempDir work_;
   std::unique_ptr<RegistryClient> client_ =
       MakeClient(TestConfig(registry_.url(), "ci", "ci-pass"));
-  LinesSink log_;
+  testing::RecordingSink log_;
 };
 
 TEST_F(ArtifactPushTest, PublishesOneArtifactWithALayerPerFileAndTheLog) {
@@ -81,9 +73,9 @@ TEST_F(ArtifactPushTest, PublishesOneArtifactWithALayerPerFileAndTheLog) {
   EXPECT_EQ(Fetch(m["layers"][0]["digest"]), testing::ReadFile(ws() / "dist/app"));
   EXPECT_EQ(Fetch(m["layers"][2]["digest"]), "<testsuite/>");
   EXPECT_EQ(Fetch(m["layers"][4]["digest"]), "step build: ok\n");
-  EXPECT_NE(log_.text.find("artifacts/sys: artifacts: pushed " + pushed->reference),
+  EXPECT_NE(log_.Lines().find("artifacts/sys: artifacts: pushed " + pushed->reference),
             std::string::npos)
-      << log_.text;
+      << log_.Lines();
 }
 
 TEST_F(ArtifactPushTest, DirectoryIsATarGzipORASUnpacks) {
@@ -108,11 +100,11 @@ TEST_F(ArtifactPushTest, SecondPushUploadsOnlyWhatChanged) {
   auto req = Request();
   req.job_id = "job-43";
   req.log_text = "another log\n";
-  LinesSink second;
+  testing::RecordingSink second;
   ASSERT_TRUE(PushArtifacts(*client_, req, second));
   EXPECT_EQ(registry_.CountRequests("PUT", "/blobs/uploads/"), puts + 1);  // the new log only
-  EXPECT_NE(second.text.find("dist/app (300.0 KiB, sha256:"), std::string::npos) << second.text;
-  EXPECT_NE(second.text.find("): existed"), std::string::npos) << second.text;
+  EXPECT_NE(second.Lines().find("dist/app (300 KiB, sha256:"), std::string::npos) << second.Lines();
+  EXPECT_NE(second.Lines().find("): existed"), std::string::npos) << second.Lines();
 }
 
 TEST_F(ArtifactPushTest, EscapingPathIsRefusedBeforeAnythingIsPushed) {
@@ -188,7 +180,8 @@ TEST_F(ArtifactPushTest, MissingPathIsAWarningInTheLog) {
   auto pushed = PushArtifacts(*client_, req, log_);
   ASSERT_TRUE(pushed) << pushed.error().message;
   EXPECT_EQ(pushed->artifacts.size(), 2u);
-  EXPECT_NE(log_.text.find("'coverage/**/*.html' matched nothing"), std::string::npos) << log_.text;
+  EXPECT_NE(log_.Lines().find("'coverage/**/*.html' matched nothing"), std::string::npos)
+      << log_.Lines();
 }
 
 TEST_F(ArtifactPushTest, WrongCredentialsFailTheJobAsInfrastructureNamingTheRegistry) {
@@ -209,7 +202,7 @@ TEST_F(ArtifactPushTest, RegistryDownFailsRetryablyAndTheRetriesAreLogged) {
   EXPECT_TRUE(pushed.error().retryable);
   EXPECT_NE(pushed.error().message.find(registry_.host()), std::string::npos)
       << pushed.error().message;
-  EXPECT_NE(log_.text.find("retrying in"), std::string::npos) << log_.text;
+  EXPECT_NE(log_.Lines().find("retrying in"), std::string::npos) << log_.Lines();
 }
 
 }  // namespace

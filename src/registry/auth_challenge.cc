@@ -3,18 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/text.h"
+
 namespace raibid {
 namespace {
 
 bool IsTokenChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
          std::string_view("!#$%&'*+-.^_`|~/:=").find(c) != std::string_view::npos;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 // A cursor over the header text.

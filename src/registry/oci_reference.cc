@@ -3,16 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/text.h"
+
 namespace raibid {
 namespace {
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // [a-z0-9]+ joined by exactly ".", "_", "__" or a run of '-'.
 bool IsValidComponent(std::string_view c) {

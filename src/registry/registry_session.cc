@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "util/text.h"
+
 namespace raibid {
 namespace {
 
@@ -13,12 +15,6 @@ HttpOptions TransportOptions(const RegistryConfig& c) {
                      .connect_timeout = c.connect_timeout,
                      .stall_seconds = c.stall_seconds,
                      .body_limit = c.body_limit};
-}
-
-std::string SecondsText(Millis d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f s", d.count() / 1000.0);
-  return buf;
 }
 
 // Retry-After in seconds (the HTTP-date form is rare from registries and ignored).
@@ -126,7 +122,7 @@ bool RegistrySession::WaitToRetry(Backoff& backoff, std::string_view failure, Mi
   if (!wait || stopping()) return false;
   *wait = std::min(std::max(*wait, at_least), std::max(*wait, config_.retry.cap));
   if (hooks_.notice) {
-    hooks_.notice(std::string(failure) + "; retrying in " + SecondsText(*wait) + " (retry " +
+    hooks_.notice(std::string(failure) + "; retrying in " + FormatSeconds(*wait, 1) + " (retry " +
                   std::to_string(backoff.retries()) + ")");
   }
   const auto until = std::chrono::steady_clock::now() + *wait;

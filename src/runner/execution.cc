@@ -12,15 +12,10 @@
 #include "runner/pipeline_source.h"
 #include "util/clock.h"
 #include "util/log_context.h"
+#include "util/text.h"
 
 namespace raibid {
 namespace {
-
-std::string Seconds(Millis ms) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.1fs", ms.count() / 1000.0);
-  return buf;
-}
 
 StepState ToStepState(StepResult r) {
   switch (r) {
@@ -109,8 +104,8 @@ bool JobRunner::Execution::WaitToRetry(Backoff& backoff, const char* metric,
   auto wait = backoff.Next();
   if (!wait) return false;
   observer_.Retry(metric);
-  Sys(what + " failed: " + masker_->Apply(error.message) + "; retrying in " + Seconds(*wait) +
-      " (retry " + std::to_string(backoff.retries()) + ")");
+  Sys(what + " failed: " + masker_->Apply(error.message) + "; retrying in " +
+      FormatSeconds(*wait, 1) + " (retry " + std::to_string(backoff.retries()) + ")");
   const auto until = std::chrono::steady_clock::now() + *wait;
   while (std::chrono::steady_clock::now() < until) {
     if (stop.stop_requested()) return false;
@@ -218,7 +213,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
     if (outcome.exit_code >= 0) steps_[i].exit_code = outcome.exit_code;
     *exit_code = outcome.exit_code;
     const std::string verdict = "step " + step.name + " " + std::string(ToString(steps_[i].state)) +
-                                " in " + Seconds(elapsed);
+                                " in " + FormatSeconds(elapsed, 1);
     if (auto s = Record(i, verdict); !s) spdlog::warn("{}", s.error().message);
     if (outcome.result == StepResult::kSucceeded) continue;
     for (size_t j = i + 1; j < steps_.size(); ++j) steps_[j].state = StepState::kSkipped;
@@ -298,8 +293,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   }
   Sys("job " + std::string(ToString(final.state)) +
       (final.error.empty() ? "" : ": " + final.error) + " (" +
-      Seconds(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)) +
-      ")");
+      FormatSeconds(std::chrono::steady_clock::now() - started, 1) + ")");
   log_->Flush();  // the log is complete before the state says the job ended
   observer_.LogBytes(log_->stored_bytes(), log_->dropped_bytes());
   if (auto s = status_.Finish(final, steps_); !s) return std::unexpected(s.error());

@@ -4,18 +4,13 @@
 
 #include "cache/remote_tier.h"
 #include "runner/execution.h"
+#include "util/text.h"
 
 namespace raibid {
 namespace {
 
 int64_t MillisSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string Size(uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
-  return buf;
 }
 
 }  // namespace
@@ -68,7 +63,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RestoreCache(
       if (restored) {
         cache_result_ = hit->exact ? "hit" : "fallback";
         Sys("cache: restored " + hit->key + " (" + std::to_string(restored->files) + " files, " +
-            Size(restored->bytes) + ") in " + std::to_string(cache_restore_ms_) + " ms");
+            FormatBytes(restored->bytes) + ") in " + std::to_string(cache_restore_ms_) + " ms");
       } else {
         Sys("cache: entry " + hit->key + " could not be restored and was dropped (" +
             restored.error().message + "); starting cold");
@@ -97,7 +92,7 @@ void JobRunner::Execution::SaveCache() {
     return;
   }
   Sys("cache: saved " + cache_key_ + " (" + std::to_string(saved->files) + " files, " +
-      Size(saved->bytes) + ") in " + std::to_string(cache_save_ms_) + " ms");
+      FormatBytes(saved->bytes) + ") in " + std::to_string(cache_save_ms_) + " ms");
   if (RegistryClient* client = options_.cache_remote ? Registry() : nullptr) {
     const auto t1 = std::chrono::steady_clock::now();
     auto pushed = RemoteCacheTier(*client).Push(cache_plan_->save_key,
@@ -108,7 +103,7 @@ void JobRunner::Execution::SaveCache() {
                      "); the job is not affected");
   }
   if (auto freed = options_.cache->Evict(); freed && *freed > 0) {
-    Sys("cache: evicted " + Size(*freed) + " of least recently used entries");
+    Sys("cache: evicted " + FormatBytes(*freed) + " of least recently used entries");
   }
 }
 

@@ -23,16 +23,7 @@ Status ValidateSource(const Job& job, const std::string& base_url, std::string* 
   auto resolved = ResolveRepositoryUrl(job.repository, base_url);
   if (!resolved) return std::unexpected(resolved.error());
   *url = *resolved;
-  if (!job.commit.empty()) {
-    if (auto s = ValidateCommit(job.commit); !s) return s;
-  }
-  if (!job.branch.empty()) {
-    if (auto s = ValidateRefName("branch", job.branch); !s) return s;
-  }
-  if (!job.tag.empty()) {
-    if (auto s = ValidateRefName("tag", job.tag); !s) return s;
-  }
-  return {};
+  return ValidateRefs(job.commit, job.branch, job.tag);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <vector>
 
+#include "util/text.h"
+
 namespace raibid {
 namespace {
 
@@ -53,13 +55,6 @@ constexpr std::array<std::string_view, 6> kNotFoundMarkers = {
     "not our ref",
     "no such repository",
 };
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 template <size_t N>
 bool ContainsAny(const std::string& haystack, const std::array<std::string_view, N>& needles) {

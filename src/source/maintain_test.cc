@@ -2,23 +2,18 @@
 
 #include "source/source_cache.h"
 #include "support/git_repo.h"
+#include "support/recording_sink.h"
 #include "support/temp_dir.h"
 
 namespace raibid {
 namespace {
-
-class NullSink final : public LogSink {
- public:
-  void Write(std::string_view, LogFd, std::string_view) override {}
-  void Flush() override {}
-};
 
 TEST(SourceCacheMaintain, PacksMirrorsAndKeepsThemUsable) {
   testing::TempDir dir;
   testing::GitRepo repo(dir.path() / "repo");
   const std::string first = repo.Commit({{"a", "1"}});
   SourceCache cache(dir.path() / "git", std::nullopt);
-  NullSink sink;
+  testing::RecordingSink sink;
   ASSERT_TRUE(cache.Checkout(
       {.url = repo.file_url(), .branch = "main", .workspace = dir.path() / "w1"}, sink));
   repo.Commit({{"a", "2"}});

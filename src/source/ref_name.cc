@@ -83,4 +83,20 @@ Status ValidateRefName(std::string_view field, std::string_view ref) {
   return {};
 }
 
+Status ValidateRefs(std::string_view commit, std::string_view branch, std::string_view tag) {
+  if (commit.empty() && branch.empty() && tag.empty()) {
+    return Fail(ErrorKind::kInvalidJob, "commit, branch or tag: at least one is required");
+  }
+  if (!commit.empty()) {
+    if (auto ok = ValidateCommit(commit); !ok) return ok;
+  }
+  if (!branch.empty()) {
+    if (auto ok = ValidateRefName("branch", branch); !ok) return ok;
+  }
+  if (!tag.empty()) {
+    if (auto ok = ValidateRefName("tag", tag); !ok) return ok;
+  }
+  return {};
+}
+
 }  // namespace raibid

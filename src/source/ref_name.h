@@ -17,4 +17,9 @@ Status ValidateCommit(std::string_view sha);
 // ~ ^ : ? * [ \. kInvalidJob naming `field` ("branch", "tag").
 Status ValidateRefName(std::string_view field, std::string_view ref);
 
+// What a job names to check out: at least one of `commit`, `branch` and `tag` (kInvalidJob
+// "commit, branch or tag: at least one is required"), each one given valid as above; the first
+// problem found, in that order.
+Status ValidateRefs(std::string_view commit, std::string_view branch, std::string_view tag);
+
 }  // namespace raibid

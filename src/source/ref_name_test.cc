@@ -48,5 +48,16 @@ TEST(RefNameTest, ErrorNamesTheGivenField) {
   EXPECT_TRUE(ValidateRefName("tag", "-v1").error().message.starts_with("tag"));
 }
 
+TEST(RefNameTest, RefsNeedOneAndCheckEachGiven) {
+  EXPECT_EQ(ValidateRefs("", "", "").error().message,
+            "commit, branch or tag: at least one is required");
+  EXPECT_TRUE(ValidateRefs("a1b2c3d4", "main", "v1.0"));
+  EXPECT_TRUE(ValidateRefs("", "", "v1.0"));
+  EXPECT_TRUE(ValidateRefs("xyz!", "main", "").error().message.starts_with("commit"));
+  EXPECT_TRUE(ValidateRefs("", "main", "-v1").error().message.starts_with("tag"));
+  EXPECT_TRUE(ValidateRefs("a1b2", "a..b", "").error().message.starts_with("branch"));
+  EXPECT_EQ(ValidateRefs("", "", "v1~").error().kind, ErrorKind::kInvalidJob);
+}
+
 }  // namespace
 }  // namespace raibid

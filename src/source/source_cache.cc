@@ -7,6 +7,7 @@
 #include "source/ref_name.h"
 #include "source/repository_url.h"
 #include "source/workspace.h"
+#include "util/text.h"
 
 namespace raibid {
 namespace {
@@ -30,26 +31,10 @@ struct Progress {
   }
 };
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return s;
-}
-
 std::string Short(std::string_view sha) { return std::string(sha.substr(0, 12)); }
 
 Status ValidateFields(const SourceRequest& r) {
-  if (r.commit.empty() && r.branch.empty() && r.tag.empty()) {
-    return Fail(ErrorKind::kInvalidJob, "commit, branch or tag: at least one is required");
-  }
-  if (!r.commit.empty()) {
-    if (auto ok = ValidateCommit(r.commit); !ok) return ok;
-  }
-  if (!r.branch.empty()) {
-    if (auto ok = ValidateRefName("branch", r.branch); !ok) return ok;
-  }
-  if (!r.tag.empty()) {
-    if (auto ok = ValidateRefName("tag", r.tag); !ok) return ok;
-  }
+  if (auto ok = ValidateRefs(r.commit, r.branch, r.tag); !ok) return ok;
   return ValidateRepositoryUrl(r.url);
 }
 

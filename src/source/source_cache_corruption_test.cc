@@ -6,10 +6,10 @@
 #include <fstream>
 #include <functional>
 
-#include "source/recording_sink_test_util.h"
 #include "source/repository_url.h"
 #include "source/source_cache.h"
 #include "support/git_repo.h"
+#include "support/recording_sink.h"
 #include "support/temp_dir.h"
 
 namespace raibid {
@@ -18,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::GitRepo;
 using testing::ReadFile;
+using testing::RecordingSink;
 using testing::RunGit;
 using testing::TempDir;
 using testing::WriteFile;
@@ -122,9 +123,10 @@ TEST_P(CorruptMirrorTest, IsRebuiltAndTheCheckoutGoesOn) {
   damage.apply(mirror_, sha);
 
   auto r = by_branch ? Checkout({.branch = "main"}) : Checkout({.commit = sha});
-  ASSERT_TRUE(r) << r.error().message << "\n" << sink_.text();
+  ASSERT_TRUE(r) << r.error().message << "\n" << sink_.Lines();
   EXPECT_EQ(r->commit_sha, sha);
-  EXPECT_EQ(sink_.text().find("is damaged") != std::string::npos, damage.detected) << sink_.text();
+  EXPECT_EQ(sink_.Lines().find("is damaged") != std::string::npos, damage.detected)
+      << sink_.Lines();
   auto ws = tmp_.path() / "ws" / std::to_string(workspaces_);
   EXPECT_EQ(ReadFile(ws / "README"), "latest\n");
   EXPECT_EQ(ReadFile(ws / "dir" / "b"), "b\n");
@@ -163,7 +165,7 @@ TEST(CorruptMirrorRemoteGoneTest, FailsWithTheRemotesErrorNotALoop) {
   EXPECT_EQ(r.error().kind, ErrorKind::kSource);
   EXPECT_NE(r.error().message.find("does not appear to be a git repository"), std::string::npos)
       << r.error().message;
-  EXPECT_NE(sink.text().find("is damaged"), std::string::npos) << sink.text();
+  EXPECT_NE(sink.Lines().find("is damaged"), std::string::npos) << sink.Lines();
   EXPECT_FALSE(fs::exists(tmp.path() / "w2"));
 }
 

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 
-#include "source/recording_sink_test_util.h"
 #include "source/repository_url.h"
 #include "source/source_cache.h"
 #include "support/git_http_server.h"
 #include "support/git_repo.h"
+#include "support/recording_sink.h"
 #include "support/temp_dir.h"
 
 namespace raibid {
@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 using testing::GitHttpServer;
 using testing::GitRepo;
 using testing::ReadFile;
+using testing::RecordingSink;
 using testing::TempDir;
 using testing::WriteFile;
 
@@ -102,7 +103,7 @@ TEST_F(SourceCacheHttpTest, RightCredentialsWorkAndTheTokenAppearsNowhere) {
   EXPECT_EQ(r->commit_sha, second_);
   auto mirror = tmp_.path() / "cache" / MirrorDirName(AuthUrl());
   for (const std::string& text :
-       {sink_.text(), ReadFile(tmp_.path() / "argv.log"), ReadFile(tmp_.path() / "env.log"),
+       {sink_.Lines(), ReadFile(tmp_.path() / "argv.log"), ReadFile(tmp_.path() / "env.log"),
         ReadFile(LastWorkspace() / ".git" / "config"), ReadFile(mirror / "config")}) {
     EXPECT_EQ(text.find(kToken), std::string::npos) << text;
   }
@@ -124,7 +125,7 @@ TEST_F(SourceCacheHttpTest, WrongTokenFailsFastWithoutRevealingIt) {
   EXPECT_NE(r.error().message.find("Authentication failed"), std::string::npos)
       << r.error().message;
   EXPECT_EQ(r.error().message.find("wrong-token-3b8f1c"), std::string::npos);
-  EXPECT_EQ(sink_.text().find("wrong-token-3b8f1c"), std::string::npos);
+  EXPECT_EQ(sink_.Lines().find("wrong-token-3b8f1c"), std::string::npos);
 }
 
 TEST_F(SourceCacheHttpTest, MissingCredentialsFailFastInsteadOfPrompting) {
@@ -162,7 +163,7 @@ TEST_F(SourceCacheHttpTest, TokenInGitsOwnMessagesIsMasked) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message.find(kToken), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("[MASKED]"), std::string::npos) << r.error().message;
-  EXPECT_EQ(sink_.text().find(kToken), std::string::npos) << sink_.text();
+  EXPECT_EQ(sink_.Lines().find(kToken), std::string::npos) << sink_.Lines();
 }
 
 TEST_F(SourceCacheHttpTest, MissingRepositoryIsNotRetryable) {

@@ -7,9 +7,9 @@
 
 #include <thread>
 
-#include "source/recording_sink_test_util.h"
 #include "source/repository_url.h"
 #include "support/git_repo.h"
+#include "support/recording_sink.h"
 #include "support/temp_dir.h"
 
 namespace raibid {
@@ -17,6 +17,7 @@ namespace {
 
 using testing::GitRepo;
 using testing::ReadFile;
+using testing::RecordingSink;
 using testing::RunGit;
 using testing::TempDir;
 
@@ -61,8 +62,8 @@ TEST_F(SourceCacheTest, ChecksOutFullCommitDetachedWithOriginSetToUrl) {
   EXPECT_EQ(Head(last_workspace_), first_);
   EXPECT_EQ(RunGit(last_workspace_, {"remote", "get-url", "origin"}), repo_.file_url() + "\n");
   EXPECT_EQ(RunGit(last_workspace_, {"status", "--porcelain"}), "");
-  EXPECT_NE(sink_.text().find("checkout/sys: checked out " + first_), std::string::npos)
-      << sink_.text();
+  EXPECT_NE(sink_.Lines().find("checkout/sys: checked out " + first_), std::string::npos)
+      << sink_.Lines();
 }
 
 TEST_F(SourceCacheTest, ChecksOutAbbreviatedCommit) {
@@ -82,7 +83,7 @@ TEST_F(SourceCacheTest, ChecksOutBranchTip) {
   EXPECT_EQ(r->commit_sha, tip);
   EXPECT_EQ(r->ref_description, "branch feature");
   EXPECT_TRUE(std::filesystem::exists(last_workspace_ / "feature.txt"));
-  EXPECT_NE(sink_.text().find("checked out " + tip + " (branch feature)"), std::string::npos);
+  EXPECT_NE(sink_.Lines().find("checked out " + tip + " (branch feature)"), std::string::npos);
 }
 
 TEST_F(SourceCacheTest, ChecksOutAnnotatedTagAsItsCommit) {
@@ -116,7 +117,8 @@ TEST_F(SourceCacheTest, KnownFullShaNeedsNoFetch) {
   auto r = Checkout({.commit = first_});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(ReadFile(last_workspace_ / "README"), "one\n");
-  EXPECT_NE(sink_.text().find("is in the mirror; not fetching"), std::string::npos) << sink_.text();
+  EXPECT_NE(sink_.Lines().find("is in the mirror; not fetching"), std::string::npos)
+      << sink_.Lines();
 }
 
 TEST_F(SourceCacheTest, CommitOnNoBranchIsFetchedBySha) {

@@ -32,15 +32,12 @@ struct InputLimits {
 // "agent.limits.job_bytes".
 std::string LimitKey(std::string_view name);
 
-// "512 bytes", "64 KiB", "1 MiB" for a whole number of a unit, else one decimal: "2.0 MiB".
-std::string SizeText(uint64_t bytes);
-
 // How a message names a limit: "agent.limits.job_bytes (1 MiB)", "agent.limits.steps (1000)".
 std::string SizeLimitText(std::string_view name, uint64_t limit);
 std::string CountLimitText(std::string_view name, uint64_t limit);
 
-// SizeText of `size`, with the exact byte count added when `size` is just past `limit` and the
-// rounded text could read like it: "1.0 MiB (1048577 bytes)".
+// FormatBytes (util/text.h) of `size`, with the exact byte count added when `size` is just past
+// `limit` and the rounded text could read like it: "1.0 MiB (1048577 bytes)".
 std::string SizeNear(uint64_t size, uint64_t limit);
 
 // "2.0 MiB is over agent.limits.job_bytes (1 MiB)", the size as SizeNear gives it.

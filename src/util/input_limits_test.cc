@@ -22,17 +22,6 @@ TEST(InputLimits, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(l.http_response_bytes, 4u << 20);
 }
 
-TEST(InputLimits, SizesReadLikeTheConfiguration) {
-  EXPECT_EQ(SizeText(0), "0 bytes");
-  EXPECT_EQ(SizeText(1), "1 byte");
-  EXPECT_EQ(SizeText(1023), "1023 bytes");
-  EXPECT_EQ(SizeText(64 << 10), "64 KiB");
-  EXPECT_EQ(SizeText(1 << 20), "1 MiB");
-  EXPECT_EQ(SizeText((2 << 20) + 1), "2.0 MiB");
-  EXPECT_EQ(SizeText(3ull << 29), "1.5 GiB");
-  EXPECT_EQ(SizeText(10ull << 30), "10 GiB");
-}
-
 TEST(InputLimits, MessagesNameTheKeyAndTheLimit) {
   EXPECT_EQ(LimitKey("steps"), "agent.limits.steps");
   EXPECT_EQ(CountLimitText("steps", 1000), "agent.limits.steps (1000)");

@@ -51,7 +51,7 @@ Settings AgentHarness::ToSettings() const {
     s.registry_chunk_size = options_.registry->chunk_size;
   }
   if (options_.docker) {
-    s.executor = "docker";
+    s.executor = ExecutorKind::kDocker;
     s.docker = *options_.docker;
     s.docker_host = options_.docker_host;
   }
