@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <string>
 
+#include "redis/stream_entry.h"
 #include "report/redis_log_sink.h"
 #include "support/redis_server.h"
-#include "redis/stream_entry.h"
 
 using namespace raibid;
 
@@ -58,8 +58,8 @@ double TimeBareXadd(const testing::RedisServer& server, const std::string& block
   const std::string entry = block + block;  // 64 KiB, the sink's largest entry
   const auto start = Clock::now();
   for (size_t sent = 0; sent < kBytes; sent += 4 * entry.size()) {
-    std::vector<RedisArgs> batch(4, {"XADD", "ci:logs:bare", "*", "step", "build", "fd", "out",
-                                     "data", entry});
+    std::vector<RedisArgs> batch(
+        4, {"XADD", "ci:logs:bare", "*", "step", "build", "fd", "out", "data", entry});
     (void)redis->Pipeline(batch);
   }
   return Seconds(Clock::now() - start);

@@ -16,7 +16,51 @@ struct Redis::Context {
   redisContext* const c;
 };
 
+// hiredis' reply-object hooks, building RedisValues as the protocol is read: each reply is
+// copied out of the read buffer once, into its value, with no redisReply in between. An array's
+// elements are made in place in its vector, sized when the array header is read (hiredis fills
+// an array's elements in order before it moves on). hiredis owns the root until redisGetReply
+// hands it over, and frees only roots (a half-read reply when the connection goes). Out of
+// memory becomes hiredis' own error: no exception crosses its C frames. hiredis 1.x adds
+// createDouble and createBool (RESP3) to these hooks.
+struct RedisValueBuilder {
+  template <typename Make>
+  static void* Build(const redisReadTask* task, Make make) noexcept {
+    try {
+      if (task->parent == nullptr) return new RedisValue(make());
+      auto* parent = static_cast<RedisValue*>(task->parent->obj);
+      RedisValue& slot = parent->elements_.at(static_cast<size_t>(task->idx));
+      slot = make();
+      return &slot;
+    } catch (const std::exception&) {
+      return nullptr;
+    }
+  }
+  static void* String(const redisReadTask* task, char* str, size_t len) {
+    const auto type = task->type == REDIS_REPLY_ERROR    ? RedisValue::Type::kError
+                      : task->type == REDIS_REPLY_STATUS ? RedisValue::Type::kStatus
+                                                         : RedisValue::Type::kString;
+    return Build(task, [&] { return RedisValue::Text(type, std::string(str, len)); });
+  }
+  static void* Array(const redisReadTask* task, int elements) {
+    return Build(task, [&] {
+      return RedisValue::Array(std::vector<RedisValue>(static_cast<size_t>(elements)));
+    });
+  }
+  static void* Integer(const redisReadTask* task, long long n) {
+    return Build(task, [&] { return RedisValue::Integer(n); });
+  }
+  static void* Nil(const redisReadTask* task) {
+    return Build(task, [] { return RedisValue(); });
+  }
+  static void Free(void* root) { delete static_cast<RedisValue*>(root); }
+};
+
 namespace {
+
+redisReplyObjectFunctions g_value_functions = {RedisValueBuilder::String, RedisValueBuilder::Array,
+                                               RedisValueBuilder::Integer, RedisValueBuilder::Nil,
+                                               RedisValueBuilder::Free};
 
 std::atomic<uint64_t> g_reconnects{0};
 
@@ -25,34 +69,10 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
                  static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
-RedisValue ToValue(const redisReply& r) {
-  switch (r.type) {
-    case REDIS_REPLY_INTEGER:
-      return RedisValue::Integer(r.integer);
-    case REDIS_REPLY_STRING:
-      return RedisValue::Text(RedisValue::Type::kString, std::string(r.str, r.len));
-    case REDIS_REPLY_STATUS:
-      return RedisValue::Text(RedisValue::Type::kStatus, std::string(r.str, r.len));
-    case REDIS_REPLY_ERROR:
-      return RedisValue::Text(RedisValue::Type::kError, std::string(r.str, r.len));
-    case REDIS_REPLY_ARRAY: {
-      std::vector<RedisValue> elements;
-      elements.reserve(r.elements);
-      for (size_t i = 0; i < r.elements; ++i) {
-        elements.push_back(r.element[i] ? ToValue(*r.element[i]) : RedisValue());
-      }
-      return RedisValue::Array(std::move(elements));
-    }
-    default:
-      return RedisValue();  // REDIS_REPLY_NIL
-  }
-}
-
-// Converts a reply hiredis handed over and frees it.
+// Takes over a reply the builder made (the root value, on the heap).
 RedisValue TakeReply(void* raw) {
-  std::unique_ptr<redisReply, decltype(&freeReplyObject)> reply(static_cast<redisReply*>(raw),
-                                                                &freeReplyObject);
-  return ToValue(*reply);
+  std::unique_ptr<RedisValue> root(static_cast<RedisValue*>(raw));
+  return std::move(*root);
 }
 
 // The transport: a TCP or unix socket with `timeout` for connecting, reading and writing. An
@@ -70,6 +90,7 @@ Result<redisContext*> OpenSocket(const RedisEndpoint& endpoint, std::chrono::mil
                 "cannot connect to redis at " + Describe(endpoint) + ": " + reason, true);
   }
   redisSetTimeout(c, tv);
+  c->reader->fn = &g_value_functions;
   return c;
 }
 

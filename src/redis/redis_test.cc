@@ -1,6 +1,10 @@
 #include "redis/redis.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -30,8 +34,8 @@ TEST_F(RedisTest, RepliesOfEveryTypeBecomeValues) {
   EXPECT_EQ(*redis_->Command({"INCRBY", "n", "-3"}), RedisValue::Integer(-3));
   ASSERT_TRUE(redis_->Command({"RPUSH", "l", "a", "b"}));
   EXPECT_EQ(*redis_->Command({"LRANGE", "l", "0", "-1"}),
-            RedisValue::Array({RedisValue::Text(Type::kString, "a"),
-                               RedisValue::Text(Type::kString, "b")}));
+            RedisValue::Array(
+                {RedisValue::Text(Type::kString, "a"), RedisValue::Text(Type::kString, "b")}));
   auto error = redis_->Command({"NOSUCHCOMMAND"});
   ASSERT_TRUE(error);  // an error reply is a value, not a failed call
   EXPECT_TRUE(error->is_error());
@@ -46,6 +50,16 @@ TEST_F(RedisTest, NestedArraysKeepTheirShape) {
   EXPECT_EQ(r->element(0).element(0).str(), "1-1");
   EXPECT_EQ(r->element(0).element(1).elements().size(), 2u);
   EXPECT_EQ(r->element(0).element(1).element(1).str(), "v");
+}
+
+TEST_F(RedisTest, EmptyAndDeeplyNestedArraysKeepTheirShape) {
+  auto r = redis_->Command({"EVAL", "return {1, {}, {2, {3, {'x', 'y'}}}, 4}", "0"});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->elements().size(), 4u);
+  EXPECT_EQ(r->element(1), RedisValue::Array({}));
+  EXPECT_EQ(r->element(2).element(1).element(1).element(1).str(), "y");
+  EXPECT_EQ(r->element(3).integer(), 4);
+  EXPECT_EQ(*redis_->Command({"LRANGE", "none", "0", "-1"}), RedisValue::Array({}));
 }
 
 TEST_F(RedisTest, ValuesAreBinarySafe) {
@@ -108,6 +122,45 @@ TEST_F(RedisTest, InterruptEndsAReadOnAnotherThread) {
   std::thread reader([&] { EXPECT_FALSE(redis_->ReadReply()); });
   redis_->Interrupt();
   reader.join();
+}
+
+// A server that answers the first command with `reply` and hangs up.
+class OneReplyServer {
+ public:
+  explicit OneReplyServer(std::string reply) {
+    sockaddr_in addr{.sin_family = AF_INET, .sin_port = 0, .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
+    EXPECT_EQ(listen(fd_, 1), 0);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, reply = std::move(reply)] {
+      const int conn = accept(fd_, nullptr, nullptr);
+      char buf[256];
+      (void)read(conn, buf, sizeof buf);
+      (void)write(conn, reply.data(), reply.size());
+      close(conn);
+    });
+  }
+  ~OneReplyServer() {
+    thread_.join();
+    close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(RedisConnect, AReplyCutOffMidArrayIsAnError) {
+  OneReplyServer server("*3\r\n$1\r\na\r\n*2\r\n:1\r\n");
+  auto redis = Redis::Connect({.port = server.port()});
+  ASSERT_TRUE(redis) << redis.error().message;
+  auto r = (*redis)->Command({"PING"});
+  ASSERT_FALSE(r);  // the half-built value is freed with the connection (ASan checks)
+  EXPECT_FALSE((*redis)->ok());
 }
 
 TEST(RedisConnect, UnreachableServerIsRetryableInfrastructureError) {

@@ -1,7 +1,7 @@
 // A Redis reply as a plain value: nil, an integer, a (bulk) string, a status, an error, or an
-// array of values. The connection (redis/redis.h) builds one from each hiredis reply as it
-// arrives and frees the hiredis reply at once, so a value owns all its data and no hiredis type
-// reaches the rest of the tree. Moving is cheap; a copy copies the whole tree.
+// array of values. The connection (redis/redis.h) has the client library build values as it
+// reads the protocol, so a value owns all its data and no hiredis type reaches the rest of the
+// tree. Moving is cheap; a copy copies the whole tree.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +41,8 @@ class RedisValue {
   bool operator==(const RedisValue&) const = default;
 
  private:
+  friend struct RedisValueBuilder;  // redis.cc: fills arrays in place as a reply is read
+
   Type type_ = Type::kNil;
   int64_t integer_ = 0;
   std::string text_;
