@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "bench_util.h"
-#include "queue/redis.h"
+#include "redis/redis.h"
 #include "support/git_repo.h"
 #include "support/redis_server.h"
 #include "support/server_process.h"
@@ -54,8 +54,7 @@ std::vector<std::pair<std::string, std::string>> States(Redis& redis) {
     cmds.push_back({"HMGET", "ci:job:s-" + std::to_string(i), "state", "agent"});
   auto replies = redis.Pipeline(cmds);
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& r : *replies)
-    out.emplace_back(ReplyString(r->element[0]), ReplyString(r->element[1]));
+  for (const auto& r : *replies) out.emplace_back(r.element(0).str(), r.element(1).str());
   return out;
 }
 

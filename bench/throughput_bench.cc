@@ -6,7 +6,7 @@
 
 #include "bench_util.h"
 #include "process/run_command.h"
-#include "queue/redis.h"
+#include "redis/redis.h"
 #include "support/git_repo.h"
 #include "support/redis_server.h"
 #include "support/server_process.h"

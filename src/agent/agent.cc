@@ -139,7 +139,7 @@ void Agent::Dispatch(std::vector<StreamEntry> entries) {
 }
 
 // One round of the consumer loop: wait for a free slot, then read. False when Redis failed.
-bool Agent::ConsumeOnce(JobQueue& queue) {
+bool Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
   Tick();
   int free_slots = 0;
   {
@@ -152,7 +152,7 @@ bool Agent::ConsumeOnce(JobQueue& queue) {
     free_slots = options_.concurrency - busy_;
     state_ = AgentState::kRunning;
   }
-  auto claimed = ClaimAbandoned(queue, free_slots);
+  auto claimed = ClaimAbandoned(leases, free_slots);
   if (!claimed) {
     spdlog::error("{}", claimed.error().message);
     return false;
@@ -239,7 +239,8 @@ int Agent::Run() {
       }
       recovered_pending = pending.has_value();
     }
-    while (stop_requests_ == 0 && ConsumeOnce(queue)) {
+    Leases leases(**redis, options_.queue);
+    while (stop_requests_ == 0 && ConsumeOnce(queue, leases)) {
     }
     connected_ = false;
   }

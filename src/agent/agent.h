@@ -17,6 +17,7 @@
 
 #include "agent/cancel_listener.h"
 #include "queue/job_queue.h"
+#include "queue/lease.h"
 #include "runner/job_runner.h"
 
 namespace raibid {
@@ -71,11 +72,11 @@ class Agent {
   void RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry);
   // Housekeeping thread (agent/housekeeping.cc): leases, heartbeat, trimming.
   void HousekeepingLoop();
-  void RenewLeases(JobQueue& queue);
+  void RenewLeases(Leases& leases);
   void Heartbeat(Redis& redis);
   void MaintainIfIdle();
-  Result<std::vector<StreamEntry>> ClaimAbandoned(JobQueue& queue, int free_slots);
-  bool ConsumeOnce(JobQueue& queue);
+  Result<std::vector<StreamEntry>> ClaimAbandoned(Leases& leases, int free_slots);
+  bool ConsumeOnce(JobQueue& queue, Leases& leases);
   Result<std::unique_ptr<Redis>> ConnectWithRetry();
   void Dispatch(std::vector<StreamEntry> entries);
   void Drain();

@@ -27,12 +27,9 @@ void CancelListener::Listen(Redis& redis) {
   while (!stopping_) {
     auto msg = redis.ReadReply();
     if (!msg) break;
-    const redisReply* m = msg->get();
-    if (m->type != REDIS_REPLY_ARRAY || m->elements < 3 ||
-        ReplyString(m->element[0]) != "message") {
-      continue;
-    }
-    const std::string job_id = ReplyString(m->element[2]);
+    const RedisValue& m = *msg;  // ["message", channel, payload]
+    if (!m.is_array() || m.elements().size() < 3 || m.element(0).str() != "message") continue;
+    const std::string job_id = m.element(2).str();
     if (registry_.Cancel(job_id)) spdlog::info("cancel requested for job {}: stopping it", job_id);
   }
   subscribed_ = false;

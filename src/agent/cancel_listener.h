@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "queue/redis.h"
+#include "redis/redis.h"
 #include "runner/cancel_registry.h"
 
 namespace raibid {

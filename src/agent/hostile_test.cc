@@ -10,7 +10,7 @@
 
 #include <fstream>
 
-#include "queue/redis.h"
+#include "redis/redis.h"
 #include "support/agent_harness.h"
 #include "support/git_repo.h"
 #include "support/oci_registry.h"

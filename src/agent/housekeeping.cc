@@ -16,21 +16,21 @@ std::string_view StateName(AgentState s, bool busy) {
 
 }  // namespace
 
-Result<std::vector<StreamEntry>> Agent::ClaimAbandoned(JobQueue& queue, int free_slots) {
+Result<std::vector<StreamEntry>> Agent::ClaimAbandoned(Leases& leases, int free_slots) {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_claim_ < options_.lease / 2) return std::vector<StreamEntry>{};
   last_claim_ = now;
-  return queue.ClaimAbandoned(options_.lease, free_slots);
+  return leases.ClaimAbandoned(options_.lease, free_slots);
 }
 
-void Agent::RenewLeases(JobQueue& queue) {
+void Agent::RenewLeases(Leases& leases) {
   std::vector<std::string> ids;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, stop] : running_) ids.push_back(id);
   }
   for (const auto& id : ids) {
-    auto renewed = queue.RenewLease(id);
+    auto renewed = leases.Renew(id);
     if (!renewed) {
       spdlog::warn("lease renewal of {}: {}", id, renewed.error().message);
       continue;  // Redis trouble: try again next tick; the lease has slack
@@ -110,7 +110,8 @@ void Agent::HousekeepingLoop() {
     }
     if (redis && redis->ok()) {
       JobQueue queue(*redis, options_.queue);
-      RenewLeases(queue);
+      Leases leases(*redis, options_.queue);
+      RenewLeases(leases);
       Heartbeat(*redis);
       MaintainIfIdle();
       if (std::chrono::steady_clock::now() - last_trim >= options_.trim_interval) {

@@ -8,7 +8,8 @@
 #include <sstream>
 
 #include "job/job.h"
-#include "queue/job_queue.h"
+#include "redis/redis.h"
+#include "redis/stream_entry.h"
 #include "report/job_state.h"
 #include "report/status_writer.h"
 
@@ -45,15 +46,14 @@ Result<std::map<std::string, std::string>> ReadJobHash(Redis& redis, const std::
   auto r = redis.Command({"HGETALL", JobKey(id)});
   if (auto s = CheckReply(r, "HGETALL"); !s) return std::unexpected(s.error());
   std::map<std::string, std::string> fields;
-  for (size_t i = 0; i + 1 < (*r)->elements; i += 2) {
-    fields[ReplyString((*r)->element[i])] = ReplyString((*r)->element[i + 1]);
-  }
+  const auto& items = r->elements();
+  for (size_t i = 0; i + 1 < items.size(); i += 2) fields[items[i].str()] = items[i + 1].str();
   return fields;
 }
 
 bool LogExists(Redis& redis, const std::string& id) {
   auto r = redis.Command({"EXISTS", LogKey(id)});
-  return r && !r->is_error() && (*r)->integer > 0;
+  return r && !r->is_error() && r->integer() > 0;
 }
 
 void PrintEntry(const StreamEntry& e) {
@@ -92,8 +92,8 @@ Result<std::optional<JobState>> StreamLog(Redis& redis, const std::string& id, b
     auto r = redis.Command(read);
     if (auto s = CheckReply(r, "XREAD"); !s) return std::unexpected(s.error());
     size_t got = 0;
-    if ((*r)->type == REDIS_REPLY_ARRAY && (*r)->elements > 0) {
-      for (const auto& e : ParseEntries((*r)->element[0]->element[1])) {
+    if (r->is_array() && !r->elements().empty()) {
+      for (const auto& e : ParseEntries(r->element(0).element(1))) {  // [[key, entries]]
         PrintEntry(e);
         last = e.id;
         ++got;

@@ -1,51 +1,25 @@
 #include "queue/job_queue.h"
 
-#include <charconv>
-
 namespace raibid {
+namespace {
 
-std::optional<std::string> StreamEntry::Field(std::string_view name) const {
-  for (const auto& [k, v] : fields) {
-    if (k == name) return v;
-  }
-  return std::nullopt;
+// "ms-seq" compared as numbers.
+bool IdLess(const std::string& a, const std::string& b) {
+  auto split = [](const std::string& id) {
+    auto dash = id.find('-');
+    return std::pair{std::stoull(id.substr(0, dash)),
+                     dash == std::string::npos ? 0ull : std::stoull(id.substr(dash + 1))};
+  };
+  return split(a) < split(b);
 }
 
-int64_t StreamEntry::EnqueuedAtMillis() const {
-  int64_t ms = 0;
-  std::from_chars(id.data(), id.data() + id.size(), ms);
-  return ms;
+// The ID just after `id` (entries at or above it are kept by MINID).
+std::string NextId(const std::string& id) {
+  auto dash = id.find('-');
+  return id.substr(0, dash) + "-" + std::to_string(std::stoull(id.substr(dash + 1)) + 1);
 }
 
-std::vector<StreamEntry> ParseEntries(const redisReply* list) {
-  std::vector<StreamEntry> entries;
-  if (!list || list->type != REDIS_REPLY_ARRAY) return entries;
-  for (size_t i = 0; i < list->elements; ++i) {
-    const redisReply* e = list->element[i];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements < 2) continue;
-    StreamEntry entry;
-    entry.id = ReplyString(e->element[0]);
-    const redisReply* kv = e->element[1];
-    if (kv->type != REDIS_REPLY_ARRAY) {
-      entry.deleted = true;  // XREADGROUP gives nil fields for pending entries trimmed away
-    } else {
-      for (size_t j = 0; j + 1 < kv->elements; j += 2) {
-        entry.fields.emplace_back(ReplyString(kv->element[j]), ReplyString(kv->element[j + 1]));
-      }
-    }
-    entries.push_back(std::move(entry));
-  }
-  return entries;
-}
-
-Status CheckReply(const Result<RedisReply>& reply, std::string_view what) {
-  if (!reply) return std::unexpected(reply.error());
-  if (reply->is_error()) {
-    return Fail(ErrorKind::kInfrastructure,
-                "redis " + std::string(what) + " failed: " + reply->str(), true);
-  }
-  return {};
-}
+}  // namespace
 
 Status JobQueue::EnsureGroup() {
   auto r = redis_.Command({"XGROUP", "CREATE", names_.stream, names_.group, "0", "MKSTREAM"});
@@ -75,11 +49,8 @@ Result<std::vector<StreamEntry>> JobQueue::ReadGroup(int count,
     }
     return std::unexpected(s.error());
   }
-  const redisReply* top = r->get();
-  if (top->type != REDIS_REPLY_ARRAY || top->elements == 0) return std::vector<StreamEntry>{};
-  const redisReply* stream = top->element[0];
-  if (stream->type != REDIS_REPLY_ARRAY || stream->elements < 2) return std::vector<StreamEntry>{};
-  return ParseEntries(stream->element[1]);
+  // [[stream, entries]], or nil when nothing came in time.
+  return ParseEntries(r->element(0).element(1));
 }
 
 Result<std::vector<StreamEntry>> JobQueue::ReadNew(int count, std::chrono::milliseconds block) {
@@ -108,12 +79,57 @@ Status JobQueue::DeadLetter(const StreamEntry& entry, const std::string& reason,
   tx.push_back({"EXEC"});
   auto replies = redis_.Pipeline(tx);
   if (!replies) return std::unexpected(replies.error());
-  const RedisReply& exec = replies->back();
+  const RedisValue& exec = replies->back();
   if (exec.is_error() || exec.is_nil()) {
     return Fail(ErrorKind::kInfrastructure, "redis dead-letter transaction failed: " + exec.str(),
                 true);
   }
   return {};
+}
+
+Result<int64_t> JobQueue::PendingOfConsumer() {
+  auto r = redis_.Command(
+      {"XPENDING", names_.stream, names_.group, "-", "+", "1000000", names_.consumer});
+  if (auto s = CheckReply(r, "XPENDING"); !s) return std::unexpected(s.error());
+  return static_cast<int64_t>(r->elements().size());
+}
+
+Result<bool> JobQueue::RemoveConsumerIfIdle() {
+  auto pending = PendingOfConsumer();
+  if (!pending) return std::unexpected(pending.error());
+  if (*pending > 0) return false;
+  auto r = redis_.Command({"XGROUP", "DELCONSUMER", names_.stream, names_.group, names_.consumer});
+  if (auto s = CheckReply(r, "XGROUP DELCONSUMER"); !s) return std::unexpected(s.error());
+  return true;
+}
+
+Result<int64_t> JobQueue::TrimDelivered() {
+  auto groups = redis_.Command({"XINFO", "GROUPS", names_.stream});
+  if (auto s = CheckReply(groups, "XINFO GROUPS"); !s) return std::unexpected(s.error());
+  std::optional<std::string> keep_from;  // the oldest entry someone still needs
+  auto consider = [&](const std::string& id) {
+    if (!id.empty() && id != "0-0" && (!keep_from || IdLess(id, *keep_from))) keep_from = id;
+  };
+  for (const RedisValue& info : groups->elements()) {
+    std::string name, last_delivered;
+    const auto& kv = info.elements();
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      const std::string key = kv[i].str();
+      if (key == "name") name = kv[i + 1].str();
+      if (key == "last-delivered-id") last_delivered = kv[i + 1].str();
+    }
+    if (last_delivered.empty() || last_delivered == "0-0") return 0;  // nothing delivered yet
+    consider(NextId(last_delivered));
+    auto pending = redis_.Command({"XPENDING", names_.stream, name});
+    if (auto s = CheckReply(pending, "XPENDING"); !s) return std::unexpected(s.error());
+    if (pending->elements().size() >= 2 && pending->element(0).integer() > 0) {
+      consider(pending->element(1).str());
+    }
+  }
+  if (!keep_from) return 0;
+  auto r = redis_.Command({"XTRIM", names_.stream, "MINID", "~", *keep_from});
+  if (auto s = CheckReply(r, "XTRIM"); !s) return std::unexpected(s.error());
+  return r->integer();
 }
 
 }  // namespace raibid

@@ -1,5 +1,6 @@
-// The consumer side of the job stream: a consumer group on `ci-jobs` read with XREADGROUP.
-// Uses the connection it is given (not thread-safe, like the connection).
+// The consumer side of the job stream: a consumer group on `ci-jobs` read with XREADGROUP, and
+// the group's upkeep (leaving it, trimming the stream). The leases on the entries read are
+// queue/lease.h. Uses the connection it is given (not thread-safe, like the connection).
 #pragma once
 
 #include <chrono>
@@ -9,7 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "queue/redis.h"
+#include "redis/redis.h"
+#include "redis/stream_entry.h"
 
 namespace raibid {
 
@@ -18,17 +20,6 @@ struct QueueNames {
   std::string group = "ci-workers";
   std::string consumer;
   std::string dead_stream() const { return stream + ":dead"; }
-};
-
-struct StreamEntry {
-  std::string id;                                           // "1700000000000-0"
-  std::vector<std::pair<std::string, std::string>> fields;  // in stream order
-  bool deleted = false;  // pending entry whose data was trimmed away
-
-  // The value of the first field called `name`, if any.
-  std::optional<std::string> Field(std::string_view name) const;
-  // Milliseconds part of the ID: when the entry was added.
-  int64_t EnqueuedAtMillis() const;
 };
 
 class JobQueue {
@@ -49,13 +40,6 @@ class JobQueue {
   Status DeadLetter(const StreamEntry& entry, const std::string& reason, int deliveries,
                     const std::vector<RedisArgs>& extra = {});
 
-  // Resets the idle time of `id` if this consumer still owns it (owner check and XCLAIM JUSTID in
-  // one Lua script, so a renewal never takes back an entry another agent reclaimed). False when
-  // the entry is owned by someone else or no longer pending.
-  Result<bool> RenewLease(const std::string& id);
-  // Claims up to `count` entries idle for at least `min_idle` (their agent stopped renewing).
-  // Entries whose data was deleted are dropped from the group by Redis and not returned.
-  Result<std::vector<StreamEntry>> ClaimAbandoned(std::chrono::milliseconds min_idle, int count);
   // Pending entries of this consumer (XPENDING count).
   Result<int64_t> PendingOfConsumer();
   // Removes this consumer from the group, only when it has nothing pending.
@@ -72,13 +56,6 @@ class JobQueue {
                                              const std::string& from);
   Redis& redis_;
   QueueNames names_;
-  std::string claim_cursor_ = "0-0";
 };
-
-// Parses an XRANGE/XREADGROUP entry list reply.
-std::vector<StreamEntry> ParseEntries(const redisReply* list);
-
-// Error unless `reply` is a non-error reply; `what` names the command in the message.
-Status CheckReply(const Result<RedisReply>& reply, std::string_view what);
 
 }  // namespace raibid

@@ -82,30 +82,39 @@ TEST_F(JobQueueTest, TrimmedPendingEntryIsMarkedDeleted) {
   EXPECT_TRUE(pending->front().deleted);
 }
 
-TEST(RedisUrl, ParsesHostPortPasswordAndDb) {
-  auto ep = ParseRedisUrl("redis://:s3cret@redis.local:6380/2");
-  ASSERT_TRUE(ep);
-  EXPECT_EQ(ep->host, "redis.local");
-  EXPECT_EQ(ep->port, 6380);
-  EXPECT_EQ(ep->password, "s3cret");
-  EXPECT_EQ(ep->db, 2);
-  EXPECT_EQ(ParseRedisUrl("redis://redis")->port, 6379);
-  EXPECT_EQ(ParseRedisUrl("unix:///run/redis.sock")->unix_socket, "/run/redis.sock");
+TEST_F(JobQueueTest, ConsumerLeavesTheGroupOnlyWithNothingPending) {
+  ASSERT_TRUE(queue_->EnsureGroup());
+  server_.Cli({"XADD", "ci-jobs", "*", "job", "x"});
+  auto got = queue_->ReadNew(1, std::chrono::milliseconds(100));
+  ASSERT_TRUE(got && got->size() == 1);
+  EXPECT_FALSE(*queue_->RemoveConsumerIfIdle());
+  ASSERT_TRUE(queue_->Ack(got->front().id));
+  EXPECT_TRUE(*queue_->RemoveConsumerIfIdle());
+  EXPECT_EQ(server_.Cli({"XINFO", "CONSUMERS", "ci-jobs", "ci-workers"}), "");
 }
 
-TEST(RedisUrl, RejectsOtherSchemesClearly) {
-  EXPECT_FALSE(ParseRedisUrl("http://x"));
-  auto tls = ParseRedisUrl("rediss://x:1");
-  ASSERT_FALSE(tls);
-  EXPECT_NE(tls.error().message.find("TLS"), std::string::npos);
-  EXPECT_FALSE(ParseRedisUrl("redis://host:99999"));
-}
-
-TEST(RedisConnect, UnreachableServerIsRetryableInfrastructureError) {
-  auto conn = Redis::Connect({.port = testing::FreePort()}, std::chrono::milliseconds(500));
-  ASSERT_FALSE(conn);
-  EXPECT_EQ(conn.error().kind, ErrorKind::kInfrastructure);
-  EXPECT_TRUE(conn.error().retryable);
+TEST_F(JobQueueTest, TrimKeepsPendingAndUndeliveredEntries) {
+  ASSERT_TRUE(queue_->EnsureGroup());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    ids.push_back((*redis_->Command({"XADD", "ci-jobs", "*", "job", std::to_string(i)})).str());
+  }
+  // Deliver the first 250; leave #100 pending, ack the rest of them.
+  auto got = queue_->ReadNew(250, std::chrono::milliseconds(100));
+  ASSERT_TRUE(got && got->size() == 250u);
+  for (const auto& e : *got) {
+    if (e.id == ids[100]) continue;
+    ASSERT_TRUE(queue_->Ack(e.id));
+  }
+  ASSERT_TRUE(queue_->TrimDelivered());
+  // The pending entry and everything after it survive.
+  EXPECT_NE(server_.Cli({"XRANGE", "ci-jobs", ids[100], ids[100]}), "");
+  EXPECT_EQ(server_.Cli({"XRANGE", "ci-jobs", ids[299], ids[299]}).empty(), false);
+  EXPECT_GE(std::stoi(server_.Cli({"XLEN", "ci-jobs"})), 200);
+  ASSERT_TRUE(queue_->Ack(ids[100]));
+  ASSERT_TRUE(queue_->TrimDelivered());
+  EXPECT_NE(server_.Cli({"XRANGE", "ci-jobs", ids[250], ids[250]}), "");
+  EXPECT_LT(std::stoi(server_.Cli({"XLEN", "ci-jobs"})), 300);
 }
 
 }  // namespace

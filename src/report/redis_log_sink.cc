@@ -2,8 +2,6 @@
 
 #include <chrono>
 
-#include "queue/job_queue.h"
-
 namespace raibid {
 namespace {
 

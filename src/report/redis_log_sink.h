@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "queue/redis.h"
+#include "redis/redis.h"
 #include "report/keys.h"
 #include "util/log_sink.h"
 #include "util/masker.h"

@@ -4,7 +4,7 @@
 
 #include <tuple>
 
-#include "queue/job_queue.h"
+#include "redis/stream_entry.h"
 #include "support/redis_server.h"
 #include "support/temp_dir.h"
 
@@ -21,7 +21,7 @@ class RedisLogSinkTest : public ::testing::Test {
   // All entries of the job's log stream, as (fd, data).
   std::vector<StreamEntry> Entries(const std::string& job = "j1") {
     auto r = Connect()->Command({"XRANGE", LogKey(job), "-", "+"});
-    return ParseEntries(r->get());
+    return ParseEntries(*r);
   }
   std::string Text(LogFd only, const std::string& job = "j1") {
     std::string all;

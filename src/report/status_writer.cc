@@ -4,7 +4,6 @@
 
 #include <charconv>
 
-#include "queue/job_queue.h"
 #include "util/clock.h"
 
 namespace raibid {
@@ -27,16 +26,16 @@ std::string StepsJson(const std::vector<StepRecord>& steps) {
 Result<StatusWriter::Current> StatusWriter::Read() {
   auto r = redis_.Command({"HMGET", JobKey(job_id_), "state", "cancel_requested", "attempt"});
   if (auto s = CheckReply(r, "HMGET"); !s) return std::unexpected(s.error());
-  const redisReply* fields = r->get();
-  if (fields->type != REDIS_REPLY_ARRAY || fields->elements < 3) return Current{};
+  const RedisValue& fields = *r;
+  if (!fields.is_array() || fields.elements().size() < 3) return Current{};
   // The leading number of the attempt field; 0 when it is missing or not a number.
-  const std::string text = ReplyString(fields->element[2]);
+  const std::string text = fields.element(2).str();
   int attempts = 0;
   if (std::from_chars(text.data(), text.data() + text.size(), attempts).ec != std::errc()) {
     attempts = 0;
   }
-  return Current{.state = ParseJobState(ReplyString(fields->element[0])),
-                 .cancel_requested = ReplyString(fields->element[1]) == "1",
+  return Current{.state = ParseJobState(fields.element(0).str()),
+                 .cancel_requested = fields.element(1).str() == "1",
                  .attempts = attempts};
 }
 
@@ -74,7 +73,7 @@ Status StatusWriter::Transact(std::vector<RedisArgs> commands) {
   commands.push_back({"EXEC"});
   auto replies = redis_.PipelineRetrying(commands, settings_.redis_retry);
   if (!replies) return std::unexpected(replies.error());
-  const RedisReply& exec = replies->back();
+  const RedisValue& exec = replies->back();
   if (exec.is_error() || exec.is_nil()) {
     return Fail(ErrorKind::kInfrastructure, "redis status write failed: " + exec.str(), true);
   }
@@ -108,7 +107,7 @@ Status StatusWriter::Running(const std::string& agent, const std::vector<StepRec
   if (r->front().is_error()) {
     return Fail(ErrorKind::kInfrastructure, "redis HINCRBY failed: " + r->front().str(), true);
   }
-  attempt_ = static_cast<int>(r->front()->integer);
+  attempt_ = static_cast<int>(r->front().integer());
   return Write({{"state", "running"},
                 {"agent", agent},
                 {"started_at", NowRfc3339()},

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "queue/redis.h"
+#include "redis/redis.h"
 #include "report/job_state.h"
 #include "report/keys.h"
 #include "util/error.h"

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "queue/job_queue.h"
 #include "support/redis_server.h"
 
 namespace raibid {

@@ -22,7 +22,7 @@ std::string JobRunner::Execution::ReadLogBack() {
   auto r = (*redis)->Command({"XRANGE", LogKey(job_.id), "-", "+"});
   if (!r || r->is_error()) return "";
   std::string text;
-  for (const auto& e : ParseEntries(r->get())) text += e.Field("data").value_or("");
+  for (const auto& e : ParseEntries(*r)) text += e.Field("data").value_or("");
   return text;
 }
 

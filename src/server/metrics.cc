@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "queue/redis.h"
+#include "redis/redis.h"
 #include "server/process_metrics.h"
 
 namespace raibid {

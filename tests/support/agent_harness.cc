@@ -104,15 +104,15 @@ std::string AgentHarness::Log(const std::string& job_id) const {
   auto redis = Redis::Connect(*ParseRedisUrl(redis_.url()));
   auto r = (*redis)->Command({"XRANGE", LogKey(job_id), "-", "+"});
   std::string text;
-  for (const auto& e : ParseEntries(r->get())) text += e.Field("data").value_or("");
+  for (const auto& e : ParseEntries(*r)) text += e.Field("data").value_or("");
   return text;
 }
 
 int AgentHarness::PendingCount() const {
   auto redis = Redis::Connect(*ParseRedisUrl(redis_.url()));
   auto r = (*redis)->Command({"XPENDING", "ci-jobs", "ci-workers"});
-  if (!r || r->is_error() || (*r)->type != REDIS_REPLY_ARRAY) return -1;
-  return static_cast<int>((*r)->element[0]->integer);
+  if (!r || r->is_error() || !r->is_array()) return -1;
+  return static_cast<int>(r->element(0).integer());
 }
 
 int AgentHarness::DeadCount() const { return std::stoi(redis_.Cli({"XLEN", "ci-jobs:dead"})); }
