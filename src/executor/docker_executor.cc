@@ -380,7 +380,7 @@ Result<ImageInfo> DockerExecutor::EnsureImage(
 
 Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& job, LogSink& sink,
                                                           const StopSource& stop) {
-  const auto t0 = Clock::now();
+  const auto t0 = std::chrono::steady_clock::now();
   if (job.image.empty()) {
     return Fail(ErrorKind::kInvalidPipeline,
                 "no image to run the job in: set `image` (or `language`) in the pipeline, or "
@@ -495,7 +495,7 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
   WriteSys(sink, "",
            "container " + id->substr(0, 12) + " from " + job.image + " (" + limits +
                (IsRoot(user) ? "" : ", user " + user) + ") ready in " +
-               FormatSeconds(Clock::now() - t0) + " on " + engine);
+               FormatSeconds(std::chrono::steady_clock::now() - t0) + " on " + engine);
   return session;
 }
 

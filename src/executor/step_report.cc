@@ -4,7 +4,7 @@
 
 namespace raibid {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // "250ms", "45s", "1.5s", "30m", "1h30m", "2m0.5s".
 std::string FormatDuration(Millis d) {
@@ -25,7 +25,7 @@ std::string FormatDuration(Millis d) {
   return out + "s";
 }
 
-std::string FormatSeconds(Clock::duration d) {
+std::string FormatSeconds(SteadyClock::duration d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2fs", std::chrono::duration<double>(d).count());
   return buf;
@@ -99,7 +99,7 @@ StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadli
 }
 
 std::string StepEndLine(StepEnding ending, const StepSpec& step, const StepOutcome& outcome,
-                        Clock::duration took) {
+                        SteadyClock::duration took) {
   if (ending == StepEnding::kExited) {
     return "step " + step.name + " exited with code " + std::to_string(outcome.exit_code) +
            " (in " + FormatSeconds(took) + ")";
@@ -114,7 +114,7 @@ StepClock::StepClock(const StepSpec& step, JobDeadline& deadline, const StopSour
 }
 
 std::optional<StepEnding> StepClock::Check() {
-  const SteadyTime now = Clock::now();
+  const SteadyTime now = deadline_.clock().SteadyNow();
   if (stop_.stop_requested()) return StepEnding::kStopped;
   const DeadlineEvent event = deadline_.Check(now);
   if (event == DeadlineEvent::kExpired) return StepEnding::kJobTimeout;
@@ -124,7 +124,7 @@ std::optional<StepEnding> StepClock::Check() {
 }
 
 Millis StepClock::UntilNextCheck(Millis tick) const {
-  const SteadyTime now = Clock::now();
+  const SteadyTime now = deadline_.clock().SteadyNow();
   SteadyTime wake = std::min(deadline_.next(), now + tick);
   if (step_end_) wake = std::min(wake, *step_end_);
   return std::max(Millis(0), std::chrono::ceil<Millis>(wake - now));
