@@ -23,7 +23,7 @@ struct FakeStep {
   int exit_code = 0;
   std::string output;                 // written to the step's stdout
   bool infrastructure_error = false;  // the step cannot start (StepResult::kError)
-  bool hang = false;  // runs until a stop request or a timeout (the job's or its own)
+  bool hang = false;               // runs until a stop request or a timeout (the job's or its own)
   std::function<void()> on_start;  // called as the step starts (a stop request from elsewhere)
 };
 
@@ -40,11 +40,10 @@ class FakeExecutor final : public Executor {
     begin_failures_.push_back(std::move(error));
   }
 
-  Result<std::unique_ptr<JobSession>> Begin(const JobEnvironment& job, LogSink&,
+  Result<std::unique_ptr<JobSession>> Begin(const JobEnvironment&, LogSink&,
                                             const StopSource&) override {
     std::lock_guard lock(mutex_);
     ++begins_;
-    jobs_.push_back(job);
     if (!begin_failures_.empty()) {
       Error error = std::move(begin_failures_.front());
       begin_failures_.pop_front();
@@ -104,8 +103,7 @@ class FakeExecutor final : public Executor {
     StepClock step_clock(step, deadline, stop, sink, start);
     std::optional<StepEnding> ending = step_clock.Check();
     while (what.hang && !ending) {
-      clock.WaitUntil(clock.SteadyNow() + step_clock.UntilNextCheck(std::chrono::minutes(1)),
-                      stop);
+      clock.WaitUntil(clock.SteadyNow() + step_clock.UntilNextCheck(std::chrono::minutes(1)), stop);
       ending = step_clock.Check();
     }
     const StepEnding end = ending.value_or(StepEnding::kExited);
@@ -119,7 +117,6 @@ class FakeExecutor final : public Executor {
   std::map<std::string, FakeStep> script_;
   std::deque<Error> begin_failures_;
   int begins_ = 0;
-  std::vector<JobEnvironment> jobs_;
   std::vector<std::string> steps_run_;
   std::map<std::string, std::map<std::string, std::string>> envs_;
 };

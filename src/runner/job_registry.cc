@@ -73,13 +73,14 @@ std::map<std::string, std::string> JobRegistry::ImagePublishingEnv(
                                          .revision = commit,
                                          .branch = job.branch});
   if (!tag) {
-    WriteSys(log_, "", "warning: registry.image_tag: " + tag.error().message + "; IMAGE_TAG not set");
+    WriteSys(log_, "",
+             "warning: registry.image_tag: " + tag.error().message + "; IMAGE_TAG not set");
     return env;
   }
   env["IMAGE_TAG"] = tag->ToString();
   if (config_->username.empty()) return env;
   const auto file = WriteAuthFile(auth_dir, client->host(), *config_);
-  env["DOCKER_CONFIG"] = auth_dir.string();  // docker
+  env["DOCKER_CONFIG"] = auth_dir.string();   // docker
   env["REGISTRY_AUTH_FILE"] = file.string();  // buildah, podman, skopeo
   return env;
 }

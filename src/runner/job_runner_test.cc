@@ -36,8 +36,9 @@ class JobRunnerTest : public ::testing::Test {
     auto connection = Redis::Connect(endpoint);
     EXPECT_TRUE(connection.has_value());
     JobQueue queue(**connection, {});
-    JobRunner runner(options_, source_, executor_,
-                     [endpoint] { return Redis::Connect(endpoint); }, nullptr, clock_);
+    JobRunner runner(
+        options_, source_, executor_, [endpoint] { return Redis::Connect(endpoint); }, nullptr,
+        clock_);
     return runner.Run({.id = id, .fields = {{"job", job_json}}}, **connection, queue, stop_);
   }
   std::string Field(const std::string& job_id, const std::string& field) const {
@@ -121,16 +122,15 @@ TEST_F(JobRunnerTest, RetryableCheckoutErrorsBackOffOneToSixteenSecondsThenFail)
   RunResult r = Run(JobJson("unreachable", Step("a")));
   EXPECT_EQ(r.state, JobState::kFailed);
   EXPECT_EQ(source_.checkouts(), 6);
-  EXPECT_EQ(clock_.waits(), (std::vector<Millis>{seconds(1), seconds(2), seconds(4), seconds(8),
-                                                 seconds(16)}));
+  EXPECT_EQ(clock_.waits(),
+            (std::vector<Millis>{seconds(1), seconds(2), seconds(4), seconds(8), seconds(16)}));
   EXPECT_EQ(Field("unreachable", "error_kind"), "source");
   EXPECT_EQ(executor_.begins(), 0);
 }
 
 TEST_F(JobRunnerTest, LeaseLostMidStepStopsTheJobAndWritesNothingFinal) {
-  executor_.Script("a", {.hang = true, .on_start = [&] {
-                           stop_.RequestStop(StopReason::kLeaseLost);
-                         }});
+  executor_.Script("a",
+                   {.hang = true, .on_start = [&] { stop_.RequestStop(StopReason::kLeaseLost); }});
   RunResult r = Run(JobJson("taken", Step("a") + "," + Step("b")));
   EXPECT_EQ(r.disposition, Disposition::kLeftPending);
   EXPECT_FALSE(r.state.has_value());
@@ -140,9 +140,8 @@ TEST_F(JobRunnerTest, LeaseLostMidStepStopsTheJobAndWritesNothingFinal) {
 }
 
 TEST_F(JobRunnerTest, DrainDuringAStepLeavesTheJobRunningAndPending) {
-  executor_.Script("a", {.hang = true, .on_start = [&] {
-                           stop_.RequestStop(StopReason::kShutdown);
-                         }});
+  executor_.Script("a",
+                   {.hang = true, .on_start = [&] { stop_.RequestStop(StopReason::kShutdown); }});
   RunResult r = Run(JobJson("drained", Step("a") + "," + Step("b")));
   EXPECT_EQ(r.disposition, Disposition::kLeftPending);
   EXPECT_FALSE(r.state.has_value());
@@ -152,9 +151,8 @@ TEST_F(JobRunnerTest, DrainDuringAStepLeavesTheJobRunningAndPending) {
 }
 
 TEST_F(JobRunnerTest, CancelDuringAStepEndsTheJobCancelled) {
-  executor_.Script("a", {.hang = true, .on_start = [&] {
-                           stop_.RequestStop(StopReason::kCancelled);
-                         }});
+  executor_.Script("a",
+                   {.hang = true, .on_start = [&] { stop_.RequestStop(StopReason::kCancelled); }});
   RunResult r = Run(JobJson("cancelled", Step("a") + "," + Step("b")));
   EXPECT_EQ(r.disposition, Disposition::kAcked);
   EXPECT_EQ(r.state, JobState::kCancelled);
@@ -177,8 +175,8 @@ TEST_F(JobRunnerTest, SoftTimeoutWarnsOnceAndExtendsThenTheHardTimeoutKills) {
 
 TEST_F(JobRunnerTest, StepTimeoutEndsTheJobTimedOutBeforeTheJobTimeout) {
   executor_.Script("a", {.hang = true});
-  RunResult r = Run(JobJson(
-      "step-slow", R"({"name": "a", "command": "sleep 600", "timeout_minutes": 2})", ""));
+  RunResult r = Run(
+      JobJson("step-slow", R"({"name": "a", "command": "sleep 600", "timeout_minutes": 2})", ""));
   EXPECT_EQ(r.state, JobState::kTimedOut);
   EXPECT_EQ(clock_.elapsed(), minutes(2));
   EXPECT_NE(Field("step-slow", "error").find("step timeout of 2m reached"), std::string::npos);
