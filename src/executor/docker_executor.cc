@@ -14,7 +14,7 @@
 namespace raibid {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kWorkspace = "/workspace";
 constexpr const char* kCacheHome = "/raibid/cache-home";
@@ -251,7 +251,7 @@ class DockerSession final : public JobSession {
         sink_(sink) {}
 
   ~DockerSession() override {
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     if (give_back_ && alive_) {
       // Files a step made as root (or as the image's user) go back to the agent's user, so the
       // agent can save the cache and delete the workspace.
@@ -261,13 +261,13 @@ class DockerSession final : public JobSession {
     auto removed = client_->RemoveContainer(container_);
     WriteSys(sink_, "",
              removed ? "container " + container_.substr(0, 12) + " removed in " +
-                           FormatSeconds(Clock::now() - t0)
+                           FormatSeconds(SteadyClock::now() - t0)
                      : "warning: " + removed.error().message);
   }
 
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
                       const StopSource& stop) override {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     WriteSys(sink, step.name, StepStartLine(step));
     if (!alive_) {
       return Report(sink, step,
@@ -346,7 +346,7 @@ class DockerSession final : public JobSession {
     (void)client_->KillContainer(container_);
     alive_ = false;
     const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, -1);
-    WriteSys(sink, step.name, StepEndLine(ending, step, outcome, Clock::now() - start));
+    WriteSys(sink, step.name, StepEndLine(ending, step, outcome, SteadyClock::now() - start));
     sink.Flush();
     return outcome;
   }
@@ -367,7 +367,7 @@ class DockerSession final : public JobSession {
       WriteSys(sink, step.name, outcome.message);
     }
     WriteSys(sink, step.name,
-             StepEndLine(StepEnding::kExited, step, outcome, Clock::now() - start));
+             StepEndLine(StepEnding::kExited, step, outcome, SteadyClock::now() - start));
     sink.Flush();
     return outcome;
   }
@@ -540,7 +540,7 @@ Result<ImageInfo> DockerExecutor::EnsureImage(
 
 Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& job, LogSink& sink,
                                                           const StopSource& stop) {
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   if (Status allowed = CheckRequests(job, options_); !allowed) {
     return std::unexpected(allowed.error());
   }
@@ -565,7 +565,7 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
     if (auto given = session->Chown(user, dirs); !given) return std::unexpected(given.error());
   }
   WriteSys(sink, "",
-           ReadyLine(*id, job.image, spec) + " ready in " + FormatSeconds(Clock::now() - t0) +
+           ReadyLine(*id, job.image, spec) + " ready in " + FormatSeconds(SteadyClock::now() - t0) +
                " on " + engine);
   return session;
 }

@@ -18,7 +18,7 @@
 namespace raibid {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kReadBytes = 64 << 10;
 // How often the loop looks at the stop request when nothing else wakes it.
@@ -53,12 +53,14 @@ class OutputPump {
     }
     if (fds_[2].revents != 0) {
       fds_[2].fd = -1;
-      drain_until_ = Clock::now() + kDrainAfterExit;
+      drain_until_ = SteadyClock::now() + kDrainAfterExit;
     }
   }
 
   bool pipes_closed() const { return fds_[0].fd < 0 && fds_[1].fd < 0; }
-  bool done() const { return pipes_closed() || (drain_until_ && Clock::now() >= *drain_until_); }
+  bool done() const {
+    return pipes_closed() || (drain_until_ && SteadyClock::now() >= *drain_until_);
+  }
 
  private:
   void ReadFrom(int i) {
@@ -89,8 +91,9 @@ StepEnding PumpUntilEnd(OutputPump& pump, StepClock& clock) {
 
 // What the step's output still held when its tree was killed.
 void DrainAfterKill(OutputPump& pump) {
-  const SteadyTime end = Clock::now() + kDrainAfterKill;
-  for (SteadyTime now = Clock::now(); !pump.pipes_closed() && now < end; now = Clock::now()) {
+  const SteadyTime end = SteadyClock::now() + kDrainAfterKill;
+  for (SteadyTime now = SteadyClock::now(); !pump.pipes_closed() && now < end;
+       now = SteadyClock::now()) {
     pump.PumpOnce(std::chrono::ceil<Millis>(end - now));
   }
 }
@@ -116,7 +119,7 @@ std::filesystem::path ShellExecutor::DefaultShell() {
 
 StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
                                    const StopSource& stop) {
-  const SteadyTime start = Clock::now();
+  const SteadyTime start = SteadyClock::now();
   WriteSys(sink, step.name, StepStartLine(step));
   auto proc = Subprocess::Start({.reaper_binary = reaper_binary_,
                                  .argv = ShellArgv(shell_, step.script),
@@ -138,7 +141,7 @@ StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadl
   }
   const int exit_code = proc->Wait();
   const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, exit_code);
-  WriteSys(sink, step.name, StepEndLine(ending, step, outcome, Clock::now() - start));
+  WriteSys(sink, step.name, StepEndLine(ending, step, outcome, SteadyClock::now() - start));
   sink.Flush();
   return outcome;
 }

@@ -4,7 +4,7 @@
 
 namespace raibid {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 void WriteSys(LogSink& sink, std::string_view step, std::string line) {
   line += '\n';
@@ -74,7 +74,7 @@ StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadli
 }
 
 std::string StepEndLine(StepEnding ending, const StepSpec& step, const StepOutcome& outcome,
-                        Clock::duration took) {
+                        SteadyClock::duration took) {
   if (ending == StepEnding::kExited) {
     return "step " + step.name + " exited with code " + std::to_string(outcome.exit_code) +
            " (in " + FormatSeconds(took) + ")";
@@ -89,7 +89,7 @@ StepClock::StepClock(const StepSpec& step, JobDeadline& deadline, const StopSour
 }
 
 std::optional<StepEnding> StepClock::Check() {
-  const SteadyTime now = Clock::now();
+  const SteadyTime now = deadline_.clock().SteadyNow();
   if (stop_.stop_requested()) return StepEnding::kStopped;
   const DeadlineEvent event = deadline_.Check(now);
   if (event == DeadlineEvent::kExpired) return StepEnding::kJobTimeout;
@@ -99,7 +99,7 @@ std::optional<StepEnding> StepClock::Check() {
 }
 
 Millis StepClock::UntilNextCheck(Millis tick) const {
-  const SteadyTime now = Clock::now();
+  const SteadyTime now = deadline_.clock().SteadyNow();
   SteadyTime wake = std::min(deadline_.next(), now + tick);
   if (step_end_) wake = std::min(wake, *step_end_);
   return std::max(Millis(0), std::chrono::ceil<Millis>(wake - now));

@@ -28,7 +28,8 @@ StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadli
 std::string StepEndLine(StepEnding ending, const StepSpec& step, const StepOutcome& outcome,
                         std::chrono::steady_clock::duration took);
 
-// Decides, each time it is asked, whether the step must end now.
+// Decides, each time it is asked, whether the step must end now. Time is read from the job
+// deadline's clock; `start` (when the step started) is on that clock too.
 class StepClock {
  public:
   StepClock(const StepSpec& step, JobDeadline& deadline, const StopSource& stop, LogSink& sink,

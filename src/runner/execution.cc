@@ -2,15 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <sstream>
-#include <thread>
-
-#include "registry/registry_client.h"
+#include "executor/step_report.h"
 #include "report/redis_log_sink.h"
+#include "runner/artifact_publisher.h"
 #include "runner/job_dirs.h"
 #include "runner/pipeline_source.h"
-#include "util/clock.h"
 #include "util/log_context.h"
 #include "util/text.h"
 
@@ -35,15 +31,16 @@ StepState ToStepState(StepResult r) {
 
 }  // namespace
 
-JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& source,
+JobRunner::Execution::Execution(const RunnerOptions& options, SourceCheckout& source,
                                 Executor& executor, const RedisFactory& connect,
-                                RunObserver& observer, StatusWriter& status, const Job& job,
-                                std::string url)
+                                RunObserver& observer, Clock& clock, StatusWriter& status,
+                                const Job& job, std::string url)
     : options_(options),
       source_(source),
       executor_(executor),
       connect_(connect),
       observer_(observer),
+      clock_(clock),
       status_(status),
       job_(job),
       url_(std::move(url)),
@@ -58,14 +55,14 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCache& sourc
 
 JobRunner::Execution::~Execution() {
   session_.reset();  // it writes its last lines to the log
+  cache_.reset();
+  registry_.reset();
   log_.reset();
   std::error_code ec;
   for (const auto& dir : {workspace_, home_, auth_dir_}) std::filesystem::remove_all(dir, ec);
 }
 
-void JobRunner::Execution::Sys(const std::string& text) {
-  log_->Write("", LogFd::kSys, text + "\n");
-}
+void JobRunner::Execution::Sys(const std::string& text) { WriteSys(*log_, "", text); }
 
 Status JobRunner::Execution::Record(size_t index, const std::string& message) {
   return status_.StepChanged(steps_, index, message);
@@ -83,10 +80,7 @@ std::map<std::string, std::string> JobRunner::Execution::StepEnv(const Pipeline&
   if (!pipeline.rust_version.empty() && !env.contains("RUSTUP_TOOLCHAIN")) {
     env["RUSTUP_TOOLCHAIN"] = pipeline.rust_version;
   }
-  if (cache_plan_) {
-    for (const auto& [k, v] : cache_plan_->env) env.emplace(k, v);  // the job's own value wins
-    env["RAIBID_CACHE_HOME"] = home_.string();  // what "~/" in cache.paths means
-  }
+  cache_->AddStepEnv(env);
   for (const auto& [k, v] : image_env_) env.emplace(k, v);
   env["CI"] = "true";
   env["RAIBID_JOB_ID"] = job_.id;
@@ -106,12 +100,7 @@ bool JobRunner::Execution::WaitToRetry(Backoff& backoff, const char* metric,
   observer_.Retry(metric);
   Sys(what + " failed: " + masker_->Apply(error.message) + "; retrying in " +
       FormatSeconds(*wait, 1) + " (retry " + std::to_string(backoff.retries()) + ")");
-  const auto until = std::chrono::steady_clock::now() + *wait;
-  while (std::chrono::steady_clock::now() < until) {
-    if (stop.stop_requested()) return false;
-    std::this_thread::sleep_for(std::min(Millis(100), *wait));
-  }
-  return true;
+  return clock_.WaitUntil(clock_.SteadyNow() + *wait, stop);
 }
 
 Result<CheckoutResult> JobRunner::Execution::CheckoutWithRetries(const StopSource& stop) {
@@ -186,35 +175,44 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipel
   return std::nullopt;
 }
 
+StepOutcome JobRunner::Execution::RunStep(size_t index, const Pipeline& pipeline,
+                                          const std::string& commit, JobDeadline& deadline,
+                                          const StopSource& stop) {
+  const auto& step = pipeline.steps[index];
+  CurrentLogContext().step = step.name;
+  steps_[index].state = StepState::kRunning;
+  steps_[index].started_at = FormatRfc3339(clock_.SystemNow());
+  if (auto s = Record(index, "step " + step.name + " started"); !s) {
+    spdlog::warn("{}", s.error().message);
+  }
+  const SteadyTime t0 = clock_.SteadyNow();
+  StepSpec spec{.name = step.name,
+                .script = step.command,
+                .workdir = workspace_,
+                .env = StepEnv(pipeline, commit, step.name)};
+  if (step.timeout_minutes) {
+    spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
+  }
+  StepOutcome outcome = session_->RunStep(spec, *log_, deadline, stop);
+  const auto elapsed = std::chrono::duration_cast<Millis>(clock_.SteadyNow() - t0);
+  observer_.StepFinished(elapsed.count() / 1000.0);
+  steps_[index].state = ToStepState(outcome.result);
+  steps_[index].finished_at = FormatRfc3339(clock_.SystemNow());
+  steps_[index].duration_ms = elapsed.count();
+  if (outcome.exit_code >= 0) steps_[index].exit_code = outcome.exit_code;
+  const std::string verdict = "step " + step.name + " " +
+                              std::string(ToString(steps_[index].state)) + " in " +
+                              FormatSeconds(elapsed, 1);
+  if (auto s = Record(index, verdict); !s) spdlog::warn("{}", s.error().message);
+  return outcome;
+}
+
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
     const Pipeline& pipeline, const std::string& commit, JobDeadline& deadline,
     const StopSource& stop, int* exit_code) {
   for (size_t i = 0; i < pipeline.steps.size(); ++i) {
-    const auto& step = pipeline.steps[i];
-    CurrentLogContext().step = step.name;
-    steps_[i].state = StepState::kRunning;
-    steps_[i].started_at = NowRfc3339();
-    if (auto s = Record(i, "step " + step.name + " started"); !s)
-      spdlog::warn("{}", s.error().message);
-    const auto t0 = std::chrono::steady_clock::now();
-    StepSpec spec{.name = step.name,
-                  .script = step.command,
-                  .workdir = workspace_,
-                  .env = StepEnv(pipeline, commit, step.name)};
-    if (step.timeout_minutes) {
-      spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
-    }
-    StepOutcome outcome = session_->RunStep(spec, *log_, deadline, stop);
-    const auto elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0);
-    observer_.StepFinished(elapsed.count() / 1000.0);
-    steps_[i].state = ToStepState(outcome.result);
-    steps_[i].finished_at = NowRfc3339();
-    steps_[i].duration_ms = elapsed.count();
-    if (outcome.exit_code >= 0) steps_[i].exit_code = outcome.exit_code;
+    const StepOutcome outcome = RunStep(i, pipeline, commit, deadline, stop);
     *exit_code = outcome.exit_code;
-    const std::string verdict = "step " + step.name + " " + std::string(ToString(steps_[i].state)) +
-                                " in " + FormatSeconds(elapsed, 1);
-    if (auto s = Record(i, verdict); !s) spdlog::warn("{}", s.error().message);
     if (outcome.result == StepResult::kSucceeded) continue;
     for (size_t j = i + 1; j < steps_.size(); ++j) steps_[j].state = StepState::kSkipped;
     switch (outcome.result) {
@@ -234,41 +232,51 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
   return std::nullopt;
 }
 
-Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, Millis timeout,
-                                                          Millis extension,
-                                                          const StopSource& stop) {
-  const auto started = std::chrono::steady_clock::now();
-  stop_ = &stop;
-  JobDeadline deadline(started, timeout, extension);
-  auto log_conn = connect_();
-  if (!log_conn) return std::unexpected(log_conn.error());
-  log_ = std::make_unique<RedisLogSink>(std::move(*log_conn), job_.id, options_.report, masker_);
-  if (auto s = status_.Running(options_.agent_name, steps_); !s) return std::unexpected(s.error());
-  const int64_t waited_ms = UnixMillisNow() - enqueued_ms;
-  observer_.JobStarted(waited_ms / 1000.0);
-  Sys("raibid-agent " + options_.agent_version + " on " + options_.agent_name + ": job " + job_.id +
-      ", attempt " + std::to_string(status_.attempt()) + ", waited " + std::to_string(waited_ms) +
-      " ms in the queue");
-
-  Pipeline pipeline;
-  std::string commit;
-  int exit_code = -1;
-  std::optional<Failure> failure = Prepare(&pipeline, &commit, stop);
-  if (!failure) failure = RestoreCache(pipeline);
-  if (!failure) PrepareImagePublishing(commit);
-  if (!failure) {
-    for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
-    failure = BeginSession(pipeline, stop);
-    if (failure) {
-      for (auto& step : steps_) step.state = StepState::kSkipped;
-    } else {
-      failure = RunSteps(pipeline, commit, deadline, stop, &exit_code);
-    }
-    session_.reset();  // the job's container goes before its caches are saved
-    if (!failure) SaveCache();
-    if (!failure) failure = PublishArtifacts(pipeline, commit);
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunPipeline(
+    const Pipeline& pipeline, const std::string& commit, JobDeadline& deadline,
+    const StopSource& stop, int* exit_code) {
+  for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
+  std::optional<Failure> failure = BeginSession(pipeline, stop);
+  if (failure) {
+    for (auto& step : steps_) step.state = StepState::kSkipped;
+  } else {
+    failure = RunSteps(pipeline, commit, deadline, stop, exit_code);
   }
-  RecordCache();
+  session_.reset();  // the job's container goes before its caches are saved
+  if (!failure) cache_->Save();
+  if (!failure) failure = PublishArtifacts(pipeline, commit);
+  return failure;
+}
+
+std::string JobRunner::Execution::ReadLogBack() {
+  log_->Flush();
+  auto redis = connect_();
+  if (!redis) return "";
+  auto r = (*redis)->Command({"XRANGE", LogKey(job_.id), "-", "+"});
+  if (!r || r->is_error()) return "";
+  std::string text;
+  for (const auto& e : ParseEntries(*r)) text += e.Field("data").value_or("");
+  return text;
+}
+
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifacts(
+    const Pipeline& pipeline, const std::string& commit) {
+  ArtifactPublisher publisher(*registry_, options_.artifact_reference, options_.limits, *log_);
+  const ArtifactOrigin origin{.job = job_,
+                              .commit = commit,
+                              .source_url = masker_->Apply(url_),
+                              .workspace = workspace_,
+                              .log = [this] { return ReadLogBack(); }};
+  if (auto published = publisher.Publish(pipeline, origin, status_); !published) {
+    return Failure{JobState::kFailed, published.error().kind,
+                   masker_->Apply(published.error().message), std::nullopt};
+  }
+  return std::nullopt;
+}
+
+Result<std::optional<JobState>> JobRunner::Execution::Finish(const std::optional<Failure>& failure,
+                                                             int exit_code, SteadyTime started,
+                                                             const StopSource& stop) {
   if (failure && stop.reason() == StopReason::kShutdown) {
     Sys("interrupted by agent shutdown; the job stays queued for another agent");
     log_->Flush();
@@ -291,17 +299,52 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   if (const uint64_t dropped = log_->dropped_bytes(); dropped > 0) {
     Sys("log limit: " + std::to_string(dropped) + " bytes of output were drained but not stored");
   }
+  const auto took = [&] {
+    return std::chrono::duration_cast<Millis>(clock_.SteadyNow() - started);
+  };
   Sys("job " + std::string(ToString(final.state)) +
-      (final.error.empty() ? "" : ": " + final.error) + " (" +
-      FormatSeconds(std::chrono::steady_clock::now() - started, 1) + ")");
+      (final.error.empty() ? "" : ": " + final.error) + " (" + FormatSeconds(took(), 1) + ")");
   log_->Flush();  // the log is complete before the state says the job ended
   observer_.LogBytes(log_->stored_bytes(), log_->dropped_bytes());
   if (auto s = status_.Finish(final, steps_); !s) return std::unexpected(s.error());
-  observer_.JobFinished(
-      final.state,
-      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count() /
-          1000.0);
+  observer_.JobFinished(final.state, took().count() / 1000.0);
   return std::optional<JobState>{final.state};
+}
+
+Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, Millis timeout,
+                                                          Millis extension,
+                                                          const StopSource& stop) {
+  const SteadyTime started = clock_.SteadyNow();
+  JobDeadline deadline(clock_, timeout, extension);
+  auto log_conn = connect_();
+  if (!log_conn) return std::unexpected(log_conn.error());
+  log_ = std::make_unique<RedisLogSink>(std::move(*log_conn), job_.id, options_.report, masker_);
+  registry_.emplace(options_.registry, options_.limits, stop, *log_, masker_);
+  cache_.emplace(options_.cache, options_.cache_remote ? &*registry_ : nullptr, options_.limits,
+                 clock_, *log_, observer_);
+  if (auto s = status_.Running(options_.agent_name, steps_); !s) return std::unexpected(s.error());
+  const int64_t waited_ms = UnixMillis(clock_.SystemNow()) - enqueued_ms;
+  observer_.JobStarted(waited_ms / 1000.0);
+  Sys("raibid-agent " + options_.agent_version + " on " + options_.agent_name + ": job " + job_.id +
+      ", attempt " + std::to_string(status_.attempt()) + ", waited " + std::to_string(waited_ms) +
+      " ms in the queue");
+
+  Pipeline pipeline;
+  std::string commit;
+  int exit_code = -1;
+  std::optional<Failure> failure = Prepare(&pipeline, &commit, stop);
+  if (!failure) {
+    if (auto s = cache_->Restore(pipeline, job_, url_, {.workspace = workspace_, .home = home_});
+        !s) {
+      failure = Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, s.error().message, {}};
+    }
+  }
+  if (!failure) {
+    image_env_ = registry_->ImagePublishingEnv(options_.image_tag, job_, commit, auth_dir_);
+  }
+  if (!failure) failure = RunPipeline(pipeline, commit, deadline, stop, &exit_code);
+  if (auto field = cache_->StatusField()) (void)status_.Annotate({{"cache", *field}});
+  return Finish(failure, exit_code, started, stop);
 }
 
 }  // namespace raibid

@@ -113,7 +113,8 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
       result.message = final.error;
     } else {
       auto [timeout, extension] = TimeoutFor(*job);
-      Execution execution(options_, source_, executor_, connect_, *observer_, status, *job, url);
+      Execution execution(options_, source_, executor_, connect_, *observer_, clock_, status, *job,
+                          url);
       auto state = execution.Run(entry.EnqueuedAtMillis(), timeout, extension, stop);
       if (!state) return {.job_id = job_id, .message = state.error().message};
       if (!*state) return {.job_id = job_id, .message = "interrupted by shutdown; left pending"};

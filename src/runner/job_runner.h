@@ -22,7 +22,9 @@
 #include "report/keys.h"
 #include "runner/cancel_registry.h"
 #include "runner/run_observer.h"
-#include "source/source_cache.h"
+#include "source/source_checkout.h"
+#include "util/backoff.h"
+#include "util/clock.h"
 #include "util/input_limits.h"
 #include "util/masker.h"
 #include "util/stop_token.h"
@@ -74,14 +76,16 @@ class StatusWriter;
 
 class JobRunner {
  public:
-  // `observer` (may be null) hears about every job; it must outlive the runner.
-  JobRunner(RunnerOptions options, SourceCache& source, Executor& executor, RedisFactory connect,
-            RunObserver* observer = nullptr)
+  // `observer` (may be null) hears about every job. `clock` times the jobs: their deadlines,
+  // the waits between retries, the steps' timestamps. Both must outlive the runner.
+  JobRunner(RunnerOptions options, SourceCheckout& source, Executor& executor, RedisFactory connect,
+            RunObserver* observer = nullptr, Clock& clock = Clock::Real())
       : options_(std::move(options)),
         source_(source),
         executor_(executor),
         connect_(std::move(connect)),
-        observer_(observer ? observer : &no_observer_) {}
+        observer_(observer ? observer : &no_observer_),
+        clock_(clock) {}
 
   // `redis`/`queue` belong to the calling thread. Called once per delivery. While the job runs,
   // `stop` is registered in cancels() under its job id.
@@ -98,11 +102,12 @@ class JobRunner {
   RunResult GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWriter& status, int attempts);
 
   const RunnerOptions options_;
-  SourceCache& source_;
+  SourceCheckout& source_;
   Executor& executor_;
   RedisFactory connect_;
   RunObserver no_observer_;
   RunObserver* observer_;
+  Clock& clock_;
   CancelRegistry cancels_;
 };
 

@@ -22,24 +22,13 @@
 
 #include "source/git_failure.h"
 #include "source/git_runner.h"
+#include "source/source_checkout.h"
 #include "util/error.h"
 #include "util/log_sink.h"
 
 namespace raibid {
 
-struct SourceRequest {
-  std::string url;                  // from ResolveRepositoryUrl
-  std::string commit, branch, tag;  // at least one; commit wins when present
-  std::filesystem::path workspace;  // must not exist yet; created
-};
-
-struct CheckoutResult {
-  std::string commit_sha;       // full 40-hex SHA checked out
-  std::string ref_description;  // "branch main", "tag v1.2", "commit a1b2c3d4"
-  bool cache_hit = false;       // the mirror existed already (only new objects were fetched)
-};
-
-class SourceCache {
+class SourceCache final : public SourceCheckout {
  public:
   // root: directory holding the bare mirrors (e.g. <cache>/git), created if missing.
   // git_program: the git executable (tests wrap it to record its arguments).
@@ -53,7 +42,7 @@ class SourceCache {
   // sink.Write("checkout", LogFd::kSys, ...). On failure no workspace is left behind (one that
   // existed before is refused and left alone).
   // Thread-safe, also across processes sharing `root` (an flock per mirror).
-  Result<CheckoutResult> Checkout(const SourceRequest& request, LogSink& sink);
+  Result<CheckoutResult> Checkout(const SourceRequest& request, LogSink& sink) override;
 
   // Idle-time upkeep: `git gc --prune=never` on every mirror under its exclusive lock (packs loose
   // objects; never deletes one, so workspaces borrowing objects stay whole). Returns the number

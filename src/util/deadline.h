@@ -14,11 +14,13 @@ enum class DeadlineEvent { kNone, kExtended, kExpired };
 
 class JobDeadline {
  public:
+  // Starts now on `clock`, which must outlive the deadline; whoever checks the deadline while
+  // the job runs (executor/step_report.h StepClock) reads the time from it.
+  JobDeadline(Clock& clock, Millis timeout, Millis extension)
+      : JobDeadline(clock.SteadyNow(), timeout, extension, clock) {}
+  // Starts at `start`, on the real clock.
   JobDeadline(SteadyTime start, Millis timeout, Millis extension)
-      : soft_(start + timeout),
-        hard_(start + timeout + extension),
-        timeout_(timeout),
-        extension_(extension) {}
+      : JobDeadline(start, timeout, extension, Clock::Real()) {}
 
   // kExtended exactly once, when the soft deadline passes (and there is an extension); kExpired
   // from the hard deadline on.
@@ -36,12 +38,22 @@ class JobDeadline {
   SteadyTime hard() const { return hard_; }
   Millis timeout() const { return timeout_; }
   Millis extension() const { return extension_; }
+  // The clock the deadline runs on.
+  Clock& clock() const { return *clock_; }
 
  private:
+  JobDeadline(SteadyTime start, Millis timeout, Millis extension, Clock& clock)
+      : soft_(start + timeout),
+        hard_(start + timeout + extension),
+        timeout_(timeout),
+        extension_(extension),
+        clock_(&clock) {}
+
   SteadyTime soft_;
   SteadyTime hard_;
   Millis timeout_;
   Millis extension_;
+  Clock* clock_;
   bool extended_ = false;
 };
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/fake_clock_test_util.h"
+
 namespace raibid {
 namespace {
 
@@ -23,6 +25,15 @@ TEST(JobDeadline, NoExtensionExpiresAtTheTimeout) {
   JobDeadline d(t0, seconds(10), seconds(0));
   EXPECT_EQ(d.next(), t0 + seconds(10));
   EXPECT_EQ(d.Check(t0 + seconds(10)), DeadlineEvent::kExpired);
+}
+
+TEST(JobDeadline, StartsAtTheNowOfItsClock) {
+  FakeClock clock;
+  clock.Advance(seconds(5));
+  JobDeadline d(clock, seconds(10), seconds(1));
+  EXPECT_EQ(&d.clock(), &clock);
+  EXPECT_EQ(d.next(), clock.SteadyNow() + seconds(10));
+  EXPECT_EQ(d.hard(), clock.SteadyNow() + seconds(11));
 }
 
 TEST(Rfc3339, MillisecondsAndZulu) {

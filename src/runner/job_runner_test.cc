@@ -1,0 +1,193 @@
+// The runner's decisions about a job, on a fake executor, a fake checkout and simulated time,
+// with the job's status and log in a real redis-server: what a failing step, a retryable
+// failure, a stop (cancel, drain, lost lease) and the timeouts do to the job.
+#include "runner/job_runner.h"
+
+#include <gtest/gtest.h>
+
+#include "runner/fake_executor_test_util.h"
+#include "runner/fake_source_test_util.h"
+#include "support/redis_server.h"
+#include "support/temp_dir.h"
+#include "util/fake_clock_test_util.h"
+
+namespace raibid {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// A job with `steps` (name, command pairs as JSON objects) and `extra` fields.
+std::string JobJson(const std::string& id, const std::string& steps,
+                    const std::string& extra = "") {
+  return R"({"job_id": ")" + id + R"(", "repository": "acme/app", "branch": "main", )" + extra +
+         R"("pipeline": {"steps": [)" + steps + "]}}";
+}
+
+std::string Step(const std::string& name) {
+  return R"({"name": ")" + name + R"(", "command": "make )" + name + R"("})";
+}
+
+class JobRunnerTest : public ::testing::Test {
+ protected:
+  RunResult Run(const std::string& job_json) {
+    const std::string id = redis_.Cli({"XADD", "ci-jobs", "*", "job", job_json});
+    const auto endpoint = *ParseRedisUrl(redis_.url());
+    auto connection = Redis::Connect(endpoint);
+    EXPECT_TRUE(connection.has_value());
+    JobQueue queue(**connection, {});
+    JobRunner runner(
+        options_, source_, executor_, [endpoint] { return Redis::Connect(endpoint); }, nullptr,
+        clock_);
+    return runner.Run({.id = id, .fields = {{"job", job_json}}}, **connection, queue, stop_);
+  }
+  std::string Field(const std::string& job_id, const std::string& field) const {
+    return redis_.Cli({"HGET", JobKey(job_id), field});
+  }
+  std::string Log(const std::string& job_id) const {
+    return redis_.Cli({"XRANGE", LogKey(job_id), "-", "+"});
+  }
+  static size_t Count(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  }
+
+  testing::RedisServer redis_;
+  testing::TempDir dir_;
+  FakeClock clock_;
+  FakeSource source_;
+  FakeExecutor executor_;
+  StopSource stop_;
+  RunnerOptions options_{.agent_name = "test-agent",
+                         .agent_version = "test",
+                         .work_dir = dir_.path() / "work",
+                         .git_base_url = "https://git.example",
+                         .retry = {.initial = seconds(1), .max_retries = 5, .jitter = 0}};
+};
+
+TEST_F(JobRunnerTest, AllStepsSucceedingEndsSucceededAndAcknowledged) {
+  RunResult r = Run(JobJson("ok", Step("a") + "," + Step("b")));
+  EXPECT_EQ(r.disposition, Disposition::kAcked);
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Field("ok", "state"), "succeeded");
+  EXPECT_EQ(Field("ok", "exit_code"), "0");
+  EXPECT_EQ(executor_.env_of("b").at("RAIBID_COMMIT"), FakeSource::kCommit);
+}
+
+TEST_F(JobRunnerTest, StepsAfterAFailedStepAreSkippedAndNeverRun) {
+  executor_.Script("b", {.exit_code = 3});
+  RunResult r = Run(JobJson("fail", Step("a") + "," + Step("b") + "," + Step("c")));
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Field("fail", "error_kind"), "step_failed");
+  EXPECT_EQ(Field("fail", "exit_code"), "3");
+  const std::string steps = Field("fail", "steps");
+  EXPECT_NE(steps.find(R"("name":"b","state":"failed")"), std::string::npos) << steps;
+  EXPECT_NE(steps.find(R"("name":"c","state":"skipped")"), std::string::npos) << steps;
+}
+
+TEST_F(JobRunnerTest, AStepThatCannotRunFailsTheJobAsInfrastructure) {
+  executor_.Script("a", {.infrastructure_error = true});
+  RunResult r = Run(JobJson("infra", Step("a") + "," + Step("b")));
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_EQ(Field("infra", "error_kind"), "infrastructure");
+  EXPECT_EQ(executor_.steps_run(), std::vector<std::string>{"a"});
+}
+
+TEST_F(JobRunnerTest, RetryableExecutorErrorIsRetriedAfterOneThenTwoSeconds) {
+  executor_.FailBegin({ErrorKind::kInfrastructure, "engine down", true});
+  executor_.FailBegin({ErrorKind::kInfrastructure, "engine down", true});
+  RunResult r = Run(JobJson("retried", Step("a")));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(executor_.begins(), 3);
+  EXPECT_EQ(clock_.waits(), (std::vector<Millis>{seconds(1), seconds(2)}));
+  EXPECT_NE(Log("retried").find("engine down; retrying in 2.0s (retry 2)"), std::string::npos);
+}
+
+TEST_F(JobRunnerTest, NonRetryableExecutorErrorFailsTheJobWithoutWaiting) {
+  executor_.FailBegin({ErrorKind::kInvalidPipeline, "network host is not allowed", false});
+  RunResult r = Run(JobJson("refused", Step("a") + "," + Step("b")));
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_EQ(executor_.begins(), 1);
+  EXPECT_TRUE(clock_.waits().empty());
+  EXPECT_TRUE(executor_.steps_run().empty());
+  EXPECT_EQ(Field("refused", "error_kind"), "invalid_pipeline");
+  EXPECT_EQ(Count(Field("refused", "steps"), R"("state":"skipped")"), 2u);
+}
+
+TEST_F(JobRunnerTest, RetryableCheckoutErrorsBackOffOneToSixteenSecondsThenFail) {
+  for (int i = 0; i < 6; ++i) source_.FailCheckout({ErrorKind::kSource, "remote hung up", true});
+  RunResult r = Run(JobJson("unreachable", Step("a")));
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_EQ(source_.checkouts(), 6);
+  EXPECT_EQ(clock_.waits(),
+            (std::vector<Millis>{seconds(1), seconds(2), seconds(4), seconds(8), seconds(16)}));
+  EXPECT_EQ(Field("unreachable", "error_kind"), "source");
+  EXPECT_EQ(executor_.begins(), 0);
+}
+
+TEST_F(JobRunnerTest, LeaseLostMidStepStopsTheJobAndWritesNothingFinal) {
+  executor_.Script("a",
+                   {.hang = true, .on_start = [&] { stop_.RequestStop(StopReason::kLeaseLost); }});
+  RunResult r = Run(JobJson("taken", Step("a") + "," + Step("b")));
+  EXPECT_EQ(r.disposition, Disposition::kLeftPending);
+  EXPECT_FALSE(r.state.has_value());
+  EXPECT_EQ(Field("taken", "state"), "running");
+  EXPECT_EQ(executor_.steps_run(), std::vector<std::string>{"a"});
+  EXPECT_NE(Log("taken").find("lease lost: another agent took this job over"), std::string::npos);
+}
+
+TEST_F(JobRunnerTest, DrainDuringAStepLeavesTheJobRunningAndPending) {
+  executor_.Script("a",
+                   {.hang = true, .on_start = [&] { stop_.RequestStop(StopReason::kShutdown); }});
+  RunResult r = Run(JobJson("drained", Step("a") + "," + Step("b")));
+  EXPECT_EQ(r.disposition, Disposition::kLeftPending);
+  EXPECT_FALSE(r.state.has_value());
+  EXPECT_EQ(Field("drained", "state"), "running");
+  EXPECT_EQ(Field("drained", "finished_at"), "");
+  EXPECT_NE(Log("drained").find("interrupted by agent shutdown"), std::string::npos);
+}
+
+TEST_F(JobRunnerTest, CancelDuringAStepEndsTheJobCancelled) {
+  executor_.Script("a",
+                   {.hang = true, .on_start = [&] { stop_.RequestStop(StopReason::kCancelled); }});
+  RunResult r = Run(JobJson("cancelled", Step("a") + "," + Step("b")));
+  EXPECT_EQ(r.disposition, Disposition::kAcked);
+  EXPECT_EQ(r.state, JobState::kCancelled);
+  EXPECT_EQ(Field("cancelled", "error_kind"), "cancelled");
+}
+
+TEST_F(JobRunnerTest, SoftTimeoutWarnsOnceAndExtendsThenTheHardTimeoutKills) {
+  options_.timeout_extension_percent = 10;
+  executor_.Script("a", {.hang = true});
+  RunResult r = Run(JobJson("slow", Step("a") + "," + Step("b"), R"("timeout_minutes": 10, )"));
+  EXPECT_EQ(r.state, JobState::kTimedOut);
+  EXPECT_EQ(clock_.elapsed(), minutes(11));
+  const std::string log = Log("slow");
+  EXPECT_EQ(Count(log, "warning: job reached its timeout of 10m; extended once by 1m"), 1u) << log;
+  EXPECT_EQ(Field("slow", "error_kind"), "timeout");
+  EXPECT_NE(Field("slow", "error").find("job timeout of 10m (extended by 1m) reached"),
+            std::string::npos);
+  EXPECT_EQ(executor_.steps_run(), std::vector<std::string>{"a"});
+}
+
+TEST_F(JobRunnerTest, StepTimeoutEndsTheJobTimedOutBeforeTheJobTimeout) {
+  executor_.Script("a", {.hang = true});
+  RunResult r = Run(
+      JobJson("step-slow", R"({"name": "a", "command": "sleep 600", "timeout_minutes": 2})", ""));
+  EXPECT_EQ(r.state, JobState::kTimedOut);
+  EXPECT_EQ(clock_.elapsed(), minutes(2));
+  EXPECT_NE(Field("step-slow", "error").find("step timeout of 2m reached"), std::string::npos);
+}
+
+TEST_F(JobRunnerTest, StepTimesComeFromTheInjectedClock) {
+  RunResult r = Run(JobJson("stamped", Step("a")));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  const std::string steps = Field("stamped", "steps");
+  EXPECT_NE(steps.find(R"("started_at":"2026-01-01T00:00:00.000Z")"), std::string::npos) << steps;
+}
+
+}  // namespace
+}  // namespace raibid
