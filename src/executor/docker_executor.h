@@ -22,13 +22,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/engine_client.h"
 #include "executor/executor.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -90,8 +90,9 @@ class DockerExecutor final : public Executor {
   DockerOptions options_;
   EngineEndpoint endpoint_;
   int64_t memory_limit_ = 0, nano_cpus_limit_ = 0;
-  std::mutex mu_;
-  std::string api_version_, engine_name_;  // guarded by mu_
+  Mutex mu_;
+  std::string api_version_ GUARDED_BY(mu_);
+  std::string engine_name_ GUARDED_BY(mu_);
 };
 
 // "2" -> 2e9, "0.5" -> 5e8, "500m" -> 5e8; an error for anything else.
