@@ -108,8 +108,7 @@ class CondVar {
   }
   // Blocks until `pred()` is true or `timeout` has passed; returns `pred()`.
   template <class Rep, class Period, class Predicate>
-  bool WaitFor(Mutex* mu, std::chrono::duration<Rep, Period> timeout, Predicate pred)
-      REQUIRES(mu) {
+  bool WaitFor(Mutex* mu, std::chrono::duration<Rep, Period> timeout, Predicate pred) REQUIRES(mu) {
     Borrowed lock(mu);
     return cv_.wait_for(lock.lock, timeout, std::move(pred));
   }

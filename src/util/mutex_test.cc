@@ -65,7 +65,8 @@ TEST(CondVar, WaitForReturnsFalseAfterTheTimeoutWhenThePredicateStaysFalse) {
   Counter c;
   MutexLock lock(&c.mu);
   const auto start = steady_clock::now();
-  EXPECT_FALSE(c.changed.WaitFor(&c.mu, milliseconds(20), [&]() REQUIRES(c.mu) { return c.n > 0; }));
+  EXPECT_FALSE(
+      c.changed.WaitFor(&c.mu, milliseconds(20), [&]() REQUIRES(c.mu) { return c.n > 0; }));
   EXPECT_GE(steady_clock::now() - start, milliseconds(20));
   c.n = 1;  // still held after the wait
 }
@@ -86,7 +87,8 @@ TEST(CondVar, WaitForWakesANotifiedWaiterBeforeItsTimeout) {
     c.changed.NotifyOne();
   });
   MutexLock lock(&c.mu);
-  EXPECT_TRUE(c.changed.WaitFor(&c.mu, std::chrono::hours(1), [&]() REQUIRES(c.mu) { return c.n == 1; }));
+  EXPECT_TRUE(
+      c.changed.WaitFor(&c.mu, std::chrono::hours(1), [&]() REQUIRES(c.mu) { return c.n == 1; }));
   lock.Unlock();
   producer.join();
 }
