@@ -211,10 +211,14 @@ void Agent::Drain() {
 
 int Agent::Run() {
   Tick();
-  for (int i = 0; i < options_.concurrency; ++i) {
-    auto slot = std::make_unique<Slot>();
-    slot->index = i;
-    slots_.push_back(std::move(slot));
+  {
+    // A second stop signal may already be walking slots_ in RequestStop (the signal thread).
+    MutexLock lock(&mu_);
+    for (int i = 0; i < options_.concurrency; ++i) {
+      auto slot = std::make_unique<Slot>();
+      slot->index = i;
+      slots_.push_back(std::move(slot));
+    }
   }
   for (auto& slot : slots_) slot->thread = std::thread([this, s = slot.get()] { SlotLoop(*s); });
   cancel_listener_ = std::make_unique<CancelListener>(options_.redis, runner_.cancels());
