@@ -4,6 +4,8 @@
 #   RAIBID_SANITIZE=address  ASan + UBSan, every UBSan finding fatal (-fno-sanitize-recover)
 #   RAIBID_SANITIZE=thread   TSan
 #
+# Both also compile with clang's thread-safety analysis as errors (RAIBID_THREAD_SAFETY_FLAGS).
+#
 # The flags go to every library and program of the tree when it has been read (a deferred
 # call), except programs linked -static: the step reaper (raibid-agent-reaper) cannot link with a
 # sanitizer runtime and stays an ordinary build; it is a separate process of ~100 lines.
@@ -12,6 +14,14 @@ include_guard(GLOBAL)
 # ASan + UBSan with every UBSan finding fatal: the `asan` preset and the fuzz tree (fuzz/) both.
 set(RAIBID_ASAN_UBSAN_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined
     -fno-omit-frame-pointer)
+
+# Clang's thread-safety analysis of the annotations in src/util/mutex.h (GUARDED_BY, REQUIRES, ...)
+# with every finding a compile error; -beta adds the lock-order check (ACQUIRED_BEFORE). Not
+# -Wthread-safety-negative: it wants REQUIRES(!mu) on every function that takes a lock.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  set(RAIBID_THREAD_SAFETY_FLAGS -Wthread-safety -Wthread-safety-beta -Werror=thread-safety
+      -Werror=thread-safety-beta)
+endif()
 
 set(RAIBID_SANITIZE "" CACHE STRING "address (ASan + UBSan) or thread (TSan); empty for none")
 if(RAIBID_SANITIZE STREQUAL "address")
@@ -52,5 +62,6 @@ endfunction()
 if(RAIBID_SANITIZE_FLAGS)
   message(STATUS "raibid: sanitizer build (${RAIBID_SANITIZE}): ${RAIBID_SANITIZE_FLAGS}")
   cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL raibid_instrument_tree
-                 ${CMAKE_SOURCE_DIR} COMPILE ${RAIBID_SANITIZE_FLAGS} LINK ${RAIBID_SANITIZE_FLAGS})
+                 ${CMAKE_SOURCE_DIR} COMPILE ${RAIBID_SANITIZE_FLAGS} ${RAIBID_THREAD_SAFETY_FLAGS}
+                 LINK ${RAIBID_SANITIZE_FLAGS})
 endif()

@@ -18,12 +18,12 @@ Agent::Agent(AgentOptions options, JobRunner& runner)
 
 Agent::~Agent() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     slots_stop_ = true;
     housekeeping_stop_ = true;
   }
-  work_cv_.notify_all();
-  housekeeping_cv_.notify_all();
+  work_cv_.NotifyAll();
+  housekeeping_cv_.NotifyAll();
   if (housekeeper_.joinable()) housekeeper_.join();
   if (maintainer_.joinable()) maintainer_.join();
   for (auto& slot : slots_) {
@@ -34,14 +34,14 @@ Agent::~Agent() {
 void Agent::RequestStop() {
   const int n = ++stop_requests_;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (n > 1) {
       for (auto& slot : slots_) {
         if (slot->stop) slot->stop->RequestStop(StopReason::kShutdown);
       }
     }
   }
-  free_cv_.notify_all();
+  free_cv_.NotifyAll();
 }
 
 void Agent::Tick() { last_tick_ns_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
@@ -58,7 +58,7 @@ bool Agent::Ready() const {
 }
 
 int Agent::busy_slots() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return busy_;
 }
 
@@ -89,7 +89,7 @@ Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry() {
 void Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
   StopSource stop;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     slot.stop = &stop;
     running_[entry.id] = &stop;
     if (stop_requests_ > 1) stop.RequestStop(StopReason::kShutdown);
@@ -99,7 +99,7 @@ void Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
   spdlog::info("entry {} (job {}): {}{}", entry.id, result.job_id.value_or("?"),
                result.state ? ToString(*result.state) : "not finished",
                result.message.empty() ? "" : " - " + result.message);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   slot.stop = nullptr;
   running_.erase(entry.id);
 }
@@ -109,8 +109,8 @@ void Agent::SlotLoop(Slot& slot) {
   while (true) {
     StreamEntry entry;
     {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return slots_stop_ || !inbox_.empty(); });
+      MutexLock lock(&mu_);
+      work_cv_.Wait(&mu_, [&]() REQUIRES(mu_) { return slots_stop_ || !inbox_.empty(); });
       if (inbox_.empty()) return;
       entry = std::move(inbox_.front());
       inbox_.pop_front();
@@ -122,20 +122,20 @@ void Agent::SlotLoop(Slot& slot) {
     if (redis) RunEntry(slot, *redis, entry);
     ++jobs_finished_;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       --busy_;
     }
-    free_cv_.notify_all();
+    free_cv_.NotifyAll();
   }
 }
 
 void Agent::Dispatch(std::vector<StreamEntry> entries) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& e : entries) inbox_.push_back(std::move(e));
     busy_ += static_cast<int>(entries.size());
   }
-  work_cv_.notify_all();
+  work_cv_.NotifyAll();
 }
 
 // One round of the consumer loop: wait for a free slot, then read. False when Redis failed.
@@ -143,9 +143,10 @@ bool Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
   Tick();
   int free_slots = 0;
   {
-    std::unique_lock lock(mu_);
-    while (!free_cv_.wait_for(lock, options_.block,
-                              [&] { return stop_requests_ > 0 || busy_ < options_.concurrency; })) {
+    MutexLock lock(&mu_);
+    while (!free_cv_.WaitFor(&mu_, options_.block, [&]() REQUIRES(mu_) {
+      return stop_requests_ > 0 || busy_ < options_.concurrency;
+    })) {
       Tick();  // all slots busy: still alive
     }
     if (stop_requests_ > 0) return true;
@@ -173,26 +174,27 @@ bool Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
 
 void Agent::Drain() {
   state_ = AgentState::kDraining;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (busy_ > 0)
     spdlog::info("draining: waiting up to {} s for {} running job(s)",
                  options_.shutdown_grace.count(), busy_);
-  if (!free_cv_.wait_for(lock, options_.shutdown_grace, [&] { return busy_ == 0; })) {
+  if (!free_cv_.WaitFor(&mu_, options_.shutdown_grace,
+                        [&]() REQUIRES(mu_) { return busy_ == 0; })) {
     spdlog::warn("shutdown grace ended; interrupting running jobs, they stay pending");
     for (auto& slot : slots_) {
       if (slot->stop) slot->stop->RequestStop(StopReason::kShutdown);
     }
   }
-  free_cv_.wait(lock, [&] { return busy_ == 0; });
+  free_cv_.Wait(&mu_, [&]() REQUIRES(mu_) { return busy_ == 0; });
   slots_stop_ = true;
-  lock.unlock();
-  work_cv_.notify_all();
+  lock.Unlock();
+  work_cv_.NotifyAll();
   for (auto& slot : slots_) slot->thread.join();
   {
-    std::lock_guard guard(mu_);
+    MutexLock guard(&mu_);
     housekeeping_stop_ = true;
   }
-  housekeeping_cv_.notify_all();
+  housekeeping_cv_.NotifyAll();
   if (housekeeper_.joinable()) housekeeper_.join();
   if (maintainer_.joinable()) maintainer_.join();
   // Leaving the group drops pending entries with the consumer, so only an agent with nothing
@@ -209,10 +211,14 @@ void Agent::Drain() {
 
 int Agent::Run() {
   Tick();
-  for (int i = 0; i < options_.concurrency; ++i) {
-    auto slot = std::make_unique<Slot>();
-    slot->index = i;
-    slots_.push_back(std::move(slot));
+  {
+    // A second stop signal may already be walking slots_ in RequestStop (the signal thread).
+    MutexLock lock(&mu_);
+    for (int i = 0; i < options_.concurrency; ++i) {
+      auto slot = std::make_unique<Slot>();
+      slot->index = i;
+      slots_.push_back(std::move(slot));
+    }
   }
   for (auto& slot : slots_) slot->thread = std::thread([this, s = slot.get()] { SlotLoop(*s); });
   cancel_listener_ = std::make_unique<CancelListener>(options_.redis, runner_.cancels());

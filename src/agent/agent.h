@@ -6,12 +6,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "queue/job_queue.h"
 #include "queue/lease.h"
 #include "runner/job_runner.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -87,12 +86,12 @@ class Agent {
   std::unique_ptr<CancelListener> cancel_listener_;
   std::atomic<const CancelListener*> cancel_view_{nullptr};  // for other threads' questions
 
-  std::mutex mu_;
-  std::condition_variable work_cv_;  // slots: an entry is waiting, or stopping
-  std::condition_variable free_cv_;  // consumer: a slot became free, or stopping
-  std::deque<StreamEntry> inbox_;    // GUARDED_BY(mu_)
-  int busy_ = 0;                     // GUARDED_BY(mu_) slots holding an entry
-  bool slots_stop_ = false;          // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar work_cv_;  // slots: an entry is waiting, or stopping
+  CondVar free_cv_;  // consumer: a slot became free, or stopping
+  std::deque<StreamEntry> inbox_ GUARDED_BY(mu_);
+  int busy_ GUARDED_BY(mu_) = 0;  // slots holding an entry
+  bool slots_stop_ GUARDED_BY(mu_) = false;
 
   std::atomic<int> stop_requests_{0};
   std::atomic<AgentState> state_{AgentState::kStarting};
@@ -101,9 +100,9 @@ class Agent {
   std::atomic<int64_t> last_tick_ns_{0};  // steady clock, consumer loop
   void Tick();
 
-  std::map<std::string, StopSource*> running_;  // GUARDED_BY(mu_) entry id -> its job's stop
-  std::condition_variable housekeeping_cv_;     // wakes the housekeeper to stop
-  bool housekeeping_stop_ = false;              // GUARDED_BY(mu_)
+  std::map<std::string, StopSource*> running_ GUARDED_BY(mu_);  // entry id -> its job's stop
+  CondVar housekeeping_cv_;                                     // wakes the housekeeper to stop
+  bool housekeeping_stop_ GUARDED_BY(mu_) = false;
   std::thread housekeeper_;
   std::chrono::steady_clock::time_point last_claim_{};  // consumer thread only
   const std::string started_at_;

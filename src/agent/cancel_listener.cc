@@ -11,11 +11,11 @@ CancelListener::CancelListener(RedisEndpoint endpoint, CancelRegistry& registry)
 
 CancelListener::~CancelListener() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
     if (current_) current_->Interrupt();
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   thread_.join();
 }
 
@@ -41,17 +41,17 @@ void CancelListener::Loop() {
     auto conn = Redis::Connect(endpoint_);
     if (conn) {
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(&mu_);
         if (stopping_) return;
         current_ = conn->get();
       }
       Listen(**conn);
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       current_ = nullptr;
       delay = std::chrono::milliseconds(250);
     }
-    std::unique_lock lock(mu_);
-    wake_.wait_for(lock, delay, [&] { return stopping_.load(); });
+    MutexLock lock(&mu_);
+    wake_.WaitFor(&mu_, delay, [&] { return stopping_.load(); });
     delay = std::min(delay * 2, std::chrono::milliseconds(8000));
   }
 }

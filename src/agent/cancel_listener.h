@@ -3,13 +3,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "redis/redis.h"
 #include "runner/cancel_registry.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -29,9 +28,9 @@ class CancelListener {
   CancelRegistry& registry_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> subscribed_{false};
-  std::mutex mu_;
-  std::condition_variable wake_;
-  Redis* current_ = nullptr;  // GUARDED_BY(mu_) the connection Loop is blocked on
+  Mutex mu_;
+  CondVar wake_;
+  Redis* current_ GUARDED_BY(mu_) = nullptr;  // the connection Loop is blocked on
   std::thread thread_;
 };
 

@@ -26,7 +26,7 @@ Result<std::vector<StreamEntry>> Agent::ClaimAbandoned(Leases& leases, int free_
 void Agent::RenewLeases(Leases& leases) {
   std::vector<std::string> ids;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, stop] : running_) ids.push_back(id);
   }
   for (const auto& id : ids) {
@@ -37,7 +37,7 @@ void Agent::RenewLeases(Leases& leases) {
     }
     if (*renewed) continue;
     spdlog::warn("entry {} was taken over by another agent; stopping this copy", id);
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (auto it = running_.find(id); it != running_.end()) {
       it->second->RequestStop(StopReason::kLeaseLost);
     }
@@ -48,7 +48,7 @@ void Agent::Heartbeat(Redis& redis) {
   const auto jobs = runner_.cancels().Running();
   bool busy = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     busy = busy_ > 0;
   }
   std::string job_ids;
@@ -69,7 +69,7 @@ void Agent::MaintainIfIdle() {
   if (!options_.maintain || options_.maintain_after_idle.count() == 0) return;
   bool busy;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     busy = busy_ > 0;
   }
   // A job that started and ended between two ticks counts as activity too.
@@ -101,9 +101,9 @@ void Agent::HousekeepingLoop() {
   const auto tick = std::max(std::chrono::milliseconds(200), options_.lease / 3);
   auto last_trim = std::chrono::steady_clock::now();
   std::unique_ptr<Redis> redis;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!housekeeping_stop_) {
-    lock.unlock();
+    lock.Unlock();
     if (!redis || !redis->ok()) {
       auto conn = Redis::Connect(options_.redis);
       if (conn) redis = std::move(*conn);
@@ -121,8 +121,8 @@ void Agent::HousekeepingLoop() {
         }
       }
     }
-    lock.lock();
-    housekeeping_cv_.wait_for(lock, tick, [&] { return housekeeping_stop_; });
+    lock.Lock();
+    housekeeping_cv_.WaitFor(&mu_, tick, [&]() REQUIRES(mu_) { return housekeeping_stop_; });
   }
 }
 

@@ -18,6 +18,7 @@
 #include "config/settings.h"
 #include "executor/docker_executor.h"
 #include "executor/shell_executor.h"
+#include "source/source_cache.h"
 
 namespace raibid {
 

@@ -491,19 +491,19 @@ Status DockerExecutor::EnsureImage(const std::string& image,
 
 std::unique_ptr<EngineClient> DockerExecutor::Connect() {
   auto client = std::make_unique<EngineClient>(endpoint_, options_.http_response_bytes);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!api_version_.empty()) client->set_api_version(api_version_);
   return client;
 }
 
 std::string DockerExecutor::EngineName(EngineClient& client) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!engine_name_.empty()) return engine_name_;
   }
   auto v = client.Version();
   if (!v) return "the engine at " + endpoint_.host;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   engine_name_ = (v->name.empty() ? "engine" : v->name) + " " + v->version;
   api_version_ = client.api_version();
   return engine_name_;

@@ -22,7 +22,6 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +29,7 @@
 #include "config/pull_policy.h"
 #include "engine/engine_client.h"
 #include "executor/executor.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -94,8 +94,9 @@ class DockerExecutor final : public Executor {
   DockerOptions options_;
   EngineEndpoint endpoint_;
   int64_t memory_limit_ = 0, nano_cpus_limit_ = 0;
-  std::mutex mu_;
-  std::string api_version_, engine_name_;  // guarded by mu_
+  Mutex mu_;
+  std::string api_version_ GUARDED_BY(mu_);
+  std::string engine_name_ GUARDED_BY(mu_);
 };
 
 // "2" -> 2e9, "0.5" -> 5e8, "500m" -> 5e8; an error for anything else.

@@ -5,13 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstdlib>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "util/mutex.h"
 #include "util/unique_fd.h"
 
 namespace raibid {
@@ -43,28 +42,28 @@ std::string Sha256::Finish() {
 }
 
 struct PipelinedSha256::State {
-  Sha256 hash;
-  std::mutex mu;
-  std::condition_variable changed;
-  std::deque<std::string> full;   // filled buffers waiting for the hasher, in order
-  std::vector<std::string> free;  // buffers the feeder may fill
-  std::string filling;            // the buffer being filled
-  bool done = false;
+  Sha256 hash;  // the worker's until it is joined
+  Mutex mu;
+  CondVar changed;
+  std::deque<std::string> full GUARDED_BY(mu);   // filled buffers waiting for the hasher, in order
+  std::vector<std::string> free GUARDED_BY(mu);  // buffers the feeder may fill
+  std::string filling;                           // the buffer being filled (the feeder's)
+  bool done GUARDED_BY(mu) = false;
   std::thread worker;
 
   void Run() {
-    std::unique_lock lock(mu);
+    MutexLock lock(&mu);
     while (true) {
-      changed.wait(lock, [&] { return !full.empty() || done; });
+      changed.Wait(&mu, [&]() REQUIRES(mu) { return !full.empty() || done; });
       if (full.empty()) return;
       std::string buf = std::move(full.front());
       full.pop_front();
-      lock.unlock();
+      lock.Unlock();
       hash.Update(buf);
       buf.clear();
-      lock.lock();
+      lock.Lock();
       free.push_back(std::move(buf));
-      changed.notify_all();
+      changed.NotifyAll();
     }
   }
 };
@@ -80,10 +79,10 @@ PipelinedSha256::PipelinedSha256() : state_(std::make_unique<State>()) {
 PipelinedSha256::~PipelinedSha256() {
   if (!state_->worker.joinable()) return;
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(&state_->mu);
     state_->done = true;
   }
-  state_->changed.notify_all();
+  state_->changed.NotifyAll();
   state_->worker.join();
 }
 
@@ -100,10 +99,10 @@ void PipelinedSha256::Update(std::string_view data) {
 // Hands the filled buffer to the hasher and takes a free one (waiting for it if need be).
 void PipelinedSha256::Flush() {
   State& s = *state_;
-  std::unique_lock lock(s.mu);
+  MutexLock lock(&s.mu);
   s.full.push_back(std::move(s.filling));
-  s.changed.notify_all();
-  s.changed.wait(lock, [&] { return !s.free.empty(); });
+  s.changed.NotifyAll();
+  s.changed.Wait(&s.mu, [&]() REQUIRES(s.mu) { return !s.free.empty(); });
   s.filling = std::move(s.free.back());
   s.free.pop_back();
 }
@@ -111,10 +110,10 @@ void PipelinedSha256::Flush() {
 std::string PipelinedSha256::Finish() {
   if (!state_->filling.empty()) Flush();
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(&state_->mu);
     state_->done = true;
   }
-  state_->changed.notify_all();
+  state_->changed.NotifyAll();
   state_->worker.join();
   return state_->hash.Finish();
 }

@@ -9,11 +9,12 @@
 
 #include <atomic>
 #include <functional>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "util/mutex.h"
 
 namespace raibid::testing {
 
@@ -48,12 +49,12 @@ class FaultProxy {
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   void set_rule(Rule rule) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     rule_ = std::move(rule);
   }
   // Requests with `method` whose target contains `part`.
   int Count(const std::string& method, const std::string& part = "") const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     int n = 0;
     for (const auto& r : requests_)
       n += r.rfind(method + " ", 0) == 0 && r.find(part) != std::string::npos;
@@ -65,7 +66,7 @@ class FaultProxy {
   void Handle(const httplib::Request& req, httplib::Response& res) {
     Fault fault = Fault::kNone;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       int n = 0;
       for (const auto& r : requests_) n += r.rfind(req.method + " ", 0) == 0;
       requests_.push_back(req.method + " " + req.target);
@@ -122,9 +123,9 @@ class FaultProxy {
   int port_ = 0;
   httplib::Server server_;
   std::thread thread_;
-  mutable std::mutex mu_;
-  Rule rule_;
-  std::vector<std::string> requests_;
+  mutable Mutex mu_;
+  Rule rule_ GUARDED_BY(mu_);
+  std::vector<std::string> requests_ GUARDED_BY(mu_);
   std::atomic<int> relative_locations_{0};
 };
 

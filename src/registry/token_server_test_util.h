@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
@@ -25,6 +24,7 @@
 #include "registry/registry_auth.h"
 #include "support/oci_registry.h"
 #include "support/temp_dir.h"
+#include "util/mutex.h"
 #include "util/secret_encodings.h"
 
 namespace raibid::testing {
@@ -50,7 +50,7 @@ class TokenServer {
   // `actions`: what the user may do in every repository ("pull", "push").
   void AddUser(const std::string& name, const std::string& password,
                std::set<std::string> actions = {"pull", "push"}) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     users_[name] = {password, std::move(actions)};
   }
 
@@ -69,11 +69,11 @@ class TokenServer {
 
   int requests() const { return requests_; }
   std::vector<std::string> issued() const {  // every token handed out, in order
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return issued_;
   }
   std::vector<std::string> scopes_asked() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return scopes_;
   }
 
@@ -105,7 +105,7 @@ class TokenServer {
                                   "-keyout", key.string(), "-out", cert.string(), "-days", "2",
                                   "-subj", "/CN=raibid-test-token"}});
     if (!r || !r->ok()) throw std::runtime_error("openssl req failed: " + (r ? r->err : ""));
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     pkey_.reset();
     BIO* kb = BIO_new_file(key.c_str(), "r");
     pkey_.reset(PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr));
@@ -122,7 +122,7 @@ class TokenServer {
     WriteFile(dir_.path() / "bundle.pem", ReadFile(cert));
   }
 
-  std::string Sign(const std::string& input) {
+  std::string Sign(const std::string& input) REQUIRES(mu_) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     size_t len = 0;
     EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey_.get());
@@ -160,7 +160,7 @@ class TokenServer {
 
   void Issue(const httplib::Request& req, httplib::Response& res) {
     ++requests_;
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     const std::string auth = req.get_header_value("Authorization");
     const std::string creds = auth.rfind("Basic ", 0) == 0 ? DecodeBase64(auth.substr(6)) : "";
     const std::string name = creds.substr(0, creds.find(':'));
@@ -200,12 +200,12 @@ class TokenServer {
   int port_ = 0;
   httplib::Server server_;
   std::thread thread_;
-  mutable std::mutex mu_;
-  std::unique_ptr<EVP_PKEY, FreeKey> pkey_;
-  std::string cert_der_;
-  std::map<std::string, User> users_;
-  std::vector<std::string> scopes_;
-  std::vector<std::string> issued_;
+  mutable Mutex mu_;
+  std::unique_ptr<EVP_PKEY, FreeKey> pkey_ GUARDED_BY(mu_);
+  std::string cert_der_ GUARDED_BY(mu_);
+  std::map<std::string, User> users_ GUARDED_BY(mu_);
+  std::vector<std::string> scopes_ GUARDED_BY(mu_);
+  std::vector<std::string> issued_ GUARDED_BY(mu_);
   std::atomic<int> requests_{0};
 };
 

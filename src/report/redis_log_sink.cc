@@ -36,10 +36,10 @@ RedisLogSink::RedisLogSink(std::unique_ptr<Redis> redis, const std::string& job_
 RedisLogSink::~RedisLogSink() {
   Flush();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   flusher_.join();
 }
 
@@ -54,7 +54,7 @@ void RedisLogSink::Append(std::string_view step, LogFd fd, std::string_view data
 }
 
 std::pair<size_t, bool> RedisLogSink::Admit(size_t size) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   const uint64_t room =
       settings_.log_limit_bytes - std::min(settings_.log_limit_bytes, accepted_bytes_);
   if (size <= room) {
@@ -76,16 +76,16 @@ void RedisLogSink::ReleaseHeld(std::vector<Chunk>& out) {
 }
 
 void RedisLogSink::Enqueue(const std::vector<Chunk>& chunks) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& c : chunks) {
     if (!c.data.empty()) Append(c.step, c.fd, c.data);
   }
-  if (pending_bytes_ >= kEagerFlushBytes) wake_.notify_one();
-  sent_.wait(lock, [&] { return pending_bytes_ < kMaxPendingBytes || stopping_; });
+  if (pending_bytes_ >= kEagerFlushBytes) wake_.NotifyOne();
+  sent_.Wait(&mu_, [&]() REQUIRES(mu_) { return pending_bytes_ < kMaxPendingBytes || stopping_; });
 }
 
 void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data) {
-  std::lock_guard order(write_mu_);
+  MutexLock order(&write_mu_);
   std::vector<Chunk> out;
   if (fd == LogFd::kSys) {
     ReleaseHeld(out);  // the output before a sys line stays before it
@@ -110,23 +110,24 @@ void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data)
 
 void RedisLogSink::Flush() {
   {
-    std::lock_guard order(write_mu_);
+    MutexLock order(&write_mu_);
     std::vector<Chunk> held;
     ReleaseHeld(held);
     if (!held.empty()) Enqueue(held);
   }
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (pending_.empty() && !in_flight_) return;
   const uint64_t target = enqueued_seq_ + (pending_.empty() ? 0 : 1);
   flush_requested_ = true;
-  wake_.notify_one();
-  sent_.wait(lock, [&] { return sent_seq_ >= target && (pending_.empty() || stopping_); });
+  wake_.NotifyOne();
+  sent_.Wait(
+      &mu_, [&]() REQUIRES(mu_) { return sent_seq_ >= target && (pending_.empty() || stopping_); });
 }
 
 void RedisLogSink::FlusherLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    wake_.wait_for(lock, kFlushInterval, [&] {
+    wake_.WaitFor(&mu_, kFlushInterval, [&]() REQUIRES(mu_) {
       return stopping_ || flush_requested_ || pending_bytes_ >= kEagerFlushBytes;
     });
     flush_requested_ = false;
@@ -139,13 +140,13 @@ void RedisLogSink::FlusherLoop() {
     pending_bytes_ = 0;
     in_flight_ = true;
     ++enqueued_seq_;
-    lock.unlock();
+    lock.Unlock();
     Send(batch);
     batch = {};  // freed before mu_ is taken again
-    lock.lock();
+    lock.Lock();
     in_flight_ = false;
     sent_seq_ = enqueued_seq_;
-    sent_.notify_all();
+    sent_.NotifyAll();
   }
 }
 
@@ -173,23 +174,23 @@ void RedisLogSink::Send(const std::vector<Chunk>& batch) {
     }
   }
   if (error) {
-    std::lock_guard guard(mu_);
+    MutexLock guard(&mu_);
     last_error_ = error;
   }
 }
 
 uint64_t RedisLogSink::stored_bytes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return accepted_bytes_;
 }
 
 uint64_t RedisLogSink::dropped_bytes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return dropped_bytes_;
 }
 
 std::optional<Error> RedisLogSink::last_error() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return last_error_;
 }
 

@@ -16,11 +16,9 @@
 // released: the rest of a secret will never follow. `sys` lines are masked whole.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -31,6 +29,7 @@
 #include "util/log_sink.h"
 #include "util/masker.h"
 #include "util/masking_stream.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -63,12 +62,12 @@ class RedisLogSink final : public LogSink {
     LogFd fd;
     std::string data;
   };
-  void Append(std::string_view step, LogFd fd, std::string_view data);  // mu_ held
+  void Append(std::string_view step, LogFd fd, std::string_view data) REQUIRES(mu_);
   // Counts `size` out/err bytes against the limit; how many of them are kept, and whether this
   // write is the one that reached it.
   std::pair<size_t, bool> Admit(size_t size);
-  void ReleaseHeld(std::vector<Chunk>& out);       // write_mu_ held
-  void Enqueue(const std::vector<Chunk>& chunks);  // write_mu_ held
+  void ReleaseHeld(std::vector<Chunk>& out) REQUIRES(write_mu_);
+  void Enqueue(const std::vector<Chunk>& chunks) REQUIRES(write_mu_);
   void FlusherLoop();
   void Send(const std::vector<Chunk>& batch);
 
@@ -78,23 +77,23 @@ class RedisLogSink final : public LogSink {
   const std::shared_ptr<const Masker> masker_;
 
   // Taken before mu_ by Write and Flush, so masking (the writer's work) never blocks the flusher.
-  std::mutex write_mu_;
-  std::map<std::pair<std::string, LogFd>, MaskingStream> streams_;  // GUARDED_BY(write_mu_)
+  Mutex write_mu_ ACQUIRED_BEFORE(mu_);
+  std::map<std::pair<std::string, LogFd>, MaskingStream> streams_ GUARDED_BY(write_mu_);
 
-  mutable std::mutex mu_;
-  std::condition_variable wake_;     // flusher: data waiting or stopping
-  std::condition_variable sent_;     // writers: a batch went out
-  std::vector<Chunk> pending_;       // GUARDED_BY(mu_)
-  size_t pending_bytes_ = 0;         // GUARDED_BY(mu_)
-  uint64_t accepted_bytes_ = 0;      // GUARDED_BY(mu_) out/err bytes taken under the limit
-  uint64_t dropped_bytes_ = 0;       // GUARDED_BY(mu_)
-  uint64_t enqueued_seq_ = 0;        // GUARDED_BY(mu_) batches handed over / sent
-  uint64_t sent_seq_ = 0;            // GUARDED_BY(mu_)
-  bool in_flight_ = false;           // GUARDED_BY(mu_)
-  bool stopping_ = false;            // GUARDED_BY(mu_)
-  bool flush_requested_ = false;     // GUARDED_BY(mu_)
-  std::optional<Error> last_error_;  // GUARDED_BY(mu_)
-  bool expiry_set_ = false;          // flusher thread only
+  mutable Mutex mu_;
+  CondVar wake_;  // flusher: data waiting or stopping
+  CondVar sent_;  // writers: a batch went out
+  std::vector<Chunk> pending_ GUARDED_BY(mu_);
+  size_t pending_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t accepted_bytes_ GUARDED_BY(mu_) = 0;  // out/err bytes taken under the limit
+  uint64_t dropped_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t enqueued_seq_ GUARDED_BY(mu_) = 0;  // batches handed over / sent
+  uint64_t sent_seq_ GUARDED_BY(mu_) = 0;
+  bool in_flight_ GUARDED_BY(mu_) = false;
+  bool stopping_ GUARDED_BY(mu_) = false;
+  bool flush_requested_ GUARDED_BY(mu_) = false;
+  std::optional<Error> last_error_ GUARDED_BY(mu_);
+  bool expiry_set_ = false;  // flusher thread only
   std::thread flusher_;
 };
 

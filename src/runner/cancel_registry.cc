@@ -3,12 +3,12 @@
 namespace raibid {
 
 void CancelRegistry::Register(const std::string& job_id, StopSource* stop) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   running_.emplace(job_id, stop);
 }
 
 void CancelRegistry::Unregister(const std::string& job_id, StopSource* stop) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto [begin, end] = running_.equal_range(job_id);
   for (auto it = begin; it != end; ++it) {
     if (it->second == stop) {
@@ -19,7 +19,7 @@ void CancelRegistry::Unregister(const std::string& job_id, StopSource* stop) {
 }
 
 bool CancelRegistry::Cancel(const std::string& job_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto [begin, end] = running_.equal_range(job_id);
   for (auto it = begin; it != end; ++it) it->second->RequestStop(StopReason::kCancelled);
   return begin != end;
@@ -30,7 +30,7 @@ bool CancelRegistry::Cancel(const std::string& job_id) {
 namespace raibid {
 
 std::vector<std::string> CancelRegistry::Running() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> ids;
   for (const auto& [id, stop] : running_) ids.push_back(id);
   return ids;

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "util/mutex.h"
 #include "util/stop_token.h"
 
 namespace raibid {
@@ -21,8 +21,8 @@ class CancelRegistry {
   std::vector<std::string> Running();
 
  private:
-  std::mutex mu_;
-  std::multimap<std::string, StopSource*> running_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  std::multimap<std::string, StopSource*> running_ GUARDED_BY(mu_);
 };
 
 // Registers for the lifetime of the object.

@@ -9,12 +9,12 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "executor/executor.h"
 #include "executor/step_report.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -31,18 +31,18 @@ class FakeExecutor final : public Executor {
  public:
   // `step` runs as `what` says; an unscripted step succeeds with no output.
   void Script(const std::string& step, FakeStep what) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     script_[step] = std::move(what);
   }
   // The next Begin fails with `error` (each call queues one more failure before success).
   void FailBegin(Error error) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     begin_failures_.push_back(std::move(error));
   }
 
   Result<std::unique_ptr<JobSession>> Begin(const JobEnvironment&, LogSink&,
                                             const StopSource&) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     ++begins_;
     if (!begin_failures_.empty()) {
       Error error = std::move(begin_failures_.front());
@@ -53,17 +53,17 @@ class FakeExecutor final : public Executor {
   }
 
   int begins() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     return begins_;
   }
   // The names of the steps that ran, in order.
   std::vector<std::string> steps_run() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     return steps_run_;
   }
   // The environment the last run of `step` got.
   std::map<std::string, std::string> env_of(const std::string& step) const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     auto it = envs_.find(step);
     return it == envs_.end() ? std::map<std::string, std::string>{} : it->second;
   }
@@ -82,7 +82,7 @@ class FakeExecutor final : public Executor {
   };
 
   FakeStep Start(const StepSpec& step) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     steps_run_.push_back(step.name);
     envs_[step.name] = step.env;
     auto it = script_.find(step.name);
@@ -113,12 +113,12 @@ class FakeExecutor final : public Executor {
     return outcome;
   }
 
-  mutable std::mutex mutex_;
-  std::map<std::string, FakeStep> script_;
-  std::deque<Error> begin_failures_;
-  int begins_ = 0;
-  std::vector<std::string> steps_run_;
-  std::map<std::string, std::map<std::string, std::string>> envs_;
+  mutable Mutex mutex_;
+  std::map<std::string, FakeStep> script_ GUARDED_BY(mutex_);
+  std::deque<Error> begin_failures_ GUARDED_BY(mutex_);
+  int begins_ GUARDED_BY(mutex_) = 0;
+  std::vector<std::string> steps_run_ GUARDED_BY(mutex_);
+  std::map<std::string, std::map<std::string, std::string>> envs_ GUARDED_BY(mutex_);
 };
 
 }  // namespace raibid

@@ -6,10 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "source/source_checkout.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -19,21 +19,21 @@ class FakeSource final : public SourceCheckout {
 
   // Every workspace gets `path` (relative to it) holding `content`.
   void AddFile(const std::string& path, const std::string& content) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     files_[path] = content;
   }
   // The next checkout fails with `error` (each call queues one more failure before success).
   void FailCheckout(Error error) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     failures_.push_back(std::move(error));
   }
   int checkouts() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     return checkouts_;
   }
 
   Result<CheckoutResult> Checkout(const SourceRequest& request, LogSink&) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     ++checkouts_;
     if (!failures_.empty()) {
       Error error = std::move(failures_.front());
@@ -49,10 +49,10 @@ class FakeSource final : public SourceCheckout {
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::string, std::string> files_;
-  std::deque<Error> failures_;
-  int checkouts_ = 0;
+  mutable Mutex mutex_;
+  std::map<std::string, std::string> files_ GUARDED_BY(mutex_);
+  std::deque<Error> failures_ GUARDED_BY(mutex_);
+  int checkouts_ GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace raibid

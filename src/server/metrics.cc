@@ -149,7 +149,7 @@ void Metrics::RefreshGauges() {
 }
 
 std::string Metrics::Render() {
-  std::lock_guard lock(render_mu_);
+  MutexLock lock(&render_mu_);
   RefreshGauges();
   std::ostringstream out;
   auto families = registry_->Collect();

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "runner/run_observer.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -38,10 +39,10 @@ class Metrics final : public RunObserver {
   void DeadLettered() override;
 
   // The exposition text (format 0.0.4) of every raibid_* and process_* series.
-  std::string Render();
+  std::string Render() EXCLUDES(render_mu_);
 
  private:
-  void RefreshGauges();
+  void RefreshGauges() REQUIRES(render_mu_);
 
   AgentGauges gauges_;
   std::shared_ptr<prometheus::Registry> registry_;
@@ -59,8 +60,8 @@ class Metrics final : public RunObserver {
   prometheus::Gauge& draining_;
   prometheus::Gauge& redis_connected_;
   prometheus::Counter& redis_reconnects_;
-  double reconnects_seen_ = 0;  // GUARDED_BY(render_mu_)
-  std::mutex render_mu_;
+  Mutex render_mu_;
+  double reconnects_seen_ GUARDED_BY(render_mu_) = 0;
 };
 
 }  // namespace raibid

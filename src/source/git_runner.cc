@@ -96,7 +96,7 @@ GitRunner::GitRunner(std::filesystem::path home, std::optional<GitCredentials> c
       program_(std::move(program)) {}
 
 Status GitRunner::Prepare() {
-  std::lock_guard lock(prepare_mutex_);
+  MutexLock lock(&prepare_mutex_);
   if (prepared_) return {};
   std::error_code ec;
   std::filesystem::create_directories(home_, ec);

@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +19,7 @@
 
 #include "process/run_command.h"
 #include "util/error.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -66,8 +66,8 @@ class GitRunner {
   std::optional<GitCredentials> credentials_;
   std::chrono::milliseconds timeout_;
   std::string program_;
-  std::mutex prepare_mutex_;
-  bool prepared_ = false;  // guarded by prepare_mutex_
+  Mutex prepare_mutex_;
+  bool prepared_ GUARDED_BY(prepare_mutex_) = false;
 };
 
 // Replaces every occurrence of `secret` (when non-empty) in `text` by "[MASKED]".

@@ -3,10 +3,10 @@
 // runs in microseconds) and records each wait. Thread-safe.
 #pragma once
 
-#include <mutex>
 #include <vector>
 
 #include "util/clock.h"
+#include "util/mutex.h"
 #include "util/stop_token.h"
 
 namespace raibid {
@@ -17,18 +17,18 @@ class FakeClock final : public Clock {
   FakeClock() = default;
 
   SteadyTime SteadyNow() override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     return steady_;
   }
   SystemTime SystemNow() override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     return system_;
   }
   // Returns false at once when `stop` is requested; otherwise moves the time to `until` (if it is
   // later) and returns true.
   bool WaitUntil(SteadyTime until, const StopSource& stop) override {
     if (stop.stop_requested()) return false;
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     const auto wait = std::max(until - steady_, SteadyTime::duration::zero());
     waits_.push_back(std::chrono::duration_cast<Millis>(wait));
     steady_ += wait;
@@ -37,27 +37,27 @@ class FakeClock final : public Clock {
   }
 
   void Advance(SteadyTime::duration d) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     steady_ += d;
     system_ += std::chrono::duration_cast<SystemTime::duration>(d);
   }
   // Every wait passed so far, in order.
   std::vector<Millis> waits() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     return waits_;
   }
   // Simulated time passed since construction.
   Millis elapsed() const {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     return std::chrono::duration_cast<Millis>(steady_ - kSteadyStart);
   }
 
  private:
   static constexpr SteadyTime kSteadyStart{std::chrono::hours(24)};
-  mutable std::mutex mutex_;
-  SteadyTime steady_ = kSteadyStart;
-  SystemTime system_{std::chrono::seconds(1767225600)};  // 2026-01-01T00:00:00Z
-  std::vector<Millis> waits_;
+  mutable Mutex mutex_;
+  SteadyTime steady_ GUARDED_BY(mutex_) = kSteadyStart;
+  SystemTime system_ GUARDED_BY(mutex_){std::chrono::seconds(1767225600)};  // 2026-01-01T00:00:00Z
+  std::vector<Millis> waits_ GUARDED_BY(mutex_);
 };
 
 }  // namespace raibid

@@ -7,21 +7,29 @@
 namespace raibid {
 
 Masker::Masker(const Masker& other) {
-  std::lock_guard lock(other.mu_);
+  MutexLock lock(&other.mu_);
   secrets_ = other.secrets_;
   patterns_ = other.patterns_;
 }
 
 Masker& Masker::operator=(const Masker& other) {
   if (this == &other) return *this;
-  std::scoped_lock lock(mu_, other.mu_);
-  secrets_ = other.secrets_;
-  patterns_ = other.patterns_;
+  // One lock at a time (the other's, then this one's): nothing to order between two maskers.
+  std::vector<std::string> secrets;
+  std::shared_ptr<const PatternSet> patterns;
+  {
+    MutexLock lock(&other.mu_);
+    secrets = other.secrets_;
+    patterns = other.patterns_;
+  }
+  MutexLock lock(&mu_);
+  secrets_ = std::move(secrets);
+  patterns_ = std::move(patterns);
   return *this;
 }
 
 std::shared_ptr<const PatternSet> Masker::Patterns() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return patterns_;
 }
 
@@ -37,10 +45,10 @@ void Masker::Add(std::string_view secret) {
   if (secret.size() < 4) return;
   // Adds are rare (start-up, a new token); serialising them keeps the secret list and the set
   // in step. The set is built outside the reader's way: Apply only copies the pointer.
-  std::lock_guard add_lock(add_mu_);
+  MutexLock add_lock(&add_mu_);
   std::vector<std::string> secrets;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
     secrets = secrets_;
   }
@@ -52,7 +60,7 @@ void Masker::Add(std::string_view secret) {
   }
   // A new set rather than a change: copies of this masker and scans in progress keep the old one.
   auto patterns = std::make_shared<const PatternSet>(forms);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   secrets_ = std::move(secrets);
   patterns_ = std::move(patterns);
 }

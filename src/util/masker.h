@@ -12,11 +12,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "util/mutex.h"
 #include "util/pattern_set.h"
 
 namespace raibid {
@@ -31,7 +31,7 @@ class Masker {
   // Trailing newlines are dropped first. Values shorter than 4 characters are ignored: masking
   // them would garble ordinary output. Builds the search for all forms of all secrets now, so
   // Apply does no per-secret work.
-  void Add(std::string_view secret);
+  void Add(std::string_view secret) EXCLUDES(add_mu_, mu_);
   std::string Apply(std::string_view text) const;
   bool empty() const { return Patterns() == nullptr; }
   // The longest form of any secret, in bytes (0 when empty).
@@ -48,12 +48,12 @@ class Masker {
                      std::vector<Span>& cover, bool* in_mask, std::string& out);
 
   // The current pattern set; null while no secret was added.
-  std::shared_ptr<const PatternSet> Patterns() const;
+  std::shared_ptr<const PatternSet> Patterns() const EXCLUDES(mu_);
 
-  std::mutex add_mu_;  // one Add at a time
-  mutable std::mutex mu_;
-  std::vector<std::string> secrets_;            // GUARDED_BY(mu_), as added
-  std::shared_ptr<const PatternSet> patterns_;  // GUARDED_BY(mu_)
+  Mutex add_mu_ ACQUIRED_BEFORE(mu_);  // one Add at a time
+  mutable Mutex mu_;
+  std::vector<std::string> secrets_ GUARDED_BY(mu_);  // as added
+  std::shared_ptr<const PatternSet> patterns_ GUARDED_BY(mu_);
 };
 
 }  // namespace raibid

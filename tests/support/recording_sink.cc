@@ -4,24 +4,24 @@ namespace raibid::testing {
 
 void RecordingSink::Write(std::string_view step, LogFd fd, std::string_view data) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     entries_.push_back({std::string(step), fd, std::string(data)});
   }
   if (on_write) on_write(fd, data);
 }
 
 void RecordingSink::Flush() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++flushes_;
 }
 
 std::vector<RecordingSink::Entry> RecordingSink::entries() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return entries_;
 }
 
 std::string RecordingSink::Text(LogFd fd) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::string text;
   for (const Entry& e : entries_) {
     if (e.fd == fd) text += e.data;
@@ -30,7 +30,7 @@ std::string RecordingSink::Text(LogFd fd) const {
 }
 
 std::string RecordingSink::Lines() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::string text;
   for (const Entry& e : entries_) {
     text += e.step + "/" + std::string(ToString(e.fd)) + ": " + e.data;
@@ -39,7 +39,7 @@ std::string RecordingSink::Lines() const {
 }
 
 std::vector<std::string> RecordingSink::SysLines() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::string> lines;
   for (const Entry& e : entries_) {
     if (e.fd == LogFd::kSys) lines.push_back(e.data);
@@ -48,12 +48,12 @@ std::vector<std::string> RecordingSink::SysLines() const {
 }
 
 int RecordingSink::flushes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return flushes_;
 }
 
 void RecordingSink::Clear() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   entries_.clear();
   flushes_ = 0;
 }

@@ -4,12 +4,12 @@
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "util/log_sink.h"
+#include "util/mutex.h"
 
 namespace raibid::testing {
 
@@ -40,9 +40,9 @@ class RecordingSink final : public LogSink {
   std::function<void(LogFd, std::string_view)> on_write;
 
  private:
-  mutable std::mutex mu_;
-  std::vector<Entry> entries_;  // guarded by mu_
-  int flushes_ = 0;             // guarded by mu_
+  mutable Mutex mu_;
+  std::vector<Entry> entries_ GUARDED_BY(mu_);
+  int flushes_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace raibid::testing
