@@ -1,6 +1,7 @@
 #include "process/reaper.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -38,17 +39,38 @@ bool ParsePid(std::string_view text, pid_t& pid) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// "UID:GID", both numbers.
+bool ParseUser(std::string_view text, uid_t& uid, gid_t& gid) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return false;
+  const std::string_view u = text.substr(0, colon), g = text.substr(colon + 1);
+  const auto [u_end, u_ec] = std::from_chars(u.data(), u.data() + u.size(), uid);
+  const auto [g_end, g_ec] = std::from_chars(g.data(), g.data() + g.size(), gid);
+  return !u.empty() && !g.empty() && u_ec == std::errc() && u_end == u.data() + u.size() &&
+         g_ec == std::errc() && g_end == g.data() + g.size();
+}
+
 struct ReaperArgs {
   pid_t expected_parent = 0;  // 0: whoever is the parent at start-up
-  char** command = nullptr;   // null-terminated, non-empty
+  bool switch_user = false;   // run the command as uid:gid
+  uid_t uid = 0;
+  gid_t gid = 0;
+  char** command = nullptr;  // null-terminated, non-empty
 };
+
+bool ParseOption(std::string_view arg, ReaperArgs& args) {
+  if (arg.starts_with("--parent=")) return ParsePid(arg.substr(9), args.expected_parent);
+  if (arg.starts_with("--user=")) {
+    args.switch_user = true;
+    return ParseUser(arg.substr(7), args.uid, args.gid);
+  }
+  return false;
+}
 
 bool ParseArgs(int argc, char** argv, ReaperArgs& args) {
   int i = 2;  // argv[1] is kReaperArg
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
-    std::string_view arg(argv[i]);
-    if (!arg.starts_with("--parent=")) return false;
-    if (!ParsePid(arg.substr(9), args.expected_parent)) return false;
+    if (!ParseOption(argv[i], args)) return false;
   }
   if (i + 1 >= argc) return false;
   args.command = argv + i + 1;
@@ -65,19 +87,33 @@ int OpenSignalFd() {
   return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+[[noreturn]] void CannotRun(const char* what, const char* name) {
+  const int err = errno;
+  char buf[256];
+  std::fprintf(stderr, "raibid-agent: cannot %s %s: %s\n", what, name, ErrorText(err, buf));
+  _exit(kCannotRunExit);
+}
+
+// Becomes uid:gid for good (setuid as root sets the real, effective and saved ids): groups
+// first, then the group, then the user, since after setuid the others are no longer allowed. Any
+// failure ends the child: running with the reaper's user instead is never an option.
+void DropPrivileges(const ReaperArgs& args) {
+  if (setgroups(0, nullptr) != 0) CannotRun("drop", "supplementary groups");
+  if (setgid(args.gid) != 0) CannotRun("switch to", "the step user's group");
+  if (setuid(args.uid) != 0) CannotRun("switch to", "the step user");
+}
+
 // The forked command: what it inherits from the reaper is undone, then it becomes `command`.
-[[noreturn]] void ExecCommand(char** command) {
+[[noreturn]] void ExecCommand(const ReaperArgs& args) {
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
   }
   sigset_t none;
   sigemptyset(&none);
   pthread_sigmask(SIG_SETMASK, &none, nullptr);
-  execvp(command[0], command);
-  const int err = errno;
-  char buf[256];
-  std::fprintf(stderr, "raibid-agent: cannot run %s: %s\n", command[0], ErrorText(err, buf));
-  _exit(kCannotRunExit);
+  if (args.switch_user) DropPrivileges(args);
+  execvp(args.command[0], args.command);
+  CannotRun("run", args.command[0]);
 }
 
 // Parent pid of `pid` from /proc/<pid>/stat, or -1 if it is gone. The command name in field 2
@@ -175,7 +211,8 @@ int WaitForCommand(int sig_fd, pid_t command) {
 int RunReaperMain(int argc, char** argv) {
   ReaperArgs args;
   if (!ParseArgs(argc, argv, args)) {
-    std::fprintf(stderr, "usage: %s %s [--parent=PID] -- command [args...]\n", argv[0], kReaperArg);
+    std::fprintf(stderr, "usage: %s %s [--parent=PID] [--user=UID:GID] -- command [args...]\n",
+                 argv[0], kReaperArg);
     return kUsageExit;
   }
   const pid_t parent = args.expected_parent > 0 ? args.expected_parent : getppid();
@@ -195,7 +232,7 @@ int RunReaperMain(int argc, char** argv) {
     std::fprintf(stderr, "raibid-agent: reaper fork: %s\n", ErrorText(errno, buf));
     return kCannotRunExit;
   }
-  if (command == 0) ExecCommand(args.command);
+  if (command == 0) ExecCommand(args);
   const int code = WaitForCommand(sig_fd, command);
   KillEverything();
   close(sig_fd);

@@ -3,11 +3,14 @@
 // is re-parented to it, and it ends that whole tree when the step's shell exits, when it is told
 // to stop (SIGTERM, SIGINT, SIGHUP), or when the agent dies (parent-death signal).
 //
-// Invoked as `<agent-binary> __reaper [--parent=PID] -- argv...`. argv[0] is looked up in the
-// PATH of the reaper's environment, which the command inherits unchanged. `--parent` names the
-// process expected to be the reaper's parent: if the reaper finds another parent once its
-// parent-death signal is armed, the agent died before that and the command is never started.
-// Without it the parent seen at start-up is the expected one.
+// Invoked as `<agent-binary> __reaper [--parent=PID] [--user=UID:GID] -- argv...`. argv[0] is
+// looked up in the PATH of the reaper's environment, which the command inherits unchanged.
+// `--parent` names the process expected to be the reaper's parent: if the reaper finds another
+// parent once its parent-death signal is armed, the agent died before that and the command is
+// never started. Without it the parent seen at start-up is the expected one. `--user` runs the
+// command as that user and group with no supplementary groups (the reaper must be root for it);
+// the reaper itself keeps its own user, so it can still kill the command's whole tree. When the
+// switch fails the command is never started (exit 127, a message on stderr).
 //
 // Exit code: the command's exit code; 128+N if the command was killed by signal N; 128+SIGTERM
 // when stopped by a signal; 127 when the command cannot be started (with a message on stderr);

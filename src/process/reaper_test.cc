@@ -136,5 +136,22 @@ TEST(Reaper, DoesNotStartTheCommandWhenItsParentIsAlreadyGone) {
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
+TEST(Reaper, RunsTheCommandAsTheGivenUserWithNoSupplementaryGroups) {
+  auto r = RunCommand({.argv = {SelfExe(), kReaperArg, "--user=65534:65534", "--", "sh", "-c",
+                                "id -u; id -g; id -G"},
+                       .timeout = milliseconds(20000)});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->exit_code, 0) << r->err;
+  EXPECT_EQ(r->out, "65534\n65534\n65534\n");
+}
+
+TEST(Reaper, RefusesAMalformedUser) {
+  for (const char* user : {"--user=", "--user=nobody", "--user=1:", "--user=:1", "--user=1:2:3"}) {
+    auto r = RunCommand({.argv = {SelfExe(), kReaperArg, user, "--", "true"}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->exit_code, 2) << user;
+  }
+}
+
 }  // namespace
 }  // namespace raibid
