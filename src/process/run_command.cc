@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <set>
 
 #include "process/spawn.h"
@@ -65,6 +66,21 @@ std::vector<std::string> BuildEnvironment(const std::map<std::string, std::strin
   }
   for (const auto& [k, v] : set) env.emplace_back(k).append("=").append(v);
   return env;
+}
+
+std::vector<std::string> FreshEnvironment(const std::map<std::string, std::string>& defaults,
+                                          const std::vector<std::string>& passthrough,
+                                          const std::map<std::string, std::string>& set) {
+  std::map<std::string, std::string> env = defaults;
+  for (const auto& name : passthrough) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the agent never sets variables (no setenv/putenv)
+    if (const char* value = std::getenv(name.c_str())) env[name] = value;
+  }
+  for (const auto& [k, v] : set) env[k] = v;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
 }
 
 Result<CommandResult> RunCommand(const CommandSpec& spec) {

@@ -40,4 +40,11 @@ Result<CommandResult> RunCommand(const CommandSpec& spec);
 std::vector<std::string> BuildEnvironment(const std::map<std::string, std::string>& set,
                                           const std::vector<std::string>& unset);
 
+// A fresh environment, as "K=V" strings: `defaults`, then the variables of this process named in
+// `passthrough` (those it has), then `set`, each replacing what came before. Nothing else of this
+// process's environment is in it.
+std::vector<std::string> FreshEnvironment(const std::map<std::string, std::string>& defaults,
+                                          const std::vector<std::string>& passthrough,
+                                          const std::map<std::string, std::string>& set);
+
 }  // namespace raibid

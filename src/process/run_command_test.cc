@@ -63,6 +63,23 @@ TEST(RunCommand, DescriptorsWithoutCloexecDoNotLeakIntoTheCommand) {
   EXPECT_EQ(std::count(fds.begin(), fds.end(), std::to_string(leaky.get())), 0) << r->out;
 }
 
+TEST(FreshEnvironment, HoldsOnlyDefaultsPassedThroughVariablesAndTheSetOnes) {
+  setenv("RAIBID_TEST_PASSED", "from-agent", 1);
+  setenv("RAIBID_TEST_SECRET", "agent-only", 1);
+  const auto env =
+      FreshEnvironment({{"HOME", "/job/home"}, {"RAIBID_TEST_PASSED", "default"}},
+                       {"RAIBID_TEST_PASSED", "RAIBID_TEST_UNSET_IN_AGENT"}, {{"CI", "true"}});
+  unsetenv("RAIBID_TEST_PASSED");
+  unsetenv("RAIBID_TEST_SECRET");
+  EXPECT_EQ(env, (std::vector<std::string>{"CI=true", "HOME=/job/home",
+                                           "RAIBID_TEST_PASSED=from-agent"}));
+}
+
+TEST(FreshEnvironment, SetVariablesWinOverPassedThroughOnes) {
+  const auto env = FreshEnvironment({}, {"PATH"}, {{"PATH", "/job/bin"}});
+  EXPECT_EQ(env, std::vector<std::string>{"PATH=/job/bin"});
+}
+
 TEST(RunCommand, MissingBinaryIsAnError) {
   auto r = RunCommand({.argv = {"raibid-no-such-binary"}});
   ASSERT_FALSE(r.has_value());

@@ -29,7 +29,12 @@ Result<Pipe> MakeOutputPipe() {
 
 std::vector<std::string> ReaperArgv(const SubprocessOptions& options) {
   std::vector<std::string> argv = {options.reaper_binary.string(), kReaperArg,
-                                   "--parent=" + std::to_string(getpid()), "--"};
+                                   "--parent=" + std::to_string(getpid())};
+  if (options.user) {
+    argv.push_back("--user=" + std::to_string(options.user->uid) + ":" +
+                   std::to_string(options.user->gid));
+  }
+  argv.push_back("--");
   argv.insert(argv.end(), options.argv.begin(), options.argv.end());
   return argv;
 }

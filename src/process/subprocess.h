@@ -13,9 +13,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "process/user_ids.h"
 #include "util/error.h"
 #include "util/unique_fd.h"
 
@@ -26,6 +28,8 @@ struct SubprocessOptions {
   std::vector<std::string> argv;        // argv[0] is looked up in the PATH of `env`
   std::filesystem::path cwd;            // empty: the caller's working directory
   std::vector<std::string> env;         // the complete environment, as "K=V"
+  // The command (not the reaper) runs as this user and group; none: the caller's. Needs root.
+  std::optional<UserIds> user;
 };
 
 class Subprocess {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -67,6 +68,16 @@ TEST(Subprocess, GivesTheCommandExactlyTheGivenEnvironmentAndCwd) {
   auto p = Subprocess::Start(opts);
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(ReadAll(*p).out, dir.path().string() + "\nRAIBID_A=1\nRAIBID_B=two words\n");
+  EXPECT_EQ(p->Wait(), 0);
+}
+
+TEST(Subprocess, RunsTheCommandAsTheGivenUserWhileTheReaperKeepsItsOwn) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  auto opts = Options({"sh", "-c", "id -u; id -g; ps -o user= -p $PPID"});
+  opts.user = UserIds{.uid = 65534, .gid = 65534};
+  auto p = Subprocess::Start(opts);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(ReadAll(*p).out, "65534\n65534\nroot\n");
   EXPECT_EQ(p->Wait(), 0);
 }
 
