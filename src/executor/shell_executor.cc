@@ -1,6 +1,7 @@
 #include "executor/shell_executor.h"
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -100,8 +101,10 @@ void DrainAfterKill(OutputPump& pump) {
 
 }  // namespace
 
-ShellExecutor::ShellExecutor(std::filesystem::path reaper_binary, std::filesystem::path shell)
-    : reaper_binary_(std::move(reaper_binary)), shell_(std::move(shell)) {}
+ShellExecutor::ShellExecutor(std::filesystem::path reaper_binary, ShellOptions options)
+    : reaper_binary_(std::move(reaper_binary)), options_(std::move(options)) {
+  if (options_.shell.empty()) options_.shell = DefaultShell();
+}
 
 std::filesystem::path ShellExecutor::DefaultShell() {
   // NOLINTNEXTLINE(concurrency-mt-unsafe): the agent never sets variables (no setenv/putenv)
@@ -118,13 +121,17 @@ std::filesystem::path ShellExecutor::DefaultShell() {
 }
 
 StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
-                                   const StopSource& stop) {
+                                   const StopSource& stop, const std::filesystem::path& home) {
   const SteadyTime start = SteadyClock::now();
   WriteSys(sink, step.name, StepStartLine(step));
-  auto proc = Subprocess::Start({.reaper_binary = reaper_binary_,
-                                 .argv = ShellArgv(shell_, step.script),
-                                 .cwd = step.workdir,
-                                 .env = BuildEnvironment(step.env, {})});
+  std::map<std::string, std::string> defaults;
+  if (!home.empty()) defaults["HOME"] = home.string();
+  auto proc =
+      Subprocess::Start({.reaper_binary = reaper_binary_,
+                         .argv = ShellArgv(options_.shell, step.script),
+                         .cwd = step.workdir,
+                         .env = FreshEnvironment(defaults, options_.env_passthrough, step.env),
+                         .user = options_.user});
   if (!proc) {
     StepOutcome failed{StepResult::kError, -1,
                        "step '" + step.name + "' could not start: " + proc.error().message};
@@ -150,21 +157,51 @@ namespace {
 
 class ShellSession final : public JobSession {
  public:
-  explicit ShellSession(ShellExecutor& executor) : executor_(executor) {}
+  ShellSession(ShellExecutor& executor, std::filesystem::path home)
+      : executor_(executor), home_(std::move(home)) {}
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
                       const StopSource& stop) override {
-    return executor_.RunStep(step, sink, deadline, stop);
+    return executor_.RunStep(step, sink, deadline, stop, home_);
   }
 
  private:
   ShellExecutor& executor_;
+  std::filesystem::path home_;
 };
+
+// `root` and everything below it become uid:gid. Symbolic links are changed themselves, never
+// followed: a step of an earlier job could have planted one pointing at the agent's files.
+Status ChownTree(const std::filesystem::path& root, UserIds ids) {
+  if (lchown(root.c_str(), ids.uid, ids.gid) != 0)
+    return std::unexpected(ErrnoError(errno, "chown " + root.string()));
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (lchown(it->path().c_str(), ids.uid, ids.gid) != 0) {
+      return std::unexpected(ErrnoError(errno, "chown " + it->path().string()));
+    }
+  }
+  if (ec) return std::unexpected(ErrnoError(ec, "chown " + root.string()));
+  return {};
+}
 
 }  // namespace
 
-Result<std::unique_ptr<JobSession>> ShellExecutor::Begin(const JobEnvironment&, LogSink&,
+Result<std::unique_ptr<JobSession>> ShellExecutor::Begin(const JobEnvironment& job, LogSink& sink,
                                                          const StopSource&) {
-  return std::make_unique<ShellSession>(*this);
+  std::error_code ec;
+  if (!job.cache_home.empty()) std::filesystem::create_directories(job.cache_home, ec);
+  if (ec) return std::unexpected(ErrnoError(ec, "cannot create " + job.cache_home.string()));
+  if (options_.user) {
+    for (const auto& dir : {job.workspace, job.cache_home, job.auth_dir}) {
+      if (dir.empty() || !std::filesystem::exists(dir, ec)) continue;
+      if (auto s = ChownTree(dir, *options_.user); !s) return std::unexpected(s.error());
+    }
+    WriteSys(sink, "",
+             "steps run as " + std::to_string(options_.user->uid) + ":" +
+                 std::to_string(options_.user->gid));
+  }
+  return std::make_unique<ShellSession>(*this, job.cache_home);
 }
 
 }  // namespace raibid

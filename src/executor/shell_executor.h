@@ -1,7 +1,11 @@
 // The `shell` executor: each step's script runs as a host process tree under the reaper
 // (process/reaper.h), as `bash -e -o pipefail -c <script>` (or `sh -e -c <script>` where there is
-// no bash), in the step's workdir, with the agent's environment plus the step's, stdin from
-// /dev/null.
+// no bash), in the step's workdir, stdin from /dev/null, with a fresh environment: the variables of
+// the agent named in the passthrough list (those it has), then the step's (StepSpec::env), and
+// nothing else of the agent's environment. With a user set, the steps run as that user and
+// group, and a job's workspace, cache home and registry auth directory become theirs when the job
+// begins; otherwise they run as the agent's user and can read whatever it can (its configuration,
+// its token files): the shell executor is for trusted code.
 //
 // Output is forwarded to the sink as it is read (chunks of up to 64 KiB, each pipe's bytes in
 // order, stdout as LogFd::kOut and stderr as LogFd::kErr); the pipes are always drained, so
@@ -14,25 +18,40 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "executor/executor.h"
+#include "process/user_ids.h"
 
 namespace raibid {
+
+struct ShellOptions {
+  // The agent's variables a step gets (agent.shell.env_passthrough).
+  std::vector<std::string> env_passthrough = {"PATH", "LANG", "LC_ALL", "TZ", "TERM"};
+  // Steps run as this user and group (agent.shell.user; the agent must be root); none: the
+  // agent's own.
+  std::optional<UserIds> user;
+  // The interpreter; scripts get `-e`, and `-o pipefail` too when it is bash. Empty:
+  // DefaultShell().
+  std::filesystem::path shell;
+};
 
 class ShellExecutor final : public Executor {
  public:
   // `reaper_binary`: a program whose main() dispatches `__reaper` (the agent's own binary).
-  // `shell`: the interpreter; scripts get `-e`, and `-o pipefail` too when it is bash.
-  explicit ShellExecutor(std::filesystem::path reaper_binary,
-                         std::filesystem::path shell = DefaultShell());
+  explicit ShellExecutor(std::filesystem::path reaper_binary, ShellOptions options = {});
 
   // Outcome: kSucceeded (exit 0), kFailed (exit_code = the script's, 128+N if killed by signal
   // N), kTimedOut (the job's hard deadline or the step's timeout passed: the tree is killed),
   // kCancelled (`stop` was requested: the tree is killed), kError (could not start the step,
-  // e.g. missing workdir). exit_code is -1 unless the script ended by itself.
+  // e.g. missing workdir). exit_code is -1 unless the script ended by itself. `home`: the step's
+  // HOME unless the passthrough list or the step's env gives one; empty: none.
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
-                      const StopSource& stop);
-  // A session that runs each step with RunStep; steps run as the agent's user, on the host.
+                      const StopSource& stop, const std::filesystem::path& home = {});
+  // A session that runs each step with RunStep, HOME being the job's cache home (made here).
+  // With a user, the job's directories are given to it first; failing that is kInfrastructure.
   Result<std::unique_ptr<JobSession>> Begin(const JobEnvironment& job, LogSink& sink,
                                             const StopSource& stop) override;
 
@@ -41,7 +60,7 @@ class ShellExecutor final : public Executor {
 
  private:
   std::filesystem::path reaper_binary_;
-  std::filesystem::path shell_;
+  ShellOptions options_;
 };
 
 }  // namespace raibid

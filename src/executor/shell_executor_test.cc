@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -107,7 +108,7 @@ TEST_F(ShellExecutorTest, PipefailFailsAPipelineWhoseFirstCommandFails) {
 }
 
 TEST_F(ShellExecutorTest, PlainShFallbackStillStopsAtTheFirstFailingLine) {
-  ShellExecutor sh(std::filesystem::read_symlink("/proc/self/exe"), "/bin/sh");
+  ShellExecutor sh(std::filesystem::read_symlink("/proc/self/exe"), {.shell = "/bin/sh"});
   JobDeadline deadline(Clock::now(), seconds(60), Millis(0));
   StepSpec step{.name = "sh",
                 .script = "false | true\necho piped\nfalse\necho never",
@@ -130,15 +131,15 @@ TEST_F(ShellExecutorTest, AScriptKilledBySignalExitsWith128PlusTheSignal) {
   EXPECT_EQ(outcome.exit_code, 128 + SIGKILL);
 }
 
-TEST_F(ShellExecutorTest, AppliesTheAgentsEnvironmentPlusTheStepsAndTheWorkdir) {
+TEST_F(ShellExecutorTest, AppliesTheStepsEnvironmentAndWorkdirButNotTheAgentsVariables) {
   setenv("RAIBID_TEST_FROM_AGENT", "agent", 1);
   setenv("RAIBID_TEST_OVERRIDDEN", "agent", 1);
   env_ = {{"RAIBID_TEST_OVERRIDDEN", "step"}, {"RAIBID_STEP", "build"}};
-  auto outcome = Run("echo $RAIBID_TEST_FROM_AGENT $RAIBID_TEST_OVERRIDDEN $RAIBID_STEP; pwd");
+  auto outcome = Run("echo [$RAIBID_TEST_FROM_AGENT] $RAIBID_TEST_OVERRIDDEN $RAIBID_STEP; pwd");
   unsetenv("RAIBID_TEST_FROM_AGENT");
   unsetenv("RAIBID_TEST_OVERRIDDEN");
   EXPECT_EQ(outcome.result, StepResult::kSucceeded);
-  EXPECT_EQ(sink_.Text(LogFd::kOut), "agent step build\n" + dir_.path().string() + "\n");
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "[] step build\n" + dir_.path().string() + "\n");
 }
 
 TEST_F(ShellExecutorTest, StdinIsDevNull) {
@@ -245,6 +246,97 @@ TEST_F(ShellExecutorTest, LargeOutputKeepsItsBytesInOrder) {
   std::string expected;
   for (int i = 1; i <= 300000; ++i) expected += std::to_string(i) + "\n";
   EXPECT_TRUE(sink_.Text(LogFd::kOut) == expected);
+}
+
+// Sets a variable in this (the agent's) process for the test's length.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST_F(ShellExecutorTest, StepsDoNotInheritTheAgentsEnvironment) {
+  ScopedEnv password("REDIS_PASSWORD", "agent-only-value");
+  env_["FROM_THE_JOB"] = "yes";
+  ASSERT_EQ(Run("printenv; command -v sh >/dev/null").result, StepResult::kSucceeded);
+  const std::string out = sink_.Text(LogFd::kOut);
+  EXPECT_EQ(out.find("REDIS_PASSWORD"), std::string::npos) << out;
+  EXPECT_EQ(out.find("agent-only-value"), std::string::npos) << out;
+  EXPECT_NE(out.find("FROM_THE_JOB=yes\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("PATH="), std::string::npos) << out;
+}
+
+TEST_F(ShellExecutorTest, StepsGetTheListedVariablesOfTheAgentAndTheStepsOwnWin) {
+  ScopedEnv listed("RAIBID_TEST_LISTED", "passed");
+  ScopedEnv path_override("RAIBID_TEST_OVERRIDDEN", "agent's");
+  ShellExecutor executor(std::filesystem::read_symlink("/proc/self/exe"),
+                         {.env_passthrough = {"PATH", "RAIBID_TEST_LISTED",
+                                              "RAIBID_TEST_OVERRIDDEN", "RAIBID_TEST_NOT_SET"}});
+  JobDeadline deadline(Clock::now(), seconds(60), Millis(0));
+  StepSpec step{.name = "env",
+                .script = "printenv | grep ^RAIBID_TEST_ | sort",
+                .workdir = dir_.path(),
+                .env = {{"RAIBID_TEST_OVERRIDDEN", "step's"}}};
+  ASSERT_EQ(executor.RunStep(step, sink_, deadline, stop_).result, StepResult::kSucceeded);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "RAIBID_TEST_LISTED=passed\nRAIBID_TEST_OVERRIDDEN=step's\n");
+}
+
+// A job of the shell executor's, begun on directories under dir_ (reachable by any user).
+class ShellSessionTest : public ShellExecutorTest {
+ protected:
+  ShellSessionTest() {
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
+    std::filesystem::create_directories(job_.workspace);
+    testing::WriteFile(job_.workspace / "checked-out", "x");
+  }
+  StepOutcome RunIn(ShellExecutor& executor, const std::string& script) {
+    auto session = executor.Begin(job_, sink_, stop_);
+    EXPECT_TRUE(session) << session.error().message;
+    if (!session) return {};
+    JobDeadline deadline(Clock::now(), seconds(60), Millis(0));
+    return (*session)->RunStep({.name = "s", .script = script, .workdir = job_.workspace}, sink_,
+                               deadline, stop_);
+  }
+  JobEnvironment job_{
+      .job_id = "j", .workspace = dir_.path() / "j", .cache_home = dir_.path() / "j.home"};
+};
+
+TEST_F(ShellSessionTest, HomeIsTheJobsCacheHomeNotTheAgents) {
+  ShellExecutor executor(std::filesystem::read_symlink("/proc/self/exe"));
+  ASSERT_EQ(RunIn(executor, "echo $HOME; touch ~/made").result, StepResult::kSucceeded);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), job_.cache_home.string() + "\n");
+  EXPECT_TRUE(std::filesystem::exists(job_.cache_home / "made"));
+}
+
+TEST_F(ShellSessionTest, AStepOfAnotherUserCannotReadTheAgentsFilesButWritesItsOwn) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  const auto secret = dir_.path() / "agent-secret";
+  testing::WriteFile(secret, "agent-only");
+  std::filesystem::permissions(secret, std::filesystem::perms(0600));
+  ShellExecutor executor(std::filesystem::read_symlink("/proc/self/exe"),
+                         {.user = UserIds{.uid = 65534, .gid = 65534}});
+  auto outcome = RunIn(executor, "id -u\n! cat " + secret.string() +
+                                     "\necho built > out\nrm checked-out\ntouch ~/cached");
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded) << sink_.Text(LogFd::kErr);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "65534\n");
+  EXPECT_NE(sink_.Text(LogFd::kErr).find("Permission denied"), std::string::npos);
+  EXPECT_EQ(testing::ReadFile(job_.workspace / "out"), "built\n");
+  EXPECT_TRUE(std::filesystem::exists(job_.cache_home / "cached"));
 }
 
 }  // namespace
