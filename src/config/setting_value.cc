@@ -9,6 +9,7 @@
 
 #include "config/size.h"
 #include "config/yaml_document.h"
+#include "util/env_name.h"
 #include "util/text.h"
 
 namespace raibid {
@@ -40,6 +41,34 @@ std::optional<double> ParseNumber(std::string_view text) {
 SettingValue TextValue(std::string* out) {
   return [out](std::string_view text) -> std::optional<std::string> {
     *out = text;
+    return std::nullopt;
+  };
+}
+
+namespace {
+
+std::string_view TrimBlanks(std::string_view s) {
+  const size_t b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+}  // namespace
+
+SettingValue EnvNameListValue(std::vector<std::string>* out) {
+  return [out](std::string_view text) -> std::optional<std::string> {
+    std::vector<std::string> names;
+    while (!text.empty()) {
+      const size_t comma = text.find(',');
+      const std::string_view item = TrimBlanks(text.substr(0, comma));
+      if (!IsEnvName(item)) {
+        return fmt::format("expected comma-separated variable names, got {}",
+                           QuoteForMessage(item));
+      }
+      names.emplace_back(item);
+      text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
+    }
+    *out = std::move(names);
     return std::nullopt;
   };
 }

@@ -34,6 +34,8 @@ SettingValue ChoiceValue(Enum* out, std::vector<std::pair<std::string, Enum>> ch
 SettingValue CpuValue(std::string* out);            // "2", "0.5", "500m"
 SettingValue MemoryValue(std::string* out);         // a size, kept as written
 SettingValue ListenAddressValue(std::string* out);  // HOST:PORT, [V6]:PORT, :PORT
+// Comma-separated environment variable names ("PATH, LANG"); blanks around each are dropped.
+SettingValue EnvNameListValue(std::vector<std::string>* out);
 
 // "expected A or B or C, got 'x'", the complaint of a ChoiceValue.
 std::string NotAChoice(const std::vector<std::string>& choices, std::string_view text);

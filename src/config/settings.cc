@@ -82,6 +82,8 @@ std::vector<Key> AgentKeys(Settings& s) {
                         {"consumer_name", TextValue(&s.redis.consumer)}}),
       {"executor", ChoiceValue(&s.executor, {{"shell", ExecutorKind::kShell},
                                              {"docker", ExecutorKind::kDocker}})},
+      Section("shell", {{"env_passthrough", EnvNameListValue(&s.shell.env_passthrough)},
+                        {"user", TextValue(&s.shell.user)}}),
       Section("docker", {{"host", TextValue(&s.docker_host)},
                          {"pull_policy", ChoiceValue(&s.docker.pull_policy,
                                                      {{"if-not-present", PullPolicy::kIfNotPresent},

@@ -45,6 +45,13 @@ struct DockerSettings {
   std::string step_host;  // an engine the steps may use (Docker-in-Docker): unix:// or tcp://
 };
 
+// agent.shell.*: the `shell` executor (docs/security.md).
+struct ShellSettings {
+  // The agent's variables a step gets; nothing else of the agent's environment reaches it.
+  std::vector<std::string> env_passthrough = {"PATH", "LANG", "LC_ALL", "TZ", "TERM"};
+  std::string user;  // "UID:GID" or a user name: steps run as it (the agent must be root)
+};
+
 // agent.executor: where steps run.
 enum class ExecutorKind {
   kShell,   // "shell": host processes
@@ -65,6 +72,7 @@ struct Settings {
   double timeout_extension_percent = 10;
   RedisSettings redis;
   ExecutorKind executor = ExecutorKind::kShell;
+  ShellSettings shell;
   std::string docker_host;  // never empty after parsing
   DockerSettings docker;
   int concurrency = 1;

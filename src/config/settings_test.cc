@@ -92,6 +92,9 @@ TEST(ParseSettings, EmptyDocumentGivesTheDefaults) {
     EXPECT_EQ(s->timeout_extension_percent, 10);
     EXPECT_EQ(s->log_limit_bytes, 16u << 20);
     EXPECT_EQ(s->status_stream_maxlen, 100000u);
+    EXPECT_EQ(s->shell.env_passthrough,
+              (std::vector<std::string>{"PATH", "LANG", "LC_ALL", "TZ", "TERM"}));
+    EXPECT_EQ(s->shell.user, "");
   }
 }
 
@@ -110,6 +113,9 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
     allow_privileged: true
     host_paths: "/srv/ci-data, /opt/sdk"
     step_host: unix:///run/dind/docker.sock
+  shell:
+    env_passthrough: "PATH, LANG,TZ , HTTPS_PROXY"
+    user: "1000:1000"
   concurrency: 4
   work_dir: /srv/work
   http: {listen: "127.0.0.1:0"}
@@ -143,6 +149,9 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
   EXPECT_TRUE(s->docker.allow_privileged);
   EXPECT_EQ(s->docker.host_paths, "/srv/ci-data, /opt/sdk");
   EXPECT_EQ(s->docker.step_host, "unix:///run/dind/docker.sock");
+  EXPECT_EQ(s->shell.env_passthrough,
+            (std::vector<std::string>{"PATH", "LANG", "TZ", "HTTPS_PROXY"}));
+  EXPECT_EQ(s->shell.user, "1000:1000");
   EXPECT_EQ(s->concurrency, 4);
   EXPECT_EQ(s->work_dir, "/srv/work");
   EXPECT_EQ(s->http_listen, "127.0.0.1:0");
@@ -354,6 +363,14 @@ TEST(ParseSettings, TimeoutsMustBePositiveAndMaxAtLeastDefault) {
 TEST(ParseSettings, ExecutorMustBeShellOrDocker) {
   EXPECT_EQ(ErrorOf("agent:\n  executor: podman\n"),
             "agent.yaml:2:13: agent.executor: expected shell or docker, got 'podman'");
+}
+
+TEST(ParseSettings, EnvPassthroughTakesVariableNamesOnly) {
+  EXPECT_NE(ErrorOf("agent:\n  shell: {env_passthrough: \"PATH, HOME=/x\"}\n")
+                .find("agent.shell.env_passthrough: expected comma-separated variable names, "
+                      "got 'HOME=/x'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("agent:\n  shell: {env_passthrough: \"PATH,,LANG\"}\n"), "");
 }
 
 TEST(ParseSettings, PullPolicyIsOneOfThreeWords) {
