@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -420,6 +421,63 @@ TEST_F(AgentHttpTest, WrongCredentialsFailAsASourceError) {
   ASSERT_EQ(h.WaitFinal("denied"), "failed");
   EXPECT_EQ(h.Field("denied", "error_kind"), "source");
   EXPECT_EQ(h.Field("denied", "error").find("wrong-token-value"), std::string::npos);
+}
+
+// What a step of this agent can see of it, written to a file outside the job's directories so the
+// log's masking cannot hide anything: its environment and the argv of its shell and reaper.
+std::string StepSnooping(const std::filesystem::path& out) {
+  return R"({"name": "snoop", "command": "{ printenv; tr '\\\\0' ' ' < /proc/$$/cmdline; tr '\\\\0' ' ' < /proc/$PPID/cmdline; } > )" +
+         out.string() + R"("})";
+}
+
+TEST_F(AgentHttpTest, StepsSeeNoCredentialOfTheAgentInTheirEnvironmentOrArgv) {
+  setenv("REDIS_PASSWORD", "redis-secret-in-agent-env", 1);
+  testing::OciRegistry registry({.username = "ci", .password = "registry-secret"});
+  auto& h = Start({.git_base_url = server_.auth_base_url(),
+                   .credentials = GitCredentials{.username = "ci-bot",
+                                                 .token_file = token_dir_.path() / "token"},
+                   .secret = "s3cret-token-value",
+                   .registry = RegistryConfig{.url = registry.url(),
+                                              .username = "ci",
+                                              .password = "registry-secret",
+                                              .insecure = true}});
+  const auto seen = token_dir_.path() / "seen";
+  h.Enqueue(
+      Job("snoop", R"("branch": "main", "pipeline": {"steps": [)" + StepSnooping(seen) + "]}"));
+  const std::string state = h.WaitFinal("snoop");
+  unsetenv("REDIS_PASSWORD");
+  ASSERT_EQ(state, "succeeded") << h.Field("snoop", "error") << h.Log("snoop");
+  const std::string step_saw = testing::ReadFile(seen);
+  EXPECT_NE(step_saw.find("RAIBID_JOB_ID=snoop\n"), std::string::npos) << step_saw;
+  EXPECT_NE(step_saw.find("PATH="), std::string::npos) << step_saw;
+  for (const std::string& leak : std::vector<std::string>{
+           "REDIS_PASSWORD", "redis-secret-in-agent-env", "s3cret-token-value", "registry-secret",
+           (token_dir_.path() / "token").string(), "ASKPASS", "GIT_"}) {
+    EXPECT_EQ(step_saw.find(leak), std::string::npos) << leak << " in " << step_saw;
+  }
+}
+
+TEST_F(AgentHttpTest, StepsOfTheShellUserCannotReadTheAgentsTokenOrEnvironment) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  std::filesystem::permissions(token_dir_.path(), std::filesystem::perms(0755));
+  std::filesystem::permissions(token_dir_.path() / "token", std::filesystem::perms(0600));
+  auto& h = Start({.git_base_url = server_.auth_base_url(),
+                   .credentials = GitCredentials{.username = "ci-bot",
+                                                 .token_file = token_dir_.path() / "token"},
+                   .secret = "s3cret-token-value",
+                   .shell = {.user = "65534:65534"}});
+  std::filesystem::permissions(h.root(), std::filesystem::perms(0755));  // reachable, as /var/lib
+  h.Enqueue(
+      Job("nobody", R"("branch": "main", "pipeline": {"steps": [{"name": "try", "command":
+    "id -u\n! cat )" + (token_dir_.path() / "token").string() +
+                        R"(\n! cat /proc/)" + std::to_string(getpid()) +
+                        R"(/environ\ngit log -1 --format=%s\necho built > out\ncat out"}]})"));
+  ASSERT_EQ(h.WaitFinal("nobody"), "succeeded") << h.Field("nobody", "error") << h.Log("nobody");
+  const std::string log = h.Log("nobody");
+  EXPECT_NE(log.find("65534\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("token: Permission denied"), std::string::npos) << log;
+  EXPECT_NE(log.find("environ: Permission denied"), std::string::npos) << log;
+  EXPECT_NE(log.find("built\n"), std::string::npos) << log;
 }
 
 }  // namespace

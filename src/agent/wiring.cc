@@ -112,6 +112,30 @@ Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(
                                  .http_response_bytes = settings.input_limits.http_response_bytes});
 }
 
+// agent.shell.*. Only root may run a process as another user, so a shell.user the agent cannot
+// honour stops it at start rather than leaving steps with the agent's own rights.
+Result<ShellOptions> ShellOptionsFrom(const ShellSettings& shell, uid_t euid) {
+  ShellOptions options{.env_passthrough = shell.env_passthrough};
+  if (shell.user.empty()) {
+    spdlog::warn(
+        "steps run as the agent's own user (uid {}): a pipeline can read every file the agent can "
+        "(its configuration, the git token and registry password files, agent.secrets) and "
+        "inspect its processes; run only trusted code with the shell executor, or set "
+        "agent.shell.user or use the docker executor (docs/security.md)",
+        euid);
+    return options;
+  }
+  auto user = ResolveUser(shell.user);
+  if (!user) return Fail(ErrorKind::kConfig, "agent.shell.user: " + user.error().message);
+  if (euid != 0) {
+    return Fail(ErrorKind::kConfig, "agent.shell.user: running steps as '" + shell.user +
+                                        "' needs an agent running as root (this one runs as uid " +
+                                        std::to_string(euid) + ")");
+  }
+  options.user = *user;
+  return options;
+}
+
 AgentOptions AgentOptionsFrom(const Settings& settings, const RedisEndpoint& endpoint,
                               const WiringOptions& options) {
   return {.redis = endpoint,
@@ -171,7 +195,9 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
     if (!settings.image.empty()) w->preload_.push_back(settings.image);
     for (auto& image : SplitList(settings.docker.preload_images)) w->preload_.push_back(image);
   } else {
-    w->shell_ = std::make_unique<ShellExecutor>(options.reaper);
+    auto shell = ShellOptionsFrom(settings.shell, options.euid);
+    if (!shell) return std::unexpected(shell.error());
+    w->shell_ = std::make_unique<ShellExecutor>(options.reaper, std::move(*shell));
     executor = w->shell_.get();
   }
   w->runner_ = std::make_unique<JobRunner>(

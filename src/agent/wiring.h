@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include "agent/agent.h"
 #include "agent/idle_upkeep.h"
 #include "config/settings.h"
@@ -31,6 +33,8 @@ struct WiringOptions {
   RunObserver* observer = nullptr;        // hears about every job (the metrics); may be null
   std::chrono::milliseconds block{1000};  // XREADGROUP BLOCK: bounds how long a stop waits
   std::function<void()> maintain;         // replaces the idle upkeep when set
+  // The agent's effective user: agent.shell.user needs root (0) to switch to.
+  uid_t euid = geteuid();
 };
 
 // The agent and everything it runs on; made by WireAgent.
@@ -74,8 +78,10 @@ class WiredAgent {
 };
 
 // Fails (kConfig, the message naming the key or the path) when the Redis URL is malformed, a
-// secret file cannot be read, a directory cannot be made, or the docker executor's options are
-// wrong. Nothing is running when it fails; on success the agent is built but not yet running
+// secret file cannot be read, a directory cannot be made, the docker executor's options are
+// wrong, or agent.shell.user names no user or cannot be honoured (the agent is not root). With
+// the shell executor and no agent.shell.user it logs a warning: steps run as the agent's user.
+// Nothing is running when it fails; on success the agent is built but not yet running
 // (Agent::Run starts it).
 Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOptions options);
 

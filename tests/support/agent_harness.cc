@@ -55,6 +55,7 @@ Settings AgentHarness::ToSettings() const {
     s.docker = *options_.docker;
     s.docker_host = options_.docker_host;
   }
+  s.shell = options_.shell;
   s.image = options_.default_image;
   s.input_limits = options_.limits;
   s.concurrency = options_.concurrency;

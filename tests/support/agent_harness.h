@@ -35,6 +35,7 @@ struct HarnessOptions {
   std::string docker_host;
   std::string default_image;  // agent.image
   InputLimits limits;         // agent.limits.*
+  ShellSettings shell;        // agent.shell.*
 };
 
 class AgentHarness {
