@@ -39,6 +39,7 @@ echo "demo: redis-server on 127.0.0.1:$port"
 repo="$demo/example"
 mkdir -p "$repo"
 export PATH="$PATH:/root/.cargo/bin:$HOME/.cargo/bin"
+[ -d "$HOME/.rustup" ] && export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 if command -v cargo >/dev/null 2>&1; then
   mkdir -p "$repo/src"
   printf '[package]\nname = "hello"\nversion = "0.1.0"\nedition = "2021"\n' >"$repo/Cargo.toml"
@@ -89,6 +90,10 @@ agent:
     url: "redis://127.0.0.1:$port"
     consumer_name: "demo-agent"
   work_dir: "$demo/work"
+  shell:
+    # Steps get a fresh environment with HOME the job's own: a rustup toolchain is found
+    # through RUSTUP_HOME, passed on from the agent's environment.
+    env_passthrough: "PATH, LANG, LC_ALL, TZ, TERM, RUSTUP_HOME"
 YML
 "$agent" run --config "$demo/agent.yaml" 2>"$demo/agent.log" &
 pids+=($!)
