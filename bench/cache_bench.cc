@@ -87,8 +87,10 @@ int main() {
     }));
     Sync();
     const auto out_agent = dir.path() / ("agent-out" + std::to_string(round));
-    agent_restore.push_back(Seconds(
-        [&] { (void)store.Restore(*store.Find({.keys = {key}}), {{"w", out_agent, {}}}); }));
+    const auto restore = [&] {
+      (void)store.Restore(*store.Find({.keys = {key}}), {{"w", out_agent, {}}});
+    };
+    agent_restore.push_back(Seconds(restore));
     fs::remove_all(out_tar);
     fs::remove_all(out_agent);
   }

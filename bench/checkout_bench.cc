@@ -128,7 +128,10 @@ std::vector<Method> Methods(const fs::path& tmp, const std::string& url, const s
   static NullSink sink;
   std::string git_dir = "--git-dir=" + mirror.string();
   return {
-      {"git clone file://", [=](auto& d) { RunGit(tmp, {"clone", "-q", url, d.string()}); }},
+      {"git clone file://",
+       [=](auto& d) {
+         RunGit(tmp, {"clone", "-q", url, d.string()});  // the plain clone every CI starts from
+       }},
       {"git clone --reference mirror",
        [=](auto& d) {
          RunGit(tmp, {"clone", "-q", "--reference", mirror.string(), url, d.string()});

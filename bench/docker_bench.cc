@@ -198,8 +198,10 @@ int main(int argc, char** argv) {
       ps && ps->ok()) {
     cid = ps->out.substr(0, ps->out.find('\n'));
   }
-  const auto podman_exec_ms =
-      Time(n, [&] { RunOk(PodmanArgv(engine, {"exec", cid, "/bin/sh", "-c", "true"})); });
+  const auto podman_exec = [&] {
+    RunOk(PodmanArgv(engine, {"exec", cid, "/bin/sh", "-c", "true"}));
+  };
+  const auto podman_exec_ms = Time(n, podman_exec);
   EngineClient api(*ParseEngineHost(engine.host()));
   const auto api_ms = Time(n, [&] {
     auto id = api.CreateExec(cid, {.cmd = {"/bin/sh", "-c", "true"}});
@@ -230,8 +232,10 @@ int main(int argc, char** argv) {
         (*docker)->Begin({.job_id = "bench-setup", .workspace = ws, .image = kImage}, sink, stop);
     if (s) s->reset();
   });
-  const auto run_ms = Time(
-      m, [&] { RunOk(PodmanArgv(engine, {"run", "--rm", "--network", "none", kImage, "true"})); });
+  const auto podman_run = [&] {
+    RunOk(PodmanArgv(engine, {"run", "--rm", "--network", "none", kImage, "true"}));
+  };
+  const auto run_ms = Time(m, podman_run);
   std::printf("2. a job's container set-up + tear-down, image present, %d jobs (p50 / p90 ms)\n",
               m);
   std::printf("  docker executor (create, start, remove) %7.1f / %7.1f\n",

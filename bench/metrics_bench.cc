@@ -24,8 +24,10 @@ double RunJob(testing::RedisServer& redis, const std::string& repo, const std::s
       {"XADD", "ci-jobs", "*", "job",
        R"({"job_id": ")" + id + R"(", "repository": ")" + repo +
            R"(", "branch": "main", "pipeline": {"steps": [{"name": "work", "command": "awk 'BEGIN{for(i=0;i<20000000;i++)s+=i}'"}]}})"});
-  testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:" + id, "state"}) == "succeeded"; },
-                   std::chrono::seconds(120));
+  const auto succeeded = [&] {
+    return redis.Cli({"HGET", "ci:job:" + id, "state"}) == "succeeded";
+  };
+  testing::WaitFor(succeeded, std::chrono::seconds(120));
   const std::string steps = redis.Cli({"HGET", "ci:job:" + id, "steps"});
   const auto pos = steps.find("\"duration_ms\":");
   return pos == std::string::npos ? -1 : std::stod(steps.substr(pos + 14));

@@ -64,9 +64,10 @@ int main() {
   auto conn = std::move(*Redis::Connect(*ParseRedisUrl(redis.url())));
   // Warm the source cache.
   (void)conn->Command({"XADD", "ci-jobs", "*", "job", JobJson("warm", repo.file_url(), sha)});
-  testing::WaitFor(
-      [&] { return (*conn->Command({"HGET", "ci:job:warm", "state"})).str() == "succeeded"; },
-      std::chrono::seconds(30));
+  const auto warmed = [&] {
+    return (*conn->Command({"HGET", "ci:job:warm", "state"})).str() == "succeeded";
+  };
+  testing::WaitFor(warmed, std::chrono::seconds(30));
 
   std::vector<RedisArgs> adds;
   for (int i = 0; i < kJobs; ++i) {

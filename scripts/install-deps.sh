@@ -11,7 +11,7 @@ packages=(
   redis-server nginx-light fcgiwrap apache2-utils procps
   docker-registry skopeo prometheus openssl buildah podman runc busybox-static
   librust-serde-json-dev librust-serde-derive-dev
-  clang-19 libclang-rt-19-dev llvm-19 clang-tidy-19 clang-format-19
+  clang-19 libclang-rt-19-dev llvm-19 clang-tidy-19 clang-format clang-format-19
 )
 
 # A package counts only when installed for this machine's architecture (or for all): a

@@ -115,8 +115,8 @@ TEST_F(AgentProcessTest, HeartbeatNamesTheAgentAndItsJob) {
   StartAgent("a");
   Submit("beat", "sleep 1.5");
   ASSERT_TRUE(WaitState("beat", "running"));
-  ASSERT_TRUE(
-      testing::WaitFor([&] { return redis_.Cli({"HGET", "ci:agent:a", "job_id"}) == "beat"; }));
+  const auto job_of_a = [&] { return redis_.Cli({"HGET", "ci:agent:a", "job_id"}); };
+  ASSERT_TRUE(testing::WaitFor([&] { return job_of_a() == "beat"; }));
   EXPECT_EQ(redis_.Cli({"HGET", "ci:agent:a", "state"}), "busy");
   EXPECT_GT(std::stoi(redis_.Cli({"TTL", "ci:agent:a"})), 0);
   ASSERT_TRUE(WaitState("beat", "succeeded"));

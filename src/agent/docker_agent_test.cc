@@ -177,14 +177,12 @@ TEST_F(DockerAgentTest, AnAgentKilledMidJobLeavesNoContainerOnceRestarted) {
   ASSERT_TRUE(
       testing::WaitFor([&] { return podman_->ContainerCount() == 1; }, std::chrono::seconds(30)))
       << testing::ReadFile(dir.path() / "agent.log");
-  ASSERT_TRUE(
-      testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:phx", "state"}) == "running"; }));
+  const auto state = [&] { return redis.Cli({"HGET", "ci:job:phx", "state"}); };
+  ASSERT_TRUE(testing::WaitFor([&] { return state() == "running"; }));
   agent->Stop();  // SIGKILL: the container stays
   EXPECT_EQ(podman_->ContainerCount(), 1);
   agent = start();
-  ASSERT_TRUE(
-      testing::WaitFor([&] { return redis.Cli({"HGET", "ci:job:phx", "state"}) == "succeeded"; },
-                       std::chrono::seconds(60)))
+  ASSERT_TRUE(testing::WaitFor([&] { return state() == "succeeded"; }, std::chrono::seconds(60)))
       << testing::ReadFile(dir.path() / "agent.log");
   EXPECT_EQ(redis.Cli({"HGET", "ci:job:phx", "attempt"}), "2");
   EXPECT_NE(testing::ReadFile(dir.path() / "agent.log").find("removed 1 container(s)"),

@@ -23,7 +23,7 @@ Result<std::string> ReadPipelineFile(const std::filesystem::path& workspace, uin
     return Fail(ErrorKind::kInvalidPipeline,
                 std::string(kPipelineFile) + ": " + fd.error().message);
   }
-  struct stat st{};
+  struct stat st = {};
   if (fstat(fd->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return Fail(ErrorKind::kInvalidPipeline,
                 std::string(kPipelineFile) + ": must be a regular file");

@@ -65,8 +65,8 @@ TEST_F(AgentEndpointsTest, ReadinessFollowsRedisAndTheDrain) {
   redis_.Restart();
   EXPECT_TRUE(WaitFor([&] { return Status("/readyz") == 200; }, std::chrono::seconds(20)));
   Submit("draining", "sleep 1.5");
-  ASSERT_TRUE(
-      WaitFor([&] { return redis_.Cli({"HGET", "ci:job:draining", "state"}) == "running"; }));
+  const auto state = [&] { return redis_.Cli({"HGET", "ci:job:draining", "state"}); };
+  ASSERT_TRUE(WaitFor([&] { return state() == "running"; }));
   kill(agent_->pid(), SIGTERM);
   EXPECT_TRUE(WaitFor([&] { return Status("/readyz") == 503; }));
   EXPECT_EQ(agent_->WaitExit(), 0);

@@ -36,7 +36,7 @@ std::string FormatRfc3339(SystemTime t) {
   using namespace std::chrono;
   const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
   const time_t secs = static_cast<time_t>(ms / 1000);
-  struct tm tm{};
+  struct tm tm = {};
   gmtime_r(&secs, &tm);
   char buf[40];
   const size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);

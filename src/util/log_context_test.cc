@@ -51,7 +51,7 @@ TEST(LogFormat, TextPrefixesTheJob) {
 
 TEST(LogFormat, ContextEndsWithItsScope) {
   {
-    ScopedLogContext ctx("job-9");
+    ScopedLogContext ctx("job-9");  // set for this block only
   }
   EXPECT_TRUE(CurrentLogContext().job_id.empty());
 }

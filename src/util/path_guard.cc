@@ -198,7 +198,7 @@ PathResult<Walked> Walk(UniqueFd root_fd, const fs::path& root, std::string_view
       continue;
     }
     UniqueFd fd(openat(w.dirs.back().get(), c.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    struct stat st{};
+    struct stat st = {};
     if (!fd.valid() && errno == ENOENT) {
       return Missing(std::move(w), c, todo, rules, relative, root);
     }
@@ -260,7 +260,7 @@ std::optional<PathResult<fs::path>> MissingTail(int root_fd, const fs::path& roo
       return std::unexpected(FromErrno(errno, relative, root));
     }
     UniqueFd dir(static_cast<int>(fd));
-    struct stat st{};
+    struct stat st = {};
     // Present after all: what is missing lies behind a symlink to nothing.
     if (fstatat(dir.get(), comps[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
       return std::unexpected(FromErrno(ENOENT, relative, root));
