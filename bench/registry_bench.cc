@@ -3,7 +3,7 @@
 // docker-registry, against `skopeo copy` of the same content from an OCI layout and a bare
 // `curl -T` PUT of the blob; then the blob downloaded back with FetchBlob against `curl -o`.
 // Each run is a child process, so its peak RSS (wait4's ru_maxrss) is its own.
-// Goals (the issue's, for 1 GiB): push <= 1.1x skopeo, agent peak RSS <= 64 MiB, download <= 1.1x
+// Goals (for 1 GiB): push <= 1.1x skopeo, agent peak RSS <= 64 MiB, download <= 1.1x
 // curl. Usage: registry_bench [MiB] [rounds]   (defaults 256 and 3; figures are medians)
 #include <fcntl.h>
 #include <sys/resource.h>

@@ -98,8 +98,8 @@ struct Settings {
   double retry_initial_seconds = 1;
   int retry_max_retries = 5;
   double retry_jitter_percent = 20;
-  // agent.limits.*: what a job's input may cost (util/input_limits.h). `limits` above is the
-  // seed's agent.resources.limits.
+  // agent.limits.*: what a job's input may cost (util/input_limits.h). `limits` above is
+  // agent.resources.limits.
   InputLimits input_limits;
   // agent.secrets: NAME -> a file holding its value. Every step gets NAME in its environment; the
   // value is masked wherever it could appear, as the git token and registry password are.

@@ -22,7 +22,7 @@ struct StepSpec {
   std::string name;
   std::string script;                      // one shell script; multi-line commands run whole
   std::filesystem::path workdir;           // the job's workspace
-  std::map<std::string, std::string> env;  // contract variables plus the job's and pipeline's
+  std::map<std::string, std::string> env;  // docs/reference.md's, the job's, the pipeline's
   std::optional<Millis> step_timeout;      // per-step `timeout_minutes`, on top of the job's
 };
 

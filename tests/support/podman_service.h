@@ -1,6 +1,7 @@
 // A real container engine for tests: `podman system service` serving the Docker Engine API on a
 // unix socket of its own, with storage, run state and configuration in a temp directory (runtime
-// runc and default ulimits within this machine's hard limits, see ../shared/env-notes.md).
+// runc, which works in this sandbox where crun refuses its cgroups, and default ulimits within the
+// sandbox's hard limits: nofile 20000, nproc 32768).
 // Images are made here without any network: a busybox-static root filesystem imported.
 // Started by the constructor (std::runtime_error with the service's log when it cannot start);
 // the destructor removes every container it still has and stops it.
