@@ -5,7 +5,6 @@
 #include "executor/step_report.h"
 #include "report/redis_log_sink.h"
 #include "runner/artifact_publisher.h"
-#include "runner/job_dirs.h"
 #include "runner/pipeline_source.h"
 #include "util/log_context.h"
 #include "util/text.h"
@@ -44,9 +43,7 @@ JobRunner::Execution::Execution(const RunnerOptions& options, SourceCheckout& so
       status_(status),
       job_(job),
       url_(std::move(url)),
-      workspace_(JobDirs::For(options.work_dir, job.id).workspace),
-      home_(JobDirs::For(options.work_dir, job.id).home),
-      auth_dir_(JobDirs::For(options.work_dir, job.id).auth),
+      dirs_(JobDirs::For(options.work_dir, job.id)),
       masker_(std::make_shared<Masker>(options.masker)) {
   for (const auto& [name, value] : job.secret_env) masker_->Add(value);
   // The agent's own log lines about this job are masked with what the job learns as well.
@@ -59,7 +56,8 @@ JobRunner::Execution::~Execution() {
   registry_.reset();
   log_.reset();
   std::error_code ec;
-  for (const auto& dir : {workspace_, home_, auth_dir_}) std::filesystem::remove_all(dir, ec);
+  for (const auto& dir : {dirs_.workspace, dirs_.home, dirs_.auth})
+    std::filesystem::remove_all(dir, ec);
 }
 
 void JobRunner::Execution::Sys(const std::string& text) { WriteSys(*log_, "", text); }
@@ -87,7 +85,7 @@ std::map<std::string, std::string> JobRunner::Execution::StepEnv(const Pipeline&
   env["RAIBID_COMMIT"] = commit;
   env["RAIBID_BRANCH"] = job_.branch;
   env["RAIBID_STEP"] = step;
-  env["RAIBID_WORKSPACE"] = workspace_.string();
+  env["RAIBID_WORKSPACE"] = dirs_.workspace.string();
   return env;
 }
 
@@ -107,12 +105,12 @@ Result<CheckoutResult> JobRunner::Execution::CheckoutWithRetries(const StopSourc
   Backoff backoff(options_.retry);
   while (true) {
     std::error_code ec;
-    std::filesystem::remove_all(workspace_, ec);  // left by an interrupted earlier attempt
+    std::filesystem::remove_all(dirs_.workspace, ec);  // left by an interrupted earlier attempt
     auto checkout = source_.Checkout({.url = url_,
                                       .commit = job_.commit,
                                       .branch = job_.branch,
                                       .tag = job_.tag,
-                                      .workspace = workspace_},
+                                      .workspace = dirs_.workspace},
                                      *log_);
     if (checkout) observer_.CacheRequest("source", checkout->cache_hit);
     if (checkout || !WaitToRetry(backoff, "git_transport", "checkout", checkout.error(), stop)) {
@@ -126,9 +124,9 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::BeginSession(
   std::error_code ec;
   const JobEnvironment env{
       .job_id = job_.id,
-      .workspace = workspace_,
-      .cache_home = home_,
-      .auth_dir = std::filesystem::exists(auth_dir_, ec) ? auth_dir_ : std::filesystem::path(),
+      .workspace = dirs_.workspace,
+      .cache_home = dirs_.home,
+      .auth_dir = std::filesystem::exists(dirs_.auth, ec) ? dirs_.auth : std::filesystem::path(),
       .image = PipelineImage(pipeline, options_.language_image, options_.default_image),
       .network = pipeline.network,
       .cpu = pipeline.resources.cpu,
@@ -166,7 +164,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipel
   }
   *commit = checkout->commit_sha;
   std::vector<std::string> warnings;
-  auto parsed = LoadPipeline(job_, workspace_, options_.limits, &warnings);
+  auto parsed = LoadPipeline(job_, dirs_.workspace, options_.limits, &warnings);
   for (const auto& w : warnings) Sys("warning: " + w);
   if (!parsed) {
     return Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, parsed.error().message, {}};
@@ -188,7 +186,7 @@ StepOutcome JobRunner::Execution::RunStep(size_t index, const Pipeline& pipeline
   const SteadyTime t0 = clock_.SteadyNow();
   StepSpec spec{.name = step.name,
                 .script = step.command,
-                .workdir = workspace_,
+                .workdir = dirs_.workspace,
                 .env = StepEnv(pipeline, commit, step.name)};
   if (step.timeout_minutes) {
     spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
@@ -265,7 +263,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifa
   const ArtifactOrigin origin{.job = job_,
                               .commit = commit,
                               .source_url = masker_->Apply(url_),
-                              .workspace = workspace_,
+                              .workspace = dirs_.workspace,
                               .log = [this] { return ReadLogBack(); }};
   if (auto published = publisher.Publish(pipeline, origin, status_); !published) {
     return Failure{JobState::kFailed, published.error().kind,
@@ -334,13 +332,14 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   int exit_code = -1;
   std::optional<Failure> failure = Prepare(&pipeline, &commit, stop);
   if (!failure) {
-    if (auto s = cache_->Restore(pipeline, job_, url_, {.workspace = workspace_, .home = home_});
+    if (auto s = cache_->Restore(pipeline, job_, url_,
+                                 {.workspace = dirs_.workspace, .home = dirs_.home});
         !s) {
       failure = Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, s.error().message, {}};
     }
   }
   if (!failure) {
-    image_env_ = registry_->ImagePublishingEnv(options_.image_tag, job_, commit, auth_dir_);
+    image_env_ = registry_->ImagePublishingEnv(options_.image_tag, job_, commit, dirs_.auth);
   }
   if (!failure) failure = RunPipeline(pipeline, commit, deadline, stop, &exit_code);
   if (auto field = cache_->StatusField()) (void)status_.Annotate({{"cache", *field}});

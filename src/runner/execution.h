@@ -10,6 +10,7 @@
 
 #include "report/status_writer.h"
 #include "runner/job_cache.h"
+#include "runner/job_dirs.h"
 #include "runner/job_registry.h"
 #include "runner/job_runner.h"
 
@@ -71,9 +72,7 @@ class JobRunner::Execution {
   StatusWriter& status_;
   const Job& job_;
   const std::string url_;
-  const std::filesystem::path workspace_;
-  const std::filesystem::path home_;      // the job's cache home ("~" in cache.paths)
-  const std::filesystem::path auth_dir_;  // the registry login file for steps
+  const JobDirs dirs_;  // workspace, cache home ("~" in cache.paths), registry login for steps
   // The agent's secrets plus the credentials the job obtains (the registry's bearer tokens):
   // its log, its status and the agent's log lines about it are masked with this.
   const std::shared_ptr<Masker> masker_;

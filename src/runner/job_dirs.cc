@@ -5,8 +5,8 @@ namespace raibid {
 JobDirs JobDirs::For(const std::filesystem::path& work_dir, std::string_view job_id) {
   const std::string id(job_id);
   return {.workspace = work_dir / id,
-          .home = work_dir / (id + ".home"),
-          .auth = work_dir / (id + ".auth")};
+          .home = work_dir / (id + std::string(kHomeSuffix)),
+          .auth = work_dir / (id + std::string(kAuthSuffix))};
 }
 
 std::string JobIdOfDir(std::string_view dir_name) {

@@ -18,7 +18,8 @@ struct JobDirs {
 };
 
 // The suffixes a job's directories other than its workspace carry.
-inline constexpr std::array<std::string_view, 2> kJobDirSuffixes = {".home", ".auth"};
+inline constexpr std::string_view kHomeSuffix = ".home", kAuthSuffix = ".auth";
+inline constexpr std::array<std::string_view, 2> kJobDirSuffixes = {kHomeSuffix, kAuthSuffix};
 
 // The id of the job a directory under the work directory belongs to: its name without one of
 // kJobDirSuffixes.
