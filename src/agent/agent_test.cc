@@ -337,11 +337,13 @@ TEST_F(AgentTest, StepsBuildAndPushImagesToImageTagWithTheJobsCredentials) {
   testing::OciRegistry registry({.username = "ci", .password = "registry-secret"});
   repo_.Commit(
       {{"image/hello", "hi\n"}, {"image/Dockerfile", "FROM scratch\nCOPY hello /hello\n"}});
-  auto& h = Start({.secret = "registry-secret",
-                   .registry = RegistryConfig{.url = registry.url(),
-                                              .username = "ci",
-                                              .password = "registry-secret",
-                                              .insecure = true}});
+  auto& h =
+      Start({.secret = "registry-secret",
+             .registry = RegistryConfig{.url = registry.url(),
+                                        .username = "ci",
+                                        .password = "registry-secret",
+                                        .insecure = true},
+             .step_login = StepRegistryLogin{.username = "ci", .password = "registry-secret"}});
   h.Enqueue(Job("img", R"("branch": "main", "pipeline": {"steps": [{"name": "publish", "command":
     "echo tag=$IMAGE_TAG; test -f \"$REGISTRY_AUTH_FILE\"; buildah bud --isolation chroot -q -t $IMAGE_TAG image; buildah push -q --tls-verify=false $IMAGE_TAG; buildah rmi $IMAGE_TAG >/dev/null"}]})"));
   ASSERT_EQ(h.WaitFinal("img"), "succeeded") << h.Log("img");
@@ -352,6 +354,22 @@ TEST_F(AgentTest, StepsBuildAndPushImagesToImageTagWithTheJobsCredentials) {
   ASSERT_TRUE(raw);
   EXPECT_EQ(raw->exit_code, 0) << raw->err;
   EXPECT_FALSE(std::filesystem::exists(h.root() / "work" / "img.auth"));
+}
+
+TEST_F(AgentTest, StepsNeverHoldTheAgentsOwnRegistryLogin) {
+  testing::OciRegistry registry;
+  auto& h = Start({.registry = RegistryConfig{.url = registry.url(),
+                                              .username = "ci",
+                                              .password = "registry-secret",
+                                              .insecure = true}});
+  h.Enqueue(Job("nologin", R"("branch": "main", "pipeline": {"steps": [{"name": "look",
+    "command": "echo tag=$IMAGE_TAG auth=${REGISTRY_AUTH_FILE:-none} config=${DOCKER_CONFIG:-none}; echo found=`grep -rl Y2k6cmVnaXN0cnktc2VjcmV0 .. 2>/dev/null | wc -l`"}]})"));
+  ASSERT_EQ(h.WaitFinal("nologin"), "succeeded") << h.Log("nologin");
+  const std::string log = h.Log("nologin");
+  EXPECT_NE(log.find("tag=" + registry.host() + "/acme/app:"), std::string::npos) << log;
+  EXPECT_NE(log.find("auth=none config=none"), std::string::npos) << log;
+  EXPECT_NE(log.find("found=0"), std::string::npos) << log;
+  EXPECT_EQ(log.find("ci:registry-secret"), std::string::npos) << log;
 }
 
 TEST_F(AgentTest, ARegistryThatIsDownFailsTheJobAsInfrastructure) {

@@ -53,6 +53,23 @@ Result<std::optional<GitCredentials>> ReadGitCredentials(const Settings& setting
                         .url_prefix = settings.git_base_url};
 }
 
+// agent.registry.step_username / step_password_file: the login image-building steps get.
+Status ReadStepLogin(const Settings& settings, RunnerOptions& runner) {
+  if (settings.registry_step_username.empty() != settings.registry_step_password_file.empty()) {
+    return Fail(ErrorKind::kConfig,
+                "agent.registry.step_username and agent.registry.step_password_file go together: "
+                "set both to give image-building steps a login, or neither");
+  }
+  if (settings.registry_step_username.empty()) return {};
+  auto password =
+      ReadSecretFile(settings.registry_step_password_file, "registry.step_password_file");
+  if (!password) return std::unexpected(password.error());
+  runner.masker.Add(*password);
+  runner.step_login =
+      StepRegistryLogin{.username = settings.registry_step_username, .password = *password};
+  return {};
+}
+
 // agent.registry: where artifacts (and, with cache.remote, caches) go; the login image pulls use.
 Result<std::optional<RegistryLogin>> ReadRegistry(const Settings& settings, RunnerOptions& runner) {
   if (settings.registry_url.empty()) return std::nullopt;
@@ -66,6 +83,9 @@ Result<std::optional<RegistryLogin>> ReadRegistry(const Settings& settings, Runn
     if (!password) return std::unexpected(password.error());
     registry.password = *password;
     runner.masker.Add(*password);
+  }
+  if (auto step_login = ReadStepLogin(settings, runner); !step_login) {
+    return std::unexpected(step_login.error());
   }
   runner.registry = registry;
   runner.cache_remote = settings.cache_remote;

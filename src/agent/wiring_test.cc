@@ -83,5 +83,15 @@ TEST_F(WiringTest, RefusesAShellUserThatIsNoUser) {
       << wired.error().message;
 }
 
+TEST_F(WiringTest, AStepLoginNeedsBothItsUserAndItsPasswordFile) {
+  settings_.registry_url = "http://127.0.0.1:5000";
+  settings_.registry_insecure = true;
+  settings_.registry_step_username = "pusher";
+  auto wired = Wire(0);
+  ASSERT_FALSE(wired);
+  EXPECT_NE(wired.error().message.find("agent.registry.step_password_file"), std::string::npos)
+      << wired.error().message;
+}
+
 }  // namespace
 }  // namespace raibid

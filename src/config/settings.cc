@@ -107,6 +107,8 @@ std::vector<Key> AgentKeys(Settings& s) {
       Section("registry", {{"url", TextValue(&s.registry_url)},
                            {"username", TextValue(&s.registry_username)},
                            {"password_file", PathValue(&s.registry_password_file)},
+                           {"step_username", TextValue(&s.registry_step_username)},
+                           {"step_password_file", PathValue(&s.registry_step_password_file)},
                            {"insecure", BoolValue(&s.registry_insecure)},
                            {"ca_file", PathValue(&s.registry_ca_file)},
                            {"chunk_size", SizeValue(&s.registry_chunk_size, 1 << 20)},

@@ -83,6 +83,9 @@ struct Settings {
   std::string git_username = "raibid";
   std::string registry_url, registry_username;
   std::filesystem::path registry_password_file;
+  // agent.registry.step_username / step_password_file: the login steps get; none: no login file
+  std::string registry_step_username;
+  std::filesystem::path registry_step_password_file;
   bool registry_insecure = false;
   std::filesystem::path registry_ca_file;      // agent.registry.ca_file
   uint64_t registry_chunk_size = 64ull << 20;  // agent.registry.chunk_size

@@ -35,6 +35,13 @@ struct RegistryConfig {
   size_t body_limit = 4 << 20;
 };
 
+// The login steps that build and push images get (DOCKER_CONFIG, REGISTRY_AUTH_FILE): an account
+// of its own, never the agent's, so a step never holds a credential the agent works with.
+struct StepRegistryLogin {
+  std::string username;
+  std::string password;  // a secret: masked in every log
+};
+
 struct RegistryHooks {
   // The monotonic clock token lifetimes are measured with; tests move it forward.
   std::function<SteadyTime()> clock = [] { return std::chrono::steady_clock::now(); };

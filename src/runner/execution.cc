@@ -339,7 +339,8 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
     }
   }
   if (!failure) {
-    image_env_ = registry_->ImagePublishingEnv(options_.image_tag, job_, commit, dirs_.auth);
+    image_env_ = registry_->ImagePublishingEnv(options_.image_tag, job_, commit, dirs_.auth,
+                                               options_.step_login);
   }
   if (!failure) failure = RunPipeline(pipeline, commit, deadline, stop, &exit_code);
   if (auto field = cache_->StatusField()) (void)status_.Annotate({{"cache", *field}});

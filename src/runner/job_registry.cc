@@ -14,14 +14,14 @@ namespace {
 
 // The login file docker, buildah, podman and skopeo read; only its owner may read it.
 std::filesystem::path WriteAuthFile(const std::filesystem::path& dir, const std::string& host,
-                                    const RegistryConfig& config) {
+                                    const StepRegistryLogin& login) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
   const auto file = dir / "config.json";
   nlohmann::json auth = {{"auths",
                           {{host,
-                            {{"auth", Base64Encode(config.username + ":" + config.password,
+                            {{"auth", Base64Encode(login.username + ":" + login.password,
                                                    Base64Alphabet::kStandard, true)}}}}}};
   std::ofstream out(file, std::ios::trunc);
   out << auth.dump();
@@ -63,7 +63,7 @@ RegistryClient* JobRegistry::Client() {
 
 std::map<std::string, std::string> JobRegistry::ImagePublishingEnv(
     const std::string& image_tag, const Job& job, const std::string& commit,
-    const std::filesystem::path& auth_dir) {
+    const std::filesystem::path& auth_dir, const std::optional<StepRegistryLogin>& login) {
   std::map<std::string, std::string> env;
   RegistryClient* client = Client();
   if (!client) return env;
@@ -78,8 +78,8 @@ std::map<std::string, std::string> JobRegistry::ImagePublishingEnv(
     return env;
   }
   env["IMAGE_TAG"] = tag->ToString();
-  if (config_->username.empty()) return env;
-  const auto file = WriteAuthFile(auth_dir, client->host(), *config_);
+  if (!login) return env;
+  const auto file = WriteAuthFile(auth_dir, client->host(), *login);
   env["DOCKER_CONFIG"] = auth_dir.string();   // docker
   env["REGISTRY_AUTH_FILE"] = file.string();  // buildah, podman, skopeo
   return env;

@@ -34,11 +34,12 @@ class JobRegistry {
   // when the checked configuration makes no client: said in the log).
   RegistryClient* Client();
 
-  // IMAGE_TAG from `image_tag` for the job at `commit`, and with a registry username, a login
-  // file written under `auth_dir` (DOCKER_CONFIG, REGISTRY_AUTH_FILE). Empty without a registry.
-  std::map<std::string, std::string> ImagePublishingEnv(const std::string& image_tag,
-                                                        const Job& job, const std::string& commit,
-                                                        const std::filesystem::path& auth_dir);
+  // IMAGE_TAG from `image_tag` for the job at `commit`, and with `login`, a login file holding
+  // it written under `auth_dir` (DOCKER_CONFIG, REGISTRY_AUTH_FILE). The agent's own registry
+  // credentials never go there. Empty without a registry.
+  std::map<std::string, std::string> ImagePublishingEnv(
+      const std::string& image_tag, const Job& job, const std::string& commit,
+      const std::filesystem::path& auth_dir, const std::optional<StepRegistryLogin>& login);
 
  private:
   const std::optional<RegistryConfig>& config_;

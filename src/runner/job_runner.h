@@ -50,6 +50,7 @@ struct RunnerOptions {
   bool cache_remote = false;  // caches also go to / come from the registry (needs `registry`)
   std::string artifact_reference = "{registry}/{repository}:build-{job_id}";
   std::string image_tag = "{registry}/{repository}:{short_revision}";  // IMAGE_TAG for steps
+  std::optional<StepRegistryLogin> step_login;  // the login file steps get; none: no login file
   std::string default_image;  // agent.image: for a pipeline with neither image nor language
   std::string language_image =
       "raibid/{language}-builder:{version}";  // agent.docker.language_image

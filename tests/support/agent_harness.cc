@@ -46,6 +46,10 @@ Settings AgentHarness::ToSettings() const {
     if (!options_.registry->password.empty()) {
       s.registry_password_file = SecretFile("registry-password", options_.registry->password);
     }
+    if (options_.step_login) {
+      s.registry_step_username = options_.step_login->username;
+      s.registry_step_password_file = SecretFile("step-password", options_.step_login->password);
+    }
     s.registry_insecure = options_.registry->insecure;
     s.registry_ca_file = options_.registry->ca_file;
     s.registry_chunk_size = options_.registry->chunk_size;

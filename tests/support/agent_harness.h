@@ -25,7 +25,8 @@ struct HarnessOptions {
   bool persistent_redis = false;
   uint64_t cache_size = 1ull << 30;  // 0: caching off
   std::optional<RegistryConfig> registry;
-  std::filesystem::path reaper;  // empty: this very binary, in its `__reaper` mode
+  std::optional<StepRegistryLogin> step_login;  // agent.registry.step_username / password_file
+  std::filesystem::path reaper;                 // empty: this very binary, in its `__reaper` mode
   bool cache_remote = false;
   std::chrono::seconds maintain_after_idle{0};
   std::function<void()> maintain;
