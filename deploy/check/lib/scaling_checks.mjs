@@ -128,6 +128,16 @@ function allowsPort(rules, port, protocol) {
 
 // The policy selects the agents, and its egress admits DNS and each server the configuration
 // names (by port; which pods or addresses they are is the cluster's business).
+// The registry an image reference pulls from: its first component when that names a host (a dot,
+// a port or localhost), else Docker Hub; over HTTPS unless a port is given.
+export function imageRegistry(image) {
+  const first = String(image).split('/')[0];
+  const named = String(image).includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!named) return { host: 'docker.io', port: 443 };
+  const [host, port] = first.split(':');
+  return { host, port: port ? Number(port) : 443 };
+}
+
 export function checkNetworkPolicy({ policy, deployment, container, config }) {
   const label = policy.label;
   const spec = policy.object.spec ?? {};
@@ -142,6 +152,8 @@ export function checkNetworkPolicy({ policy, deployment, container, config }) {
     'agent.redis.url': redisEndpoint(config.redis.url),
     'agent.git.base_url': config.git?.base_url ? httpEndpoint(config.git.base_url) : null,
     'agent.registry.url': config.registry?.url ? httpEndpoint(config.registry.url) : null,
+    // The engine beside the agent pulls the default image through the pod's network too.
+    'agent.image': config.executor === 'docker' && config.image ? imageRegistry(config.image) : null,
   };
   for (const [key, endpoint] of Object.entries(servers)) {
     if (endpoint && !allowsPort(egress, endpoint.port, 'TCP')) {

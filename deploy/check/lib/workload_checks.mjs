@@ -1,7 +1,7 @@
 // Checks that the Deployment and the agent configuration it mounts agree: probes on the agent's
 // HTTP port and paths, a termination grace longer than the agent's drain, the pod name in the
-// environment, the credential files and the cache where the configuration says, the resources
-// of the seed. Each check takes the context built by checks.mjs and returns messages.
+// environment, the credential files and the cache where the configuration says, the jobs' resources
+// where the jobs run. Each check takes the context built by checks.mjs and returns messages.
 import { parseQuantity, parseSize } from './quantity.mjs';
 import { keyAt, listenPort, mountFor } from './agent_config.mjs';
 
@@ -137,17 +137,38 @@ export function checkWritable({ deployment, container, podSpec, config }) {
   return errors;
 }
 
-// The pod's requests and limits are the agent's own `resources` (the seed keeps them there).
-export function checkResources({ deployment, container, config }) {
+// The container the jobs' resources are spent in: with the docker executor on a unix socket that
+// another container of the pod serves from a shared volume, that engine container (the jobs'
+// containers are its children, in its cgroup); otherwise the agent's own container.
+export function jobContainer({ container, podSpec, config }) {
+  const host = String(config.docker?.host ?? '');
+  if (config.executor !== 'docker' || !host.startsWith('unix://')) return { target: container, times: 1 };
+  const found = mountFor(container, podSpec, host.slice('unix://'.length));
+  const engine = found && (podSpec.containers ?? []).find((c) => c !== container &&
+    (c.volumeMounts ?? []).some((m) => m.name === found.mount.name));
+  if (!engine) return { target: container, times: 1 };
+  return { target: engine, times: Math.max(1, Number(config.concurrency ?? 1)), engine: true };
+}
+
+// The jobs' `agent.resources` are reserved and capped where the jobs run: equal on the agent's
+// container for the shell executor, at least concurrency times as much on an engine sidecar
+// (which also needs a little for itself).
+export function checkResources(context) {
+  const { deployment, config } = context;
+  const { target, times, engine } = jobContainer(context);
   const errors = [];
   for (const tier of ['requests', 'limits']) {
     for (const resource of ['cpu', 'memory']) {
       const wanted = config.resources?.[tier]?.[resource];
       if (wanted === undefined) continue;
-      const actual = container.resources?.[tier]?.[resource];
+      const actual = target.resources?.[tier]?.[resource];
       // The agent's sizes and Kubernetes quantities agree on Ki/Mi/Gi and plain numbers.
-      if (actual === undefined || parseQuantity(actual) !== parseQuantity(wanted)) {
-        errors.push(`${deployment.label}: container ${container.name}: resources.${tier}.${resource} is ${actual ?? 'unset'}, agent.resources says ${wanted}`);
+      const need = parseQuantity(wanted) * times;
+      const got = actual === undefined ? NaN : parseQuantity(actual);
+      if (engine ? !(got >= need) : got !== need) {
+        const says = times > 1 ? `${times} x agent.resources (concurrency ${times}) says ${need}` : `agent.resources says ${wanted}`;
+        const why = engine ? ` (the jobs' containers run in this container's engine)` : '';
+        errors.push(`${deployment.label}: container ${target.name}: resources.${tier}.${resource} is ${actual ?? 'unset'}, ${says}${why}`);
       }
     }
   }

@@ -91,9 +91,25 @@ test('POD_NAME comes from the downward API and every variable the config uses is
   expectError(errors, /uses \$\{POD_NAME\} but container agent does not set POD_NAME/);
 });
 
-test('pod resources are the seed resources of the agent config', () => {
-  expectError(errorsAfter('Deployment', (d) => { agent(d).resources.requests.cpu = '1'; }),
-    /resources.requests.cpu is 1, agent.resources says 2/);
+test('the jobs\' resources are reserved on the engine sidecar the jobs run in', () => {
+  const engine = (d) => d.spec.template.spec.containers.find((c) => c.name === 'dind');
+  expectError(errorsAfter('Deployment', (d) => { engine(d).resources.limits.memory = '2Gi'; }),
+    /container dind: resources.limits.memory is 2Gi, agent.resources says 8Gi \(the jobs' containers run in this container's engine\)/);
+  expectError(errorsAfter('Deployment', (d) => { delete engine(d).resources.requests; }),
+    /container dind: resources.requests.cpu is unset/);
+});
+
+test('with the shell executor the agent container holds the jobs\' resources', () => {
+  const loaded = load();
+  editConfig('executor: docker', 'executor: shell')(find(loaded, 'ConfigMap').object);
+  expectError(validateLoaded(loaded).errors, /container agent: resources.requests.cpu is 250m, agent.resources says 2/);
+});
+
+test('the NetworkPolicy admits the registry the engine pulls agent.image from', () => {
+  const loaded = load();
+  editConfig('image: "registry.registry.svc.cluster.local:5000/raibid/rust-builder:latest"',
+    'image: "raibid/rust-builder:latest"')(find(loaded, 'ConfigMap').object);
+  expectError(validateLoaded(loaded).errors, /egress admits no TCP port 443, needed for agent.image \(docker.io\)/);
 });
 
 test('credential files come from Secret volumes holding those keys', () => {
@@ -158,7 +174,7 @@ test('the NetworkPolicy admits DNS and every server the agent config names', () 
     /egress admits no TCP port 6379, needed for agent.redis.url/);
   expectError(errorsAfter('NetworkPolicy', (p) => { p.spec.egress = p.spec.egress.filter((r) => r.ports[0].port !== 53); }),
     /egress does not admit DNS/);
-  expectError(errorsAfter('ConfigMap', editConfig('registry.registry.svc.cluster.local:5000', 'registry.example.com:443')),
+  expectError(errorsAfter('ConfigMap', editConfig('url: "http://registry.registry.svc.cluster.local:5000"', 'url: "https://registry.example.com:443"')),
     /egress admits no TCP port 443, needed for agent.registry.url/);
   expectError(errorsAfter('NetworkPolicy', (p) => { p.spec.podSelector.matchLabels['app.kubernetes.io/name'] = 'other'; }),
     /podSelector does not select Deployment raibid-agent's pods/);
