@@ -25,6 +25,18 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# Debian starts some of these as services on install; the agent's tests start their own on free
+# ports and need none of them. A service already running is the host's own: left alone. One that
+# this run's installation started is stopped again, and nothing else.
+services=(redis-server nginx fcgiwrap docker-registry prometheus prometheus-node-exporter)
+service_active() {
+  command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1" 2>/dev/null
+}
+running_before=()
+for svc in "${services[@]}"; do
+  if service_active "$svc"; then running_before+=("$svc"); fi
+done
+
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   sudo_cmd=()
@@ -32,14 +44,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  for svc in "${services[@]}"; do
+    if service_active "$svc" && [[ " ${running_before[*]} " != *" $svc "* ]]; then
+      echo "install-deps: stopping $svc, which installing it just started (the tests start their own)"
+      "${sudo_cmd[@]}" systemctl stop "$svc" >/dev/null 2>&1 || true
+    fi
+  done
 fi
-
-# Debian starts these as services on install; the agent's tests start their own on free ports.
-for svc in redis-server nginx fcgiwrap docker-registry prometheus prometheus-node-exporter; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    systemctl stop "$svc" >/dev/null 2>&1 || true
-  fi
-done
 
 # The manifest checker of deploy/ (CTest deploy_*) runs on Node.js, with its two dependencies
 # from the npm registry at the versions of the committed package-lock.json. `npm ci` runs again
