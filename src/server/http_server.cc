@@ -57,7 +57,13 @@ Status HttpServer::Start(const std::string& listen) {
   if (port_ <= 0) {
     return Fail(ErrorKind::kConfig, "http.listen: cannot listen on " + listen);
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_ended_ = true;
+  });
+  // cpp-httplib's stop() does nothing until the listening thread has marked the server running,
+  // so a stop that came before would be lost and the destructor would wait for ever.
+  while (!server_->is_running() && !listen_ended_) std::this_thread::yield();
   return {};
 }
 

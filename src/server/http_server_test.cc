@@ -4,8 +4,10 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <thread>
 
 #include "server/metrics.h"
+#include "support/temp_dir.h"
 
 namespace raibid {
 namespace {
@@ -32,6 +34,27 @@ TEST(HttpServer, ProbesFollowTheirChecks) {
   EXPECT_EQ(metrics->body, "raibid_slots 1\n");
   EXPECT_NE(metrics->get_header_value("Content-Type").find("version=0.0.4"), std::string::npos);
   EXPECT_EQ(client.Get("/nope")->status, 404);
+}
+
+// A server stopped at once, before its thread got to listening, must still stop: an agent whose
+// start fails right after the server started would otherwise hang in the destructor.
+TEST(HttpServer, AServerStoppedRightAfterStartStops) {
+  std::atomic<int> stopped{0};
+  std::thread worker([&] {
+    for (int i = 0; i < 200; ++i) {
+      HttpServer server({});
+      ASSERT_TRUE(server.Start("127.0.0.1:0"));
+      ++stopped;  // counts the previous servers' destructors as done, and this start
+    }
+    stopped = 1000;
+  });
+  const bool done =
+      testing::WaitFor([&] { return stopped.load() == 1000; }, std::chrono::seconds(30));
+  if (!done)
+    worker.detach();  // stuck in ~HttpServer: the failure below says so
+  else
+    worker.join();
+  EXPECT_TRUE(done) << "stuck after " << stopped.load() << " servers";
 }
 
 TEST(HttpServer, BadListenAddressIsAConfigError) {
