@@ -3,11 +3,12 @@
 #include <httplib.h>
 
 #include <charconv>
+#include <thread>
 
 namespace raibid {
 namespace {
 
-void Probe(httplib::Response& res, bool ok, const char* good, const char* bad) {
+void Probe(httplib::Response& res, bool ok, std::string_view good, std::string_view bad) {
   res.status = ok ? 200 : 503;
   res.set_content(std::string(ok ? good : bad) + "\n", "text/plain; charset=utf-8");
 }
@@ -25,8 +26,8 @@ HttpServer::HttpServer(HealthChecks checks)
     Probe(res, checks_.alive(), "ok", "main loop stalled");
   });
   server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    Probe(res, checks_.ready(), "ready",
-          "not ready: redis unreachable, group missing, or draining");
+    const std::optional<std::string> reason = checks_.not_ready();
+    Probe(res, !reason, "ready", reason ? "not ready: " + *reason : "");
   });
   server_->Get("/startupz", [this](const httplib::Request&, httplib::Response& res) {
     Probe(res, checks_.started(), "started", "starting");

@@ -18,8 +18,10 @@ class Server;
 namespace raibid {
 
 struct HealthChecks {
-  std::function<bool()> alive;           // /healthz: the main loop is not stuck
-  std::function<bool()> ready;           // /readyz: connected, group registered, not draining
+  std::function<bool()> alive;  // /healthz: the main loop is not stuck
+  // /readyz: nullopt when the agent may take jobs, else why not ("work dir /w not writable:
+  // Permission denied"), answered as 503 "not ready: <reason>".
+  std::function<std::optional<std::string>()> not_ready;
   std::function<bool()> started;         // /startupz: caches initialised
   std::function<std::string()> metrics;  // /metrics: the exposition text
 };

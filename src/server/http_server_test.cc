@@ -15,13 +15,18 @@ namespace {
 TEST(HttpServer, ProbesFollowTheirChecks) {
   std::atomic<bool> alive{true}, ready{false}, started{false};
   HttpServer server({.alive = [&] { return alive.load(); },
-                     .ready = [&] { return ready.load(); },
+                     .not_ready = [&]() -> std::optional<std::string> {
+                       if (ready) return std::nullopt;
+                       return "work dir /w not writable: Permission denied";
+                     },
                      .started = [&] { return started.load(); },
                      .metrics = [] { return std::string("raibid_slots 1\n"); }});
   ASSERT_TRUE(server.Start("127.0.0.1:0"));
   httplib::Client client("127.0.0.1", server.port());
   EXPECT_EQ(client.Get("/healthz")->status, 200);
-  EXPECT_EQ(client.Get("/readyz")->status, 503);
+  auto unready = client.Get("/readyz");
+  EXPECT_EQ(unready->status, 503);
+  EXPECT_EQ(unready->body, "not ready: work dir /w not writable: Permission denied\n");
   EXPECT_EQ(client.Get("/startupz")->status, 503);
   ready = true;
   started = true;
