@@ -104,14 +104,42 @@ Status ReadAgentSecrets(const Settings& settings, RunnerOptions& runner) {
   return {};
 }
 
+// The directories the agent writes to, each with what it is called in messages.
+std::vector<std::pair<std::filesystem::path, std::string>> AgentDirectories(
+    const Settings& settings) {
+  return {{settings.work_dir, "work dir"},
+          {settings.cache_path / "git", "cache dir"},
+          {settings.cache_path / "deps", "cache dir"}};
+}
+
+// Made, then written to: an agent that cannot write there would fail every job it takes.
 Status MakeDirectories(const Settings& settings) {
-  for (const auto& dir :
-       {settings.cache_path / "git", settings.cache_path / "deps", settings.work_dir}) {
+  for (const auto& [dir, what] : AgentDirectories(settings)) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) return Fail(ErrorKind::kConfig, "cannot create " + dir.string() + ": " + ec.message());
+    if (ec)
+      return std::unexpected(ErrnoError(ec, "cannot create " + dir.string(), ErrorKind::kConfig));
+    if (auto s = CheckWritable(dir, what); !s) return s;
   }
   return {};
+}
+
+// What /readyz follows: the consumer, the directories, their free space, the engine.
+void AddReadinessChecks(Readiness& readiness, const Settings& settings, const Agent& agent,
+                        const RedisEndpoint& endpoint, DockerExecutor* docker) {
+  readiness.Add("agent", AgentCheck(agent, Describe(endpoint), settings.redis.group));
+  readiness.Add("directories", FromStatus([dirs = AgentDirectories(settings)]() -> Status {
+                  for (const auto& [dir, what] : dirs) {
+                    if (auto s = CheckWritable(dir, what); !s) return s;
+                  }
+                  return {};
+                }));
+  readiness.Add("disk", FromStatus([work = settings.work_dir, cache = settings.cache_path,
+                                    min = settings.min_free_disk_bytes]() -> Status {
+                  if (auto s = CheckFreeSpace(work, "work dir", min); !s) return s;
+                  return CheckFreeSpace(cache, "cache dir", min);
+                }));
+  if (docker != nullptr) readiness.Add("engine", FromStatus([docker] { return docker->Ready(); }));
 }
 
 Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(
@@ -230,6 +258,7 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
                                ? options.maintain
                                : std::function<void()>([u = w->upkeep_.get()] { u->Run(); });
   w->agent_ = std::make_unique<Agent>(std::move(agent_options), *w->runner_);
+  AddReadinessChecks(w->readiness_, settings, *w->agent_, *endpoint, w->docker_.get());
   return w;
 }
 

@@ -17,6 +17,7 @@
 
 #include "agent/agent.h"
 #include "agent/idle_upkeep.h"
+#include "agent/readiness.h"
 #include "config/settings.h"
 #include "executor/docker_executor.h"
 #include "executor/shell_executor.h"
@@ -52,6 +53,10 @@ class WiredAgent {
   const RedisEndpoint& redis() const { return endpoint_; }
   // The secrets read at start-up (and the Redis password): what the agent's own log must mask.
   const Masker& masker() const { return masker_; }
+  // What /readyz answers: the agent connected and not draining, the work and cache directories
+  // writable with agent.min_free_disk free, the container engine answering (docker executor).
+  // Others may add their own checks.
+  Readiness& readiness() { return readiness_; }
 
   // With the docker executor: removes the containers a crashed predecessor of this name left,
   // then pulls agent.image and agent.docker.preload_images in the background; images_ready()
@@ -72,17 +77,18 @@ class WiredAgent {
   std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<IdleUpkeep> upkeep_;
   std::unique_ptr<Agent> agent_;
+  Readiness readiness_;  // its checks refer to agent_ and docker_
   std::vector<std::string> preload_;
   std::atomic<bool> images_ready_{true};
   std::jthread preloader_;
 };
 
 // Fails (kConfig, the message naming the key or the path) when the Redis URL is malformed, a
-// secret file cannot be read, a directory cannot be made, the docker executor's options are
-// wrong, or agent.shell.user names no user or cannot be honoured (the agent is not root). With
-// the shell executor and no agent.shell.user it logs a warning: steps run as the agent's user.
-// Nothing is running when it fails; on success the agent is built but not yet running
-// (Agent::Run starts it).
+// secret file cannot be read, a directory cannot be made or written to ("work dir /w not
+// writable: Permission denied"), the docker executor's options are wrong, or agent.shell.user
+// names no user or cannot be honoured (the agent is not root). With the shell executor and no
+// agent.shell.user it logs a warning: steps run as the agent's user. Nothing is running when it
+// fails; on success the agent is built but not yet running (Agent::Run starts it).
 Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOptions options);
 
 // "a, b" -> {"a", "b"}: the comma-separated lists of the configuration.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -12,23 +13,35 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "util/log_context.h"
+#include "util/mutex.h"
 
 namespace raibid::cli {
 namespace {
 
-// Blocks the stop signals in every thread; a dedicated thread takes them with sigtimedwait.
+// Blocks the stop signals in every thread; a dedicated thread takes them with sigtimedwait. Made
+// first thing, so a signal is never left waiting behind a start-up that does not end.
 class SignalWatcher {
  public:
-  explicit SignalWatcher(Agent& agent) : agent_(agent) {
+  SignalWatcher() {
+    sigset_t set = StopSignals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread starts: every one inherits it
     thread_ = std::thread([this] { Loop(); });
   }
   ~SignalWatcher() {
     done_ = true;
     thread_.join();
   }
-  static void BlockStopSignals() {
-    sigset_t set = StopSignals();
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // From here on a stop signal asks `agent` to stop. Before, it ends the process at once: nothing
+  // runs yet that needs finishing, and start-up may be stuck (an engine that never answers).
+  void Attach(Agent& agent) {
+    MutexLock lock(&mu_);
+    agent_ = &agent;
+  }
+  // The agent has stopped and is about to go: a signal ends the process at once again.
+  void Detach() {
+    MutexLock lock(&mu_);
+    agent_ = nullptr;
+    phase_ = "while stopping";
   }
 
  private:
@@ -46,13 +59,29 @@ class SignalWatcher {
       int sig = sigtimedwait(&set, nullptr, &tick);
       if (sig <= 0) continue;
       const char* what = sigdescr_np(sig);  // strsignal's text, without its static buffer
+      MutexLock lock(&mu_);
+      if (agent_ == nullptr) DieOf(sig, what, phase_);
       spdlog::info("received {}; {}", what != nullptr ? what : "a signal",
                    ++count_ == 1 ? "finishing running jobs, taking no new ones"
                                  : "interrupting running jobs");
-      agent_.RequestStop();
+      agent_->RequestStop();
     }
   }
-  Agent& agent_;
+  // Ends the process as the signal's default action would, so its parent sees it killed by it.
+  [[noreturn]] static void DieOf(int sig, const char* what, const char* phase) {
+    spdlog::warn("received {} {}; exiting", what != nullptr ? what : "a signal", phase);
+    spdlog::default_logger()->flush();
+    std::signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+    raise(sig);
+    std::_Exit(128 + sig);
+  }
+  Mutex mu_;
+  Agent* agent_ GUARDED_BY(mu_) = nullptr;
+  const char* phase_ GUARDED_BY(mu_) = "while starting";
   std::atomic<bool> done_{false};
   int count_ = 0;
   std::thread thread_;
@@ -68,7 +97,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   if (!flags.consumer_name.empty()) settings.redis.consumer = flags.consumer_name;
   if (!flags.work_dir.empty()) settings.work_dir = flags.work_dir;
   if (!flags.cache_dir.empty()) settings.cache_path = flags.cache_dir;
-  SignalWatcher::BlockStopSignals();        // before any thread starts, so every thread inherits it
+  SignalWatcher watcher;
   std::atomic<Agent*> agent_view{nullptr};  // what the HTTP threads read, once the agent exists
   std::atomic<bool> started{false};
   Metrics metrics({.busy_slots =
@@ -103,11 +132,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                          Agent* a = agent_view;
                          return a && a->LoopAlive(kStallAfter);
                        },
-                   .ready =
-                       [&] {
-                         Agent* a = agent_view;
-                         return a && a->Ready() && (!w.docker() || w.docker()->Ready());
-                       },
+                   .not_ready = [&] { return w.readiness().NotReady(); },
                    .started = [&] { return started.load() && w.images_ready(); },
                    .metrics = [&] { return metrics.Render(); }});
   if (auto s = http.Start(settings.http_listen); !s) {
@@ -125,8 +150,9 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
       RAIBID_VERSION, settings.redis.consumer, settings.redis.group, settings.redis.stream,
       Describe(w.redis()), settings.concurrency, settings.work_dir.string(),
       settings.cache_path.string());
-  SignalWatcher watcher(agent);
+  watcher.Attach(agent);
   int rc = agent.Run();
+  watcher.Detach();
   spdlog::info("raibid-agent stopped");
   return rc;
 }

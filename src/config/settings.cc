@@ -100,6 +100,7 @@ std::vector<Key> AgentKeys(Settings& s) {
                          {"step_host", TextValue(&s.docker.step_host)}}),
       {"concurrency", WholeValue(&s.concurrency, 1)},
       {"work_dir", PathValue(&s.work_dir)},
+      {"min_free_disk", SizeValue(&s.min_free_disk_bytes, 0)},
       Section("http", {{"listen", ListenAddressValue(&s.http_listen)}}),
       Section("git", {{"base_url", TextValue(&s.git_base_url)},
                       {"token_file", PathValue(&s.git_token_file)},

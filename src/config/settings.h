@@ -77,6 +77,9 @@ struct Settings {
   DockerSettings docker;
   int concurrency = 1;
   std::filesystem::path work_dir = "/var/lib/raibid/work";
+  // agent.min_free_disk: /readyz fails while the work or cache directory's filesystem has less
+  // free; 0: not checked.
+  uint64_t min_free_disk_bytes = 1ull << 30;
   std::string http_listen = "0.0.0.0:9090";  // HOST:PORT; port 0 picks a free one
   std::string git_base_url;
   std::filesystem::path git_token_file;

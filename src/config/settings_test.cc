@@ -92,6 +92,7 @@ TEST(ParseSettings, EmptyDocumentGivesTheDefaults) {
     EXPECT_EQ(s->timeout_extension_percent, 10);
     EXPECT_EQ(s->log_limit_bytes, 16u << 20);
     EXPECT_EQ(s->status_stream_maxlen, 100000u);
+    EXPECT_EQ(s->min_free_disk_bytes, 1u << 30);
     EXPECT_EQ(s->shell.env_passthrough,
               (std::vector<std::string>{"PATH", "LANG", "LC_ALL", "TZ", "TERM"}));
     EXPECT_EQ(s->shell.user, "");
@@ -118,6 +119,7 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
     user: "1000:1000"
   concurrency: 4
   work_dir: /srv/work
+  min_free_disk: 5Gi
   http: {listen: "127.0.0.1:0"}
   git: {base_url: "http://gitea:3000", token_file: /run/secrets/git, username: bot}
   registry:
@@ -154,6 +156,7 @@ TEST(ParseSettings, ReadsEveryExtensionKey) {
   EXPECT_EQ(s->shell.user, "1000:1000");
   EXPECT_EQ(s->concurrency, 4);
   EXPECT_EQ(s->work_dir, "/srv/work");
+  EXPECT_EQ(s->min_free_disk_bytes, 5ull << 30);
   EXPECT_EQ(s->http_listen, "127.0.0.1:0");
   EXPECT_EQ(s->git_base_url, "http://gitea:3000");
   EXPECT_EQ(s->git_token_file, "/run/secrets/git");
@@ -491,6 +494,7 @@ TEST(LoadSettingsFile, TheShippedExampleIsValidAndComplete) {
   EXPECT_EQ(s->limits.memory, "8Gi");
   EXPECT_EQ(s->timeout_extension_percent, 10);
   EXPECT_EQ(s->log_limit_bytes, 16u << 20);
+  EXPECT_EQ(s->min_free_disk_bytes, 1u << 30);
   EXPECT_EQ(s->input_limits.job_bytes, 1u << 20);
   EXPECT_EQ(s->input_limits.steps, 1000u);
   EXPECT_EQ(s->input_limits.http_response_bytes, 4u << 20);

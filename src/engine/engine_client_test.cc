@@ -2,10 +2,16 @@
 #include "engine/engine_client.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "support/podman_service.h"
+#include "support/temp_dir.h"
+#include "util/unique_fd.h"
 
 namespace raibid {
 namespace {
@@ -103,9 +109,31 @@ TEST(EngineDown, IsARetryableInfrastructureErrorNamingTheEngine) {
   EXPECT_TRUE(v.error().retryable);
   EXPECT_NE(v.error().message.find("unix:///nonexistent/raibid/docker.sock"), std::string::npos)
       << v.error().message;
+  EXPECT_NE(v.error().message.find("over unix socket /nonexistent/raibid/docker.sock: cannot "
+                                   "connect: No such file or directory"),
+            std::string::npos)
+      << v.error().message;
   auto ping = client.Ping();
   ASSERT_FALSE(ping);
   EXPECT_TRUE(ping.error().retryable);
+}
+
+// A socket file with nothing listening on it (an engine that died): bound, never listened on.
+TEST(EngineDown, ADeadSocketIsNamedNotLocalhostPort80) {
+  testing::TempDir dir;
+  const std::string path = (dir.path() / "engine.sock").string();
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{.sun_family = AF_UNIX};
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EngineClient client(*ParseEngineHost("unix://" + path));
+  auto ping = client.Ping();
+  ASSERT_FALSE(ping);
+  EXPECT_EQ(ping.error().message.find("port 80"), std::string::npos) << ping.error().message;
+  EXPECT_NE(ping.error().message.find("/_ping over unix socket " + path +
+                                      ": cannot connect: Connection refused"),
+            std::string::npos)
+      << ping.error().message;
 }
 
 TEST_F(EngineClientTest, NegotiatesTheApiVersion) {

@@ -227,7 +227,7 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
   Configure(request, ex);
   const CURLcode code = curl_easy_perform(ex.curl);
   curl_easy_setopt(ex.curl, CURLOPT_HTTPHEADER, nullptr);
-  const std::string what = request.method + " " + ForMessage(request.url);
+  const std::string what = Describe(request);
   if (code == CURLE_OK) {
     curl_easy_getinfo(ex.curl, CURLINFO_RESPONSE_CODE, &ex.response.status);
     return std::move(ex.response);
@@ -242,8 +242,27 @@ Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
     return std::unexpected(ErrnoError(ex.read_errno, what + ": cannot read the upload"));
   }
   if (ex.sink_refused) return Fail(ErrorKind::kInfrastructure, what + ": download aborted");
-  const std::string detail = ex.error[0] ? ex.error : curl_easy_strerror(code);
-  return Fail(ErrorKind::kInfrastructure, what + ": " + detail, !Permanent(code));
+  return Fail(ErrorKind::kInfrastructure, what + ": " + FailureDetail(code, ex), !Permanent(code));
+}
+
+std::string HttpTransport::Describe(const HttpRequest& request) const {
+  if (options_.unix_socket.empty()) return request.method + " " + ForMessage(request.url);
+  // The URL's host means nothing over a socket: "GET /v1.41/_ping over unix socket /run/x.sock".
+  const std::string url = ForMessage(request.url);
+  const size_t scheme = url.find("://");
+  const size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  return request.method + " " + (path == std::string::npos ? "/" : url.substr(path)) +
+         " over unix socket " + options_.unix_socket;
+}
+
+std::string HttpTransport::FailureDetail(int code, const Exchange& ex) const {
+  if (code == CURLE_COULDNT_CONNECT && !options_.unix_socket.empty()) {
+    // curl's own text names "localhost port 80" for a socket; the errno says what went wrong.
+    long err = 0;
+    curl_easy_getinfo(ex.curl, CURLINFO_OS_ERRNO, &err);
+    return err != 0 ? "cannot connect: " + ErrnoText(static_cast<int>(err)) : "cannot connect";
+  }
+  return ex.error[0] ? ex.error : curl_easy_strerror(static_cast<CURLcode>(code));
 }
 
 }  // namespace raibid

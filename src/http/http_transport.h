@@ -68,7 +68,7 @@ struct HttpOptions {
   std::chrono::milliseconds connect_timeout{10000};
   int stall_seconds = 60;  // below 1 KiB/s for this long: the transfer fails; 0: never
   // Every request goes over this unix socket (the Docker Engine's), whatever host the URL
-  // names; empty: TCP.
+  // names; empty: TCP. Error messages then name the socket and the URL's path, not its host.
   std::string unix_socket;
   std::string user_agent = "raibid-agent";
   // The most of a response body kept in memory (bodies given to a request's sink are not
@@ -101,6 +101,10 @@ class HttpTransport {
   struct Exchange;
   void Configure(const HttpRequest& request, Exchange& ex);
   void ConfigureMethod(const HttpRequest& request, Exchange& ex);
+  // "GET https://host/path" (the query left out), for messages.
+  std::string Describe(const HttpRequest& request) const;
+  // Why a failed exchange (a CURLcode) failed, naming the real endpoint.
+  std::string FailureDetail(int code, const Exchange& ex) const;
 
   HttpOptions options_;
   void* curl_ = nullptr;  // CURL*, reused for connection keep-alive

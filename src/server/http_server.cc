@@ -3,11 +3,12 @@
 #include <httplib.h>
 
 #include <charconv>
+#include <thread>
 
 namespace raibid {
 namespace {
 
-void Probe(httplib::Response& res, bool ok, const char* good, const char* bad) {
+void Probe(httplib::Response& res, bool ok, std::string_view good, std::string_view bad) {
   res.status = ok ? 200 : 503;
   res.set_content(std::string(ok ? good : bad) + "\n", "text/plain; charset=utf-8");
 }
@@ -25,8 +26,8 @@ HttpServer::HttpServer(HealthChecks checks)
     Probe(res, checks_.alive(), "ok", "main loop stalled");
   });
   server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    Probe(res, checks_.ready(), "ready",
-          "not ready: redis unreachable, group missing, or draining");
+    const std::optional<std::string> reason = checks_.not_ready();
+    Probe(res, !reason, "ready", reason ? "not ready: " + *reason : "");
   });
   server_->Get("/startupz", [this](const httplib::Request&, httplib::Response& res) {
     Probe(res, checks_.started(), "started", "starting");
@@ -57,7 +58,13 @@ Status HttpServer::Start(const std::string& listen) {
   if (port_ <= 0) {
     return Fail(ErrorKind::kConfig, "http.listen: cannot listen on " + listen);
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_ended_ = true;
+  });
+  // cpp-httplib's stop() does nothing until the listening thread has marked the server running,
+  // so a stop that came before would be lost and the destructor would wait for ever.
+  while (!server_->is_running() && !listen_ended_) std::this_thread::yield();
   return {};
 }
 

@@ -4,8 +4,10 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <thread>
 
 #include "server/metrics.h"
+#include "support/temp_dir.h"
 
 namespace raibid {
 namespace {
@@ -13,13 +15,18 @@ namespace {
 TEST(HttpServer, ProbesFollowTheirChecks) {
   std::atomic<bool> alive{true}, ready{false}, started{false};
   HttpServer server({.alive = [&] { return alive.load(); },
-                     .ready = [&] { return ready.load(); },
+                     .not_ready = [&]() -> std::optional<std::string> {
+                       if (ready) return std::nullopt;
+                       return "work dir /w not writable: Permission denied";
+                     },
                      .started = [&] { return started.load(); },
                      .metrics = [] { return std::string("raibid_slots 1\n"); }});
   ASSERT_TRUE(server.Start("127.0.0.1:0"));
   httplib::Client client("127.0.0.1", server.port());
   EXPECT_EQ(client.Get("/healthz")->status, 200);
-  EXPECT_EQ(client.Get("/readyz")->status, 503);
+  auto unready = client.Get("/readyz");
+  EXPECT_EQ(unready->status, 503);
+  EXPECT_EQ(unready->body, "not ready: work dir /w not writable: Permission denied\n");
   EXPECT_EQ(client.Get("/startupz")->status, 503);
   ready = true;
   started = true;
@@ -32,6 +39,27 @@ TEST(HttpServer, ProbesFollowTheirChecks) {
   EXPECT_EQ(metrics->body, "raibid_slots 1\n");
   EXPECT_NE(metrics->get_header_value("Content-Type").find("version=0.0.4"), std::string::npos);
   EXPECT_EQ(client.Get("/nope")->status, 404);
+}
+
+// A server stopped at once, before its thread got to listening, must still stop: an agent whose
+// start fails right after the server started would otherwise hang in the destructor.
+TEST(HttpServer, AServerStoppedRightAfterStartStops) {
+  std::atomic<int> stopped{0};
+  std::thread worker([&] {
+    for (int i = 0; i < 200; ++i) {
+      HttpServer server({});
+      ASSERT_TRUE(server.Start("127.0.0.1:0"));
+      ++stopped;  // counts the previous servers' destructors as done, and this start
+    }
+    stopped = 1000;
+  });
+  const bool done =
+      testing::WaitFor([&] { return stopped.load() == 1000; }, std::chrono::seconds(30));
+  if (!done)
+    worker.detach();  // stuck in ~HttpServer: the failure below says so
+  else
+    worker.join();
+  EXPECT_TRUE(done) << "stuck after " << stopped.load() << " servers";
 }
 
 TEST(HttpServer, BadListenAddressIsAConfigError) {
