@@ -40,8 +40,8 @@ TEST_F(AgentTlsTest, JobsRunAndAreCancelledOverTls) {
 
   // The cancel listener's blocking read, over TLS.
   ASSERT_TRUE(testing::WaitFor([&] { return h.agent().listening_for_cancels(); }));
-  h.Enqueue(Job("t2", "echo started; sleep 300"));
-  ASSERT_TRUE(testing::WaitFor([&] { return h.Log("t2").find("started") != std::string::npos; }));
+  h.Enqueue(Job("t2", "echo $((6*7))-ticks; sleep 300"));
+  ASSERT_TRUE(testing::WaitFor([&] { return h.Log("t2").find("42-ticks") != std::string::npos; }));
   h.redis().Cli({"HSET", "ci:job:t2", "cancel_requested", "1"});
   h.redis().Cli({"PUBLISH", "ci:cancel", "t2"});
   EXPECT_EQ(h.WaitFinal("t2", std::chrono::seconds(10)), "cancelled");

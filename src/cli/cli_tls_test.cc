@@ -63,10 +63,11 @@ TEST_F(CliTlsTest, SubmitStatusLogsAndCancelWorkOverTls) {
   EXPECT_THAT(Agent({"status", "tls-1"}, config_).out, HasSubstr("succeeded"));
   EXPECT_THAT(Agent({"logs", "--follow", "tls-1"}, config_).out, HasSubstr("hello-over-tls"));
 
-  ASSERT_EQ(Agent({"submit", WriteJob("tls-2", "echo started; sleep 300")}, config_).exit_code, 0);
-  ASSERT_TRUE(testing::WaitFor([&] {
-    return Agent({"logs", "tls-2"}, config_).out.find("started") != std::string::npos;
-  }));
+  ASSERT_EQ(Agent({"submit", WriteJob("tls-2", "echo $((6*7))-ticks; sleep 300")}, config_).exit_code, 0);
+  auto started = [&] {
+    return Agent({"logs", "tls-2"}, config_).out.find("42-ticks") != std::string::npos;
+  };
+  ASSERT_TRUE(testing::WaitFor(started));
   EXPECT_EQ(Agent({"cancel", "tls-2"}, config_).exit_code, 0);
   auto followed = Agent({"logs", "--follow", "tls-2"}, config_);  // returns once it ends
   EXPECT_THAT(Agent({"status", "tls-2"}, config_).out, HasSubstr("cancelled")) << followed.out;
