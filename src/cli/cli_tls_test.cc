@@ -63,7 +63,8 @@ TEST_F(CliTlsTest, SubmitStatusLogsAndCancelWorkOverTls) {
   EXPECT_THAT(Agent({"status", "tls-1"}, config_).out, HasSubstr("succeeded"));
   EXPECT_THAT(Agent({"logs", "--follow", "tls-1"}, config_).out, HasSubstr("hello-over-tls"));
 
-  ASSERT_EQ(Agent({"submit", WriteJob("tls-2", "echo $((6*7))-ticks; sleep 300")}, config_).exit_code, 0);
+  ASSERT_EQ(
+      Agent({"submit", WriteJob("tls-2", "echo $((6*7))-ticks; sleep 300")}, config_).exit_code, 0);
   auto started = [&] {
     return Agent({"logs", "tls-2"}, config_).out.find("42-ticks") != std::string::npos;
   };
