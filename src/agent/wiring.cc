@@ -210,9 +210,31 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
+Result<RedisEndpoint> RedisEndpointFrom(const RedisSettings& redis) {
+  auto endpoint = ParseRedisUrl(redis.url);
+  if (!endpoint) return endpoint;
+  const RedisTlsSettings& tls = redis.tls;
+  if (!endpoint->tls.enabled) {
+    if (!tls.any()) return endpoint;
+    return Fail(ErrorKind::kConfig,
+                "agent.redis.tls is set but the redis url is not rediss://: use rediss:// for TLS");
+  }
+  endpoint->tls.ca_file = tls.ca_file.string();
+  endpoint->tls.cert_file = tls.cert_file.string();
+  endpoint->tls.key_file = tls.key_file.string();
+  endpoint->tls.server_name = tls.server_name;
+  endpoint->tls.insecure_skip_verify = tls.insecure_skip_verify;
+  return endpoint;
+}
+
 Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOptions options) {
-  auto endpoint = ParseRedisUrl(settings.redis.url);
+  auto endpoint = RedisEndpointFrom(settings.redis);
   if (!endpoint) return std::unexpected(endpoint.error());
+  if (endpoint->tls.insecure_skip_verify) {
+    spdlog::warn(
+        "redis: agent.redis.tls.insecure_skip_verify is on: the server's certificate is "
+        "not checked");
+  }
   RunnerOptions runner_options = RunnerOptionsFrom(settings, options.version);
   auto credentials = ReadGitCredentials(settings, runner_options.masker);
   if (!credentials) return std::unexpected(credentials.error());

@@ -25,6 +25,11 @@
 
 namespace raibid {
 
+// agent.redis.url with agent.redis.tls.* applied: the endpoint of every connection the agent and
+// the client commands make. A kConfig error for a URL that does not parse, and for TLS settings
+// beside a URL that is not rediss:// (they would silently go unused: the connection is plain).
+Result<RedisEndpoint> RedisEndpointFrom(const RedisSettings& redis);
+
 // What is not configuration: what the binary knows of itself, and what its caller adds.
 struct WiringOptions {
   // The step reaper: a program whose main() dispatches `__reaper` (raibid-agent-reaper, or the

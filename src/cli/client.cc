@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "agent/wiring.h"
 #include "job/job.h"
 #include "redis/redis.h"
 #include "redis/stream_entry.h"
@@ -19,7 +20,7 @@ namespace {
 using nlohmann::json;
 
 Result<std::unique_ptr<Redis>> ConnectTo(const Settings& settings) {
-  auto ep = ParseRedisUrl(settings.redis.url);
+  auto ep = RedisEndpointFrom(settings.redis);
   if (!ep) return std::unexpected(ep.error());
   return Redis::Connect(*ep);
 }

@@ -61,6 +61,14 @@ std::vector<Key> LimitKeys(InputLimits& l) {
           {"http_response_bytes", SizeValue(&l.http_response_bytes, 1 << 10)}};
 }
 
+std::vector<Key> RedisTlsKeys(RedisTlsSettings& t) {
+  return {{"ca_file", PathValue(&t.ca_file)},
+          {"cert_file", PathValue(&t.cert_file)},
+          {"key_file", PathValue(&t.key_file)},
+          {"server_name", TextValue(&t.server_name)},
+          {"insecure_skip_verify", BoolValue(&t.insecure_skip_verify)}};
+}
+
 // Every key under `agent:`; the setters write into `s`.
 std::vector<Key> AgentKeys(Settings& s) {
   return {
@@ -79,7 +87,8 @@ std::vector<Key> AgentKeys(Settings& s) {
       Section("redis", {{"url", TextValue(&s.redis.url)},
                         {"stream_name", TextValue(&s.redis.stream)},
                         {"consumer_group", TextValue(&s.redis.group)},
-                        {"consumer_name", TextValue(&s.redis.consumer)}}),
+                        {"consumer_name", TextValue(&s.redis.consumer)},
+                        Section("tls", RedisTlsKeys(s.redis.tls))}),
       {"executor", ChoiceValue(&s.executor, {{"shell", ExecutorKind::kShell},
                                              {"docker", ExecutorKind::kDocker}})},
       Section("shell", {{"env_passthrough", EnvNameListValue(&s.shell.env_passthrough)},
@@ -250,6 +259,13 @@ Status CheckAcrossKeys(const Settings& s, const SettingsReader& reader, const Ya
     return doc.Fail(mark, "agent.timeout.max_minutes",
                     fmt::format("must be at least default_minutes ({}), got {}",
                                 s.default_timeout_minutes, s.max_timeout_minutes));
+  }
+  const RedisTlsSettings& tls = s.redis.tls;
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    const char* set =
+        tls.cert_file.empty() ? "agent.redis.tls.key_file" : "agent.redis.tls.cert_file";
+    return doc.Fail(reader.MarkOf(set), set,
+                    "cert_file and key_file go together: set both or neither");
   }
   if (s.registry_url.starts_with("http://") && !s.registry_insecure) {
     return doc.Fail(reader.MarkOf("agent.registry.url"), "agent.registry.url",

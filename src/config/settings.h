@@ -23,11 +23,24 @@ struct ResourceSpec {
   std::string memory;  // a size ("4Gi"); empty: no limit
 };
 
+// agent.redis.tls.*: how a rediss:// connection is verified (docs/configuration.md).
+struct RedisTlsSettings {
+  std::filesystem::path ca_file;              // empty: the system's CAs
+  std::filesystem::path cert_file, key_file;  // the client certificate (mutual TLS)
+  std::string server_name;                    // the certificate's name; empty: the URL's host
+  bool insecure_skip_verify = false;
+  bool any() const {
+    return !ca_file.empty() || !cert_file.empty() || !key_file.empty() || !server_name.empty() ||
+           insecure_skip_verify;
+  }
+};
+
 struct RedisSettings {
   std::string url = "redis://127.0.0.1:6379";
   std::string stream = "ci-jobs";
   std::string group = "ci-workers";
   std::string consumer;  // never empty after parsing: the host name when not configured
+  RedisTlsSettings tls;
 };
 
 // agent.docker.*: the `docker` executor (docs/docker.md).

@@ -413,6 +413,33 @@ TEST(ParseSettings, PlainHttpRegistryNeedsInsecure) {
   EXPECT_EQ(ErrorOf("agent:\n  registry:\n    url: https://r:5000\n"), "");
 }
 
+TEST(ParseSettings, RedisTlsKeysAreRead) {
+  auto s = ParseSettings(R"(agent:
+  redis:
+    url: rediss://redis.internal:6380
+    tls:
+      ca_file: /etc/raibid/redis-ca.pem
+      cert_file: /etc/raibid/agent.pem
+      key_file: /etc/raibid/agent.key
+      server_name: redis.example.com
+      insecure_skip_verify: no
+)",
+                         "agent.yaml", Vars({}), nullptr);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->redis.tls.ca_file, "/etc/raibid/redis-ca.pem");
+  EXPECT_EQ(s->redis.tls.cert_file, "/etc/raibid/agent.pem");
+  EXPECT_EQ(s->redis.tls.key_file, "/etc/raibid/agent.key");
+  EXPECT_EQ(s->redis.tls.server_name, "redis.example.com");
+  EXPECT_FALSE(s->redis.tls.insecure_skip_verify);
+  EXPECT_TRUE(s->redis.tls.any());
+}
+
+TEST(ParseSettings, RedisTlsCertificateNeedsItsKey) {
+  EXPECT_EQ(ErrorOf("agent:\n  redis:\n    tls:\n      cert_file: /a.pem\n"),
+            "agent.yaml:4:18: agent.redis.tls.cert_file: cert_file and key_file go together: set "
+            "both or neither");
+}
+
 TEST(ParseSettings, ShapeErrorsNameTheKey) {
   EXPECT_EQ(ErrorOf("agent:\n  image: {a: 1}\n"),
             "agent.yaml:2:10: agent.image: expected a value, got a map");

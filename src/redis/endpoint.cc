@@ -27,19 +27,22 @@ Result<RedisEndpoint> ParseUnixUrl(std::string_view rest, std::string_view url) 
 }  // namespace
 
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
-  constexpr std::string_view kRedis = "redis://", kUnix = "unix://", kRedisUnix = "redis+unix://";
+  constexpr std::string_view kRedis = "redis://", kRediss = "rediss://", kUnix = "unix://",
+                             kRedisUnix = "redis+unix://";
   if (url.starts_with(kUnix)) return ParseUnixUrl(url.substr(kUnix.size()), url);
   if (url.starts_with(kRedisUnix)) return ParseUnixUrl(url.substr(kRedisUnix.size()), url);
-  if (url.starts_with("rediss://")) {
-    return Fail(ErrorKind::kConfig, "redis url '" + std::string(url) +
-                                        "': TLS (rediss://) is not supported by this build");
-  }
-  if (!url.starts_with(kRedis)) {
-    return Fail(ErrorKind::kConfig, "redis url '" + std::string(url) +
-                                        "': expected redis://host:port[/db] or unix:///path");
-  }
   RedisEndpoint ep;
-  std::string_view rest = url.substr(kRedis.size());
+  std::string_view rest;
+  if (url.starts_with(kRedis)) {
+    rest = url.substr(kRedis.size());
+  } else if (url.starts_with(kRediss)) {
+    rest = url.substr(kRediss.size());
+    ep.tls.enabled = true;
+  } else {
+    return Fail(ErrorKind::kConfig,
+                "redis url '" + std::string(url) +
+                    "': expected redis://host:port[/db], rediss://host:port[/db] or unix:///path");
+  }
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     auto cred = rest.substr(0, at);
     rest = rest.substr(at + 1);

@@ -34,12 +34,22 @@ TEST(RedisUrl, UnixSocketTakesADatabaseQuery) {
 }
 
 TEST(RedisUrl, RejectsOtherSchemesClearly) {
-  EXPECT_FALSE(ParseRedisUrl("http://x"));
-  auto tls = ParseRedisUrl("rediss://x:1");
-  ASSERT_FALSE(tls);
-  EXPECT_NE(tls.error().message.find("TLS"), std::string::npos);
+  auto http = ParseRedisUrl("http://x");
+  ASSERT_FALSE(http);
+  EXPECT_NE(http.error().message.find("rediss://"), std::string::npos) << http.error().message;
   EXPECT_FALSE(ParseRedisUrl("redis://host:99999"));
   EXPECT_FALSE(ParseRedisUrl("redis://host/x"));
+}
+
+TEST(RedisUrl, RedissAsksForTlsAndParsesLikeRedis) {
+  auto ep = ParseRedisUrl("rediss://agent:pw@redis.example.com:6380/1");
+  ASSERT_TRUE(ep) << ep.error().message;
+  EXPECT_TRUE(ep->tls.enabled);
+  EXPECT_EQ(ep->host, "redis.example.com");
+  EXPECT_EQ(ep->port, 6380);
+  EXPECT_EQ(ep->username, "agent");
+  EXPECT_EQ(ep->db, 1);
+  EXPECT_FALSE(ParseRedisUrl("redis://h")->tls.enabled);
 }
 
 TEST(RedisUrl, DescribeNamesTheAddressOrTheSocket) {

@@ -1,20 +1,13 @@
 #include "redis/redis.h"
 
 #include <hiredis/hiredis.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <thread>
 
-namespace raibid {
+#include "redis/transport.h"
 
-struct Redis::Context {
-  explicit Context(redisContext* c) : c(c) {}
-  ~Context() { redisFree(c); }
-  Context(const Context&) = delete;
-  Context& operator=(const Context&) = delete;
-  redisContext* const c;
-};
+namespace raibid {
 
 // hiredis' reply-object hooks, building RedisValues as the protocol is read: each reply is
 // copied out of the read buffer once, into its value, with no redisReply in between. An array's
@@ -64,38 +57,32 @@ redisReplyObjectFunctions g_value_functions = {RedisValueBuilder::String, RedisV
 
 std::atomic<uint64_t> g_reconnects{0};
 
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000),
-                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
-
 // Takes over a reply the builder made (the root value, on the heap).
 RedisValue TakeReply(void* raw) {
   std::unique_ptr<RedisValue> root(static_cast<RedisValue*>(raw));
   return std::move(*root);
 }
 
-// The transport: a TCP or unix socket with `timeout` for connecting, reading and writing. An
-// owned context on success.
-Result<redisContext*> OpenSocket(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout) {
-  const timeval tv = ToTimeval(timeout);
-  redisContext* c = endpoint.unix_socket.empty()
-                        ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv)
-                        : redisConnectUnixWithTimeout(endpoint.unix_socket.c_str(), tv);
-  if (c == nullptr) return Fail(ErrorKind::kInfrastructure, "redis: out of memory", true);
-  if (c->err) {
-    std::string reason = c->errstr;
-    redisFree(c);
-    return Fail(ErrorKind::kInfrastructure,
-                "cannot connect to redis at " + Describe(endpoint) + ": " + reason, true);
-  }
-  redisSetTimeout(c, tv);
-  c->reader->fn = &g_value_functions;
-  return c;
+// Under TLS 1.3 a server that refuses the client's certificate (or its absence) says so only
+// after the handshake, by an alert or by hanging up. One round trip right after the handshake
+// makes that a connection error that says what probably happened.
+Status CheckTlsSession(Redis& redis, const RedisEndpoint& endpoint) {
+  auto r = redis.Command({"PING"});  // any reply will do, NOAUTH included
+  if (r) return {};
+  Error e = r.error();
+  e.message += endpoint.tls.cert_file.empty()
+                   ? " (right after the TLS handshake: does the server require a client "
+                     "certificate? see redis.tls.cert_file)"
+                   : " (right after the TLS handshake: did the server refuse the client "
+                     "certificate?)";
+  return std::unexpected(e);
 }
 
 // AUTH and SELECT, as the endpoint asks.
 Status LogIn(Redis& redis, const RedisEndpoint& endpoint) {
+  if (endpoint.tls.enabled) {
+    if (auto s = CheckTlsSession(redis, endpoint); !s) return s;
+  }
   if (!endpoint.password.empty()) {
     RedisArgs auth = {"AUTH"};
     if (!endpoint.username.empty()) auth.push_back(endpoint.username);
@@ -117,6 +104,80 @@ Status LogIn(Redis& redis, const RedisEndpoint& endpoint) {
 
 }  // namespace
 
+// The connection: hiredis' command formatter and reply reader over a transport of ours (a plain
+// socket or TLS: hiredis 0.14 has no TLS of its own). Commands are formatted into `out` and
+// written when a reply is wanted, so a pipeline goes out in one write.
+struct Redis::Context {
+  explicit Context(std::unique_ptr<RedisTransport> transport)
+      : transport(std::move(transport)),
+        reader(redisReaderCreateWithFunctions(&g_value_functions)) {
+    if (reader == nullptr) err = "out of memory";
+  }
+  ~Context() {
+    if (reader != nullptr) redisReaderFree(reader);
+  }
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  void Append(const RedisArgs& args);
+  // The next reply (a root the builder made), or false with `err` set.
+  bool GetReply(void** reply);
+
+  std::unique_ptr<RedisTransport> transport;
+  redisReader* const reader;
+  std::string out;  // formatted commands not yet written
+  std::string err;  // why the connection broke; empty while it works
+};
+
+void Redis::Context::Append(const RedisArgs& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  argv.reserve(args.size());
+  lens.reserve(args.size());
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  char* cmd = nullptr;
+  const int len =
+      redisFormatCommandArgv(&cmd, static_cast<int>(argv.size()), argv.data(), lens.data());
+  if (len < 0) {
+    err = "out of memory";
+    return;
+  }
+  out.append(cmd, static_cast<size_t>(len));
+  redisFreeCommand(cmd);
+}
+
+bool Redis::Context::GetReply(void** reply) {
+  if (!err.empty()) return false;
+  if (!out.empty()) {
+    auto written = transport->Write(out);
+    out.clear();
+    if (!written) {
+      err = written.error().message;
+      return false;
+    }
+  }
+  char buf[16 * 1024];
+  while (true) {
+    if (redisReaderGetReply(reader, reply) != REDIS_OK) {
+      err = reader->errstr;
+      return false;
+    }
+    if (*reply != nullptr) return true;
+    auto n = transport->Read(buf, sizeof buf);
+    if (!n) {
+      err = n.error().message;
+      return false;
+    }
+    if (redisReaderFeed(reader, buf, *n) != REDIS_OK) {
+      err = reader->errstr;
+      return false;
+    }
+  }
+}
+
 Redis::Redis(std::unique_ptr<Context> ctx, RedisEndpoint endpoint)
     : ctx_(std::move(ctx)), endpoint_(std::move(endpoint)) {}
 
@@ -124,9 +185,10 @@ Redis::~Redis() = default;
 
 Result<std::unique_ptr<Redis>> Redis::Connect(const RedisEndpoint& endpoint,
                                               std::chrono::milliseconds timeout) {
-  auto socket = OpenSocket(endpoint, timeout);
-  if (!socket) return std::unexpected(socket.error());
-  std::unique_ptr<Redis> redis(new Redis(std::make_unique<Context>(*socket), endpoint));
+  auto transport = OpenRedisTransport(endpoint, timeout);
+  if (!transport) return std::unexpected(transport.error());
+  std::unique_ptr<Redis> redis(
+      new Redis(std::make_unique<Context>(std::move(*transport)), endpoint));
   if (auto s = LogIn(*redis, endpoint); !s) return std::unexpected(s.error());
   return redis;
 }
@@ -134,7 +196,7 @@ Result<std::unique_ptr<Redis>> Redis::Connect(const RedisEndpoint& endpoint,
 uint64_t Redis::reconnects() { return g_reconnects.load(); }
 void Redis::CountReconnect() { ++g_reconnects; }
 
-bool Redis::ok() const { return ctx_->c->err == 0; }
+bool Redis::ok() const { return ctx_->err.empty(); }
 
 Status Redis::Reconnect() {
   auto fresh = Connect(endpoint_);
@@ -159,12 +221,10 @@ Result<std::vector<RedisValue>> Redis::PipelineRetrying(const std::vector<RedisA
   }
 }
 
-void Redis::SetTimeout(std::chrono::milliseconds timeout) {
-  redisSetTimeout(ctx_->c, ToTimeval(timeout));
-}
+void Redis::SetTimeout(std::chrono::milliseconds timeout) { ctx_->transport->SetTimeout(timeout); }
 
 Error Redis::IoError(std::string_view what) const {
-  std::string reason = ctx_->c->err ? ctx_->c->errstr : "no reply";
+  std::string reason = ctx_->err.empty() ? "no reply" : ctx_->err;
   return Error{ErrorKind::kInfrastructure,
                "redis at " + Describe(endpoint_) + ": " + std::string(what) + ": " + reason, true};
 }
@@ -172,15 +232,13 @@ Error Redis::IoError(std::string_view what) const {
 Result<RedisValue> Redis::ReadReply() {
   if (!ok()) return std::unexpected(IoError("connection is broken"));
   void* raw = nullptr;
-  if (redisGetReply(ctx_->c, &raw) != REDIS_OK || raw == nullptr) {
+  if (!ctx_->GetReply(&raw)) {
     return std::unexpected(IoError("reading a pushed message"));
   }
   return TakeReply(raw);
 }
 
-void Redis::Interrupt() {
-  if (ctx_->c->fd >= 0) ::shutdown(ctx_->c->fd, SHUT_RDWR);
-}
+void Redis::Interrupt() { ctx_->transport->Interrupt(); }
 
 Result<RedisValue> Redis::Command(const RedisArgs& args) {
   auto replies = Pipeline({args});
@@ -190,22 +248,12 @@ Result<RedisValue> Redis::Command(const RedisArgs& args) {
 
 Result<std::vector<RedisValue>> Redis::Pipeline(const std::vector<RedisArgs>& commands) {
   if (!ok()) return std::unexpected(IoError("connection is broken"));
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& args : commands) {
-    argv.clear();
-    lens.clear();
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(ctx_->c, static_cast<int>(argv.size()), argv.data(), lens.data());
-  }
+  for (const auto& args : commands) ctx_->Append(args);
   std::vector<RedisValue> replies;
   replies.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {
     void* raw = nullptr;
-    if (redisGetReply(ctx_->c, &raw) != REDIS_OK || raw == nullptr) {
+    if (!ctx_->GetReply(&raw)) {
       return std::unexpected(IoError(commands[i].empty() ? "command" : commands[i][0]));
     }
     replies.push_back(TakeReply(raw));

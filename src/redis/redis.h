@@ -1,12 +1,12 @@
 // A synchronous Redis connection. Not thread-safe: one connection per thread that talks to Redis
 // (Interrupt excepted). Every command goes through the argv form, so values are binary-safe and
-// never parsed. Replies come back as RedisValue (redis/value.h); the client library (hiredis)
-// stays inside redis/.
+// never parsed. Replies come back as RedisValue (redis/value.h); the client library (hiredis: its
+// command formatter and reply reader) stays inside redis/.
 //
-// Connect is the one place that turns an endpoint into a socket: a TLS transport (rediss://)
-// belongs there, after the TCP connection and before AUTH, and Sentinel discovery before it
-// (asking the sentinels for the master's address, again on each Reconnect). Callers keep using
-// Connect, Command and Pipeline as they are.
+// Connect is the one place that turns an endpoint into a transport (redis/transport.h): a plain
+// socket, or TLS for rediss:// (handshake after the TCP connection, before AUTH). Everything
+// here, blocking reads with timeouts included, works the same over both. Sentinel discovery
+// would go before it (asking the sentinels for the master's address, again on each Reconnect).
 #pragma once
 
 #include <chrono>
@@ -27,8 +27,9 @@ using RedisArgs = std::vector<std::string>;
 
 class Redis {
  public:
-  // Connects, authenticates and selects the database. Connection failures are retryable
-  // kInfrastructure errors naming the address.
+  // Connects (with the TLS handshake for rediss://), authenticates and selects the database.
+  // Connection failures are kInfrastructure errors naming the address and the reason, retryable
+  // unless a TLS certificate was refused (redis/tls_transport.h); unusable TLS files are kConfig.
   static Result<std::unique_ptr<Redis>> Connect(
       const RedisEndpoint& endpoint, std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~Redis();
@@ -47,7 +48,7 @@ class Redis {
                                                    const BackoffPolicy& policy);
   // Replaces the connection with a new one to the same endpoint.
   Status Reconnect();
-  // Sets the socket read timeout (for blocking commands: XREAD BLOCK needs more than BLOCK).
+  // Sets the read timeout (for blocking commands: XREAD BLOCK needs more than BLOCK); 0: none.
   void SetTimeout(std::chrono::milliseconds timeout);
 
   // The next reply pushed by the server (a SUBSCRIBE'd connection's messages). Blocks up to the
@@ -65,7 +66,7 @@ class Redis {
   const RedisEndpoint& endpoint() const { return endpoint_; }
 
  private:
-  struct Context;  // the client library's connection (redis.cc)
+  struct Context;  // hiredis' formatter and reader over the transport (redis.cc)
   Redis(std::unique_ptr<Context> ctx, RedisEndpoint endpoint);
   Error IoError(std::string_view what) const;
 

@@ -8,8 +8,19 @@
 
 namespace raibid::testing {
 
+namespace {
+
+std::optional<RedisTlsFiles> TlsFiles(const TestPki* pki) {
+  if (pki == nullptr) return std::nullopt;
+  return RedisTlsFiles{.ca = pki->ca(), .cert = pki->server_cert(), .key = pki->server_key()};
+}
+
+}  // namespace
+
 AgentHarness::AgentHarness(HarnessOptions options)
-    : options_(std::move(options)), redis_(options_.persistent_redis) {
+    : options_(std::move(options)),
+      pki_(options_.redis_tls ? std::make_unique<TestPki>() : nullptr),
+      redis_(options_.persistent_redis, TlsFiles(pki_.get())) {
   auto wired =
       WireAgent(ToSettings(),
                 {.reaper = options_.reaper.empty() ? std::filesystem::read_symlink("/proc/self/exe")
@@ -25,6 +36,7 @@ AgentHarness::AgentHarness(HarnessOptions options)
 Settings AgentHarness::ToSettings() const {
   Settings s;
   s.redis = {.url = redis_.url(), .consumer = "test-agent"};
+  if (pki_) s.redis.tls.ca_file = pki_->ca();
   s.work_dir = dir_.path() / "work";
   s.cache_path = dir_.path() / "cache";
   s.cache_enabled = options_.cache_size > 0;
@@ -106,7 +118,7 @@ std::string AgentHarness::WaitFinal(const std::string& job_id, std::chrono::mill
 }
 
 std::string AgentHarness::Log(const std::string& job_id) const {
-  auto redis = Redis::Connect(*ParseRedisUrl(redis_.url()));
+  auto redis = Redis::Connect(redis_endpoint());
   auto r = (*redis)->Command({"XRANGE", LogKey(job_id), "-", "+"});
   std::string text;
   for (const auto& e : ParseEntries(*r)) text += e.Field("data").value_or("");
@@ -114,10 +126,16 @@ std::string AgentHarness::Log(const std::string& job_id) const {
 }
 
 int AgentHarness::PendingCount() const {
-  auto redis = Redis::Connect(*ParseRedisUrl(redis_.url()));
+  auto redis = Redis::Connect(redis_endpoint());
   auto r = (*redis)->Command({"XPENDING", "ci-jobs", "ci-workers"});
   if (!r || r->is_error() || !r->is_array()) return -1;
   return static_cast<int>(r->element(0).integer());
+}
+
+RedisEndpoint AgentHarness::redis_endpoint() const {
+  RedisEndpoint ep = *ParseRedisUrl(redis_.url());
+  if (pki_) ep.tls.ca_file = pki_->ca();
+  return ep;
 }
 
 int AgentHarness::DeadCount() const { return std::stoi(redis_.Cli({"XLEN", "ci-jobs:dead"})); }

@@ -12,6 +12,7 @@
 #include "agent/wiring.h"
 #include "support/redis_server.h"
 #include "support/temp_dir.h"
+#include "support/test_pki.h"
 
 namespace raibid::testing {
 
@@ -23,6 +24,7 @@ struct HarnessOptions {
   double extension_percent = 0;
   int concurrency = 1;
   bool persistent_redis = false;
+  bool redis_tls = false;  // Redis serves TLS only; the agent uses rediss:// with the test CA
   uint64_t cache_size = 1ull << 30;  // 0: caching off
   std::optional<RegistryConfig> registry;
   std::optional<StepRegistryLogin> step_login;  // agent.registry.step_username / password_file
@@ -59,6 +61,8 @@ class AgentHarness {
   int DeadCount() const;
 
   RedisServer& redis() { return redis_; }
+  // Where the agent's Redis is, TLS settings included.
+  RedisEndpoint redis_endpoint() const;
   Agent& agent() { return wired_->agent(); }
   // The docker executor, when the options asked for one.
   DockerExecutor* docker() { return wired_->docker(); }
@@ -66,6 +70,7 @@ class AgentHarness {
 
  private:
   HarnessOptions options_;
+  std::unique_ptr<TestPki> pki_;  // with redis_tls: the certificates redis_ serves
   RedisServer redis_;
   TempDir dir_{"raibid-agent"};
   Settings ToSettings() const;

@@ -6,7 +6,8 @@
 
 namespace raibid::testing {
 
-RedisServer::RedisServer(bool persistent) : persistent_(persistent) {
+RedisServer::RedisServer(bool persistent, std::optional<RedisTlsFiles> tls)
+    : persistent_(persistent), tls_(std::move(tls)) {
   for (int attempt = 0; attempt < 5 && !process_; ++attempt) {
     port_ = FreePort();
     Start();
@@ -15,12 +16,26 @@ RedisServer::RedisServer(bool persistent) : persistent_(persistent) {
 }
 
 bool RedisServer::Start() {
-  auto proc = std::make_unique<ServerProcess>(
-      std::vector<std::string>{"redis-server", "--port", std::to_string(port_), "--bind",
-                               "127.0.0.1", "--save", "", "--appendonly",
-                               persistent_ ? "yes" : "no", "--appendfsync", "always", "--dir",
-                               dir_.path().string()},
-      (dir_.path() / "redis.log").string());
+  std::vector<std::string> argv = {"redis-server",
+                                   "--port",
+                                   tls_ ? "0" : std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   persistent_ ? "yes" : "no",
+                                   "--appendfsync",
+                                   "always",
+                                   "--dir",
+                                   dir_.path().string()};
+  if (tls_) {
+    argv.insert(argv.end(),
+                {"--tls-port", std::to_string(port_), "--tls-cert-file", tls_->cert.string(),
+                 "--tls-key-file", tls_->key.string(), "--tls-ca-cert-file", tls_->ca.string(),
+                 "--tls-auth-clients", tls_->require_client_cert ? "yes" : "no"});
+  }
+  auto proc = std::make_unique<ServerProcess>(argv, (dir_.path() / "redis.log").string());
   if (!proc->WaitForPort(port_)) return false;
   process_ = std::move(proc);
   return true;
@@ -36,6 +51,13 @@ void RedisServer::Restart() {
 
 std::string RedisServer::Cli(const std::vector<std::string>& args) const {
   CommandSpec spec{.argv = {"redis-cli", "-p", std::to_string(port_)}};
+  if (tls_) {
+    spec.argv.insert(spec.argv.end(), {"--tls", "--cacert", tls_->ca.string()});
+    if (!tls_->client_cert.empty()) {
+      spec.argv.insert(spec.argv.end(),
+                       {"--cert", tls_->client_cert.string(), "--key", tls_->client_key.string()});
+    }
+  }
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   auto r = RunCommand(spec);
   if (!r) return "";

@@ -1,0 +1,244 @@
+#include "redis/tls_transport.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+
+namespace raibid {
+namespace {
+
+using SslCtxPtr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+using SslPtr = std::unique_ptr<SSL, decltype(&SSL_free)>;
+
+// The first error OpenSSL queued on this thread, in words; the queue is left empty.
+std::string OpenSslReason() {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown TLS error";
+  if (const char* reason = ERR_reason_error_string(e)) return reason;
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+// OpenSSL writes to the socket with write(2), which raises SIGPIPE when the server has gone.
+// While one of its calls runs SIGPIPE is blocked on this thread, and one raised meanwhile is
+// taken off the pending set, so the failure comes back as an error value (as libpq does it).
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlock() {
+    sigset_t pending;
+    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+      const timespec now{};
+      (void)sigtimedwait(&pipe_, nullptr, &now);
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_, old_;
+  bool was_pending_ = false;
+};
+
+bool IsIpAddress(const std::string& name) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, name.c_str(), buf) == 1 || inet_pton(AF_INET6, name.c_str(), buf) == 1;
+}
+
+// What a verification failure means to an operator, beside OpenSSL's own words.
+std::string_view VerifyKind(long result) {
+  switch (result) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+      return "unknown CA";
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return "name mismatch";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return "expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "not yet valid";
+    default:
+      return "rejected";
+  }
+}
+
+Error ConfigError(const std::string& what) {
+  return Error{ErrorKind::kConfig, "redis TLS: " + what + ": " + OpenSslReason(), false};
+}
+
+// The SSL_CTX of one connection: the CAs to trust and the client certificate, from the files
+// the settings name (read again on each connection, so a renewed file is picked up).
+Result<SslCtxPtr> MakeContext(const RedisTls& tls) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
+  if (!ctx) return std::unexpected(ConfigError("cannot make a TLS context"));
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (!tls.insecure_skip_verify) {
+    const int loaded = tls.ca_file.empty()
+                           ? SSL_CTX_set_default_verify_paths(ctx.get())
+                           : SSL_CTX_load_verify_locations(ctx.get(), tls.ca_file.c_str(), nullptr);
+    if (loaded != 1)
+      return std::unexpected(ConfigError("cannot load CA file '" + tls.ca_file + "'"));
+  }
+  SSL_CTX_set_verify(ctx.get(), tls.insecure_skip_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+                     nullptr);
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return Fail(ErrorKind::kConfig, "redis TLS: cert_file and key_file go together");
+  }
+  if (!tls.cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file.c_str()) != 1) {
+      return std::unexpected(ConfigError("cannot load certificate '" + tls.cert_file + "'"));
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx.get()) != 1) {
+      return std::unexpected(ConfigError("cannot use key '" + tls.key_file + "'"));
+    }
+  }
+  return ctx;
+}
+
+// The name the certificate must carry (and SNI, for a DNS name).
+Status ExpectName(SSL* ssl, const std::string& name) {
+  const bool ip = IsIpAddress(name);
+  const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str())
+                    : SSL_set1_host(ssl, name.c_str());
+  if (ok != 1 || (!ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1)) {
+    return std::unexpected(ConfigError("cannot use server name '" + name + "'"));
+  }
+  return {};
+}
+
+class TlsTransport final : public RedisTransport {
+ public:
+  TlsTransport(UniqueFd fd, SslPtr ssl, std::chrono::milliseconds timeout)
+      : RedisTransport(std::move(fd), timeout), ssl_(std::move(ssl)) {}
+
+  Status Handshake() {
+    SigpipeBlock quiet;
+    while (true) {
+      ERR_clear_error();
+      const int r = SSL_connect(ssl_.get());
+      if (r == 1) return {};
+      const int err = SSL_get_error(ssl_.get(), r);
+      const long verify = SSL_get_verify_result(ssl_.get());
+      if (verify != X509_V_OK) {
+        ERR_clear_error();
+        return Fail(ErrorKind::kInfrastructure,
+                    "TLS handshake failed: certificate verify failed (" +
+                        std::string(VerifyKind(verify)) +
+                        "): " + X509_verify_cert_error_string(verify));
+      }
+      if (auto s = AwaitOrFail(err); !s) {
+        Error e = s.error();
+        if (e.message == "timed out" ||
+            e.message.find("wrong version number") != std::string::npos) {
+          e.message += " (does the server speak TLS on this port?)";
+        }
+        e.message = "TLS handshake failed: " + e.message;
+        return std::unexpected(e);
+      }
+    }
+  }
+
+  Result<size_t> Read(char* buf, size_t len) override {
+    // SSL_read first: it returns bytes OpenSSL already decrypted (SSL_pending) without touching
+    // the socket, so the poll in AwaitOrFail only runs when nothing is buffered.
+    while (true) {
+      ERR_clear_error();
+      const int n = SSL_read(ssl_.get(), buf, static_cast<int>(std::min<size_t>(len, INT_MAX)));
+      if (n > 0) return static_cast<size_t>(n);
+      if (auto s = AwaitOrFail(SSL_get_error(ssl_.get(), n)); !s) {
+        return std::unexpected(s.error());
+      }
+    }
+  }
+
+  Status Write(std::string_view data) override {
+    SigpipeBlock quiet;
+    while (!data.empty()) {
+      ERR_clear_error();
+      const int n = SSL_write(ssl_.get(), data.data(),
+                              static_cast<int>(std::min<size_t>(data.size(), INT_MAX)));
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (auto s = AwaitOrFail(SSL_get_error(ssl_.get(), n)); !s) return s;
+    }
+    return {};
+  }
+
+ private:
+  // After an SSL call that did not complete: waits for the socket when OpenSSL asks to, or
+  // says why the connection failed.
+  Status AwaitOrFail(int ssl_error) {
+    const int saved_errno = errno;
+    switch (ssl_error) {
+      case SSL_ERROR_WANT_READ:
+        return Wait(POLLIN);
+      case SSL_ERROR_WANT_WRITE:
+        return Wait(POLLOUT);
+      case SSL_ERROR_ZERO_RETURN:
+        return Fail(ErrorKind::kInfrastructure, "the server closed the connection", true);
+      case SSL_ERROR_SYSCALL:
+        if (ERR_peek_error() == 0) {
+          if (saved_errno == 0 || saved_errno == EPIPE) {
+            return Fail(ErrorKind::kInfrastructure, "the server closed the connection", true);
+          }
+          return std::unexpected(
+              ErrnoError(saved_errno, "tls socket", ErrorKind::kInfrastructure, true));
+        }
+        [[fallthrough]];
+      default:
+        return Fail(ErrorKind::kInfrastructure, OpenSslReason(), true);
+    }
+  }
+
+  SslPtr ssl_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RedisTransport>> OpenTlsTransport(UniqueFd fd, const RedisEndpoint& endpoint,
+                                                         std::chrono::milliseconds timeout) {
+  const RedisTls& tls = endpoint.tls;
+  auto ctx = MakeContext(tls);
+  if (!ctx) return std::unexpected(ctx.error());
+  SslPtr ssl(SSL_new(ctx->get()), &SSL_free);  // holds its own reference to the context
+  if (!ssl || SSL_set_fd(ssl.get(), fd.get()) != 1) {
+    return std::unexpected(ConfigError("cannot set up TLS"));
+  }
+  if (auto s = ExpectName(ssl.get(), tls.server_name.empty() ? endpoint.host : tls.server_name);
+      !s) {
+    return std::unexpected(s.error());
+  }
+  auto transport = std::make_unique<TlsTransport>(std::move(fd), std::move(ssl), timeout);
+  if (auto s = transport->Handshake(); !s) {
+    Error e = s.error();
+    e.message = "cannot connect to redis at " + Describe(endpoint) + ": " + e.message;
+    return std::unexpected(e);
+  }
+  return std::unique_ptr<RedisTransport>(std::move(transport));
+}
+
+}  // namespace raibid
