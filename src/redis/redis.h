@@ -4,9 +4,11 @@
 // stays inside redis/.
 //
 // Connect is the one place that turns an endpoint into a socket: a TLS transport (rediss://)
-// belongs there, after the TCP connection and before AUTH, and Sentinel discovery before it
-// (asking the sentinels for the master's address, again on each Reconnect). Callers keep using
-// Connect, Command and Pipeline as they are.
+// belongs there, after the TCP connection and before AUTH. With Sentinel it first asks the
+// sentinels for the master's address (again on each Reconnect) and checks ROLE after logging in;
+// a READONLY answer (a master demoted by a failover) breaks the connection like an I/O error, so
+// every caller's reconnect path follows the failover. Callers keep using Connect, Command and
+// Pipeline as they are.
 #pragma once
 
 #include <chrono>
@@ -70,7 +72,8 @@ class Redis {
   Error IoError(std::string_view what) const;
 
   std::unique_ptr<Context> ctx_;
-  RedisEndpoint endpoint_;
+  RedisEndpoint endpoint_;  // with Sentinel, the master's address as last found
+  bool demoted_ = false;    // behind Sentinel, the server answered READONLY: reconnect
 };
 
 }  // namespace raibid
