@@ -44,14 +44,15 @@ Result<RedisEndpoint> ParseSentinelUrl(std::string_view rest, RedisEndpoint ep,
   }
   if (const auto db_slash = path.find('/'); db_slash != std::string_view::npos) {
     if (!ParseInt(path.substr(db_slash + 1), ep.db)) {
-      return Fail(ErrorKind::kConfig, "redis url: bad database number in '" + std::string(url) + "'");
+      return Fail(ErrorKind::kConfig,
+                  "redis url: bad database number in '" + std::string(url) + "'");
     }
     path = path.substr(0, db_slash);
   }
   sentinel.master_name = std::string(path);
   if (sentinel.addresses.empty() || sentinel.master_name.empty()) {
-    return Fail(ErrorKind::kConfig,
-                "redis url '" + std::string(url) + "': needs at least one sentinel and a master name");
+    return Fail(ErrorKind::kConfig, "redis url '" + std::string(url) +
+                                        "': needs at least one sentinel and a master name");
   }
   ep.sentinel = std::move(sentinel);
   ep.host.clear();  // the master's address is asked of the sentinels on each connect

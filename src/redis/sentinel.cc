@@ -37,10 +37,10 @@ Result<HostPort> AskSentinelsForMaster(const SentinelSettings& sentinel,
     if (master.error().kind == ErrorKind::kConfig) return master;
     reasons += (reasons.empty() ? "" : "; ") + Address(at) + ": " + master.error().message;
   }
-  return Fail(ErrorKind::kInfrastructure,
-              "no sentinel gave the address of master '" + sentinel.master_name + "' (" +
-                  reasons + ")",
-              true);
+  return Fail(
+      ErrorKind::kInfrastructure,
+      "no sentinel gave the address of master '" + sentinel.master_name + "' (" + reasons + ")",
+      true);
 }
 
 Status CheckIsMaster(Redis& redis, const std::string& master_name) {

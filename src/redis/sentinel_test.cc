@@ -18,8 +18,7 @@ TEST(RedisUrl, ParsesSentinelAddressesMasterNameAndDatabase) {
   auto ep = ParseRedisUrl("redis+sentinel://agent:pw@s1:26380,s2/mymaster/2");
   ASSERT_TRUE(ep) << ep.error().message;
   ASSERT_TRUE(ep->sentinel);
-  EXPECT_EQ(ep->sentinel->addresses,
-            (std::vector<HostPort>{{"s1", 26380}, {"s2", 26379}}));
+  EXPECT_EQ(ep->sentinel->addresses, (std::vector<HostPort>{{"s1", 26380}, {"s2", 26379}}));
   EXPECT_EQ(ep->sentinel->master_name, "mymaster");
   EXPECT_EQ(ep->username, "agent");
   EXPECT_EQ(ep->password, "pw");

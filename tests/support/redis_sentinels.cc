@@ -56,10 +56,10 @@ RedisSentinels::RedisSentinels(int sentinels) {
     const auto conf = dir_.path() / ("sentinel-" + std::to_string(port) + ".conf");
     // Sentinel rewrites its configuration file, so it is a file of its own, writable.
     WriteFile(conf, "port " + std::to_string(port) + "\nbind 127.0.0.1\ndir " +
-                        dir_.path().string() + "\nsentinel monitor " + kMasterName +
-                        " 127.0.0.1 " + std::to_string(master_->port()) +
-                        " 1\nsentinel down-after-milliseconds " + kMasterName +
-                        " 1000\nsentinel failover-timeout " + kMasterName + " 3000\n");
+                        dir_.path().string() + "\nsentinel monitor " + kMasterName + " 127.0.0.1 " +
+                        std::to_string(master_->port()) + " 1\nsentinel down-after-milliseconds " +
+                        kMasterName + " 1000\nsentinel failover-timeout " + kMasterName +
+                        " 3000\n");
     auto process = std::make_unique<ServerProcess>(SentinelArgv(conf.string()),
                                                    (dir_.path() / "sentinel.log").string());
     if (!process->WaitForPort(port)) throw std::runtime_error("redis-sentinel did not start");
@@ -72,7 +72,8 @@ RedisSentinels::~RedisSentinels() = default;
 
 std::string RedisSentinels::url() const {
   std::string hosts;
-  for (int port : ports_) hosts += (hosts.empty() ? "" : ",") + ("127.0.0.1:" + std::to_string(port));
+  for (int port : ports_)
+    hosts += (hosts.empty() ? "" : ",") + ("127.0.0.1:" + std::to_string(port));
   return "redis+sentinel://" + hosts + "/" + kMasterName;
 }
 
