@@ -1,5 +1,6 @@
 #include "support/redis_sentinels.h"
 
+#include <algorithm>
 #include <functional>
 #include <stdexcept>
 #include <thread>
@@ -65,6 +66,21 @@ RedisSentinels::RedisSentinels(int sentinels) {
     if (!process->WaitForPort(port)) throw std::runtime_error("redis-sentinel did not start");
     ports_.push_back(port);
     sentinels_.push_back(std::move(process));
+  }
+  // A failover needs sentinels that know the replica (from the master's INFO) and each other
+  // (from hello messages every 2 s); until then one would abort it.
+  const std::string replica = std::to_string(replica_->port());
+  for (int port : ports_) {
+    if (!PollUntil(
+            [&] {
+              const std::string replicas = SentinelCli(port, {"SENTINEL", "replicas", kMasterName});
+              const std::string peers = SentinelCli(port, {"SENTINEL", "sentinels", kMasterName});
+              return replicas.find(replica) != std::string::npos &&
+                     std::count(peers.begin(), peers.end(), '\n') >= 2 * (sentinels - 1);
+            },
+            std::chrono::seconds(30))) {
+      throw std::runtime_error("the sentinels did not learn of the replica and each other");
+    }
   }
 }
 
