@@ -86,7 +86,7 @@ Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry() {
   return Fail(ErrorKind::kInfrastructure, "stopped before redis was reachable");
 }
 
-void Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
+RunResult Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
   StopSource stop;
   {
     MutexLock lock(&mu_);
@@ -102,6 +102,7 @@ void Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
   MutexLock lock(&mu_);
   slot.stop = nullptr;
   running_.erase(entry.id);
+  return result;
 }
 
 void Agent::SlotLoop(Slot& slot) {
@@ -115,11 +116,16 @@ void Agent::SlotLoop(Slot& slot) {
       entry = std::move(inbox_.front());
       inbox_.pop_front();
     }
-    if (!redis || !redis->ok()) {
-      auto conn = ConnectWithRetry();
-      if (conn) redis = std::move(*conn);
+    // A slot's connection can break while it is idle (Redis restarted, Sentinel failed over): the
+    // job's first command finds out, before anything ran, and the job runs on a new connection
+    // instead of waiting for its lease to lapse.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (!redis || !redis->ok()) {
+        auto conn = ConnectWithRetry();
+        if (conn) redis = std::move(*conn);
+      }
+      if (!redis || RunEntry(slot, *redis, entry).disposition != Disposition::kNotStarted) break;
     }
-    if (redis) RunEntry(slot, *redis, entry);
     ++jobs_finished_;
     {
       MutexLock lock(&mu_);

@@ -68,7 +68,7 @@ class Agent {
  private:
   struct Slot;
   void SlotLoop(Slot& slot);
-  void RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry);
+  RunResult RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry);
   // Housekeeping thread (agent/housekeeping.cc): leases, heartbeat, trimming.
   void HousekeepingLoop();
   void RenewLeases(Leases& leases);

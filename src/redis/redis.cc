@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "redis/sentinel.h"
 #include "redis/transport.h"
 
 namespace raibid {
@@ -185,23 +186,36 @@ Redis::~Redis() = default;
 
 Result<std::unique_ptr<Redis>> Redis::Connect(const RedisEndpoint& endpoint,
                                               std::chrono::milliseconds timeout) {
-  auto transport = OpenRedisTransport(endpoint, timeout);
+  RedisEndpoint target = endpoint;  // with Sentinel, the master's address filled in
+  if (endpoint.sentinel) {
+    auto master = AskSentinelsForMaster(*endpoint.sentinel, endpoint.tls, timeout);
+    if (!master) return std::unexpected(master.error());
+    target.host = master->host;
+    target.port = master->port;
+  }
+  auto transport = OpenRedisTransport(target, timeout);
   if (!transport) return std::unexpected(transport.error());
-  std::unique_ptr<Redis> redis(
-      new Redis(std::make_unique<Context>(std::move(*transport)), endpoint));
-  if (auto s = LogIn(*redis, endpoint); !s) return std::unexpected(s.error());
+  std::unique_ptr<Redis> redis(new Redis(std::make_unique<Context>(std::move(*transport)), target));
+  if (auto s = LogIn(*redis, target); !s) return std::unexpected(s.error());
+  if (target.sentinel) {
+    if (auto s = CheckIsMaster(*redis, target.sentinel->master_name); !s) {
+      return std::unexpected(s.error());
+    }
+  }
   return redis;
 }
 
 uint64_t Redis::reconnects() { return g_reconnects.load(); }
 void Redis::CountReconnect() { ++g_reconnects; }
 
-bool Redis::ok() const { return ctx_->err.empty(); }
+bool Redis::ok() const { return ctx_->err.empty() && !demoted_; }
 
 Status Redis::Reconnect() {
   auto fresh = Connect(endpoint_);
   if (!fresh) return std::unexpected(fresh.error());
   std::swap(ctx_, (*fresh)->ctx_);
+  endpoint_ = (*fresh)->endpoint_;  // with Sentinel, perhaps a new master's address
+  demoted_ = false;
   CountReconnect();
   return {};
 }
@@ -224,7 +238,10 @@ Result<std::vector<RedisValue>> Redis::PipelineRetrying(const std::vector<RedisA
 void Redis::SetTimeout(std::chrono::milliseconds timeout) { ctx_->transport->SetTimeout(timeout); }
 
 Error Redis::IoError(std::string_view what) const {
-  std::string reason = ctx_->err.empty() ? "no reply" : ctx_->err;
+  std::string reason = !ctx_->err.empty() ? ctx_->err
+                       : demoted_         ? "the server is a replica now (READONLY): a failover; "
+                                            "the sentinels are asked for the new master"
+                                          : "no reply";
   return Error{ErrorKind::kInfrastructure,
                "redis at " + Describe(endpoint_) + ": " + std::string(what) + ": " + reason, true};
 }
@@ -257,6 +274,16 @@ Result<std::vector<RedisValue>> Redis::Pipeline(const std::vector<RedisArgs>& co
       return std::unexpected(IoError(commands[i].empty() ? "command" : commands[i][0]));
     }
     replies.push_back(TakeReply(raw));
+  }
+  // A master demoted by a failover answers writes with READONLY; behind Sentinel that means
+  // "reconnect", so the connection counts as broken and callers' reconnect paths ask again.
+  if (endpoint_.sentinel) {
+    for (size_t i = 0; i < replies.size(); ++i) {
+      if (replies[i].is_error() && replies[i].str().starts_with("READONLY")) {
+        demoted_ = true;
+        return std::unexpected(IoError(commands[i].empty() ? "command" : commands[i][0]));
+      }
+    }
   }
   return replies;
 }

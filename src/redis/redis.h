@@ -5,8 +5,11 @@
 //
 // Connect is the one place that turns an endpoint into a transport (redis/transport.h): a plain
 // socket, or TLS for rediss:// (handshake after the TCP connection, before AUTH). Everything
-// here, blocking reads with timeouts included, works the same over both. Sentinel discovery
-// would go before it (asking the sentinels for the master's address, again on each Reconnect).
+// here, blocking reads with timeouts included, works the same over both. With Sentinel it first
+// asks the sentinels for the master's address (again on each Reconnect) and checks ROLE after
+// logging in; a READONLY answer (a master demoted by a failover) breaks the connection like an
+// I/O error, so every caller's reconnect path follows the failover. Callers keep using Connect,
+// Command and Pipeline as they are.
 #pragma once
 
 #include <chrono>
@@ -71,7 +74,8 @@ class Redis {
   Error IoError(std::string_view what) const;
 
   std::unique_ptr<Context> ctx_;
-  RedisEndpoint endpoint_;
+  RedisEndpoint endpoint_;  // with Sentinel, the master's address as last found
+  bool demoted_ = false;    // behind Sentinel, the server answered READONLY: reconnect
 };
 
 }  // namespace raibid

@@ -82,7 +82,11 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
   // Registered before the hash is read, so a cancel published from here on reaches the job.
   CancelRegistration registration(&cancels_, job_id, &stop);
   auto current = status.Read();
-  if (!current) return {.job_id = job_id, .message = current.error().message};
+  if (!current) {
+    return {.disposition = Disposition::kNotStarted,
+            .job_id = job_id,
+            .message = current.error().message};
+  }
   if (const std::optional<JobState> stored = current->state; stored && IsFinal(*stored)) {
     spdlog::info("job {} is already {}; acknowledging without running", job_id, ToString(*stored));
     result.state = stored;

@@ -62,6 +62,7 @@ enum class Disposition {
   kAcked,         // final state written (or the job was already final), acknowledged
   kDeadLettered,  // unusable entry moved to the dead-letter stream
   kLeftPending,   // interrupted (shutdown) or Redis failed: another delivery will take it
+  kNotStarted,    // the connection failed on the job's first command: nothing ran, run it again
 };
 
 struct RunResult {

@@ -35,8 +35,10 @@ AgentHarness::AgentHarness(HarnessOptions options)
 
 Settings AgentHarness::ToSettings() const {
   Settings s;
-  s.redis = {.url = redis_.url(), .consumer = "test-agent"};
+  s.redis = {.url = options_.redis_url.empty() ? redis_.url() : options_.redis_url,
+             .consumer = "test-agent"};
   if (pki_) s.redis.tls.ca_file = pki_->ca();
+  if (options_.lease_seconds > 0) s.lease_seconds = options_.lease_seconds;
   s.work_dir = dir_.path() / "work";
   s.cache_path = dir_.path() / "cache";
   s.cache_enabled = options_.cache_size > 0;

@@ -39,6 +39,10 @@ struct HarnessOptions {
   std::string default_image;  // agent.image
   InputLimits limits;         // agent.limits.*
   ShellSettings shell;        // agent.shell.*
+  // Another Redis for the agent (a redis+sentinel:// URL, say); empty: the harness's own. The
+  // helpers below (Enqueue, Field, ...) always talk to the harness's own server.
+  std::string redis_url;
+  int lease_seconds = 0;  // agent.lease_seconds; 0: the default
 };
 
 class AgentHarness {
