@@ -53,7 +53,7 @@ void Agent::Heartbeat(Redis& redis) {
   }
   std::string job_ids;
   for (const auto& j : jobs) job_ids += (job_ids.empty() ? "" : ",") + j;
-  const std::string key = "ci:agent:" + options_.queue.consumer;
+  const std::string key = AgentKey(options_.queue.consumer);
   const auto ttl = std::max<int64_t>(
       3, 3 * std::chrono::duration_cast<std::chrono::seconds>(options_.lease / 3).count());
   (void)redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load(), busy)),

@@ -61,9 +61,13 @@ int Main(int argc, char** argv) {
   auto* submit = app.add_subcommand("submit", "enqueue a job and print its job_id");
   std::string job_file;
   bool follow = false;
+  SubmitFlags submit_flags;
   submit->add_option("--redis", common.redis, "Redis URL");
   submit->add_option("file", job_file, "job JSON file, or - for stdin")->required();
-  submit->add_flag("--follow,-f", follow, "stream the job's log; exit 0 if it succeeded, else 1");
+  submit->add_flag("--follow,-f", submit_flags.follow,
+                   "stream the job's log; exit 0 if it succeeded, else 1");
+  submit->add_flag("--allow-unknown", submit_flags.allow_unknown,
+                   "send a job with keys the agent does not know (they are ignored)");
 
   std::string job_id;
   bool json = false;
@@ -81,9 +85,12 @@ int Main(int argc, char** argv) {
   cancel->add_option("--redis", common.redis, "Redis URL");
   cancel->add_option("job_id", job_id, "the job")->required();
 
-  auto* validate = app.add_subcommand("validate", "check a .raibid.yaml pipeline file");
+  auto* validate = app.add_subcommand(
+      "validate", "check a .raibid.yaml pipeline file as an agent would before running it");
   std::string pipeline_file = ".raibid.yaml";
-  validate->add_option("file", pipeline_file, "the pipeline file (default .raibid.yaml)");
+  validate->add_option("file", pipeline_file,
+                       "the pipeline file, or a directory holding .raibid.yaml (default "
+                       ".raibid.yaml)");
 
   try {
     app.parse(argc, argv);
@@ -98,7 +105,7 @@ int Main(int argc, char** argv) {
                : settings->log_format == "text" ? LogFormat::kText
                                                 : LogFormat::kAuto);
   if (*run) return RunDaemon(std::move(*settings), daemon, SelfPath());
-  if (*submit) return Submit(*settings, job_file, follow);
+  if (*submit) return Submit(*settings, job_file, submit_flags);
   if (*status) return ShowStatus(*settings, job_id, json);
   if (*logs) return ShowLogs(*settings, job_id, follow);
   if (*cancel) return Cancel(*settings, job_id);

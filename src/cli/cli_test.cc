@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
+#include <thread>
+
 #include "process/run_command.h"
 #include "support/git_repo.h"
 #include "support/redis_server.h"
@@ -48,6 +51,115 @@ TEST(Cli, ValidateReportsFileLineAndColumn) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.err.rfind((dir.path() / "bad.yaml").string() + ":2:", 0), 0u) << bad.err;
   EXPECT_EQ(Agent({"validate", (dir.path() / "missing.yaml").string()}).exit_code, 1);
+}
+
+TEST(Cli, ValidateAppliesTheRulesAJobAppliesBeforeRunning) {
+  TempDir dir;
+  WriteFile(dir.path() / "etc.yaml",
+            "cache:\n  paths: [\"/etc\"]\nsteps:\n  - name: a\n    command: make\n");
+  auto etc = Agent({"validate", (dir.path() / "etc.yaml").string()});
+  EXPECT_EQ(etc.exit_code, 1) << etc.out;
+  EXPECT_EQ(etc.err, (dir.path() / "etc.yaml").string() +
+                         ": cache.paths: '/etc' must stay inside the workspace or under ~/\n");
+  WriteFile(dir.path() / "art.yaml",
+            "artifacts:\n  paths: [\"../secret\"]\nsteps:\n  - name: a\n    command: make\n");
+  auto art = Agent({"validate", (dir.path() / "art.yaml").string()});
+  EXPECT_EQ(art.exit_code, 1) << art.out;
+  EXPECT_NE(art.err.find("artifacts.paths"), std::string::npos) << art.err;
+}
+
+TEST(Cli, ValidateOfADirectoryReadsItsRaibidYaml) {
+  TempDir dir;
+  auto none = Agent({"validate", dir.path().string()});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_EQ(none.err,
+            (dir.path() / ".raibid.yaml").string() + ": cannot read: No such file or directory\n");
+  WriteFile(dir.path() / ".raibid.yaml", "steps:\n  - name: a\n    command: make\n");
+  auto found = Agent({"validate", dir.path().string()});
+  EXPECT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_EQ(found.out, (dir.path() / ".raibid.yaml").string() + ": ok (1 step)\n");
+}
+
+TEST(Cli, ValidateOfAMissingFileGivesTheReason) {
+  TempDir dir;
+  auto r = Agent({"validate", (dir.path() / "missing.yaml").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            (dir.path() / "missing.yaml").string() + ": cannot read: No such file or directory\n");
+}
+
+TEST(Cli, SubmitRefusesUnknownJobKeysUnlessAllowed) {
+  testing::RedisServer redis;
+  TempDir dir;
+  WriteFile(dir.path() / "job.json",
+            R"({"repository": "a/b", "branch": "main", "timout_minutes": 0.05})");
+  auto refused = Agent({"submit", "--redis", redis.url(), (dir.path() / "job.json").string()});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("unknown key 'timout_minutes' (did you mean 'timeout_minutes'?)"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("--allow-unknown"), std::string::npos) << refused.err;
+  EXPECT_EQ(redis.Cli({"XLEN", "ci-jobs"}), "0");
+  auto allowed = Agent(
+      {"submit", "--redis", redis.url(), "--allow-unknown", (dir.path() / "job.json").string()});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_EQ(redis.Cli({"XLEN", "ci-jobs"}), "1");
+}
+
+TEST(Cli, AJobMissingARequiredKeyNamesTheUnknownOne) {
+  testing::RedisServer redis;
+  TempDir dir;
+  WriteFile(dir.path() / "job.json", R"({"repository": "a/b", "brnach": "main"})");
+  auto r = Agent(
+      {"submit", "--redis", redis.url(), "--allow-unknown", (dir.path() / "job.json").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("commit, branch or tag: at least one is required; unknown key 'brnach' "
+                       "(did you mean 'branch'?)"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(Cli, CancellingAQueuedJobShowsCancelledAtOnce) {
+  testing::RedisServer redis;
+  TempDir dir;
+  WriteFile(dir.path() / "job.json", R"({"job_id": "q1", "repository": "a/b", "branch": "m"})");
+  ASSERT_EQ(Agent({"submit", "--redis", redis.url(), (dir.path() / "job.json").string()}).exit_code,
+            0);
+  auto cancel = Agent({"cancel", "--redis", redis.url(), "q1"});
+  EXPECT_EQ(cancel.exit_code, 0);
+  EXPECT_NE(cancel.out.find("job q1 cancelled"), std::string::npos) << cancel.out;
+  auto status = Agent({"status", "--redis", redis.url(), "--json", "q1"});
+  ASSERT_EQ(status.exit_code, 0);
+  auto parsed = nlohmann::json::parse(status.out);
+  EXPECT_EQ(parsed["state"], "cancelled");
+  EXPECT_EQ(parsed["error_kind"], "cancelled");
+}
+
+// No agent ever takes the job: following it says so; Ctrl-C says the job stays and how to go on.
+TEST(Cli, FollowingAJobNoAgentTakesSaysSoAndCtrlCSaysItGoesOn) {
+  testing::RedisServer redis;
+  TempDir dir;
+  WriteFile(dir.path() / "job.json", R"({"job_id": "w1", "repository": "a/b", "branch": "m"})");
+  const auto out = dir.path() / "submit.out";
+  testing::ServerProcess submit({RAIBID_AGENT_BINARY, "submit", "--redis", redis.url(), "--follow",
+                                 (dir.path() / "job.json").string()},
+                                out.string());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (testing::ReadFile(out).find("still queued") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(testing::ReadFile(out).find(
+                "job w1 is still queued after 5s: no agent has joined consumer group ci-workers"),
+            std::string::npos)
+      << testing::ReadFile(out);
+  ASSERT_EQ(::kill(submit.pid(), SIGINT), 0);
+  EXPECT_EQ(submit.WaitExit(), 130);
+  const std::string text = testing::ReadFile(out);
+  EXPECT_NE(text.find("job w1 keeps waiting for an agent (state: queued)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("raibid-agent cancel w1"), std::string::npos) << text;
+  EXPECT_NE(text.find("raibid-agent logs --follow w1"), std::string::npos) << text;
 }
 
 TEST(Cli, UnknownJobsExitOneSayingSo) {

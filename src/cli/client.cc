@@ -2,12 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include "agent/wiring.h"
+#include "cli/input_file.h"
+#include "cli/interrupt.h"
+#include "cli/queue_report.h"
 #include "job/job.h"
 #include "redis/redis.h"
 #include "redis/stream_entry.h"
@@ -28,18 +29,6 @@ Result<std::unique_ptr<Redis>> ConnectTo(const Settings& settings) {
 int Error(const std::string& message) {
   std::fprintf(stderr, "raibid-agent: %s\n", message.c_str());
   return 1;
-}
-
-Result<std::string> ReadInput(const std::string& file) {
-  std::stringstream ss;
-  if (file == "-") {
-    ss << std::cin.rdbuf();
-  } else {
-    std::ifstream in(file);
-    if (!in) return Fail(ErrorKind::kInvalidJob, "cannot read " + file);
-    ss << in.rdbuf();
-  }
-  return ss.str();
 }
 
 // The job hash as field -> value; empty when the job is unknown.
@@ -79,12 +68,51 @@ std::optional<JobState> StateOf(Redis& redis, const std::string& id) {
   return ParseJobState(r->str());
 }
 
-// Prints the log from the start, following it until the job ends when `follow`. Returns the
-// job's final state (or its state when not following).
-Result<std::optional<JobState>> StreamLog(Redis& redis, const std::string& id, bool follow) {
+// How following a job's log ended.
+struct LogEnd {
+  std::optional<JobState> state;  // final, unless interrupted or not following
+  bool interrupted = false;       // Ctrl-C: the job goes on without us
+};
+
+constexpr auto kFirstQueuedNotice = std::chrono::seconds(5);
+constexpr auto kQueuedNoticeEvery = std::chrono::seconds(30);
+
+// While the job stays queued, says so on stderr now and then, with where it stands in the queue.
+class QueuedNotice {
+ public:
+  QueuedNotice(std::string job_id, const QueuedEntry* entry)
+      : job_id_(std::move(job_id)), entry_(entry), start_(std::chrono::steady_clock::now()) {}
+
+  void Check(Redis& redis, std::optional<JobState> state) {
+    const auto waited = std::chrono::steady_clock::now() - start_;
+    if (!entry_ || state != JobState::kQueued || waited < next_) return;
+    next_ = waited + kQueuedNoticeEvery;
+    auto where = DescribeQueuePosition(redis, *entry_);
+    std::fprintf(
+        stderr, "raibid-agent: job %s is still queued after %llds: %s\n", job_id_.c_str(),
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(waited).count()),
+        where ? where->c_str() : where.error().message.c_str());
+  }
+
+ private:
+  const std::string job_id_;
+  const QueuedEntry* entry_;
+  const std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::duration next_ = kFirstQueuedNotice;
+};
+
+// Prints the log from the start, following it until the job ends (or Ctrl-C) when `follow`.
+// `entry`: the job's queue entry, for notices while it waits (null: none).
+Result<LogEnd> StreamLog(Redis& redis, const std::string& id, bool follow,
+                         const QueuedEntry* entry = nullptr) {
+  std::optional<InterruptWatch> interrupt;
+  if (follow) interrupt.emplace();
+  QueuedNotice notice(id, entry);
   std::string last = "0-0";
   while (true) {
     const auto state = StateOf(redis, id);
+    if (interrupt && interrupt->interrupted()) return LogEnd{state, true};
+    if (follow) notice.Check(redis, state);
     const bool done = !follow || (state && IsFinal(*state));
     RedisArgs read = {"XREAD", "COUNT", "1000"};
     if (!done) read.insert(read.end(), {"BLOCK", "500"});
@@ -101,14 +129,36 @@ Result<std::optional<JobState>> StreamLog(Redis& redis, const std::string& id, b
       }
       std::fflush(stdout);
     }
-    if (done && got == 0) return state;
+    if (done && got == 0) return LogEnd{state};
   }
+}
+
+// After Ctrl-C: the job is not stopped by it; say so and how to go on.
+int Interrupted(const std::string& id, std::optional<JobState> state) {
+  const std::string now = state ? std::string(ToString(*state)) : "unknown";
+  std::fprintf(stderr,
+               "\nraibid-agent: stopped following; job %s keeps %s (state: %s).\n"
+               "  cancel it:       raibid-agent cancel %s\n"
+               "  follow it again: raibid-agent logs --follow %s\n",
+               id.c_str(), state == JobState::kQueued ? "waiting for an agent" : "running",
+               now.c_str(), id.c_str(), id.c_str());
+  return 130;  // as a shell reports a command ended by SIGINT
+}
+
+// Unknown keys are most likely typos: refused unless the user says they are meant.
+std::optional<std::string> UnknownKeysRefusal(const Job& job) {
+  if (job.unknown_keys.empty()) return std::nullopt;
+  std::string text = "invalid job: ";
+  for (size_t i = 0; i < job.unknown_keys.size(); ++i) {
+    text += (i ? "; " : "") + job.unknown_keys[i];
+  }
+  return text + "\n  (agents ignore unknown keys; submit --allow-unknown sends the job anyway)";
 }
 
 }  // namespace
 
-int Submit(const Settings& settings, const std::string& file, bool follow) {
-  auto text = ReadInput(file);
+int Submit(const Settings& settings, const std::string& file, const SubmitFlags& flags) {
+  auto text = ReadInputFile(file, settings.input_limits.job_bytes);
   if (!text) return Error(text.error().message);
   json doc = json::parse(*text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
@@ -117,6 +167,9 @@ int Submit(const Settings& settings, const std::string& file, bool follow) {
   if (!doc.contains("job_id")) doc["job_id"] = GenerateJobId();
   auto job = ParseJob(doc.dump(), settings.input_limits);
   if (!job) return Error("invalid job: " + job.error().message);
+  if (auto refusal = UnknownKeysRefusal(*job); refusal && !flags.allow_unknown) {
+    return Error(*refusal);
+  }
   auto redis = ConnectTo(settings);
   if (!redis) return Error(redis.error().message);
   StatusWriter status(**redis, {}, job->id);
@@ -125,10 +178,12 @@ int Submit(const Settings& settings, const std::string& file, bool follow) {
   if (auto s = CheckReply(r, "XADD"); !s) return Error(s.error().message);
   std::printf("%s\n", job->id.c_str());
   std::fflush(stdout);
-  if (!follow) return 0;
-  auto final = StreamLog(**redis, job->id, true);
-  if (!final) return Error(final.error().message);
-  return *final == JobState::kSucceeded ? 0 : 1;
+  if (!flags.follow) return 0;
+  const QueuedEntry entry{settings.redis.stream, settings.redis.group, r->str()};
+  auto end = StreamLog(**redis, job->id, true, &entry);
+  if (!end) return Error(end.error().message);
+  if (end->interrupted) return Interrupted(job->id, end->state);
+  return end->state == JobState::kSucceeded ? 0 : 1;
 }
 
 int ShowStatus(const Settings& settings, const std::string& job_id, bool as_json) {
@@ -182,25 +237,32 @@ int ShowLogs(const Settings& settings, const std::string& job_id, bool follow) {
   if (!StateOf(**redis, job_id) && !LogExists(**redis, job_id)) {
     return Error("job " + job_id + " not found");
   }
-  auto r = StreamLog(**redis, job_id, follow);
-  if (!r) return Error(r.error().message);
+  auto end = StreamLog(**redis, job_id, follow);
+  if (!end) return Error(end.error().message);
+  if (end->interrupted) return Interrupted(job_id, end->state);
   return 0;
 }
 
 int Cancel(const Settings& settings, const std::string& job_id) {
   auto redis = ConnectTo(settings);
   if (!redis) return Error(redis.error().message);
-  auto state = StateOf(**redis, job_id);
-  if (!state) return Error("job " + job_id + " not found");
-  if (IsFinal(*state)) {
-    std::printf("job %s already %s\n", job_id.c_str(), std::string(ToString(*state)).c_str());
-    return 0;
+  auto cancel = StatusWriter(**redis, {}, job_id).Cancel();
+  if (!cancel) return Error(cancel.error().message);
+  const std::string state = cancel->state ? std::string(ToString(*cancel->state)) : "";
+  switch (cancel->outcome) {
+    case StatusWriter::CancelOutcome::kNotFound:
+      return Error("job " + job_id + " not found");
+    case StatusWriter::CancelOutcome::kAlreadyFinal:
+      std::printf("job %s already %s\n", job_id.c_str(), state.c_str());
+      return 0;
+    case StatusWriter::CancelOutcome::kCancelled:
+      std::printf("job %s cancelled (no agent had started it)\n", job_id.c_str());
+      return 0;
+    case StatusWriter::CancelOutcome::kRequested:
+      std::printf("cancellation of %s requested; the agent running it stops it\n", job_id.c_str());
+      return 0;
   }
-  auto replies = (*redis)->Pipeline(
-      {{"HSET", JobKey(job_id), "cancel_requested", "1"}, {"PUBLISH", kCancelChannel, job_id}});
-  if (!replies) return Error(replies.error().message);
-  std::printf("cancellation of %s requested\n", job_id.c_str());
-  return 0;
+  return 1;
 }
 
 }  // namespace raibid::cli

@@ -13,6 +13,7 @@
 #include "config/setting_value.h"
 #include "config/yaml_document.h"
 #include "util/env_name.h"
+#include "util/near_name.h"
 #include "util/unique_fd.h"
 
 namespace raibid {
@@ -187,8 +188,10 @@ class SettingsReader {
       const std::string key_path = JoinKeyPath(path, entry.key);
       const Key* key = Find(keys, entry.key);
       if (key == nullptr) {
-        Warn(fmt::format("{} (line {}): unknown key, ignored", key_path,
-                         LineOf(entry.key_node.Mark())));
+        std::vector<std::string_view> names;
+        for (const Key& known : keys) names.push_back(known.name);
+        Warn(fmt::format("{}: unknown key, ignored{}", doc_.Where(entry.key_node.Mark(), key_path),
+                         DidYouMean(entry.key, names)));
         continue;
       }
       Status status = key->value   ? ReadValue(entry, key_path, key->value)

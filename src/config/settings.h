@@ -131,7 +131,8 @@ struct Settings {
 // key's default.
 //
 // An unknown key is not an error: a warning "agent.foo (line 3): unknown key, ignored" is
-// appended to `warnings` (which may be null). A wrong type or value, a key given twice, or a YAML
+// appended to `warnings` (which may be null), with " (did you mean 'steps'?)" when a
+// key of the same section is near. A wrong type or value, a key given twice, or a YAML
 // syntax error is an Error of kind kConfig reading "FILE:LINE:COL: agent.cache.size: expected a
 // size like 10Gi, got 'abc'". On success `redis.consumer` and `docker_host` are filled in:
 // the host name, and $DOCKER_HOST (through `lookup`) or unix:///var/run/docker.sock.

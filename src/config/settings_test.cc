@@ -248,7 +248,8 @@ TEST(ParseSettings, LimitsAreCheckedForTypeAndRange) {
   ASSERT_TRUE(
       ParseSettings("agent:\n  limits:\n    stepz: 5\n", "agent.yaml", Vars({}), &warnings));
   EXPECT_EQ(warnings,
-            (std::vector<std::string>{"agent.limits.stepz (line 3): unknown key, ignored"}));
+            (std::vector<std::string>{
+                "agent.limits.stepz (line 3): unknown key, ignored (did you mean 'steps'?)"}));
 }
 
 TEST(ParseSettings, DockerHostDefaultsToTheDockerHostVariable) {

@@ -165,7 +165,16 @@ YAML::Mark YamlEntry::mark() const { return value.IsNull() ? key_node.Mark() : v
 
 Result<YamlDocument> YamlDocument::Parse(std::string_view text, std::string_view filename,
                                          ErrorKind kind, const YamlLimits& limits) {
-  YamlDocument doc(std::string(filename), kind);
+  return Load(YamlDocument(std::string(filename), kind, false), text, limits);
+}
+
+Result<YamlDocument> YamlDocument::ParseEmbedded(std::string_view text, std::string_view key,
+                                                 ErrorKind kind, const YamlLimits& limits) {
+  return Load(YamlDocument(std::string(key), kind, true), text, limits);
+}
+
+Result<YamlDocument> YamlDocument::Load(YamlDocument doc, std::string_view text,
+                                        const YamlLimits& limits) {
   if (text.size() > limits.max_bytes) {
     if (!limits.bytes_name.empty()) {
       return doc.Fail(
@@ -216,6 +225,9 @@ Result<YamlDocument> YamlDocument::Parse(std::string_view text, std::string_view
 
 std::unexpected<Error> YamlDocument::Fail(const YAML::Mark& mark, std::string_view path,
                                           std::string_view message) const {
+  if (embedded_) {
+    return raibid::Fail(kind_, fmt::format("{}: {}", JoinKeyPath(filename_, path), message));
+  }
   const bool known = !mark.is_null() && mark.line >= 0 && mark.column >= 0;
   const int line = known ? mark.line + 1 : 1;
   const int column = known ? mark.column + 1 : 1;
@@ -223,6 +235,11 @@ std::unexpected<Error> YamlDocument::Fail(const YAML::Mark& mark, std::string_vi
   if (!path.empty()) text += fmt::format("{}: ", path);
   text += message;
   return raibid::Fail(kind_, std::move(text));
+}
+
+std::string YamlDocument::Where(const YAML::Mark& mark, std::string_view path) const {
+  if (embedded_) return JoinKeyPath(filename_, path);
+  return fmt::format("{} (line {})", path, LineOf(mark));
 }
 
 Result<std::vector<YamlEntry>> YamlDocument::Entries(const YAML::Node& map,

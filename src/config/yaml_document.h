@@ -41,6 +41,11 @@ class YamlDocument {
   // document, a syntax error, an unterminated quoted string or a breach of `limits` is an error.
   static Result<YamlDocument> Parse(std::string_view text, std::string_view filename,
                                     ErrorKind kind, const YamlLimits& limits = {});
+  // A document the agent printed from one the user wrote (a job's JSON `pipeline`): a position
+  // in it would point into text the user never saw, so errors read "KEY.path: message", `key`
+  // (e.g. "job.pipeline") in front of the key path, and no line or column.
+  static Result<YamlDocument> ParseEmbedded(std::string_view text, std::string_view key,
+                                            ErrorKind kind, const YamlLimits& limits = {});
 
   const YAML::Node& root() const { return root_; }
   const std::string& filename() const { return filename_; }
@@ -49,6 +54,8 @@ class YamlDocument {
   // document's kind. A null mark reads as 1:1.
   std::unexpected<Error> Fail(const YAML::Mark& mark, std::string_view path,
                               std::string_view message) const;
+  // Where a warning points: "path (line N)", or "KEY.path" in an embedded document.
+  std::string Where(const YAML::Mark& mark, std::string_view path) const;
 
   // The entries of `map` (which must be a map). Fails on a key that is not a plain value or that
   // appears twice: yaml-cpp would keep both and silently use the first.
@@ -58,11 +65,14 @@ class YamlDocument {
   Result<std::string> Text(const YamlEntry& entry, std::string_view path) const;
 
  private:
-  YamlDocument(std::string filename, ErrorKind kind)
-      : filename_(std::move(filename)), kind_(kind) {}
+  YamlDocument(std::string filename, ErrorKind kind, bool embedded)
+      : filename_(std::move(filename)), kind_(kind), embedded_(embedded) {}
+  static Result<YamlDocument> Load(YamlDocument doc, std::string_view text,
+                                   const YamlLimits& limits);
 
-  std::string filename_;
+  std::string filename_;  // or the embedded document's key
   ErrorKind kind_;
+  bool embedded_;
   YAML::Node root_;
 };
 

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "util/env_name.h"
+#include "util/near_name.h"
 
 namespace raibid {
 namespace {
@@ -15,11 +16,8 @@ namespace {
 using nlohmann::json;
 
 // Documents deeper than limits.json_depth are refused: printing one recurses once per level (a
-// stack overflow at ~100,000 levels), and indenting it costs two bytes per level on every line.
-// The inline pipeline is printed indented (so errors point at a line) while that stays small;
-// larger ones are printed compact, at most the size of the job. Indented text is at most
-// (2 * depth + 2) times the compact one.
-constexpr size_t kMaxIndentedPipeline = 4 << 20;
+// stack overflow at ~100,000 levels). The inline pipeline is printed compact, at most the size of
+// the job.
 
 std::string TypeName(const json& v) { return v.type_name(); }
 
@@ -141,13 +139,7 @@ std::optional<std::string> ReadFields(const json& doc, Job* job, const InputLimi
   }
   if (auto it = doc.find("pipeline"); it != doc.end() && !it->is_null()) {
     if (!it->is_object()) return "pipeline: expected an object, got " + TypeName(*it);
-    std::string compact = it->dump();
-    const uint64_t growth = 2 * std::min<uint64_t>(limits.json_depth, 1 << 20) + 2;
-    if (compact.size() <= kMaxIndentedPipeline / growth) {
-      std::string indented = it->dump(2);
-      if (indented.size() <= limits.pipeline_bytes) compact = std::move(indented);
-    }
-    job->pipeline_text = std::move(compact);
+    job->pipeline_text = it->dump();
   }
   if (auto it = doc.find("timeout_minutes"); it != doc.end() && !it->is_null()) {
     if (!it->is_number()) return "timeout_minutes: expected a number, got " + TypeName(*it);
@@ -162,7 +154,42 @@ std::optional<std::string> ReadFields(const json& doc, Job* job, const InputLimi
   return ReadEnv(doc, job, limits);
 }
 
+// `key` for a message: JSON escapes for control bytes and the like, cut after 60 bytes, in single
+// quotes.
+std::string QuoteKey(const std::string& key) {
+  constexpr size_t kMaxShown = 60;
+  std::string text = json(key).dump(-1, ' ', false, json::error_handler_t::replace);
+  text = text.substr(1, text.size() - 2);
+  if (text.size() > kMaxShown) text = text.substr(0, kMaxShown) + "...";
+  return "'" + text + "'";
+}
+
+std::vector<std::string> UnknownKeys(const json& doc) {
+  std::vector<std::string> notes;
+  size_t unknown = 0;
+  for (const auto& [key, value] : doc.items()) {
+    if (std::find(kJobKeys.begin(), kJobKeys.end(), key) != kJobKeys.end()) continue;
+    if (++unknown <= kMaxUnknownKeyNotes) {
+      notes.push_back("unknown key " + QuoteKey(key) + DidYouMean(key, kJobKeys));
+    }
+  }
+  if (unknown > kMaxUnknownKeyNotes) {
+    notes.push_back(fmt::format("and {} more unknown keys", unknown - kMaxUnknownKeyNotes));
+  }
+  return notes;
+}
+
+// A failed job's message names its unknown keys too: a typo is the likely cause.
+std::string WithUnknownKeys(std::string message, const std::vector<std::string>& notes) {
+  for (const auto& note : notes) message += "; " + note;
+  return message;
+}
+
 }  // namespace
+
+const std::vector<std::string_view> kJobKeys = {
+    "job_id",   "repository",      "commit",        "branch", "tag",
+    "pipeline", "timeout_minutes", "cache_enabled", "env",    "secret_env"};
 
 bool IsValidJobId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -207,8 +234,9 @@ std::expected<Job, JobError> ParseJob(std::string_view text, const InputLimits& 
   }
   auto id = doc.find("job_id");
   if (id == doc.end() || !id->is_string() || !IsValidJobId(id->get<std::string>())) {
-    return std::unexpected(
-        JobError{std::nullopt, "job_id: missing or not 1-128 characters of [A-Za-z0-9._-]"});
+    return std::unexpected(JobError{
+        std::nullopt, WithUnknownKeys("job_id: missing or not 1-128 characters of [A-Za-z0-9._-]",
+                                      UnknownKeys(doc))});
   }
   if (too_deep) {
     return std::unexpected(JobError{id->get<std::string>(),
@@ -217,7 +245,10 @@ std::expected<Job, JobError> ParseJob(std::string_view text, const InputLimits& 
   }
   Job job;
   job.id = id->get<std::string>();
-  if (auto err = ReadFields(doc, &job, limits)) return std::unexpected(JobError{job.id, *err});
+  job.unknown_keys = UnknownKeys(doc);
+  if (auto err = ReadFields(doc, &job, limits)) {
+    return std::unexpected(JobError{job.id, WithUnknownKeys(*err, job.unknown_keys)});
+  }
   return job;
 }
 

@@ -271,16 +271,41 @@ TEST(ParseJob, EnvJustPastEnvBytesNamesTheLimit) {
             "env of 64.0 KiB (65537 bytes) is over agent.limits.env_bytes (64 KiB)");
 }
 
-TEST(ParseJob, InlinePipelineIndentedOnlyWithinPipelineBytes) {
-  const std::string pipeline = R"({"steps": [{"name": "a", "command": "true"}]})";
-  auto indented = ParseJob(JobWithPipeline(pipeline));
-  ASSERT_TRUE(indented) << indented.error().message;
-  EXPECT_NE(indented->pipeline_text->find('\n'), std::string::npos);
-  InputLimits limits;
-  limits.pipeline_bytes = 50;  // the indented text is longer; the compact one fits
-  auto compact = ParseJob(JobWithPipeline(pipeline), limits);
-  ASSERT_TRUE(compact) << compact.error().message;
-  EXPECT_EQ(compact->pipeline_text->find('\n'), std::string::npos);
+TEST(ParseJob, UnknownKeysAreNotedWithTheNearKnownName) {
+  auto job = ParseJob(
+      R"({"job_id": "j", "repository": "a/b", "branch": "m", "timout_minutes": 0.05,
+          "priority": 3})");
+  ASSERT_TRUE(job) << job.error().message;  // it still runs, with the default timeout
+  EXPECT_FALSE(job->timeout_minutes);
+  EXPECT_EQ(job->unknown_keys,
+            (std::vector<std::string>{"unknown key 'priority'",
+                                      "unknown key 'timout_minutes' (did you mean "
+                                      "'timeout_minutes'?)"}));
+}
+
+TEST(ParseJob, AMissingRequiredKeyAlsoNamesTheUnknownKey) {
+  auto job = ParseJob(R"({"job_id": "j", "repository": "a/b", "brnach": "main"})");
+  ASSERT_FALSE(job);
+  EXPECT_EQ(job.error().job_id, "j");
+  EXPECT_EQ(job.error().message,
+            "commit, branch or tag: at least one is required; unknown key 'brnach' (did you "
+            "mean 'branch'?)");
+  auto no_id = ParseJob(R"({"jobid": "j", "repository": "a/b", "branch": "m"})");
+  ASSERT_FALSE(no_id);
+  EXPECT_NE(no_id.error().message.find("unknown key 'jobid' (did you mean 'job_id'?)"),
+            std::string::npos)
+      << no_id.error().message;
+}
+
+TEST(ParseJob, UnknownKeyNotesAreCappedAndEscaped) {
+  std::string extra;
+  for (int i = 0; i < 25; ++i) extra += R"(, "x)" + std::to_string(100 + i) + R"(": 1)";
+  auto job = ParseJob(R"({"job_id": "j", "repository": "a/b", "branch": "m")" + extra +
+                      R"(, "bad\nkey": 1})");
+  ASSERT_TRUE(job) << job.error().message;
+  ASSERT_EQ(job->unknown_keys.size(), kMaxUnknownKeyNotes + 1);
+  EXPECT_EQ(job->unknown_keys.front(), "unknown key 'bad\\nkey'");
+  EXPECT_EQ(job->unknown_keys.back(), "and 16 more unknown keys");
 }
 
 TEST(JobId, GeneratedIdsAreValidAndDistinct) {

@@ -5,6 +5,7 @@
 #include "config/setting_value.h"
 #include "config/yaml_document.h"
 #include "util/env_name.h"
+#include "util/near_name.h"
 
 namespace raibid {
 namespace {
@@ -20,6 +21,15 @@ bool HasControlBytes(std::string_view text) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
   }
   return false;
+}
+
+YamlLimits PipelineYamlLimits(const InputLimits& limits) {
+  return {.max_bytes = limits.pipeline_bytes,
+          .max_nodes = limits.yaml_nodes,
+          .max_depth = limits.yaml_depth,
+          .bytes_name = "pipeline_bytes",
+          .nodes_name = "yaml_nodes",
+          .depth_name = "yaml_depth"};
 }
 
 std::string Index(std::string_view path, size_t i) { return fmt::format("{}[{}]", path, i); }
@@ -69,7 +79,9 @@ class PipelineReader {
     if (e.key == "artifacts") return ReadPathsSection(e, &p.artifact_paths);
     if (e.key == "env") return ReadEnv(e, &p.env);
     if (e.key == "steps") return ReadSteps(e, &p.steps);
-    Warn(e.key, e.key_node);
+    Warn(e.key, e,
+         {"language", "rust_version", "image", "network", "resources", "privileged", "volumes",
+          "cache", "artifacts", "env", "steps"});
     return {};
   }
 
@@ -126,7 +138,7 @@ class PipelineReader {
       else if (inner.key == "memory")
         s = ReadChecked(inner, path, MemoryValue(&p->resources.memory));
       else
-        Warn(path, inner.key_node);
+        Warn(path, inner, {"cpu", "memory"});
       if (!s) return s;
     }
     return {};
@@ -162,7 +174,9 @@ class PipelineReader {
         continue;
       }
       if (inner.key != "paths") {
-        Warn(path, inner.key_node);
+        Warn(path, inner,
+             cache ? std::vector<std::string_view>{"paths", "key", "fallback_keys", "policy"}
+                   : std::vector<std::string_view>{"paths"});
         continue;
       }
       if (Status s = ReadPathList(inner, path, out); !s) return s;
@@ -264,7 +278,7 @@ class PipelineReader {
     if (field.key == "name") return ReadStepName(field, path, &step.name);
     if (field.key == "command") return ReadCommand(field, path, &step.command);
     if (field.key == "timeout_minutes") return ReadTimeout(field, path, &step.timeout_minutes);
-    Warn(path, field.key_node);
+    Warn(path, field, {"name", "command", "timeout_minutes"});
     return {};
   }
 
@@ -308,10 +322,13 @@ class PipelineReader {
     return {};
   }
 
-  void Warn(const std::string& path, const YAML::Node& key) {
+  // `known`: the keys of the map the unknown one is in, for a "did you mean".
+  void Warn(const std::string& path, const YamlEntry& unknown,
+            const std::vector<std::string_view>& known) {
     if (warnings_ == nullptr) return;
-    warnings_->push_back(
-        fmt::format("{} (line {}): unknown key, ignored", path, LineOf(key.Mark())));
+    warnings_->push_back(fmt::format("{}: unknown key, ignored{}",
+                                     doc_.Where(unknown.key_node.Mark(), path),
+                                     DidYouMean(unknown.key, known)));
   }
 
   const YamlDocument& doc_;
@@ -323,13 +340,17 @@ class PipelineReader {
 
 Result<Pipeline> ParsePipeline(std::string_view text, std::string_view filename,
                                std::vector<std::string>* warnings, const InputLimits& limits) {
-  const YamlLimits yaml{.max_bytes = limits.pipeline_bytes,
-                        .max_nodes = limits.yaml_nodes,
-                        .max_depth = limits.yaml_depth,
-                        .bytes_name = "pipeline_bytes",
-                        .nodes_name = "yaml_nodes",
-                        .depth_name = "yaml_depth"};
+  const YamlLimits yaml = PipelineYamlLimits(limits);
   auto doc = YamlDocument::Parse(text, filename, ErrorKind::kInvalidPipeline, yaml);
+  if (!doc) return std::unexpected(doc.error());
+  return PipelineReader(*doc, warnings, limits).Read();
+}
+
+Result<Pipeline> ParseEmbeddedPipeline(std::string_view text, std::string_view key,
+                                       std::vector<std::string>* warnings,
+                                       const InputLimits& limits) {
+  auto doc = YamlDocument::ParseEmbedded(text, key, ErrorKind::kInvalidPipeline,
+                                         PipelineYamlLimits(limits));
   if (!doc) return std::unexpected(doc.error());
   return PipelineReader(*doc, warnings, limits).Read();
 }

@@ -47,7 +47,8 @@ struct Pipeline {
 // value is ""). Commands and env values must not contain NUL bytes (they go to execve).
 //
 // Unknown keys are allowed for forward compatibility: each appends a warning
-// "steps[0].retries (line 7): unknown key, ignored" to `warnings` when it is not null.
+// "steps[0].retries (line 7): unknown key, ignored" to `warnings` when it is not null, with
+// " (did you mean 'command'?)" when a key of that map is near.
 // `privileged` a boolean; `volumes` a list of "HOST:CONTAINER[:ro]" (both absolute; whether the
 // agent allows them is the executor's decision). `network` is `none` or `bridge`; `resources.cpu`
 // like 2, 0.5 or 500m; `resources.memory` a size.
@@ -59,6 +60,13 @@ struct Pipeline {
 Result<Pipeline> ParsePipeline(std::string_view text, std::string_view filename,
                                std::vector<std::string>* warnings = nullptr,
                                const InputLimits& limits = {});
+
+// The same for a job's inline `pipeline`, which the agent printed from the job's JSON: errors and
+// warnings name the key path under `key` without a position (nothing in the user's own text
+// would match it): "job.pipeline.steps[1].command: required".
+Result<Pipeline> ParseEmbeddedPipeline(std::string_view text, std::string_view key,
+                                       std::vector<std::string>* warnings = nullptr,
+                                       const InputLimits& limits = {});
 
 // The image the `docker` executor runs a pipeline in: its `image`; else, with a `language`, the
 // template with {language} and {version} replaced (the version is `rust_version` for rust,

@@ -220,6 +220,18 @@ TEST(ParsePipeline, OtherSectionsAreChecked) {
             ".raibid.yaml:1:1: expected a map with `steps:`, got a list");
 }
 
+TEST(ParsePipeline, AnUnknownKeyNearAKnownOneSuggestsIt) {
+  std::vector<std::string> warnings;
+  auto p = ParsePipeline("imgae: alpine\nsteps:\n  - name: a\n    comand: make\n", ".raibid.yaml",
+                         &warnings);
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, ".raibid.yaml:3:5: steps[0].command: required");
+  EXPECT_EQ(warnings,
+            (std::vector<std::string>{
+                "imgae (line 1): unknown key, ignored (did you mean 'image'?)",
+                "steps[0].comand (line 4): unknown key, ignored (did you mean 'command'?)"}));
+}
+
 TEST(ParsePipeline, UnknownKeysAreWarningsNotErrors) {
   const char* text = R"(language: rust
 services: [postgres]

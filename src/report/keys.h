@@ -11,6 +11,8 @@ namespace raibid {
 
 inline std::string JobKey(const std::string& job_id) { return "ci:job:" + job_id; }
 inline std::string LogKey(const std::string& job_id) { return "ci:logs:" + job_id; }
+// A live agent's heartbeat hash, with a TTL.
+inline std::string AgentKey(const std::string& consumer) { return "ci:agent:" + consumer; }
 inline constexpr const char* kCancelChannel = "ci:cancel";
 
 struct ReportSettings {

@@ -7,6 +7,23 @@
 #include "util/clock.h"
 
 namespace raibid {
+namespace {
+
+// Marks the job `running` and counts the attempt, unless its state (KEYS[1]'s `state`) is one of
+// the final states in ARGV: then -1, and nothing changes.
+constexpr const char* kStartScript = R"(
+local state = redis.call('HGET', KEYS[1], 'state')
+for _, final in ipairs(ARGV) do
+  if state == final then return -1 end
+end
+redis.call('HSET', KEYS[1], 'state', 'running')
+return redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+)";
+
+constexpr JobState kFinalStates[] = {JobState::kSucceeded, JobState::kFailed, JobState::kTimedOut,
+                                     JobState::kCancelled};
+
+}  // namespace
 
 std::string StepsJson(const std::vector<StepRecord>& steps) {
   // Keys in docs/reference.md's order, which readers of the raw hash see.
@@ -100,27 +117,65 @@ Status StatusWriter::Queued(const std::string& repository) {
                JobState::kQueued, "", "queued");
 }
 
-Status StatusWriter::Running(const std::string& agent, const std::vector<StepRecord>& steps) {
-  auto r = redis_.PipelineRetrying({{"HINCRBY", JobKey(job_id_), "attempt", "1"}},
-                                   settings_.redis_retry);
+Result<bool> StatusWriter::Running(const std::string& agent, const std::vector<StepRecord>& steps) {
+  RedisArgs start = {"EVAL", kStartScript, "1", JobKey(job_id_)};
+  for (JobState final : kFinalStates) start.emplace_back(ToString(final));
+  auto r = redis_.PipelineRetrying({start}, settings_.redis_retry);
   if (!r) return std::unexpected(r.error());
   if (r->front().is_error()) {
-    return Fail(ErrorKind::kInfrastructure, "redis HINCRBY failed: " + r->front().str(), true);
+    return Fail(ErrorKind::kInfrastructure, "redis start script failed: " + r->front().str(), true);
   }
+  if (r->front().integer() < 0) return false;
   attempt_ = static_cast<int>(r->front().integer());
-  return Write({{"state", "running"},
-                {"agent", agent},
-                {"started_at", NowRfc3339()},
-                {"finished_at", ""},
-                {"current_step", ""},
-                {"exit_code", ""},
-                {"error", ""},
-                {"error_kind", ""},
-                {"steps", StepsJson(steps)},
-                {"artifacts", "[]"},
-                {"log_stream", LogKey(job_id_)}},
-               JobState::kRunning, "",
-               "started on " + agent + " (attempt " + std::to_string(attempt_) + ")");
+  Status written = Write({{"state", "running"},
+                          {"agent", agent},
+                          {"started_at", NowRfc3339()},
+                          {"finished_at", ""},
+                          {"current_step", ""},
+                          {"exit_code", ""},
+                          {"error", ""},
+                          {"error_kind", ""},
+                          {"steps", StepsJson(steps)},
+                          {"artifacts", "[]"},
+                          {"log_stream", LogKey(job_id_)}},
+                         JobState::kRunning, "",
+                         "started on " + agent + " (attempt " + std::to_string(attempt_) + ")");
+  if (!written) return std::unexpected(written.error());
+  return true;
+}
+
+Result<StatusWriter::CancelResult> StatusWriter::Cancel() {
+  const std::string key = JobKey(job_id_);
+  // Each turn fails only when the hash changed between WATCH and EXEC: an agent started the job.
+  for (int turn = 0; turn < 10; ++turn) {
+    auto read = redis_.Pipeline({{"WATCH", key}, {"HGET", key, "state"}});
+    if (!read) return std::unexpected(read.error());
+    const RedisValue& found = read->back();
+    const std::optional<JobState> state =
+        found.is_nil() || found.is_error() ? std::nullopt : ParseJobState(found.str());
+    if (!state || *state != JobState::kQueued) {
+      if (auto r = redis_.Command({"UNWATCH"}); !r) return std::unexpected(r.error());
+      if (!state) return CancelResult{};
+      if (IsFinal(*state)) return CancelResult{CancelOutcome::kAlreadyFinal, state};
+      auto asked = redis_.Pipeline(
+          {{"HSET", key, "cancel_requested", "1"}, {"PUBLISH", kCancelChannel, job_id_}});
+      if (!asked) return std::unexpected(asked.error());
+      return CancelResult{CancelOutcome::kRequested, state};
+    }
+    std::vector<RedisArgs> commands = {{"MULTI"}, {"HSET", key, "cancel_requested", "1"}};
+    const FinalStatus cancelled{.state = JobState::kCancelled,
+                                .error_kind = ErrorKind::kCancelled,
+                                .error = "cancelled before any agent started it"};
+    for (auto& c : FinishCommands(cancelled, {})) commands.push_back(std::move(c));
+    commands.push_back({"EXEC"});
+    auto replies = redis_.Pipeline(commands);
+    if (!replies) return std::unexpected(replies.error());
+    if (replies->back().is_error()) {
+      return Fail(ErrorKind::kInfrastructure, "redis cancel failed: " + replies->back().str());
+    }
+    if (!replies->back().is_nil()) return CancelResult{CancelOutcome::kCancelled, state};
+  }
+  return Fail(ErrorKind::kInfrastructure, "job " + job_id_ + " kept changing; try again");
 }
 
 Status StatusWriter::StepChanged(const std::vector<StepRecord>& steps, size_t index,

@@ -45,8 +45,28 @@ class StatusWriter {
   Result<Current> Read();
   // `queued`, as written by `submit`.
   Status Queued(const std::string& repository);
-  // `running`: agent, attempt (incremented), started_at, the steps so far, log_stream.
-  Status Running(const std::string& agent, const std::vector<StepRecord>& steps);
+  // `running`: agent, attempt (incremented), started_at, the steps so far, log_stream. Returns
+  // false, writing nothing, when the hash already holds a final state (the job was cancelled
+  // before any agent started it, or another delivery finished it). The check and the switch to
+  // `running` are one Lua script, so a concurrent Cancel either comes first (this returns false)
+  // or finds the job `running` (and only asks for it to stop): never both.
+  Result<bool> Running(const std::string& agent, const std::vector<StepRecord>& steps);
+
+  // What Cancel did.
+  enum class CancelOutcome {
+    kNotFound,      // no job hash (or no state in it)
+    kAlreadyFinal,  // nothing to do
+    kCancelled,     // it was `queued`: now `cancelled`, final; the agent that reads it acks it
+    kRequested,     // it is `running`: cancel_requested set and ci:cancel published
+  };
+  struct CancelResult {
+    CancelOutcome outcome = CancelOutcome::kNotFound;
+    std::optional<JobState> state;  // the state found (kAlreadyFinal, kRequested)
+  };
+  // `raibid-agent cancel` (docs/reference.md, Redis keys): a job no agent has started is written
+  // `cancelled` at once (error_kind cancelled, an event in ci-status) in a WATCH/MULTI
+  // transaction that fails, and is read again, when an agent's Running touched the hash first.
+  Result<CancelResult> Cancel();
   // Sets extra fields of the hash (no ci-status event), e.g. `cache`.
   Status Annotate(const std::vector<std::pair<std::string, std::string>>& fields);
   Status StepChanged(const std::vector<StepRecord>& steps, size_t index,

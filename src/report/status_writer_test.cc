@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
 #include "support/redis_server.h"
 
 namespace raibid {
@@ -22,7 +24,7 @@ TEST_F(StatusWriterTest, LifecycleWritesHashEventsAndTtl) {
   EXPECT_EQ(w.Read()->state, JobState::kQueued);
   EXPECT_FALSE(w.Read()->cancel_requested);
   std::vector<StepRecord> steps = {{.name = "build"}};
-  ASSERT_TRUE(w.Running("agent-1", steps));
+  ASSERT_EQ(w.Running("agent-1", steps), true);
   EXPECT_EQ(w.attempt(), 1);
   EXPECT_EQ(Field("state"), "running");
   EXPECT_EQ(Field("log_stream"), "ci:logs:j1");
@@ -61,10 +63,60 @@ TEST_F(StatusWriterTest, FailureCarriesKindAndMessage) {
 
 TEST_F(StatusWriterTest, SecondRunIncrementsAttempt) {
   StatusWriter w(*redis_, {}, "j1");
-  ASSERT_TRUE(w.Running("a", {}));
+  ASSERT_EQ(w.Running("a", {}), true);
   StatusWriter again(*redis_, {}, "j1");
-  ASSERT_TRUE(again.Running("b", {}));
+  ASSERT_EQ(again.Running("b", {}), true);
   EXPECT_EQ(again.attempt(), 2);
+}
+
+TEST_F(StatusWriterTest, CancellingAQueuedJobIsFinalAtOnceAndNoAgentStartsIt) {
+  StatusWriter w(*redis_, {}, "j1");
+  ASSERT_TRUE(w.Queued("a/b"));
+  auto cancel = w.Cancel();
+  ASSERT_TRUE(cancel) << cancel.error().message;
+  EXPECT_EQ(cancel->outcome, StatusWriter::CancelOutcome::kCancelled);
+  EXPECT_EQ(Field("state"), "cancelled");
+  EXPECT_EQ(Field("error_kind"), "cancelled");
+  EXPECT_EQ(w.Running("agent-1", {}), false);  // the agent that reads the entry later
+  EXPECT_EQ(Field("state"), "cancelled");
+  EXPECT_EQ(Field("attempt"), "");
+}
+
+TEST_F(StatusWriterTest, CancellingARunningJobOnlyAsksForIt) {
+  StatusWriter w(*redis_, {}, "j1");
+  ASSERT_TRUE(w.Queued("a/b"));
+  ASSERT_EQ(w.Running("agent-1", {}), true);
+  auto cancel = w.Cancel();
+  ASSERT_TRUE(cancel) << cancel.error().message;
+  EXPECT_EQ(cancel->outcome, StatusWriter::CancelOutcome::kRequested);
+  EXPECT_EQ(Field("state"), "running");
+  EXPECT_EQ(Field("cancel_requested"), "1");
+  EXPECT_EQ(StatusWriter(*redis_, {}, "gone").Cancel()->outcome,
+            StatusWriter::CancelOutcome::kNotFound);
+}
+
+// An agent starting a queued job while someone cancels it: exactly one of them wins.
+TEST_F(StatusWriterTest, ACancelRacingAnAgentsStartNeverLetsBothWin) {
+  const auto endpoint = *ParseRedisUrl(server_.url());
+  auto agent_conn = Redis::Connect(endpoint);
+  ASSERT_TRUE(agent_conn);
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = "race-" + std::to_string(i);
+    ASSERT_TRUE(StatusWriter(*redis_, {}, id).Queued("a/b"));
+    Result<bool> started = false;
+    std::thread agent([&] { started = StatusWriter(**agent_conn, {}, id).Running("a", {}); });
+    auto cancel = StatusWriter(*redis_, {}, id).Cancel();
+    agent.join();
+    ASSERT_TRUE(started && cancel);
+    const std::string state = server_.Cli({"HGET", JobKey(id), "state"});
+    if (*started) {
+      EXPECT_EQ(cancel->outcome, StatusWriter::CancelOutcome::kRequested) << id;
+      EXPECT_EQ(state, "running") << id;
+    } else {
+      EXPECT_EQ(cancel->outcome, StatusWriter::CancelOutcome::kCancelled) << id;
+      EXPECT_EQ(state, "cancelled") << id;
+    }
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "runner/execution.h"
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "executor/step_report.h"
 #include "report/redis_log_sink.h"
@@ -26,6 +27,11 @@ StepState ToStepState(StepResult r) {
       return StepState::kFailed;
   }
   return StepState::kFailed;
+}
+
+// The status hash's `warnings` field: a JSON array of texts.
+std::string WarningsJson(const std::vector<std::string>& warnings) {
+  return nlohmann::json(warnings).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -61,6 +67,11 @@ JobRunner::Execution::~Execution() {
 }
 
 void JobRunner::Execution::Sys(const std::string& text) { WriteSys(*log_, "", text); }
+
+void JobRunner::Execution::Warn(const std::string& text) {
+  warnings_.push_back(masker_->Apply(text));
+  Sys("warning: " + text);
+}
 
 Status JobRunner::Execution::Record(size_t index, const std::string& message) {
   return status_.StepChanged(steps_, index, message);
@@ -165,7 +176,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipel
   *commit = checkout->commit_sha;
   std::vector<std::string> warnings;
   auto parsed = LoadPipeline(job_, dirs_.workspace, options_.limits, &warnings);
-  for (const auto& w : warnings) Sys("warning: " + w);
+  for (const auto& w : warnings) Warn(w);
   if (!parsed) {
     return Failure{JobState::kFailed, ErrorKind::kInvalidPipeline, parsed.error().message, {}};
   }
@@ -320,17 +331,28 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
   registry_.emplace(options_.registry, options_.limits, stop, *log_, masker_);
   cache_.emplace(options_.cache, options_.cache_remote ? &*registry_ : nullptr, options_.limits,
                  clock_, *log_, observer_);
-  if (auto s = status_.Running(options_.agent_name, steps_); !s) return std::unexpected(s.error());
+  auto running = status_.Running(options_.agent_name, steps_);
+  if (!running) return std::unexpected(running.error());
+  if (!*running) {
+    // Final already (cancelled while queued, or finished by another delivery): not run again.
+    auto current = status_.Read();
+    if (!current) return std::unexpected(current.error());
+    spdlog::info("job {} is already {}; not starting it", job_.id,
+                 current->state ? ToString(*current->state) : "final");
+    return std::optional<JobState>{current->state.value_or(JobState::kCancelled)};
+  }
   const int64_t waited_ms = UnixMillis(clock_.SystemNow()) - enqueued_ms;
   observer_.JobStarted(waited_ms / 1000.0);
   Sys("raibid-agent " + options_.agent_version + " on " + options_.agent_name + ": job " + job_.id +
       ", attempt " + std::to_string(status_.attempt()) + ", waited " + std::to_string(waited_ms) +
       " ms in the queue");
+  for (const auto& note : job_.unknown_keys) Warn("job: " + note + "; ignored");
 
   Pipeline pipeline;
   std::string commit;
   int exit_code = -1;
   std::optional<Failure> failure = Prepare(&pipeline, &commit, stop);
+  if (!warnings_.empty()) (void)status_.Annotate({{"warnings", WarningsJson(warnings_)}});
   if (!failure) {
     if (auto s = cache_->Restore(pipeline, job_, url_,
                                  {.workspace = dirs_.workspace, .home = dirs_.home});

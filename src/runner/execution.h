@@ -62,6 +62,8 @@ class JobRunner::Execution {
   Result<std::optional<JobState>> Finish(const std::optional<Failure>& failure, int exit_code,
                                          SteadyTime started, const StopSource& stop);
   void Sys(const std::string& text);
+  // A sys line "warning: ..." that the status hash's `warnings` field lists as well.
+  void Warn(const std::string& text);
 
   const RunnerOptions& options_;
   SourceCheckout& source_;
@@ -81,6 +83,7 @@ class JobRunner::Execution {
   std::optional<JobRegistry> registry_;
   std::optional<JobCache> cache_;
   std::vector<StepRecord> steps_;
+  std::vector<std::string> warnings_;  // masked
   std::map<std::string, std::string> image_env_;
   std::unique_ptr<JobSession> session_;  // between BeginSession and the end of the steps
 };

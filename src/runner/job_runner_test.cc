@@ -4,7 +4,9 @@
 #include "runner/job_runner.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "report/status_writer.h"
 #include "runner/fake_executor_test_util.h"
 #include "runner/fake_source_test_util.h"
 #include "support/redis_server.h"
@@ -74,6 +76,17 @@ TEST_F(JobRunnerTest, AllStepsSucceedingEndsSucceededAndAcknowledged) {
   EXPECT_EQ(Field("ok", "state"), "succeeded");
   EXPECT_EQ(Field("ok", "exit_code"), "0");
   EXPECT_EQ(executor_.env_of("b").at("RAIBID_COMMIT"), FakeSource::kCommit);
+}
+
+TEST_F(JobRunnerTest, UnknownJobKeysAreWarnedInTheLogAndTheStatus) {
+  RunResult r = Run(JobJson("typo", Step("a"), R"("timout_minutes": 0.05, )"));
+  EXPECT_EQ(r.state, JobState::kSucceeded);  // still runs, with the default timeout
+  const std::string warning =
+      "job: unknown key 'timout_minutes' (did you mean 'timeout_minutes'?); ignored";
+  EXPECT_NE(Log("typo").find("warning: " + warning), std::string::npos) << Log("typo");
+  EXPECT_EQ(nlohmann::json::parse(Field("typo", "warnings")), nlohmann::json::array({warning}));
+  RunResult clean = Run(JobJson("clean", Step("a")));
+  EXPECT_EQ(Field("clean", "warnings"), "");
 }
 
 TEST_F(JobRunnerTest, StepsAfterAFailedStepAreSkippedAndNeverRun) {
@@ -148,6 +161,19 @@ TEST_F(JobRunnerTest, DrainDuringAStepLeavesTheJobRunningAndPending) {
   EXPECT_EQ(Field("drained", "state"), "running");
   EXPECT_EQ(Field("drained", "finished_at"), "");
   EXPECT_NE(Log("drained").find("interrupted by agent shutdown"), std::string::npos);
+}
+
+TEST_F(JobRunnerTest, AJobCancelledWhileQueuedIsAcknowledgedWithoutRunning) {
+  auto connection = Redis::Connect(*ParseRedisUrl(redis_.url()));
+  ASSERT_TRUE(connection);
+  StatusWriter status(**connection, {}, "early");
+  ASSERT_TRUE(status.Queued("acme/app"));
+  ASSERT_EQ(status.Cancel()->outcome, StatusWriter::CancelOutcome::kCancelled);
+  RunResult r = Run(JobJson("early", Step("a")));
+  EXPECT_EQ(r.disposition, Disposition::kAcked);
+  EXPECT_EQ(r.state, JobState::kCancelled);
+  EXPECT_TRUE(executor_.steps_run().empty());
+  EXPECT_EQ(Field("early", "attempt"), "");
 }
 
 TEST_F(JobRunnerTest, CancelDuringAStepEndsTheJobCancelled) {

@@ -49,18 +49,14 @@ Result<std::string> ReadPipelineFile(const std::filesystem::path& workspace, uin
 
 Result<Pipeline> LoadPipeline(const Job& job, const std::filesystem::path& workspace,
                               const InputLimits& limits, std::vector<std::string>* warnings) {
-  std::string text;
-  std::string filename;
+  Result<Pipeline> pipeline;
   if (job.pipeline_text) {
-    text = *job.pipeline_text;
-    filename = "job.pipeline";
+    pipeline = ParseEmbeddedPipeline(*job.pipeline_text, "job.pipeline", warnings, limits);
   } else {
     auto file = ReadPipelineFile(workspace, limits.pipeline_bytes);
     if (!file) return std::unexpected(file.error());
-    text = std::move(*file);
-    filename = kPipelineFile;
+    pipeline = ParsePipeline(*file, kPipelineFile, warnings, limits);
   }
-  auto pipeline = ParsePipeline(text, filename, warnings, limits);
   if (!pipeline) return pipeline;
   // What the steps get: the pipeline's env with the job's over it.
   std::map<std::string, std::string> env = pipeline->env;

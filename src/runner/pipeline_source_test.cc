@@ -77,7 +77,18 @@ TEST_F(PipelineSourceTest, TheInlinePipelineIsParsedWithTheLimits) {
   EXPECT_EQ(ErrorOf(inline_job, limits), "");
   limits.steps = 2;
   EXPECT_EQ(ErrorOf(inline_job, limits),
-            "job.pipeline:1:11: steps: 3 steps are more than agent.limits.steps (2)");
+            "job.pipeline.steps: 3 steps are more than agent.limits.steps (2)");
+}
+
+// The inline pipeline reaches the parser re-printed; a line and column in that text would point
+// at nothing the user wrote, so errors and warnings name the key path alone.
+TEST_F(PipelineSourceTest, InlinePipelineErrorsNameTheKeyPathNotAPosition) {
+  Job inline_job = job_;
+  inline_job.pipeline_text =
+      R"({"steps": [{"name": "a", "command": "x"}, {"name": "b", "comand": "y"}]})";
+  EXPECT_EQ(ErrorOf(inline_job), "job.pipeline.steps[1].command: required");
+  EXPECT_EQ(warnings_, (std::vector<std::string>{"job.pipeline.steps[1].comand: unknown key, "
+                                                 "ignored (did you mean 'command'?)"}));
 }
 
 TEST_F(PipelineSourceTest, TheJobsAndThePipelinesEnvTogetherJustPastEnvBytes) {
