@@ -52,6 +52,7 @@ Status HttpServer::Start(const std::string& listen) {
   std::string host = listen.substr(0, colon);
   if (host.size() > 1 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
+  host_ = host;
   port_ = wanted == 0 ? server_->bind_to_any_port(host)
                       : (server_->bind_to_port(host, wanted) ? wanted : -1);
   if (port_ <= 0) {
@@ -59,6 +60,11 @@ Status HttpServer::Start(const std::string& listen) {
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   return {};
+}
+
+std::string HttpServer::url() const {
+  const bool v6 = host_.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_) + "/";
 }
 
 }  // namespace raibid

@@ -33,12 +33,16 @@ class HttpServer {
   // error naming the address when it cannot bind.
   Status Start(const std::string& listen);
   int port() const { return port_; }
+  // Where it listens once started, the port it got included: "http://127.0.0.1:36307/" (an IPv6
+  // host in brackets).
+  std::string url() const;
 
  private:
   HealthChecks checks_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  std::string host_;  // as bound, without brackets
 };
 
 }  // namespace raibid
