@@ -90,7 +90,7 @@ nlohmann::json Find(const std::vector<nlohmann::json>& lines, const std::string&
 
 TEST_F(AgentProcessTest, InJsonEveryLineIsJsonAndAJobsStartAndEndCarryItsFacts) {
   auto& a = StartAgent("a", "  log:\n    format: json\n  no_such_key: 1\n");
-  Submit("facts", "echo hi\nfalse");
+  Submit("facts", "echo hi\\nfalse");
   ASSERT_TRUE(WaitState("facts", "failed"));
   ASSERT_TRUE(
       testing::WaitFor([&] { return AgentLog("a").find("job failed") != std::string::npos; }));
