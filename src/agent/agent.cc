@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runner/job_log_line.h"
 #include "util/backoff.h"
 #include "util/clock.h"
+#include "util/text.h"
 
 namespace raibid {
 
@@ -62,7 +64,7 @@ int Agent::busy_slots() {
   return busy_;
 }
 
-Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry() {
+Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry(bool announce) {
   Backoff backoff({.initial = std::chrono::milliseconds(250), .max_retries = -1});
   bool failed = false;
   while (stop_requests_ == 0) {
@@ -70,6 +72,8 @@ Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry() {
     auto conn = Redis::Connect(options_.redis);
     if (conn) {
       if (failed) Redis::CountReconnect();
+      if (failed && announce)
+        spdlog::info("redis at {} is reachable again", Describe(options_.redis));
       return conn;
     }
     failed = true;
@@ -95,10 +99,10 @@ RunResult Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
     if (stop_requests_ > 1) stop.RequestStop(StopReason::kShutdown);
   }
   JobQueue queue(redis, options_.queue);
+  const auto t0 = std::chrono::steady_clock::now();
   RunResult result = runner_.Run(entry, redis, queue, stop);
-  spdlog::info("entry {} (job {}): {}{}", entry.id, result.job_id.value_or("?"),
-               result.state ? ToString(*result.state) : "not finished",
-               result.message.empty() ? "" : " - " + result.message);
+  LogDeliveryEnded(entry.id, result,
+                   std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0));
   MutexLock lock(&mu_);
   slot.stop = nullptr;
   running_.erase(entry.id);
@@ -215,6 +219,17 @@ void Agent::Drain() {
   state_ = AgentState::kStopped;
 }
 
+void Agent::LogConnected(const std::optional<std::chrono::steady_clock::time_point>& lost_at) {
+  const std::string where = Describe(options_.redis);
+  if (!lost_at) {
+    spdlog::info("connected to redis at {}: consuming {} in group {}", where, options_.queue.stream,
+                 options_.queue.group);
+    return;
+  }
+  spdlog::info("reconnected to redis at {} after {} without it", where,
+               FormatSeconds(std::chrono::steady_clock::now() - *lost_at, 1));
+}
+
 int Agent::Run() {
   Tick();
   {
@@ -232,8 +247,9 @@ int Agent::Run() {
   housekeeper_ = std::thread([this] { HousekeepingLoop(); });
 
   bool recovered_pending = false;
+  std::optional<std::chrono::steady_clock::time_point> lost_at;  // since the last loss
   while (stop_requests_ == 0) {
-    auto redis = ConnectWithRetry();
+    auto redis = ConnectWithRetry(/*announce=*/false);
     if (!redis) break;
     JobQueue queue(**redis, options_.queue);
     if (auto s = queue.EnsureGroup(); !s) {
@@ -242,6 +258,7 @@ int Agent::Run() {
       continue;
     }
     connected_ = true;
+    LogConnected(lost_at);
     if (!recovered_pending) {
       // Entries this consumer took before a restart are finished first.
       auto pending = queue.ReadOwnPending(1000);
@@ -255,6 +272,7 @@ int Agent::Run() {
     while (stop_requests_ == 0 && ConsumeOnce(queue, leases)) {
     }
     connected_ = false;
+    lost_at = std::chrono::steady_clock::now();
   }
   Drain();
   cancel_view_ = nullptr;

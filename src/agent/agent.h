@@ -76,7 +76,10 @@ class Agent {
   void MaintainIfIdle();
   Result<std::vector<StreamEntry>> ClaimAbandoned(Leases& leases, int free_slots);
   bool ConsumeOnce(JobQueue& queue, Leases& leases);
-  Result<std::unique_ptr<Redis>> ConnectWithRetry();
+  // Connects, waiting out failures with a backoff (each logged); `announce`: log the recovery.
+  Result<std::unique_ptr<Redis>> ConnectWithRetry(bool announce = true);
+  // "connected to redis ..." the first time, "reconnected ... after Ns" after a loss.
+  void LogConnected(const std::optional<std::chrono::steady_clock::time_point>& lost_at);
   void Dispatch(std::vector<StreamEntry> entries);
   void Drain();
 

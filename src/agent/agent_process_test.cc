@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "report/job_state.h"
 #include "support/git_repo.h"
 #include "support/redis_server.h"
@@ -64,6 +67,65 @@ class AgentProcessTest : public ::testing::Test {
   testing::GitRepo repo_;
   std::map<std::string, std::unique_ptr<ServerProcess>> agents_;
 };
+
+// The agent's log as JSON objects, one per line; fails the test on a line that is not one.
+std::vector<nlohmann::json> JsonLines(const std::string& log) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    auto parsed = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_TRUE(parsed.is_object()) << "not a JSON line: " << line;
+    lines.push_back(std::move(parsed));
+  }
+  return lines;
+}
+
+// The first line whose msg holds `text`, or null.
+nlohmann::json Find(const std::vector<nlohmann::json>& lines, const std::string& text) {
+  for (const auto& l : lines) {
+    if (l.value("msg", "").find(text) != std::string::npos) return l;
+  }
+  return nullptr;
+}
+
+TEST_F(AgentProcessTest, InJsonEveryLineIsJsonAndAJobsStartAndEndCarryItsFacts) {
+  auto& a = StartAgent("a", "  log:\n    format: json\n  no_such_key: 1\n");
+  Submit("facts", "echo hi\\nfalse");
+  ASSERT_TRUE(WaitState("facts", "failed"));
+  ASSERT_TRUE(
+      testing::WaitFor([&] { return AgentLog("a").find("job failed") != std::string::npos; }));
+  EXPECT_EQ(a.Terminate(), 0);
+  const auto lines = JsonLines(AgentLog("a"));
+  EXPECT_NE(Find(lines, "a.yaml: agent.no_such_key (line"), nullptr);
+  const auto address = Find(lines, "health and metrics on http://127.0.0.1:");
+  ASSERT_NE(address, nullptr);
+  EXPECT_EQ(address["msg"].get<std::string>().find(":0/"), std::string::npos) << address;
+  EXPECT_NE(Find(lines, "connected to redis at 127.0.0.1:"), nullptr);
+  const auto started = Find(lines, "job started");
+  ASSERT_NE(started, nullptr);
+  EXPECT_EQ(started["job_id"], "facts");
+  EXPECT_EQ(started["ref"], "main");
+  EXPECT_EQ(started["attempt"], 1);
+  const auto ended = Find(lines, "job failed");
+  ASSERT_NE(ended, nullptr);
+  EXPECT_EQ(ended["job_id"], "facts");
+  EXPECT_EQ(ended["repository"], repo_.file_url());
+  EXPECT_EQ(ended["result"], "failed");
+  EXPECT_EQ(ended["error_kind"], "step_failed");
+  EXPECT_EQ(ended["attempt"], 1);
+  EXPECT_TRUE(ended["duration_ms"].is_number()) << ended;
+  EXPECT_NE(ended["error"].get<std::string>().find("at line 2: false"), std::string::npos);
+}
+
+TEST_F(AgentProcessTest, AfterRedisComesBackTheLogSaysSo) {
+  StartAgent("a", "  log:\n    format: json\n");
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return AgentLog("a").find("connected to redis") != std::string::npos; }));
+  redis_.Restart();
+  ASSERT_TRUE(testing::WaitFor([&] {
+    return AgentLog("a").find("reconnected to redis at") != std::string::npos;
+  })) << AgentLog("a");
+}
 
 TEST_F(AgentProcessTest, AKilledAgentsJobIsTakenOverAndSucceedsWithAttemptTwo) {
   StartAgent("a");

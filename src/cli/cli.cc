@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include "util/log_context.h"
 
@@ -22,10 +23,12 @@ std::filesystem::path SelfPath() {
   return ec ? std::filesystem::path("raibid-agent") : p;
 }
 
-// Loads settings for a command; exit code 2 with the message when they are unusable.
-std::optional<Settings> Load(const CommonFlags& flags) {
-  auto settings = ResolveSettings(flags);
+// Loads settings for a command; exit code 2 with the message when they are unusable. The
+// file's warnings are logged once the log is set up, in the format the settings chose.
+std::optional<Settings> Load(const CommonFlags& flags, std::vector<std::string>* warnings) {
+  auto settings = ResolveSettings(flags, warnings);
   if (!settings) {
+    for (const auto& w : *warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     std::fprintf(stderr, "raibid-agent: %s\n", settings.error().message.c_str());
     return std::nullopt;
   }
@@ -99,11 +102,13 @@ int Main(int argc, char** argv) {
     return rc == 0 ? 0 : kUsageError;
   }
   if (*validate) return Validate(pipeline_file);
-  auto settings = Load(common);
+  std::vector<std::string> warnings;
+  auto settings = Load(common, &warnings);
   if (!settings) return kUsageError;
   SetUpLogging(settings->log_format == "json"   ? LogFormat::kJson
                : settings->log_format == "text" ? LogFormat::kText
                                                 : LogFormat::kAuto);
+  for (const auto& w : warnings) spdlog::warn("{}", w);
   if (*run) return RunDaemon(std::move(*settings), daemon, SelfPath());
   if (*submit) return Submit(*settings, job_file, submit_flags);
   if (*status) return ShowStatus(*settings, job_id, json);

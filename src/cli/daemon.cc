@@ -143,7 +143,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   Agent& agent = w.agent();
   agent_view = &agent;
   started = true;
-  spdlog::info("health and metrics on http://{}/ (port {})", settings.http_listen, http.port());
+  spdlog::info("health and metrics on {}", http.url());
   spdlog::info(
       "raibid-agent {} starting: consumer {} in group {} on {} ({}), {} slot(s), "
       "work dir {}, cache {}",

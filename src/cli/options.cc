@@ -5,7 +5,7 @@
 
 namespace raibid::cli {
 
-Result<Settings> ResolveSettings(const CommonFlags& flags) {
+Result<Settings> ResolveSettings(const CommonFlags& flags, std::vector<std::string>* warnings) {
   std::string path = flags.config;
   bool required = !path.empty();
   if (path.empty()) {
@@ -21,10 +21,9 @@ Result<Settings> ResolveSettings(const CommonFlags& flags) {
   Settings settings;
   std::error_code ec;
   if (required || std::filesystem::exists(path, ec)) {
-    std::vector<std::string> warnings;
-    auto loaded = LoadSettingsFile(path, &warnings);
-    for (const auto& w : warnings)
-      std::fprintf(stderr, "warning: %s: %s\n", path.c_str(), w.c_str());
+    std::vector<std::string> found;
+    auto loaded = LoadSettingsFile(path, &found);
+    for (const auto& w : found) warnings->push_back(path + ": " + w);
     if (!loaded) return loaded;
     settings = std::move(*loaded);
   } else {

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/settings.h"
 
@@ -15,7 +16,8 @@ struct CommonFlags {
 
 // The settings a command runs with: the file named by --config, else $RAIBID_CONFIG, else
 // /etc/raibid/agent.yaml (defaults when that default file does not exist); then the flags.
-// Warnings about the file go to stderr.
-Result<Settings> ResolveSettings(const CommonFlags& flags);
+// Warnings about the file are appended to `warnings` ("FILE: agent.foo (line 3): unknown key,
+// ignored"), for the caller to log once the log's format is set.
+Result<Settings> ResolveSettings(const CommonFlags& flags, std::vector<std::string>* warnings);
 
 }  // namespace raibid::cli

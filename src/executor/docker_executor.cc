@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config/size.h"
+#include "executor/command_echo.h"
 #include "executor/step_report.h"
 #include "util/text.h"
 
@@ -31,14 +32,14 @@ const std::vector<std::string> kKeepAlive = {
 const std::vector<std::string> kBuildCapabilities = {
     "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE"};
 
-// Runs the script with bash when the image has it (like the shell executor), else sh; the script
-// is $1, never spliced into the command text.
+// Runs the script with bash when the image has it (like the shell executor, through
+// BashEchoProgram, $2), else sh; the script is $1, never spliced into the command text.
 constexpr const char* kStepLauncher =
-    "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$1\"; fi; "
-    "exec /bin/sh -e -c \"$1\"";
+    "if command -v bash >/dev/null 2>&1; then exec bash -e -o pipefail -c \"$2\" bash \"$1\"; "
+    "fi; exec /bin/sh -e -c \"$1\"";
 
 std::vector<std::string> StepCommand(const std::string& script) {
-  return {"/bin/sh", "-c", kStepLauncher, "raibid-step", script};
+  return {"/bin/sh", "-c", kStepLauncher, "raibid-step", script, BashEchoProgram()};
 }
 
 // The oom_kill counter of the container's memory cgroup (v2, then v1), read with shell
@@ -282,10 +283,11 @@ class DockerSession final : public JobSession {
     }
     StepClock clock(step, deadline, stop, sink, start);
     std::optional<StepEnding> ending;
+    CommandEcho echo(sink, step.script);
     auto streamed = client_->StartExec(
         *id,
         [&](MuxStream s, std::string_view bytes) {
-          sink.Write(step.name, s == MuxStream::kStderr ? LogFd::kErr : LogFd::kOut, bytes);
+          echo.Write(step.name, s == MuxStream::kStderr ? LogFd::kErr : LogFd::kOut, bytes);
         },
         [&] {
           if (!ending) ending = clock.Check();
@@ -297,7 +299,8 @@ class DockerSession final : public JobSession {
           sink, step,
           {StepResult::kError, -1, "step '" + step.name + "': " + streamed.error().message});
     }
-    return Exited(*id, step, sink, deadline, stop, start);
+    echo.Flush();
+    return Exited(*id, step, sink, deadline, stop, start, echo.LastLine());
   }
 
   // `chown -R -- OWNER DIRS...` as root in the container, given as argv: the owner may come from
@@ -352,14 +355,16 @@ class DockerSession final : public JobSession {
   }
 
   // The step's process exited by itself (or by the OOM killer): its exit code decides.
+  // `where`: the line that ran last (CommandEcho::LastLine).
   StepOutcome Exited(const std::string& id, const StepSpec& step, LogSink& sink,
-                     const JobDeadline& deadline, const StopSource& stop, SteadyTime start) {
+                     const JobDeadline& deadline, const StopSource& stop, SteadyTime start,
+                     const std::string& where) {
     auto code = ExitCode(id);
     if (!code) {
       return Report(sink, step,
                     {StepResult::kError, -1, "step '" + step.name + "': " + code.error().message});
     }
-    StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code);
+    StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code, where);
     if (*code == 137 && OutOfMemory()) {
       outcome.message = "step '" + step.name +
                         "' was killed: out of memory (the job's memory limit is " +
@@ -367,7 +372,7 @@ class DockerSession final : public JobSession {
       WriteSys(sink, step.name, outcome.message);
     }
     WriteSys(sink, step.name,
-             StepEndLine(StepEnding::kExited, step, outcome, SteadyClock::now() - start));
+             StepEndLine(StepEnding::kExited, step, outcome, SteadyClock::now() - start, where));
     sink.Flush();
     return outcome;
   }

@@ -91,6 +91,28 @@ TEST_F(DockerExecutorTest, StepsSeeTheImageAndTheWorkspaceButNotTheHost) {
   EXPECT_EQ(podman_->ContainerCount(), 0) << "the job's container is removed with the session";
 }
 
+TEST_F(DockerExecutorTest, UnderBashInTheImageEachLineIsEchoedAndTheFailingOneNamed) {
+  podman_->MakeBashImage("localhost/raibid-bash:test");
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  JobEnvironment job = Job();
+  job.image = "localhost/raibid-bash:test";
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  auto outcome =
+      Run(**session, "echo compiling\nif true; then\n  echo linking\nfi\nexit 141", sink);
+  EXPECT_EQ(outcome.exit_code, 141);
+  EXPECT_EQ(sink.Text(LogFd::kOut), "compiling\nlinking\n");
+  EXPECT_EQ(sink.Text(LogFd::kErr), "");
+  const std::string sys = sink.Text(LogFd::kSys);
+  EXPECT_NE(sys.find("$ echo compiling\n$ if true; then\n$ echo linking\n$ exit 141\n"),
+            std::string::npos)
+      << sys;
+  EXPECT_NE(outcome.message.find("exited with code 141 (SIGPIPE"), std::string::npos);
+  EXPECT_NE(outcome.message.find("at line 5: exit 141"), std::string::npos) << outcome.message;
+}
+
 TEST_F(DockerExecutorTest, NothingAJobWritesOutsideItsWorkspaceReachesTheNextJob) {
   auto executor = Make();
   RecordingSink sink;

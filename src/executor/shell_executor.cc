@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "executor/command_echo.h"
 #include "executor/step_report.h"
 #include "process/run_command.h"
 #include "process/subprocess.h"
@@ -30,8 +31,13 @@ constexpr Millis kDrainAfterExit{1000};
 // After killing the tree, how long to keep collecting what the step wrote before it died.
 constexpr Millis kDrainAfterKill{500};
 
+// Under bash the script runs through BashEchoProgram (its lines echoed as they run), with the
+// shell's own name as $0, as `bash -c SCRIPT` has it.
 std::vector<std::string> ShellArgv(const std::filesystem::path& shell, const std::string& script) {
-  if (shell.filename() == "bash") return {shell.string(), "-e", "-o", "pipefail", "-c", script};
+  if (shell.filename() == "bash") {
+    return {shell.string(),    "-e",           "-o",  "pipefail", "-c",
+            BashEchoProgram(), shell.string(), script};
+  }
   return {shell.string(), "-e", "-c", script};
 }
 
@@ -139,7 +145,8 @@ StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadl
     sink.Flush();
     return failed;
   }
-  OutputPump pump(*proc, sink, step.name);
+  CommandEcho echo(sink, step.script);
+  OutputPump pump(*proc, echo, step.name);
   StepClock clock(step, deadline, stop, sink, start);
   const StepEnding ending = PumpUntilEnd(pump, clock);
   if (ending != StepEnding::kExited || !pump.pipes_closed()) {
@@ -147,8 +154,10 @@ StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadl
     DrainAfterKill(pump);
   }
   const int exit_code = proc->Wait();
-  const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, exit_code);
-  WriteSys(sink, step.name, StepEndLine(ending, step, outcome, SteadyClock::now() - start));
+  echo.Flush();
+  const std::string where = echo.LastLine();
+  const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, exit_code, where);
+  WriteSys(sink, step.name, StepEndLine(ending, step, outcome, SteadyClock::now() - start, where));
   sink.Flush();
   return outcome;
 }

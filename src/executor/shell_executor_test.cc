@@ -70,10 +70,11 @@ TEST_F(ShellExecutorTest, SeparatesStdoutAndStderrKeepingEachInOrder) {
 TEST_F(ShellExecutorTest, WritesStepBoundariesAsSysLines) {
   Run("\n  echo first  \necho more");
   auto sys = sink_.SysLines();
-  ASSERT_EQ(sys.size(), 2u);
+  ASSERT_EQ(sys.size(), 3u);
   EXPECT_EQ(sys[0], "$ echo first\n");
   EXPECT_EQ(sink_.entries().front().fd, LogFd::kSys);
-  EXPECT_TRUE(sys[1].starts_with("step test exited with code 0 (in ")) << sys[1];
+  EXPECT_EQ(sys[1], "$ echo more\n");
+  EXPECT_TRUE(sys[2].starts_with("step test exited with code 0 (in ")) << sys[2];
   EXPECT_EQ(sink_.entries().back().fd, LogFd::kSys);
   sink_.Clear();
   Run("");
@@ -97,8 +98,39 @@ TEST_F(ShellExecutorTest, MultiLineScriptIsOneScriptStoppingAtTheFirstFailingLin
   auto outcome = Run("X=kept\necho $X\nfalse\necho never");
   EXPECT_EQ(outcome.result, StepResult::kFailed);
   EXPECT_EQ(outcome.exit_code, 1);
-  EXPECT_EQ(outcome.message, "step 'test' exited with code 1");
+  EXPECT_EQ(outcome.message, "step 'test' exited with code 1 at line 3: false");
   EXPECT_EQ(sink_.Text(LogFd::kOut), "kept\n");
+}
+
+TEST_F(ShellExecutorTest, EachLineIsEchoedOnceAsItStartsBetweenTheOutputs) {
+  auto outcome = Run("echo compiling\nfor i in 1 2; do\n  echo \"pass $i\"\ndone\necho linked");
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded);
+  EXPECT_EQ(sink_.Lines(),
+            "test/sys: $ echo compiling\ntest/out: compiling\ntest/sys: $ for i in 1 2; do\n"
+            "test/sys: $ echo \"pass $i\"\ntest/out: pass 1\ntest/out: pass 2\n"
+            "test/sys: $ echo linked\ntest/out: linked\n" +
+                sink_.Lines().substr(sink_.Lines().rfind("test/sys: step test exited")));
+  EXPECT_EQ(sink_.Text(LogFd::kErr), "");
+}
+
+TEST_F(ShellExecutorTest, EchoingChangesNothingTheScriptSees) {
+  auto outcome =
+      Run("echo \"args=$# zero=${0##*/}\"\nfalse && echo no\necho \"status=$?\"\n"
+          "if [ -n x ]; then echo branch; fi\ncat <<EOF\nheredoc $((1 + 1))\nEOF\n"
+          "exec 2>err.txt\necho hidden >&2\nexit 7");
+  EXPECT_EQ(outcome.exit_code, 7);
+  EXPECT_EQ(sink_.Text(LogFd::kOut), "args=0 zero=bash\nstatus=1\nbranch\nheredoc 2\n");
+  EXPECT_EQ(testing::ReadFile(dir_.path() / "err.txt"), "hidden\n");
+  EXPECT_EQ(outcome.message, "step 'test' exited with code 7 at line 10: exit 7");
+}
+
+TEST_F(ShellExecutorTest, AStatusOf128PlusNNamesTheSignal) {
+  auto outcome = Run("yes | head -n 1 >/dev/null");
+  EXPECT_EQ(outcome.exit_code, 141);
+  EXPECT_NE(outcome.message.find("exited with code 141 (SIGPIPE: a process wrote to a pipe"),
+            std::string::npos)
+      << outcome.message;
+  EXPECT_NE(sink_.SysLines().back().find("141 (SIGPIPE"), std::string::npos);
 }
 
 TEST_F(ShellExecutorTest, PipefailFailsAPipelineWhoseFirstCommandFails) {
@@ -122,7 +154,8 @@ TEST_F(ShellExecutorTest, ReportsTheScriptsExitCode) {
   auto outcome = Run("exit 42");
   EXPECT_EQ(outcome.result, StepResult::kFailed);
   EXPECT_EQ(outcome.exit_code, 42);
-  EXPECT_TRUE(sink_.SysLines().back().starts_with("step test exited with code 42 (in "));
+  EXPECT_TRUE(
+      sink_.SysLines().back().starts_with("step test exited with code 42 at line 1: exit 42 (in "));
 }
 
 TEST_F(ShellExecutorTest, AScriptKilledBySignalExitsWith128PlusTheSignal) {

@@ -1,5 +1,8 @@
 #include "executor/step_report.h"
 
+#include <signal.h>
+#include <string.h>
+
 #include <cstdio>
 
 namespace raibid {
@@ -49,13 +52,35 @@ std::string StopMessage(const StepSpec& step, StopReason reason) {
 
 }  // namespace
 
+std::string ExitWords(int exit_code) {
+  std::string words = "exited with code " + std::to_string(exit_code);
+  const int sig = exit_code - 128;
+  const char* abbrev = sig > 0 ? sigabbrev_np(sig) : nullptr;
+  if (abbrev == nullptr) return words;
+  words += " (SIG" + std::string(abbrev) + ": ";
+  switch (sig) {  // the ones a build meets, in the words that say what happened
+    case SIGPIPE:
+      return words + "a process wrote to a pipe whose reader had exited)";
+    case SIGKILL:
+      return words + "killed, by the out-of-memory killer or a kill -9)";
+    case SIGSEGV:
+      return words + "a process crashed: invalid memory access)";
+    case SIGTERM:
+      return words + "terminated)";
+    default:
+      break;
+  }
+  const char* descr = sigdescr_np(sig);
+  return words + Lower(descr != nullptr ? descr : "signal " + std::to_string(sig)) + ")";
+}
+
 StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadline& deadline,
-                        const StopSource& stop, int exit_code) {
+                        const StopSource& stop, int exit_code, std::string_view where) {
   switch (ending) {
     case StepEnding::kExited:
       if (exit_code == 0) return {StepResult::kSucceeded, 0, ""};
       return {StepResult::kFailed, exit_code,
-              "step '" + step.name + "' exited with code " + std::to_string(exit_code)};
+              "step '" + step.name + "' " + ExitWords(exit_code) + std::string(where)};
     case StepEnding::kJobTimeout: {
       std::string what = "job timeout of " + FormatDuration(deadline.timeout());
       if (deadline.extension().count() > 0) {
@@ -74,10 +99,10 @@ StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadli
 }
 
 std::string StepEndLine(StepEnding ending, const StepSpec& step, const StepOutcome& outcome,
-                        SteadyClock::duration took) {
+                        SteadyClock::duration took, std::string_view where) {
   if (ending == StepEnding::kExited) {
-    return "step " + step.name + " exited with code " + std::to_string(outcome.exit_code) +
-           " (in " + FormatSeconds(took) + ")";
+    return "step " + step.name + " " + ExitWords(outcome.exit_code) +
+           (outcome.exit_code != 0 ? std::string(where) : "") + " (in " + FormatSeconds(took) + ")";
   }
   return outcome.message + " (after " + FormatSeconds(took) + ")";
 }

@@ -21,12 +21,17 @@ void WriteSys(LogSink& sink, std::string_view step, std::string line);
 // "$ <first non-blank line of the script>".
 std::string StepStartLine(const StepSpec& step);
 std::string ExtensionWarning(const JobDeadline& deadline);
-// The outcome of a step that ended this way; `exit_code` counts only for kExited.
+// "exited with code 1"; for a status of 128+N, N a signal, the signal too: "exited with code
+// 141 (SIGPIPE: ...)" (a shell reports a command killed by signal N so).
+std::string ExitWords(int exit_code);
+// The outcome of a step that ended this way; `exit_code` counts only for kExited, and `where`
+// (CommandEcho::LastLine) is added to the message of a step that exited non-zero.
 StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadline& deadline,
-                        const StopSource& stop, int exit_code);
-// "step NAME exited with code N (in 1.23s)", or the outcome's message with the time taken.
+                        const StopSource& stop, int exit_code, std::string_view where = {});
+// "step NAME exited with code N (in 1.23s)" (with `where` when N is not 0), or the outcome's
+// message with the time taken.
 std::string StepEndLine(StepEnding ending, const StepSpec& step, const StepOutcome& outcome,
-                        std::chrono::steady_clock::duration took);
+                        std::chrono::steady_clock::duration took, std::string_view where = {});
 
 // Decides, each time it is asked, whether the step must end now. Time is read from the job
 // deadline's clock; `start` (when the step started) is on that clock too.

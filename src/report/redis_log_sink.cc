@@ -31,6 +31,7 @@ RedisLogSink::RedisLogSink(std::unique_ptr<Redis> redis, const std::string& job_
       key_(LogKey(job_id)),
       settings_(std::move(settings)),
       masker_(std::move(masker)),
+      budget_(settings_.log_limit_bytes),
       flusher_([this] { FlusherLoop(); }) {}
 
 RedisLogSink::~RedisLogSink() {
@@ -53,20 +54,6 @@ void RedisLogSink::Append(std::string_view step, LogFd fd, std::string_view data
   pending_bytes_ += data.size();
 }
 
-std::pair<size_t, bool> RedisLogSink::Admit(size_t size) {
-  MutexLock lock(&mu_);
-  const uint64_t room =
-      settings_.log_limit_bytes - std::min(settings_.log_limit_bytes, accepted_bytes_);
-  if (size <= room) {
-    accepted_bytes_ += size;
-    return {size, false};
-  }
-  const bool first = dropped_bytes_ == 0;
-  accepted_bytes_ += room;
-  dropped_bytes_ += size - room;
-  return {static_cast<size_t>(room), first};
-}
-
 void RedisLogSink::ReleaseHeld(std::vector<Chunk>& out) {
   for (auto& [key, stream] : streams_) {
     std::string rest = stream.Finish();
@@ -84,28 +71,33 @@ void RedisLogSink::Enqueue(const std::vector<Chunk>& chunks) {
   sent_.Wait(&mu_, [&]() REQUIRES(mu_) { return pending_bytes_ < kMaxPendingBytes || stopping_; });
 }
 
+std::vector<RedisLogSink::Chunk> RedisLogSink::Budgeted(std::vector<Chunk> chunks, bool end_step) {
+  const uint64_t cut_before = budget_.cut_bytes();
+  std::vector<Chunk> out;
+  for (auto& c : chunks) {
+    if (!c.data.empty()) budget_.Add(std::move(c), out);
+  }
+  if (end_step) budget_.EndStep(out);
+  uint64_t kept = 0;
+  for (const auto& c : out) kept += c.fd == LogFd::kSys ? 0 : c.data.size();
+  MutexLock lock(&mu_);
+  accepted_bytes_ += kept;
+  dropped_bytes_ += budget_.cut_bytes() - cut_before;
+  return out;
+}
+
 void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data) {
   MutexLock order(&write_mu_);
   std::vector<Chunk> out;
   if (fd == LogFd::kSys) {
     ReleaseHeld(out);  // the output before a sys line stays before it
     out.push_back(Chunk{std::string(step), fd, masker_->Apply(data)});
-    Enqueue(out);
-    return;
+  } else {
+    if (!streams_.empty() && streams_.begin()->first.first != step) ReleaseHeld(out);
+    auto it = streams_.try_emplace({std::string(step), fd}, *masker_).first;
+    out.push_back(Chunk{std::string(step), fd, it->second.Feed(data)});
   }
-  if (!streams_.empty() && streams_.begin()->first.first != step) ReleaseHeld(out);
-  const auto [kept, reached] = Admit(data.size());
-  if (kept < data.size() && !reached) return;  // past the limit: counted, not kept
-  auto it = streams_.try_emplace({std::string(step), fd}, *masker_).first;
-  out.push_back(Chunk{std::string(step), fd, it->second.Feed(data.substr(0, kept))});
-  if (reached) {
-    it->second.Discard();
-    ReleaseHeld(out);
-    out.push_back(Chunk{std::string(step), LogFd::kSys,
-                        "log limit of " + std::to_string(settings_.log_limit_bytes) +
-                            " bytes reached: further output is drained but not stored\n"});
-  }
-  Enqueue(out);
+  Enqueue(Budgeted(std::move(out), false));
 }
 
 void RedisLogSink::Flush() {
@@ -113,6 +105,7 @@ void RedisLogSink::Flush() {
     MutexLock order(&write_mu_);
     std::vector<Chunk> held;
     ReleaseHeld(held);
+    held = Budgeted(std::move(held), true);
     if (!held.empty()) Enqueue(held);
   }
   MutexLock lock(&mu_);

@@ -2,8 +2,10 @@
 // {step, fd, data}. Writes are buffered and sent by a flusher thread on a connection of its own,
 // batched (every 50 ms, or sooner when 256 KiB are waiting), so a step's pipes are drained at
 // memory speed and never wait on a Redis round trip; only when 8 MiB are waiting unsent does
-// Write wait for the flusher. Past the log limit output is counted, not kept, and a `sys` line
-// says so; `sys` lines are always kept.
+// Write wait for the flusher. The log limit keeps each step's head and tail (report/log_budget.h);
+// what it cuts is counted, and a `sys` line says so; `sys` lines are always kept. A step's output
+// ends for the limit at a write of another step and at Flush (the executor flushes at a step's
+// end).
 //
 // Secrets are masked in Write, before anything is queued: each (step, fd) stream of out/err
 // output goes through a MaskingStream of its own, so a secret split across two writes (two reads
@@ -12,8 +14,8 @@
 // shows what follows, and released, masked, when the stream ends: at a `sys` line (the executor
 // writes one when a step ends, and the agent's own lines are `sys`), at a write of another step,
 // and at Flush. So `sys` lines keep their place after the output written before them; out and
-// err never mix their held bytes. At the log limit what is held for that stream is dropped, not
-// released: the rest of a secret will never follow. `sys` lines are masked whole.
+// err never mix their held bytes. The limit cuts masked output only. `sys` lines are masked
+// whole.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,7 @@
 
 #include "redis/redis.h"
 #include "report/keys.h"
+#include "report/log_budget.h"
 #include "util/log_sink.h"
 #include "util/masker.h"
 #include "util/masking_stream.h"
@@ -57,16 +60,12 @@ class RedisLogSink final : public LogSink {
   std::optional<Error> last_error() const;
 
  private:
-  struct Chunk {
-    std::string step;
-    LogFd fd;
-    std::string data;
-  };
+  using Chunk = LogPiece;
   void Append(std::string_view step, LogFd fd, std::string_view data) REQUIRES(mu_);
-  // Counts `size` out/err bytes against the limit; how many of them are kept, and whether this
-  // write is the one that reached it.
-  std::pair<size_t, bool> Admit(size_t size);
   void ReleaseHeld(std::vector<Chunk>& out) REQUIRES(write_mu_);
+  // `chunks` (masked) through the log limit: what to store now; `end_step`: the step's output
+  // ended. Counts what the limit cut as dropped.
+  std::vector<Chunk> Budgeted(std::vector<Chunk> chunks, bool end_step) REQUIRES(write_mu_);
   void Enqueue(const std::vector<Chunk>& chunks) REQUIRES(write_mu_);
   void FlusherLoop();
   void Send(const std::vector<Chunk>& batch);
@@ -79,13 +78,14 @@ class RedisLogSink final : public LogSink {
   // Taken before mu_ by Write and Flush, so masking (the writer's work) never blocks the flusher.
   Mutex write_mu_ ACQUIRED_BEFORE(mu_);
   std::map<std::pair<std::string, LogFd>, MaskingStream> streams_ GUARDED_BY(write_mu_);
+  LogBudget budget_ GUARDED_BY(write_mu_);
 
   mutable Mutex mu_;
   CondVar wake_;  // flusher: data waiting or stopping
   CondVar sent_;  // writers: a batch went out
   std::vector<Chunk> pending_ GUARDED_BY(mu_);
   size_t pending_bytes_ GUARDED_BY(mu_) = 0;
-  uint64_t accepted_bytes_ GUARDED_BY(mu_) = 0;  // out/err bytes taken under the limit
+  uint64_t accepted_bytes_ GUARDED_BY(mu_) = 0;  // out/err bytes the limit let through
   uint64_t dropped_bytes_ GUARDED_BY(mu_) = 0;
   uint64_t enqueued_seq_ GUARDED_BY(mu_) = 0;  // batches handed over / sent
   uint64_t sent_seq_ GUARDED_BY(mu_) = 0;

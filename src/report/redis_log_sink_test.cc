@@ -1,5 +1,6 @@
 #include "report/redis_log_sink.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <tuple>
@@ -71,22 +72,27 @@ TEST_F(RedisLogSinkTest, FlushMakesOutputVisibleAtOnce) {
   EXPECT_EQ(Text(LogFd::kOut), "hello\n");
 }
 
-TEST_F(RedisLogSinkTest, LimitKeepsPrefixCountsRestAndSaysSo) {
+TEST_F(RedisLogSinkTest, AtTheLimitEachStepKeepsItsHeadAndItsTailAndLaterStepsTheirOutput) {
   ReportSettings settings;
   settings.log_limit_bytes = 1000;
   uint64_t dropped = 0;
   {
     RedisLogSink sink(Connect(), "j1", settings, Masker{});
-    for (int i = 0; i < 100; ++i) sink.Write("a", LogFd::kOut, std::string(99, 'x') + "\n");
+    for (int i = 0; i < 100; ++i) sink.Write("a", LogFd::kOut, fmt::format("line {:03}\n", i));
     sink.Write("a", LogFd::kSys, "step a exited with code 0\n");
+    sink.Flush();  // as the executor does at a step's end
+    sink.Write("b", LogFd::kErr, "error: the end of b\n");
     sink.Flush();
     dropped = sink.dropped_bytes();
   }
-  EXPECT_EQ(Text(LogFd::kOut).size(), 1000u);
-  EXPECT_EQ(dropped, 9000u);
-  std::string sys = Text(LogFd::kSys);
-  EXPECT_NE(sys.find("log limit of 1000 bytes reached"), std::string::npos);
-  EXPECT_NE(sys.find("exited with code 0"), std::string::npos);
+  const std::string out = Text(LogFd::kOut);
+  EXPECT_TRUE(out.starts_with("line 000\n")) << out;
+  EXPECT_TRUE(out.ends_with("line 099\n")) << out;  // the tail of a flooding step is kept
+  EXPECT_EQ(Text(LogFd::kErr), "error: the end of b\n");
+  EXPECT_EQ(out.size() + dropped, 900u);  // 100 lines of 9 bytes
+  const std::string sys = Text(LogFd::kSys);
+  EXPECT_NE(sys.find("log limit: " + std::to_string(dropped) + " bytes"), std::string::npos) << sys;
+  EXPECT_LT(sys.find("cut here"), sys.find("exited with code 0")) << sys;
 }
 
 TEST_F(RedisLogSinkTest, LargeOutputIsSplitIntoBoundedEntries) {
@@ -209,15 +215,15 @@ TEST_F(RedisLogSinkTest, OrdinaryOutputIsSentWithoutWaitingForMore) {
   EXPECT_TRUE(testing::WaitFor([&] { return Text(LogFd::kOut) == "compiling hunter\nalmost: "; }));
 }
 
-TEST_F(RedisLogSinkTest, AtTheLimitAHeldPieceOfASecretIsDropped) {
+TEST_F(RedisLogSinkTest, TheLimitCutsMaskedOutputSoNoPieceOfASecretShows) {
   ReportSettings settings;
-  settings.log_limit_bytes = 20;
+  settings.log_limit_bytes = 24;  // a head of 12 bytes, a tail of 3
   {
     RedisLogSink sink(Connect(), "j1", settings, SecretMasker());
     sink.Write("a", LogFd::kOut, "0123456789 hunter2-token and more");
   }
-  EXPECT_EQ(Text(LogFd::kOut), "0123456789 ");
-  EXPECT_NE(Text(LogFd::kSys).find("log limit of 20 bytes"), std::string::npos);
+  EXPECT_EQ(Text(LogFd::kOut), "0123456789 [ore");
+  EXPECT_NE(Text(LogFd::kSys).find("log limit: "), std::string::npos);
 }
 
 }  // namespace

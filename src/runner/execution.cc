@@ -6,6 +6,7 @@
 #include "executor/step_report.h"
 #include "report/redis_log_sink.h"
 #include "runner/artifact_publisher.h"
+#include "runner/job_log_line.h"
 #include "runner/pipeline_source.h"
 #include "util/log_context.h"
 #include "util/text.h"
@@ -316,6 +317,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Finish(const std::optional
   log_->Flush();  // the log is complete before the state says the job ended
   observer_.LogBytes(log_->stored_bytes(), log_->dropped_bytes());
   if (auto s = status_.Finish(final, steps_); !s) return std::unexpected(s.error());
+  final_ = final;
   observer_.JobFinished(final.state, took().count() / 1000.0);
   return std::optional<JobState>{final.state};
 }
@@ -341,6 +343,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Run(int64_t enqueued_ms, M
                  current->state ? ToString(*current->state) : "final");
     return std::optional<JobState>{current->state.value_or(JobState::kCancelled)};
   }
+  LogJobStarted(job_, status_.attempt());
   const int64_t waited_ms = UnixMillis(clock_.SystemNow()) - enqueued_ms;
   observer_.JobStarted(waited_ms / 1000.0);
   Sys("raibid-agent " + options_.agent_version + " on " + options_.agent_name + ": job " + job_.id +

@@ -29,6 +29,8 @@ class JobRunner::Execution {
   // (nothing final is written; the entry stays pending). An Error only when Redis failed.
   Result<std::optional<JobState>> Run(int64_t enqueued_ms, Millis timeout, Millis extension,
                                       const StopSource& stop);
+  // What Run wrote as the job's final state (default until it wrote one).
+  const FinalStatus& final_status() const { return final_; }
 
  private:
   struct Failure {
@@ -86,6 +88,7 @@ class JobRunner::Execution {
   std::vector<std::string> warnings_;  // masked
   std::map<std::string, std::string> image_env_;
   std::unique_ptr<JobSession> session_;  // between BeginSession and the end of the steps
+  FinalStatus final_;
 };
 
 }  // namespace raibid

@@ -79,6 +79,11 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
   ScopedLogContext log_context(job_id);
   StatusWriter status(redis, options_.report, job_id);
   RunResult result{.job_id = job_id};
+  if (job) {
+    result.repository = job->repository;
+    result.ref = !job->branch.empty() ? job->branch : job->tag;
+    result.commit = job->commit;
+  }
   // Registered before the hash is read, so a cancel published from here on reaches the job.
   CancelRegistration registration(&cancels_, job_id, &stop);
   auto current = status.Read();
@@ -101,6 +106,8 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
     if (auto s = status.Finish(final, {}); !s)
       return {.job_id = job_id, .message = s.error().message};
     result.state = JobState::kCancelled;
+    result.error_kind = final.error_kind;
+    result.message = final.error;
   } else {
     std::string url;
     Status valid = job ? ValidateSource(*job, options_.git_base_url, &url)
@@ -114,15 +121,19 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
         return {.job_id = job_id, .message = s.error().message};
       observer_->JobFinished(JobState::kFailed, 0);
       result.state = JobState::kFailed;
+      result.error_kind = final.error_kind;
       result.message = final.error;
     } else {
       auto [timeout, extension] = TimeoutFor(*job);
       Execution execution(options_, source_, executor_, connect_, *observer_, clock_, status, *job,
                           url);
       auto state = execution.Run(entry.EnqueuedAtMillis(), timeout, extension, stop);
-      if (!state) return {.job_id = job_id, .message = state.error().message};
-      if (!*state) return {.job_id = job_id, .message = "interrupted by shutdown; left pending"};
+      result.attempt = status.attempt();
+      result.message = state ? std::string(execution.final_status().error) : state.error().message;
+      if (state && !*state) result.message = "interrupted by shutdown; left pending";
+      if (!state || !*state) return result;
       result.state = *state;
+      result.error_kind = execution.final_status().error_kind;
     }
   }
   if (auto s = queue.Ack(entry.id); !s) return {.job_id = job_id, .message = s.error().message};

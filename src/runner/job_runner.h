@@ -70,6 +70,10 @@ struct RunResult {
   std::optional<std::string> job_id;
   std::optional<JobState> state;  // the final state written, when there is one
   std::string message;
+  // For the agent's log line (runner/job_log_line.h); empty / 0 / none when not known.
+  std::string repository, ref, commit;  // as the job gave them (ref: its branch or tag)
+  int attempt = 0;                      // the run's attempt number
+  std::optional<ErrorKind> error_kind;
 };
 
 using RedisFactory = std::function<Result<std::unique_ptr<Redis>>()>;

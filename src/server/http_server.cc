@@ -53,6 +53,7 @@ Status HttpServer::Start(const std::string& listen) {
   std::string host = listen.substr(0, colon);
   if (host.size() > 1 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
+  host_ = host;
   port_ = wanted == 0 ? server_->bind_to_any_port(host)
                       : (server_->bind_to_port(host, wanted) ? wanted : -1);
   if (port_ <= 0) {
@@ -66,6 +67,11 @@ Status HttpServer::Start(const std::string& listen) {
   // so a stop that came before would be lost and the destructor would wait for ever.
   while (!server_->is_running() && !listen_ended_) std::this_thread::yield();
   return {};
+}
+
+std::string HttpServer::url() const {
+  const bool v6 = host_.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_) + "/";
 }
 
 }  // namespace raibid

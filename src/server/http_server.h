@@ -38,6 +38,9 @@ class HttpServer {
   // the address when it cannot bind.
   Status Start(const std::string& listen);
   int port() const { return port_; }
+  // Where it listens once started, the port it got included: "http://127.0.0.1:36307/" (an IPv6
+  // host in brackets).
+  std::string url() const;
 
  private:
   HealthChecks checks_;
@@ -45,6 +48,7 @@ class HttpServer {
   std::thread thread_;
   std::atomic<bool> listen_ended_{false};  // the serving thread is done
   int port_ = 0;
+  std::string host_;  // as bound, without brackets
 };
 
 }  // namespace raibid

@@ -13,6 +13,16 @@
 namespace raibid {
 namespace {
 
+// The fields of the line being written on this thread (LogWithFields), read by the formatters.
+thread_local const std::vector<LogField>* t_fields = nullptr;
+
+std::string TextValue(const LogField& field) {
+  if (const auto* n = std::get_if<int64_t>(&field.value)) return std::to_string(*n);
+  const std::string& text = std::get<std::string>(field.value);
+  if (!text.empty() && text.find_first_of(" \"\t\n") == std::string::npos) return text;
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // One JSON object per line: ts, level, msg, and job_id / step when the thread has them.
 class JsonFormatter final : public spdlog::formatter {
  public:
@@ -25,6 +35,15 @@ class JsonFormatter final : public spdlog::formatter {
     const LogContext& ctx = CurrentLogContext();
     if (!ctx.job_id.empty()) line["job_id"] = ctx.job_id;
     if (!ctx.step.empty()) line["step"] = ctx.step;
+    if (t_fields != nullptr) {
+      for (const auto& f : *t_fields) {
+        if (const auto* n = std::get_if<int64_t>(&f.value)) {
+          line[f.key] = *n;
+        } else {
+          line[f.key] = std::get<std::string>(f.value);
+        }
+      }
+    }
     const std::string text =
         line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(text.data(), text.data() + text.size());
@@ -49,23 +68,51 @@ class JobFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
-// Masks the message, then formats it with the inner formatter.
+// "%F": the line's fields as " key=value".
+class FieldsFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    if (t_fields == nullptr) return;
+    std::string text;
+    for (const auto& f : *t_fields) text += " " + f.key + "=" + TextValue(f);
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<FieldsFlag>();
+  }
+};
+
+// Masks the message and the fields' strings, then formats them with the inner formatter.
 class MaskingFormatter final : public spdlog::formatter {
  public:
   MaskingFormatter(std::unique_ptr<spdlog::formatter> inner, const Masker& masker)
       : inner_(std::move(inner)), masker_(masker) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    std::string masked = masker_.Apply(std::string_view(msg.payload.data(), msg.payload.size()));
-    if (const auto& job = CurrentLogContext().masker) masked = job->Apply(masked);
+    std::string masked = Mask(std::string_view(msg.payload.data(), msg.payload.size()));
     spdlog::details::log_msg copy = msg;
     copy.payload = spdlog::string_view_t(masked.data(), masked.size());
+    if (t_fields == nullptr) return inner_->format(copy, dest);
+    std::vector<LogField> fields = *t_fields;
+    for (auto& f : fields) {
+      if (auto* text = std::get_if<std::string>(&f.value)) *text = Mask(*text);
+    }
+    const std::vector<LogField>* saved = t_fields;
+    t_fields = &fields;
     inner_->format(copy, dest);
+    t_fields = saved;
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
     return std::make_unique<MaskingFormatter>(inner_->clone(), masker_);
   }
 
  private:
+  std::string Mask(std::string_view text) const {
+    std::string masked = masker_.Apply(text);
+    if (const auto& job = CurrentLogContext().masker) masked = job->Apply(masked);
+    return masked;
+  }
+
   std::unique_ptr<spdlog::formatter> inner_;
   Masker masker_;
 };
@@ -82,7 +129,8 @@ LogContext& CurrentLogContext() {
 std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format) {
   if (format == LogFormat::kJson) return std::make_unique<JsonFormatter>();
   auto text = std::make_unique<spdlog::pattern_formatter>();
-  text->add_flag<JobFlag>('J').set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %J%v");
+  text->add_flag<JobFlag>('J').add_flag<FieldsFlag>('F').set_pattern(
+      "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %J%v%F");
   return text;
 }
 
@@ -98,6 +146,14 @@ void SetUpLogging(LogFormat format) {
 void MaskAgentLog(const Masker& masker) {
   spdlog::default_logger()->set_formatter(
       std::make_unique<MaskingFormatter>(MakeLogFormatter(g_format), masker));
+}
+
+void LogWithFields(spdlog::level::level_enum level, std::string_view message,
+                   std::vector<LogField> fields) {
+  const std::vector<LogField>* saved = t_fields;
+  t_fields = &fields;
+  spdlog::default_logger_raw()->log(level, "{}", message);
+  t_fields = saved;
 }
 
 }  // namespace raibid

@@ -3,8 +3,14 @@
 // ScopedLogContext; thread-local, so each slot has its own.
 #pragma once
 
+#include <spdlog/common.h>
+
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 namespace raibid {
 
@@ -34,6 +40,18 @@ class ScopedLogContext {
 };
 
 enum class LogFormat { kAuto, kText, kJson };
+
+// A fact of a log line: a JSON line carries it as a field of its own (a string or a number), a
+// text line as " key=value" after the message (the value quoted when it holds a space or a
+// quote). String values are masked like the message.
+struct LogField {
+  std::string key;
+  std::variant<std::string, int64_t> value;
+};
+
+// Writes `message` with `fields` to the agent's log (after the thread's job_id and step).
+void LogWithFields(spdlog::level::level_enum level, std::string_view message,
+                   std::vector<LogField> fields);
 
 }  // namespace raibid
 

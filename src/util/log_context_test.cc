@@ -99,3 +99,53 @@ TEST(LogFormat, AJobsOwnSecretsAreMaskedInTheAgentLogLinesOfItsThread) {
 
 }  // namespace
 }  // namespace raibid
+
+namespace raibid {
+namespace {
+
+// What LogWithFields writes through the default logger in `format`; masked (in the text
+// format) with `masker` when there is one.
+std::string LogFields(LogFormat format, std::vector<LogField> fields,
+                      const Masker* masker = nullptr) {
+  std::ostringstream out;
+  auto previous = spdlog::default_logger();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(out);
+  sink->set_formatter(MakeLogFormatter(format));
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("fields", sink));
+  if (masker != nullptr) MaskAgentLog(*masker);
+  LogWithFields(spdlog::level::info, "job finished", std::move(fields));
+  spdlog::set_default_logger(previous);
+  return out.str();
+}
+
+TEST(LogFields, JsonLinesCarryEachFieldWithItsType) {
+  ScopedLogContext ctx("job-1");
+  auto line =
+      nlohmann::json::parse(LogFields(LogFormat::kJson, {{"repository", std::string("raibid/core")},
+                                                         {"attempt", int64_t{2}},
+                                                         {"duration_ms", int64_t{1534}}}));
+  EXPECT_EQ(line["msg"], "job finished");
+  EXPECT_EQ(line["job_id"], "job-1");
+  EXPECT_EQ(line["repository"], "raibid/core");
+  EXPECT_EQ(line["attempt"], 2);
+  EXPECT_EQ(line["duration_ms"], 1534);
+}
+
+TEST(LogFields, TextLinesAppendKeyValuePairsQuotingWhereNeeded) {
+  const std::string line = LogFields(
+      LogFormat::kText, {{"result", std::string("failed")}, {"error", std::string("a \"b\"")}});
+  EXPECT_NE(line.find("job finished result=failed error=\"a \\\"b\\\"\"\n"), std::string::npos)
+      << line;
+}
+
+TEST(LogFields, FieldValuesAreMaskedLikeTheMessage) {
+  Masker masker;
+  masker.Add("hunter2-token");
+  const std::string line = LogFields(
+      LogFormat::kText, {{"repository", std::string("https://x:hunter2-token@git/r")}}, &masker);
+  EXPECT_EQ(line.find("hunter2"), std::string::npos) << line;
+  EXPECT_NE(line.find("[MASKED]"), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace raibid

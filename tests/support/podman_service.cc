@@ -85,8 +85,36 @@ std::string PodmanService::Podman(const std::vector<std::string>& args) const {
   return Run(argv, "podman " + (args.empty() ? "" : args[0]));
 }
 
+namespace {
+
+// /bin/bash and what `ldd` says it loads, at the same paths under `fs`.
+void CopyBash(const std::filesystem::path& fs) {
+  std::vector<std::string> files = {"/bin/bash"};
+  std::istringstream ldd(Run({"ldd", "/bin/bash"}, "ldd"));
+  for (std::string word; ldd >> word;) {
+    if (word.starts_with("/")) files.push_back(word);
+  }
+  for (const auto& file : files) {
+    std::filesystem::create_directories(fs /
+                                        std::filesystem::path(file).parent_path().relative_path());
+    std::filesystem::copy_file(file, fs / std::filesystem::path(file).relative_path(),
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+}
+
+}  // namespace
+
+void PodmanService::MakeBashImage(const std::string& reference) const {
+  MakeImage(reference, "", true);
+}
+
 void PodmanService::MakeBusyboxImage(const std::string& reference,
                                      const std::string& marker_file) const {
+  MakeImage(reference, marker_file, false);
+}
+
+void PodmanService::MakeImage(const std::string& reference, const std::string& marker_file,
+                              bool bash) const {
   TempDir root("raibid-rootfs");
   const auto fs = root.path() / "fs";
   for (const char* d : {"bin", "etc", "tmp", "root", "home/builder", "proc", "sys", "dev"}) {
@@ -106,6 +134,7 @@ void PodmanService::MakeBusyboxImage(const std::string& reference,
             "root:x:0:0:root:/root:/bin/sh\nbuilder:x:1000:1000:builder:/home/builder:/bin/sh\n");
   WriteFile(fs / "etc/group", "root:x:0:\nbuilder:x:1000:\n");
   if (!marker_file.empty()) WriteFile(fs / marker_file.substr(marker_file[0] == '/'), "image\n");
+  if (bash) CopyBash(fs);
   if (chown((fs / "home/builder").c_str(), 1000, 1000) != 0) {
     throw std::runtime_error("chown home/builder failed");
   }

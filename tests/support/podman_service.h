@@ -42,6 +42,8 @@ class PodmanService {
   // the usual applets, /etc/passwd with root and `builder` (uid 1000), /tmp, and `marker_file`
   // (path inside the image) holding "image" when not empty.
   void MakeBusyboxImage(const std::string& reference, const std::string& marker_file = "") const;
+  // The same with the host's /bin/bash and the libraries it loads added (an image with bash).
+  void MakeBashImage(const std::string& reference) const;
 
   // How many containers this service has, running or not.
   int ContainerCount() const;
@@ -52,6 +54,8 @@ class PodmanService {
   std::vector<std::string> StorageFlags() const;
 
  private:
+  void MakeImage(const std::string& reference, const std::string& marker_file, bool bash) const;
+
   PodmanOptions options_;
   TempDir dir_{"raibid-podman"};
   std::unique_ptr<ServerProcess> process_;
