@@ -86,7 +86,11 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                        [&] {
                          Agent* a = agent_view;
                          return a && a->connected();
-                       }});
+                       },
+                   .eviction_policy = [&]() -> std::optional<std::string> {
+                     Agent* a = agent_view;
+                     return a ? a->eviction_policy() : std::nullopt;
+                   }});
   // The small static reaper beside the binary when it is installed, else the agent's own mode.
   const auto reaper = self.parent_path() / "raibid-agent-reaper";
   auto wired = WireAgent(settings, {.reaper = access(reaper.c_str(), X_OK) == 0 ? reaper : self,
@@ -108,6 +112,10 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                          Agent* a = agent_view;
                          return a && a->Ready() && (!w.docker() || w.docker()->Ready());
                        },
+                   .redis_fault = [&]() -> std::optional<std::string> {
+                     Agent* a = agent_view;
+                     return a ? a->redis_fault() : std::nullopt;
+                   },
                    .started = [&] { return started.load() && w.images_ready(); },
                    .metrics = [&] { return metrics.Render(); }});
   if (auto s = http.Start(settings.http_listen); !s) {

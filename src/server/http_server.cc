@@ -25,8 +25,11 @@ HttpServer::HttpServer(HealthChecks checks)
     Probe(res, checks_.alive(), "ok", "main loop stalled");
   });
   server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    Probe(res, checks_.ready(), "ready",
-          "not ready: redis unreachable, group missing, or draining");
+    const bool ready = checks_.ready();
+    const auto fault = !ready && checks_.redis_fault ? checks_.redis_fault() : std::nullopt;
+    const std::string why =
+        fault ? "not ready: " + *fault : "not ready: redis unreachable, group missing, or draining";
+    Probe(res, ready, "ready", why.c_str());
   });
   server_->Get("/startupz", [this](const httplib::Request&, httplib::Response& res) {
     Probe(res, checks_.started(), "started", "starting");

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -16,8 +17,10 @@ class Server;
 namespace raibid {
 
 struct HealthChecks {
-  std::function<bool()> alive;           // /healthz: the main loop is not stuck
-  std::function<bool()> ready;           // /readyz: connected, group registered, not draining
+  std::function<bool()> alive;  // /healthz: the main loop is not stuck
+  std::function<bool()> ready;  // /readyz: connected, group registered, not draining
+  // The Redis fault standing now, named in /readyz's 503 body; may be empty.
+  std::function<std::optional<std::string>()> redis_fault;
   std::function<bool()> started;         // /startupz: caches initialised
   std::function<std::string()> metrics;  // /metrics: the exposition text
 };
