@@ -6,8 +6,8 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "support/git_repo.h"
@@ -67,6 +67,16 @@ class RedisFaultsTest : public ::testing::Test {
   std::string Field(const std::string& id, const std::string& f) {
     return redis_.Cli({"HGET", "ci:job:" + id, f});
   }
+  // Commands Redis refused with `code` so far (INFO errorstats).
+  int Refusals(const std::string& code) {
+    const std::string info = redis_.Cli({"INFO", "errorstats"});
+    const auto at = info.find("errorstat_" + code + ":count=");
+    return at == std::string::npos ? 0 : std::stoi(info.substr(at + 17 + code.size()));
+  }
+  // A step that waits for the file `name` in the test's directory.
+  std::string WaitForFile(const std::string& name) {
+    return "until [ -e " + (dir_.path() / name).string() + " ]; do sleep 0.1; done";
+  }
 
   testing::RedisServer redis_;
   testing::TempDir dir_;
@@ -91,6 +101,63 @@ TEST_F(RedisFaultsTest, AJobStreamOfTheWrongTypeIsRetriedSlowlyAndNamedOnReadyz)
       << body;
   redis_.Cli({"DEL", "ci-jobs"});  // the operator's fix
   EXPECT_TRUE(WaitFor([&] { return Get("/readyz").first == 200; }, std::chrono::seconds(40)));
+}
+
+TEST_F(RedisFaultsTest, OutputRedisRefusesIsToldInTheLogTheStatusAndTheMetrics) {
+  StartAgent();
+  ASSERT_TRUE(WaitFor([&] { return Get("/readyz").first == 200; })) << Log();
+  Submit("big", WaitForFile("go") + "; yes " + std::string(70, 'x') + " | head -c 4000000; echo; " +
+                    WaitForFile("go2"));
+  ASSERT_TRUE(WaitFor([&] { return Field("big", "current_step") == "s"; })) << Log();
+  redis_.Cli({"CONFIG", "SET", "maxmemory", "1"});  // noeviction: every write refused
+  testing::WriteFile(dir_.path() / "go", "");
+  ASSERT_TRUE(WaitFor([&] { return Refusals("OOM") >= 10; })) << Log();
+  redis_.Cli({"CONFIG", "SET", "maxmemory", "0"});
+  testing::WriteFile(dir_.path() / "go2", "");
+  ASSERT_TRUE(WaitFor([&] { return Field("big", "state") == "succeeded"; }, std::chrono::seconds(60)))
+      << Log();
+  const std::string lost = Field("big", "log_lost_bytes");
+  ASSERT_FALSE(lost.empty());
+  EXPECT_GT(std::stoll(lost), 0);
+  const std::string told = "redis refused ";
+  EXPECT_NE(redis_.Cli({"XRANGE", "ci:logs:big", "-", "+"}).find(told), std::string::npos);
+  EXPECT_NE(Log().find(told), std::string::npos);  // the agent's warning
+  EXPECT_NE(Get("/metrics").second.find("raibid_log_dropped_bytes_total{reason=\"redis\"} " + lost),
+            std::string::npos)
+      << Get("/metrics").second;
+}
+
+TEST_F(RedisFaultsTest, ARedisThatCannotPersistIsNamedOnReadyzUntilItCanAgain) {
+  StartAgent();
+  ASSERT_TRUE(WaitFor([&] { return Get("/readyz").first == 200; })) << Log();
+  // A snapshot that fails (its directory is gone) makes Redis refuse writes with MISCONF.
+  const auto rdb = dir_.path() / "rdb";
+  std::filesystem::create_directories(rdb);
+  redis_.Cli({"CONFIG", "SET", "dir", rdb.string()});
+  redis_.Cli({"CONFIG", "SET", "save", "3600 1"});
+  std::filesystem::remove_all(rdb);
+  redis_.Cli({"BGSAVE"});
+  ASSERT_TRUE(WaitFor([&] { return Refusals("MISCONF") > 0; })) << Log();
+  ASSERT_TRUE(WaitFor([&] { return Get("/readyz").second.find("MISCONF") != std::string::npos; }))
+      << Get("/readyz").second;
+  const size_t lines = LogLines();
+  EXPECT_FALSE(WaitFor([&] { return LogLines() > lines + 5; }, std::chrono::seconds(6)))
+      << Log();
+  redis_.Cli({"CONFIG", "SET", "save", ""});  // persistence no longer required: writes again
+  Submit("after", "echo hi");
+  EXPECT_TRUE(WaitFor([&] { return Field("after", "state") == "succeeded"; },
+                      std::chrono::seconds(40)))
+      << Log();
+}
+
+TEST_F(RedisFaultsTest, AnEvictionPolicyThatMayDropJobsIsWarnedAndExposed) {
+  redis_.Cli({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
+  StartAgent();
+  ASSERT_TRUE(WaitFor([&] {
+    return Get("/metrics").second.find("raibid_redis_eviction_risk{policy=\"allkeys-lru\"} 1") !=
+           std::string::npos;
+  })) << Get("/metrics").second;
+  EXPECT_NE(Log().find("maxmemory-policy is allkeys-lru"), std::string::npos) << Log();
 }
 
 }  // namespace
