@@ -66,3 +66,5 @@ void CancelListener::Loop() {
     wake_.WaitFor(&mu_, delay, [&] { return stopping_.load(); });
   }
 }
+
+}  // namespace raibid
