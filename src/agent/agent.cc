@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "redis/eviction_policy.h"
 #include "runner/job_log_line.h"
 #include "util/backoff.h"
 #include "util/clock.h"
@@ -56,7 +57,46 @@ bool Agent::LoopAlive(std::chrono::milliseconds max_age) const {
 
 bool Agent::Ready() const {
   const AgentState s = state_.load();
-  return connected_.load() && s == AgentState::kRunning;
+  return connected_.load() && s == AgentState::kRunning && !redis_fault();
+}
+
+std::optional<std::string> Agent::eviction_policy() const {
+  MutexLock lock(&policy_mu_);
+  return eviction_policy_;
+}
+
+void Agent::CheckEvictionPolicy(Redis& redis) {
+  if (policy_checked_) return;
+  auto policy = ReadEvictionPolicy(redis);
+  if (!policy) return;  // the connection failed: next time
+  policy_checked_ = true;
+  if (!*policy) {
+    spdlog::debug("redis: CONFIG GET maxmemory-policy not permitted; eviction policy unknown");
+    return;
+  }
+  if (MayEvict(**policy)) {
+    spdlog::warn(
+        "redis maxmemory-policy is {}: when memory runs out Redis may evict queued jobs and job "
+        "status; set it to noeviction (docs/reliability.md)",
+        **policy);
+  }
+  MutexLock lock(&policy_mu_);
+  eviction_policy_ = *policy;
+}
+
+void Agent::SleepAlive(Millis delay) {
+  // Short pieces, so the loop stays visibly alive and a stop is noticed.
+  for (auto slept = Millis(0); slept < delay && stop_requests_ == 0; slept += Millis(100)) {
+    Tick();
+    std::this_thread::sleep_for(std::min(Millis(100), delay - slept));
+  }
+}
+
+void Agent::WaitOutFault(const Error& error, Backoff& backoff) {
+  options_.faults->Set("consumer", error.message);
+  const Millis delay = backoff.Next().value_or(options_.fault_backoff.cap);
+  spdlog::warn("{}; retrying in {:.1f} s", error.message, delay.count() / 1000.0);
+  SleepAlive(delay);
 }
 
 int Agent::busy_slots() {
@@ -77,15 +117,11 @@ Result<std::unique_ptr<Redis>> Agent::ConnectWithRetry(bool announce) {
       return conn;
     }
     failed = true;
+    options_.faults->Set("consumer", conn.error().message);
     const auto delay = backoff.Next();
     if (!delay) return std::unexpected(conn.error());  // never: max_retries is -1
     spdlog::warn("{}; retrying in {} ms", conn.error().message, delay->count());
-    // Sleep in short pieces so the loop stays visibly alive and a stop is noticed.
-    for (auto slept = std::chrono::milliseconds(0); slept < *delay && stop_requests_ == 0;
-         slept += std::chrono::milliseconds(100)) {
-      Tick();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    SleepAlive(*delay);
   }
   return Fail(ErrorKind::kInfrastructure, "stopped before redis was reachable");
 }
@@ -148,8 +184,8 @@ void Agent::Dispatch(std::vector<StreamEntry> entries) {
   work_cv_.NotifyAll();
 }
 
-// One round of the consumer loop: wait for a free slot, then read. False when Redis failed.
-bool Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
+// One round of the consumer loop: wait for a free slot, then read. An Error when Redis failed.
+Status Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
   Tick();
   int free_slots = 0;
   {
@@ -159,27 +195,24 @@ bool Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
     })) {
       Tick();  // all slots busy: still alive
     }
-    if (stop_requests_ > 0) return true;
+    if (stop_requests_ > 0) return {};
     free_slots = options_.concurrency - busy_;
     state_ = AgentState::kRunning;
   }
   auto claimed = ClaimAbandoned(leases, free_slots);
-  if (!claimed) {
-    spdlog::error("{}", claimed.error().message);
-    return false;
-  }
+  if (!claimed) return std::unexpected(claimed.error());
   if (!claimed->empty()) {
     spdlog::info("taking over {} job(s) whose agent stopped renewing its lease", claimed->size());
     Dispatch(std::move(*claimed));
-    return true;
+    return {};
   }
   auto entries = queue.ReadNew(free_slots, options_.block);
   if (!entries) {
-    spdlog::error("reading {}: {}", options_.queue.stream, entries.error().message);
-    return false;
+    return Fail(ErrorKind::kInfrastructure,
+                "reading " + options_.queue.stream + ": " + entries.error().message);
   }
   if (!entries->empty()) Dispatch(std::move(*entries));
-  return true;
+  return {};
 }
 
 void Agent::Drain() {
@@ -248,13 +281,17 @@ int Agent::Run() {
 
   bool recovered_pending = false;
   std::optional<std::chrono::steady_clock::time_point> lost_at;  // since the last loss
+  // Shared by every way Redis can refuse the consumer, so no path retries at once; reset by a
+  // round that went through.
+  Backoff backoff(options_.fault_backoff);
   while (stop_requests_ == 0) {
     auto redis = ConnectWithRetry(/*announce=*/false);
     if (!redis) break;
+    CheckEvictionPolicy(**redis);
     JobQueue queue(**redis, options_.queue);
     if (auto s = queue.EnsureGroup(); !s) {
-      spdlog::error("{}", s.error().message);
       connected_ = false;
+      WaitOutFault(s.error(), backoff);
       continue;
     }
     connected_ = true;
@@ -269,10 +306,14 @@ int Agent::Run() {
       recovered_pending = pending.has_value();
     }
     Leases leases(**redis, options_.queue);
-    while (stop_requests_ == 0 && ConsumeOnce(queue, leases)) {
+    Status round;
+    while (stop_requests_ == 0 && (round = ConsumeOnce(queue, leases))) {
+      options_.faults->Clear("consumer");
+      backoff = Backoff(options_.fault_backoff);
     }
     connected_ = false;
     lost_at = std::chrono::steady_clock::now();
+    if (!round) WaitOutFault(round.error(), backoff);
   }
   Drain();
   cancel_view_ = nullptr;

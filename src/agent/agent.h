@@ -10,12 +10,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "agent/cancel_listener.h"
 #include "queue/job_queue.h"
 #include "queue/lease.h"
+#include "redis/fault_board.h"
 #include "runner/job_runner.h"
 #include "util/mutex.h"
 
@@ -36,6 +38,12 @@ struct AgentOptions {
   // 0 turns it off.
   std::chrono::seconds maintain_after_idle{300};
   std::function<void()> maintain;  // what the upkeep does (wired in cli/daemon.cc)
+  // Where the agent's threads post the Redis faults they meet (shared with the runner's status
+  // writes, agent/wiring.cc); /readyz names them while they last.
+  std::shared_ptr<RedisFaultBoard> faults = std::make_shared<RedisFaultBoard>();
+  // The consumer's wait after Redis refuses it (a key of the wrong type, an ACL): 1, 2, 4, 8,
+  // 16 s, jittered, never giving up.
+  BackoffPolicy fault_backoff{.initial = Millis(1000), .max_retries = -1, .cap = Millis(16000)};
 };
 
 // The daemon's phase; whether it is idle or busy comes from its slots (see Heartbeat).
@@ -55,8 +63,13 @@ class Agent {
   // The consumer loop went round within `max_age` (it ticks at least every `block`, also while
   // all slots are busy or Redis is away): false means it is stuck.
   bool LoopAlive(std::chrono::milliseconds max_age) const;
-  // Consumer connected with its group registered, and not draining.
+  // Consumer connected with its group registered, no Redis fault standing, and not draining.
   bool Ready() const;
+  // The Redis faults the agent meets now, described for an operator ("redis: WRONGTYPE on
+  // ci-jobs: the key is a string, not a stream"); nullopt when Redis takes every command.
+  std::optional<std::string> redis_fault() const { return options_.faults->Current(); }
+  // Redis' maxmemory-policy as read at start; nullopt until read, or when CONFIG is refused.
+  std::optional<std::string> eviction_policy() const;
   int busy_slots();
   bool connected() const { return connected_.load(); }
   // True once cancel requests are being listened for.
@@ -75,11 +88,17 @@ class Agent {
   void Heartbeat(Redis& redis);
   void MaintainIfIdle();
   Result<std::vector<StreamEntry>> ClaimAbandoned(Leases& leases, int free_slots);
-  bool ConsumeOnce(JobQueue& queue, Leases& leases);
+  Status ConsumeOnce(JobQueue& queue, Leases& leases);
   // Connects, waiting out failures with a backoff (each logged); `announce`: log the recovery.
   Result<std::unique_ptr<Redis>> ConnectWithRetry(bool announce = true);
   // "connected to redis ..." the first time, "reconnected ... after Ns" after a loss.
   void LogConnected(const std::optional<std::chrono::steady_clock::time_point>& lost_at);
+  // Logs `error` once, posts it as the consumer's fault and waits the backoff's next delay.
+  void WaitOutFault(const Error& error, Backoff& backoff);
+  // Sleeps `delay` in short pieces, ticking, until a stop is requested.
+  void SleepAlive(Millis delay);
+  // Reads maxmemory-policy once and warns when Redis may evict jobs.
+  void CheckEvictionPolicy(Redis& redis);
   void Dispatch(std::vector<StreamEntry> entries);
   void Drain();
 
@@ -101,6 +120,9 @@ class Agent {
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> jobs_finished_{0};
   std::atomic<int64_t> last_tick_ns_{0};  // steady clock, consumer loop
+  mutable Mutex policy_mu_;
+  std::optional<std::string> eviction_policy_ GUARDED_BY(policy_mu_);
+  bool policy_checked_ = false;  // consumer thread only
   void Tick();
 
   std::map<std::string, StopSource*> running_ GUARDED_BY(mu_);  // entry id -> its job's stop
@@ -110,10 +132,12 @@ class Agent {
   std::chrono::steady_clock::time_point last_claim_{};  // consumer thread only
   const std::string started_at_;
   std::chrono::steady_clock::time_point last_busy_ =
-      std::chrono::steady_clock::now();  // housekeeper
-  bool maintained_since_busy_ = false;   // housekeeper
-  uint64_t jobs_seen_ = 0;               // housekeeper: jobs_finished_ at its last look
-  std::thread maintainer_;               // the idle upkeep, when one runs
+      std::chrono::steady_clock::now();                     // housekeeper
+  bool maintained_since_busy_ = false;                      // housekeeper
+  Backoff heartbeat_backoff_{options_.fault_backoff};       // housekeeper
+  std::chrono::steady_clock::time_point heartbeat_next_{};  // housekeeper
+  uint64_t jobs_seen_ = 0;  // housekeeper: jobs_finished_ at its last look
+  std::thread maintainer_;  // the idle upkeep, when one runs
   std::atomic<bool> maintaining_{false};
 };
 

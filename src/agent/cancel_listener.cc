@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "redis/fault.h"
 #include "report/keys.h"
+#include "util/backoff.h"
 
 namespace raibid {
 
@@ -19,9 +21,15 @@ CancelListener::~CancelListener() {
   thread_.join();
 }
 
-void CancelListener::Listen(Redis& redis) {
+bool CancelListener::Listen(Redis& redis) {
   auto r = redis.Command({"SUBSCRIBE", kCancelChannel});
-  if (!r || r->is_error()) return;
+  if (!r) return false;
+  if (r->is_error()) {
+    // An ACL without SUBSCRIBE or the channel: said once per attempt, attempts backed off.
+    spdlog::warn("cancel requests not heard: {}",
+                 DescribeRedisFault(ClassifyRedisError(r->str()), kCancelChannel));
+    return false;
+  }
   subscribed_ = true;
   redis.SetTimeout(std::chrono::milliseconds(0));  // block until a message or Interrupt
   while (!stopping_) {
@@ -33,10 +41,14 @@ void CancelListener::Listen(Redis& redis) {
     if (registry_.Cancel(job_id)) spdlog::info("cancel requested for job {}: stopping it", job_id);
   }
   subscribed_ = false;
+  return true;
 }
 
 void CancelListener::Loop() {
-  auto delay = std::chrono::milliseconds(250);
+  // 0.25 s doubling to 8 s while Redis is away or refuses; back to the start after a
+  // subscription that worked.
+  const BackoffPolicy policy{.initial = Millis(250), .max_retries = -1, .cap = Millis(8000)};
+  Backoff backoff(policy);
   while (!stopping_) {
     auto conn = Redis::Connect(endpoint_);
     if (conn) {
@@ -45,14 +57,13 @@ void CancelListener::Loop() {
         if (stopping_) return;
         current_ = conn->get();
       }
-      Listen(**conn);
+      if (Listen(**conn)) backoff = Backoff(policy);
       MutexLock lock(&mu_);
       current_ = nullptr;
-      delay = std::chrono::milliseconds(250);
     }
+    const Millis delay = backoff.Next().value_or(policy.cap);
     MutexLock lock(&mu_);
     wake_.WaitFor(&mu_, delay, [&] { return stopping_.load(); });
-    delay = std::min(delay * 2, std::chrono::milliseconds(8000));
   }
 }
 

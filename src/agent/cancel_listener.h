@@ -22,7 +22,9 @@ class CancelListener {
 
  private:
   void Loop();
-  void Listen(Redis& redis);
+  // Subscribes and hands on cancel requests until the connection ends; false when the
+  // subscription itself failed.
+  bool Listen(Redis& redis);
 
   const RedisEndpoint endpoint_;
   CancelRegistry& registry_;

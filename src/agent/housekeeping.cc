@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.h"
+#include "redis/fault.h"
 #include "util/clock.h"
 
 namespace raibid {
@@ -56,10 +57,24 @@ void Agent::Heartbeat(Redis& redis) {
   const std::string key = AgentKey(options_.queue.consumer);
   const auto ttl = std::max<int64_t>(
       3, 3 * std::chrono::duration_cast<std::chrono::seconds>(options_.lease / 3).count());
-  (void)redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load(), busy)),
-                         "job_id", job_ids, "version", options_.version, "started_at", started_at_,
-                         "last_seen", NowRfc3339(), "slots", std::to_string(options_.concurrency)},
-                        {"EXPIRE", key, std::to_string(ttl)}});
+  const auto now = std::chrono::steady_clock::now();
+  if (now < heartbeat_next_) return;  // backing off after a refusal
+  auto replies =
+      redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load(), busy)), "job_id",
+                       job_ids, "version", options_.version, "started_at", started_at_, "last_seen",
+                       NowRfc3339(), "slots", std::to_string(options_.concurrency)},
+                      {"EXPIRE", key, std::to_string(ttl)}});
+  if (!replies) return;  // the connection broke: reconnected at the next tick
+  if (auto fault = FaultIn(*replies)) {
+    const std::string what = DescribeRedisFault(*fault, key);
+    const Millis delay = heartbeat_backoff_.Next().value_or(options_.fault_backoff.cap);
+    heartbeat_next_ = now + delay;
+    options_.faults->Set("heartbeat", what);
+    spdlog::warn("heartbeat refused ({}); next try in {:.1f} s", what, delay.count() / 1000.0);
+    return;
+  }
+  if (heartbeat_backoff_.retries() > 0) heartbeat_backoff_ = Backoff(options_.fault_backoff);
+  options_.faults->Clear("heartbeat");
 }
 
 // Starts the upkeep once per idle stretch, on a thread of its own so lease renewals never wait

@@ -104,6 +104,8 @@ Readiness::Check AgentCheck(const Agent& agent, std::string redis, std::string g
           case AgentState::kRunning:
             break;
         }
+        // A Redis fault names itself ("redis: WRONGTYPE on ci-jobs: ..."), connected or not.
+        if (auto fault = agent.redis_fault()) return *fault;
         if (!agent.connected()) {
           return "not connected to redis at " + redis + " with group " + group + " registered";
         }

@@ -270,12 +270,16 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
     w->shell_ = std::make_unique<ShellExecutor>(options.reaper, std::move(*shell));
     executor = w->shell_.get();
   }
+  // One board for the faults the consumer and the jobs' status writes meet (/readyz).
+  auto faults = std::make_shared<RedisFaultBoard>();
+  runner_options.report.faults = faults;
   w->runner_ = std::make_unique<JobRunner>(
       std::move(runner_options), *w->source_, *executor,
       [ep = *endpoint] { return Redis::Connect(ep); }, options.observer);
   w->upkeep_ = std::make_unique<IdleUpkeep>(settings.work_dir, *w->source_, w->cache_.get(),
                                             *w->runner_, w->docker_.get());
   AgentOptions agent_options = AgentOptionsFrom(settings, *endpoint, options);
+  agent_options.faults = faults;
   agent_options.maintain = options.maintain
                                ? options.maintain
                                : std::function<void()>([u = w->upkeep_.get()] { u->Run(); });

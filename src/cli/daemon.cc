@@ -115,7 +115,11 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                        [&] {
                          Agent* a = agent_view;
                          return a && a->connected();
-                       }});
+                       },
+                   .eviction_policy = [&]() -> std::optional<std::string> {
+                     Agent* a = agent_view;
+                     return a ? a->eviction_policy() : std::nullopt;
+                   }});
   // The small static reaper beside the binary when it is installed, else the agent's own mode.
   const auto reaper = self.parent_path() / "raibid-agent-reaper";
   auto wired = WireAgent(settings, {.reaper = access(reaper.c_str(), X_OK) == 0 ? reaper : self,

@@ -1,5 +1,7 @@
 #include "queue/job_queue.h"
 
+#include "redis/fault.h"
+
 namespace raibid {
 namespace {
 
@@ -24,7 +26,19 @@ std::string NextId(const std::string& id) {
 Status JobQueue::EnsureGroup() {
   auto r = redis_.Command({"XGROUP", "CREATE", names_.stream, names_.group, "0", "MKSTREAM"});
   if (r && r->is_error() && r->str().starts_with("BUSYGROUP")) return {};
+  if (r && r->is_error()) return std::unexpected(StreamFault(r->str()));
   return CheckReply(r, "XGROUP CREATE");
+}
+
+Error JobQueue::StreamFault(const std::string& reply) {
+  const RedisFault fault = ClassifyRedisError(reply);
+  std::string detail;
+  if (fault.code == "WRONGTYPE") {
+    // What the key is tells the operator what overwrote it.
+    auto type = redis_.Command({"TYPE", names_.stream});
+    if (type && !type->is_error()) detail = "the key is a " + type->str() + ", not a stream";
+  }
+  return RedisFaultError(fault, DescribeRedisFault(fault, names_.stream, detail));
 }
 
 Result<std::vector<StreamEntry>> JobQueue::ReadGroup(int count,
@@ -41,13 +55,14 @@ Result<std::vector<StreamEntry>> JobQueue::ReadGroup(int count,
   args.insert(args.end(), {"STREAMS", names_.stream, from});
   auto r = redis_.Command(args);
   if (block) redis_.SetTimeout(std::chrono::seconds(5));
-  if (auto s = CheckReply(r, "XREADGROUP"); !s) {
+  if (!r) return std::unexpected(r.error());
+  if (r->is_error()) {
     // NOGROUP: the stream or group was deleted under us; recreate and report nothing this time.
-    if (r && r->str().starts_with("NOGROUP")) {
+    if (ClassifyRedisError(r->str()).kind == RedisFaultClass::kNoGroup) {
       if (auto g = EnsureGroup(); !g) return std::unexpected(g.error());
       return std::vector<StreamEntry>{};
     }
-    return std::unexpected(s.error());
+    return std::unexpected(StreamFault(r->str()));
   }
   // [[stream, entries]], or nil when nothing came in time.
   return ParseEntries(r->element(0).element(1));

@@ -27,7 +27,9 @@ class JobQueue {
   JobQueue(Redis& redis, QueueNames names) : redis_(redis), names_(std::move(names)) {}
 
   // Creates the group (from the stream's start, so jobs queued before any agent are not missed),
-  // creating the stream too; an existing group is fine.
+  // creating the stream too; an existing group is fine. A refusal's message names the fault and
+  // the stream ("redis: WRONGTYPE on ci-jobs: the key is a string, not a stream"), retryable
+  // when the fault is transient (redis/fault.h).
   Status EnsureGroup();
   // New entries for this consumer, waiting up to `block` for one (XREADGROUP ... BLOCK ... >).
   // An empty vector when none came in time.
@@ -54,6 +56,8 @@ class JobQueue {
   Result<std::vector<StreamEntry>> ReadGroup(int count,
                                              std::optional<std::chrono::milliseconds> block,
                                              const std::string& from);
+  // The Error for an error reply about the stream, described for an operator.
+  Error StreamFault(const std::string& reply);
   Redis& redis_;
   QueueNames names_;
 };

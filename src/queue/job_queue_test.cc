@@ -28,6 +28,14 @@ TEST_F(JobQueueTest, EnsureGroupCreatesStreamAndIsIdempotent) {
   EXPECT_NE(server_.Cli({"XINFO", "GROUPS", "ci-jobs"}).find("ci-workers"), std::string::npos);
 }
 
+TEST_F(JobQueueTest, AStreamKeyOfTheWrongTypeIsNamedAndNotRetryable) {
+  server_.Cli({"SET", "ci-jobs", "x"});
+  auto s = queue_->EnsureGroup();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "redis: WRONGTYPE on ci-jobs: the key is a string, not a stream");
+  EXPECT_FALSE(s.error().retryable);  // waiting will not fix it
+}
+
 TEST_F(JobQueueTest, JobsQueuedBeforeTheGroupExistsAreDelivered) {
   server_.Cli({"XADD", "ci-jobs", "*", "job", "{\"a\":1}"});
   ASSERT_TRUE(queue_->EnsureGroup());

@@ -1,5 +1,7 @@
 #include "redis/value.h"
 
+#include "redis/fault.h"
+
 namespace raibid {
 
 RedisValue RedisValue::Integer(int64_t n) {
@@ -46,8 +48,9 @@ const RedisValue& RedisValue::element(size_t i) const {
 Status CheckReply(const Result<RedisValue>& reply, std::string_view what) {
   if (!reply) return std::unexpected(reply.error());
   if (reply->is_error()) {
-    return Fail(ErrorKind::kInfrastructure,
-                "redis " + std::string(what) + " failed: " + reply->str(), true);
+    return std::unexpected(
+        RedisFaultError(ClassifyRedisError(reply->str()),
+                        "redis " + std::string(what) + " failed: " + reply->str()));
   }
   return {};
 }

@@ -50,7 +50,8 @@ class RedisValue {
 };
 
 // Error unless `reply` arrived and is not an error reply: the connection's error as it is, or a
-// retryable kInfrastructure "redis <what> failed: <the error reply>".
+// kInfrastructure "redis <what> failed: <the error reply>", retryable when the reply's fault is
+// transient (redis/fault.h).
 Status CheckReply(const Result<RedisValue>& reply, std::string_view what);
 
 }  // namespace raibid

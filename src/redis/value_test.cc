@@ -46,7 +46,13 @@ TEST(CheckReply, NamesTheCommandOfAnErrorReply) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message, "redis XADD failed: ERR wrong type");
   EXPECT_EQ(s.error().kind, ErrorKind::kInfrastructure);
-  EXPECT_TRUE(s.error().retryable);
+  EXPECT_FALSE(s.error().retryable);
+}
+
+TEST(CheckReply, OnlyATransientFaultIsRetryable) {
+  EXPECT_TRUE(CheckReply(RedisValue::Text(Type::kError, "OOM full"), "XADD").error().retryable);
+  EXPECT_FALSE(
+      CheckReply(RedisValue::Text(Type::kError, "WRONGTYPE no"), "XADD").error().retryable);
 }
 
 TEST(CheckReply, PassesOtherRepliesAndConnectionErrorsThrough) {

@@ -3,8 +3,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "redis/fault_board.h"
 #include "util/backoff.h"
 
 namespace raibid {
@@ -23,6 +25,12 @@ struct ReportSettings {
   // Status and log writes outlive a Redis restart: reconnect and resend with this backoff
   // (about 5 minutes in all) before the job's writes are given up.
   BackoffPolicy redis_retry{.initial = Millis(250), .max_retries = 22, .cap = Millis(16000)};
+  // A status write Redis refuses with a transient fault (memory full, a read-only replica,
+  // loading) waits with this backoff until it lands: never giving up, so a final state is
+  // never dropped. Configuration faults use redis_retry and give up.
+  BackoffPolicy refused_retry{.initial = Millis(1000), .max_retries = -1, .cap = Millis(16000)};
+  // Where the faults met are posted while they last (/readyz); may be null.
+  std::shared_ptr<RedisFaultBoard> faults;
 };
 
 }  // namespace raibid

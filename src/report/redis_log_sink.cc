@@ -1,6 +1,11 @@
 #include "report/redis_log_sink.h"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <utility>
+
+#include "redis/fault.h"
 
 namespace raibid {
 namespace {
@@ -109,7 +114,15 @@ void RedisLogSink::Flush() {
     if (!held.empty()) Enqueue(held);
   }
   MutexLock lock(&mu_);
-  if (pending_.empty() && !in_flight_) return;
+  if (pending_.empty() && !in_flight_) {
+    if (losses_.total() == 0) return;
+    // Nothing to send, but losses to tell (or already told: the flusher knows).
+    const uint64_t request = ++flush_requests_;
+    flush_requested_ = true;
+    wake_.NotifyOne();
+    sent_.Wait(&mu_, [&]() REQUIRES(mu_) { return flushes_done_ >= request || stopping_; });
+    return;
+  }
   const uint64_t target = enqueued_seq_ + (pending_.empty() ? 0 : 1);
   flush_requested_ = true;
   wake_.NotifyOne();
@@ -123,8 +136,17 @@ void RedisLogSink::FlusherLoop() {
     wake_.WaitFor(&mu_, kFlushInterval, [&]() REQUIRES(mu_) {
       return stopping_ || flush_requested_ || pending_bytes_ >= kEagerFlushBytes;
     });
-    flush_requested_ = false;
+    const bool flush = std::exchange(flush_requested_, false);
     if (pending_.empty()) {
+      // A Flush is the other moment to tell of losses (the job's end, after its final status);
+      // only then, so a Redis that keeps refusing is not asked every interval.
+      if (flush && losses_.unreported()) {
+        lock.Unlock();
+        ReportLosses();
+        lock.Lock();
+      }
+      flushes_done_ = flush_requests_;
+      sent_.NotifyAll();
       if (stopping_) return;
       continue;
     }
@@ -139,16 +161,19 @@ void RedisLogSink::FlusherLoop() {
     lock.Lock();
     in_flight_ = false;
     sent_seq_ = enqueued_seq_;
+    if (flush) flushes_done_ = flush_requests_;
     sent_.NotifyAll();
   }
 }
 
 void RedisLogSink::Send(const std::vector<Chunk>& batch) {
   std::vector<RedisArgs> commands;
+  std::vector<std::pair<const std::string*, size_t>> sizes;  // each XADD's step and data bytes
   for (const auto& chunk : batch) {
     for (std::string_view part : SplitEntries(chunk.data)) {
       commands.push_back({"XADD", key_, "*", "step", chunk.step, "fd",
                           std::string(ToString(chunk.fd)), "data", std::string(part)});
+      sizes.emplace_back(&chunk.step, part.size());
     }
   }
   if (!expiry_set_) {
@@ -157,19 +182,37 @@ void RedisLogSink::Send(const std::vector<Chunk>& batch) {
   // In order, exactly once per batch unless Redis fails mid-batch (then resent whole).
   auto replies = redis_->PipelineRetrying(commands, settings_.redis_retry);
   std::optional<Error> error;
+  bool stored = false;
   if (!replies) {
     error = replies.error();
+    for (const auto& [step, bytes] : sizes) losses_.Record(*step, bytes, error->message);
   } else {
-    expiry_set_ = true;
-    for (const auto& r : *replies) {
-      if (r.is_error())
-        error = Error{ErrorKind::kInfrastructure, "redis log write: " + r.str(), true};
+    for (size_t i = 0; i < replies->size(); ++i) {
+      const RedisValue& r = (*replies)[i];
+      if (!r.is_error()) {
+        stored = stored || i < sizes.size();
+        expiry_set_ = expiry_set_ || i == sizes.size();
+        continue;
+      }
+      const std::string why = DescribeRedisFault(ClassifyRedisError(r.str()), key_);
+      error = Error{ErrorKind::kInfrastructure, why, true};
+      if (i < sizes.size()) losses_.Record(*sizes[i].first, sizes[i].second, why);
     }
   }
+  if (stored && losses_.unreported()) ReportLosses();
   if (error) {
     MutexLock guard(&mu_);
     last_error_ = error;
   }
+}
+
+bool RedisLogSink::ReportLosses() {
+  const std::string line = losses_.ReportLine();
+  auto r = redis_->Command({"XADD", key_, "*", "step", "", "fd", "sys", "data", line});
+  if (!r || r->is_error()) return false;
+  spdlog::warn("job log {}: {}", key_, line.substr(0, line.size() - 1));
+  losses_.MarkReported();
+  return true;
 }
 
 uint64_t RedisLogSink::stored_bytes() const {

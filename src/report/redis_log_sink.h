@@ -16,6 +16,11 @@
 // and at Flush. So `sys` lines keep their place after the output written before them; out and
 // err never mix their held bytes. The limit cuts masked output only. `sys` lines are masked
 // whole.
+//
+// Entries Redis refuses (OOM under `noeviction`, READONLY, ...) are not resent: they are counted
+// per step (report/log_losses.h), and as soon as Redis stores an entry again (or at a Flush) the
+// log gets a `sys` line saying how many bytes of which step were lost and why, and the agent's
+// log a warning. lost_bytes() is what the job's status reports.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,7 @@
 #include "redis/redis.h"
 #include "report/keys.h"
 #include "report/log_budget.h"
+#include "report/log_losses.h"
 #include "util/log_sink.h"
 #include "util/masker.h"
 #include "util/masking_stream.h"
@@ -56,6 +62,8 @@ class RedisLogSink final : public LogSink {
 
   uint64_t stored_bytes() const;
   uint64_t dropped_bytes() const;
+  // Bytes Redis refused (or a connection that stayed down lost); see the top of this file.
+  uint64_t lost_bytes() const { return losses_.total(); }
   // The last Redis error the flusher met, if any.
   std::optional<Error> last_error() const;
 
@@ -69,6 +77,8 @@ class RedisLogSink final : public LogSink {
   void Enqueue(const std::vector<Chunk>& chunks) REQUIRES(write_mu_);
   void FlusherLoop();
   void Send(const std::vector<Chunk>& batch);
+  // Tells the log and the agent's log about unreported losses; false when Redis refused that too.
+  bool ReportLosses();
 
   std::unique_ptr<Redis> redis_;  // used by the flusher thread only
   const std::string key_;
@@ -92,8 +102,11 @@ class RedisLogSink final : public LogSink {
   bool in_flight_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
   bool flush_requested_ GUARDED_BY(mu_) = false;
+  uint64_t flush_requests_ GUARDED_BY(mu_) = 0;  // Flushes with nothing to send / answered
+  uint64_t flushes_done_ GUARDED_BY(mu_) = 0;
   std::optional<Error> last_error_ GUARDED_BY(mu_);
   bool expiry_set_ = false;  // flusher thread only
+  LogLosses losses_;         // flusher thread only, total() excepted
   std::thread flusher_;
 };
 

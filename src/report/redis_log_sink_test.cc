@@ -226,5 +226,35 @@ TEST_F(RedisLogSinkTest, TheLimitCutsMaskedOutputSoNoPieceOfASecretShows) {
   EXPECT_NE(Text(LogFd::kSys).find("log limit: "), std::string::npos);
 }
 
+TEST_F(RedisLogSinkTest, OutputRedisRefusesIsCountedAndToldOnceRedisTakesWritesAgain) {
+  RedisLogSink sink(Connect(), "j1", {}, Masker{});
+  sink.Write("build", LogFd::kOut, "kept\n");
+  sink.Flush();
+  server_.Cli({"CONFIG", "SET", "maxmemory", "1"});  // noeviction: every write refused
+  sink.Write("build", LogFd::kOut, std::string(300000, 'x'));
+  sink.Flush();
+  EXPECT_EQ(sink.lost_bytes(), 300000u);
+  server_.Cli({"CONFIG", "SET", "maxmemory", "0"});
+  sink.Write("build", LogFd::kOut, "after\n");
+  sink.Flush();
+  EXPECT_EQ(Text(LogFd::kOut), "kept\nafter\n");
+  const std::string sys = Text(LogFd::kSys);
+  EXPECT_NE(sys.find("redis refused 300000 bytes of step build's output; they are lost from this "
+                     "log (redis: OOM on ci:logs:j1: "),
+            std::string::npos)
+      << sys;
+}
+
+TEST_F(RedisLogSinkTest, LossesAreToldAtAFlushWhenNothingElseIsWritten) {
+  RedisLogSink sink(Connect(), "j1", {}, Masker{});
+  server_.Cli({"CONFIG", "SET", "maxmemory", "1"});
+  sink.Write("s", LogFd::kErr, "gone\n");
+  sink.Flush();
+  server_.Cli({"CONFIG", "SET", "maxmemory", "0"});
+  EXPECT_EQ(Text(LogFd::kSys), "");
+  sink.Flush();
+  EXPECT_NE(Text(LogFd::kSys).find("redis refused 5 bytes of step s's output"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace raibid

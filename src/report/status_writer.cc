@@ -2,7 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
+#include <thread>
+
+#include "redis/fault.h"
 
 #include "util/clock.h"
 
@@ -88,13 +93,39 @@ Status StatusWriter::Write(const Fields& fields, JobState state, const std::stri
 Status StatusWriter::Transact(std::vector<RedisArgs> commands) {
   commands.insert(commands.begin(), RedisArgs{"MULTI"});
   commands.push_back({"EXEC"});
-  auto replies = redis_.PipelineRetrying(commands, settings_.redis_retry);
+  auto replies = Send(commands);
   if (!replies) return std::unexpected(replies.error());
-  const RedisValue& exec = replies->back();
-  if (exec.is_error() || exec.is_nil()) {
-    return Fail(ErrorKind::kInfrastructure, "redis status write failed: " + exec.str(), true);
+  if (replies->back().is_nil()) {
+    return Fail(ErrorKind::kInfrastructure, "redis status write failed: EXEC aborted", true);
   }
   return {};
+}
+
+Result<std::vector<RedisValue>> StatusWriter::Send(const std::vector<RedisArgs>& commands) {
+  // Two budgets: a transient refusal passes by itself and is waited out for as long as it
+  // lasts (one command in flight: memory stays bounded); a configuration fault needs an
+  // operator and gives up after redis_retry's attempts, like a connection that stays down.
+  Backoff transient(settings_.refused_retry);
+  Backoff configuration(settings_.redis_retry);
+  while (true) {
+    auto replies = redis_.PipelineRetrying(commands, settings_.redis_retry);
+    if (!replies) return std::unexpected(replies.error());
+    const std::optional<RedisFault> fault = FaultIn(*replies);
+    if (!fault) {
+      if (settings_.faults) settings_.faults->Clear("status:" + job_id_);
+      return replies;
+    }
+    const std::string what = DescribeRedisFault(*fault, JobKey(job_id_));
+    auto delay = (fault->transient() ? transient : configuration).Next();
+    if (!delay) {
+      if (settings_.faults) settings_.faults->Clear("status:" + job_id_);  // given up: not standing
+      return std::unexpected(RedisFaultError(*fault, "status write refused: " + what));
+    }
+    if (settings_.faults) settings_.faults->Set("status:" + job_id_, what);
+    spdlog::warn("status write of job {} refused ({}); retrying in {:.1f} s", job_id_, what,
+                 delay->count() / 1000.0);
+    std::this_thread::sleep_for(*delay);
+  }
 }
 
 RedisArgs StatusWriter::HsetCommand(const Fields& fields) const {
@@ -107,7 +138,7 @@ RedisArgs StatusWriter::HsetCommand(const Fields& fields) const {
 }
 
 Status StatusWriter::Annotate(const Fields& fields) {
-  auto replies = redis_.PipelineRetrying({HsetCommand(fields)}, settings_.redis_retry);
+  auto replies = Send({HsetCommand(fields)});
   if (!replies) return std::unexpected(replies.error());
   return {};
 }
@@ -120,7 +151,7 @@ Status StatusWriter::Queued(const std::string& repository) {
 Result<bool> StatusWriter::Running(const std::string& agent, const std::vector<StepRecord>& steps) {
   RedisArgs start = {"EVAL", kStartScript, "1", JobKey(job_id_)};
   for (JobState final : kFinalStates) start.emplace_back(ToString(final));
-  auto r = redis_.PipelineRetrying({start}, settings_.redis_retry);
+  auto r = Send({start});
   if (!r) return std::unexpected(r.error());
   if (r->front().is_error()) {
     return Fail(ErrorKind::kInfrastructure, "redis start script failed: " + r->front().str(), true);
@@ -193,6 +224,9 @@ std::vector<RedisArgs> StatusWriter::FinishCommands(const FinalStatus& status,
       {"error", status.error},
       {"error_kind", status.error_kind ? std::string(ToString(*status.error_kind)) : ""},
       {"steps", StepsJson(steps)}};
+  if (status.log_lost_bytes > 0) {
+    fields.emplace_back("log_lost_bytes", std::to_string(status.log_lost_bytes));
+  }
   std::string message = status.error.empty() ? std::string(ToString(status.state)) : status.error;
   return WriteCommands(fields, status.state, "", message);
 }

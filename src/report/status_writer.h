@@ -1,6 +1,9 @@
 // Writes a job's status: the `ci:job:<id>` hash and one `ci-status` event per state change, both
 // in one MULTI/EXEC so readers never see one without the other. Uses the caller's connection
-// (one thread at a time).
+// (one thread at a time). A write Redis refuses with a transient fault (OOM under `noeviction`,
+// READONLY, LOADING, MISCONF) is resent with ReportSettings::refused_retry's backoff until it
+// lands, one warning per attempt, the fault posted on ReportSettings::faults meanwhile; so a
+// call may block for as long as Redis refuses writes.
 #pragma once
 
 #include <optional>
@@ -30,6 +33,8 @@ struct FinalStatus {
   std::optional<int> exit_code;
   std::optional<ErrorKind> error_kind;
   std::string error;  // already masked
+  // Bytes of the job's output Redis refused to store (the `log_lost_bytes` field; 0: none).
+  uint64_t log_lost_bytes = 0;
 };
 
 class StatusWriter {
@@ -83,6 +88,8 @@ class StatusWriter {
   Status Write(const Fields& fields, JobState state, const std::string& step,
                const std::string& message);
   Status Transact(std::vector<RedisArgs> commands);  // in one MULTI/EXEC
+  // Sends `commands`, waiting out connection loss and refusals (see the top of this file).
+  Result<std::vector<RedisValue>> Send(const std::vector<RedisArgs>& commands);
   RedisArgs HsetCommand(const Fields& fields) const;
   std::vector<RedisArgs> WriteCommands(const Fields& fields, JobState state,
                                        const std::string& step, const std::string& message) const;

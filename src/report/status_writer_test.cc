@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <thread>
 
 #include "support/redis_server.h"
+#include "support/temp_dir.h"
 
 namespace raibid {
 namespace {
@@ -117,6 +119,38 @@ TEST_F(StatusWriterTest, ACancelRacingAnAgentsStartNeverLetsBothWin) {
       EXPECT_EQ(state, "cancelled") << id;
     }
   }
+}
+
+TEST_F(StatusWriterTest, AFinalStateRedisRefusesIsRetriedUntilItLands) {
+  auto faults = std::make_shared<RedisFaultBoard>();
+  ReportSettings settings{
+      .refused_retry = {.initial = Millis(10), .max_retries = -1, .cap = Millis(50)},
+      .faults = faults};
+  StatusWriter w(*redis_, settings, "j1");
+  server_.Cli({"CONFIG", "SET", "maxmemory", "1"});  // with noeviction: every write refused
+  std::atomic<bool> done{false};
+  std::jthread finish([&] {
+    EXPECT_TRUE(w.Finish({.state = JobState::kSucceeded, .log_lost_bytes = 7}, {}));
+    done = true;
+  });
+  ASSERT_TRUE(testing::WaitFor([&] { return faults->Current().has_value(); }));
+  EXPECT_EQ(faults->Current()->substr(0, 23), "redis: OOM on ci:job:j1");
+  EXPECT_FALSE(done);
+  server_.Cli({"CONFIG", "SET", "maxmemory", "0"});
+  finish.join();
+  EXPECT_EQ(Field("state"), "succeeded");
+  EXPECT_EQ(Field("log_lost_bytes"), "7");
+  EXPECT_EQ(faults->Current(), std::nullopt);
+}
+
+TEST_F(StatusWriterTest, AConfigurationFaultGivesUpAfterItsRetries) {
+  server_.Cli({"SET", "ci:job:j1", "x"});
+  ReportSettings settings{.redis_retry = {.initial = Millis(1), .max_retries = 2}};
+  StatusWriter w(*redis_, settings, "j1");
+  auto s = w.Finish({.state = JobState::kSucceeded}, {});
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("WRONGTYPE on ci:job:j1"), std::string::npos)
+      << s.error().message;
 }
 
 }  // namespace

@@ -315,9 +315,14 @@ Result<std::optional<JobState>> JobRunner::Execution::Finish(const std::optional
   Sys("job " + std::string(ToString(final.state)) +
       (final.error.empty() ? "" : ": " + final.error) + " (" + FormatSeconds(took(), 1) + ")");
   log_->Flush();  // the log is complete before the state says the job ended
+  final.log_lost_bytes = log_->lost_bytes();
   observer_.LogBytes(log_->stored_bytes(), log_->dropped_bytes());
+  if (final.log_lost_bytes > 0) observer_.LogLost(final.log_lost_bytes);
   if (auto s = status_.Finish(final, steps_); !s) return std::unexpected(s.error());
   final_ = final;
+  // Redis took the final state, so it takes writes again: the log says what it lost, if the
+  // flush above could not yet.
+  if (final.log_lost_bytes > 0) log_->Flush();
   observer_.JobFinished(final.state, took().count() / 1000.0);
   return std::optional<JobState>{final.state};
 }

@@ -19,6 +19,8 @@ class RunObserver {
   // `cache`: "source", ...; hit when the cache already held what the job needed.
   virtual void CacheRequest(std::string_view cache, bool hit) { (void)cache, (void)hit; }
   virtual void LogBytes(uint64_t stored, uint64_t dropped) { (void)stored, (void)dropped; }
+  // Bytes of a job's output Redis refused to store (report/log_losses.h).
+  virtual void LogLost(uint64_t bytes) { (void)bytes; }
   // `reason`: "git_transport", ...
   virtual void Retry(std::string_view reason) { (void)reason; }
   virtual void DeadLettered() {}

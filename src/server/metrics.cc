@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "redis/eviction_policy.h"
 #include "redis/redis.h"
 #include "server/process_metrics.h"
 
@@ -63,12 +64,11 @@ Metrics::Metrics(AgentGauges gauges)
                      .Help("Bytes of step output stored in Redis.")
                      .Register(*registry_)
                      .Add({})),
-      log_dropped_bytes_(
-          BuildCounter()
-              .Name("raibid_log_dropped_bytes_total")
-              .Help("Bytes of step output drained past the per-job log limit and not stored.")
-              .Register(*registry_)
-              .Add({})),
+      log_dropped_bytes_(BuildCounter()
+                             .Name("raibid_log_dropped_bytes_total")
+                             .Help("Bytes of step output not stored, by reason: limit (past the "
+                                   "per-job log limit), redis (refused by Redis).")
+                             .Register(*registry_)),
       retries_(BuildCounter()
                    .Name("raibid_retries_total")
                    .Help("Retries of retryable failures, by reason.")
@@ -102,7 +102,13 @@ Metrics::Metrics(AgentGauges gauges)
                             .Name("raibid_redis_reconnects_total")
                             .Help("Redis connections re-established after a failure.")
                             .Register(*registry_)
-                            .Add({})) {
+                            .Add({})),
+      eviction_risk_(BuildGauge()
+                         .Name("raibid_redis_eviction_risk")
+                         .Help("1 when Redis' maxmemory-policy (the label) may evict queued jobs "
+                               "or job status: anything but noeviction.")
+                         .Register(*registry_)) {
+  for (const char* reason : {"limit", "redis"}) log_dropped_bytes_.Add({{"reason", reason}});
   for (auto state :
        {JobState::kSucceeded, JobState::kFailed, JobState::kTimedOut, JobState::kCancelled}) {
     jobs_.Add({{"result", std::string(ToString(state))}});  // every result shows, even at zero
@@ -129,7 +135,11 @@ void Metrics::CacheRequest(std::string_view cache, bool hit) {
 
 void Metrics::LogBytes(uint64_t stored, uint64_t dropped) {
   log_bytes_.Increment(static_cast<double>(stored));
-  log_dropped_bytes_.Increment(static_cast<double>(dropped));
+  log_dropped_bytes_.Add({{"reason", "limit"}}).Increment(static_cast<double>(dropped));
+}
+
+void Metrics::LogLost(uint64_t bytes) {
+  log_dropped_bytes_.Add({{"reason", "redis"}}).Increment(static_cast<double>(bytes));
 }
 
 void Metrics::Retry(std::string_view reason) {
@@ -143,6 +153,13 @@ void Metrics::RefreshGauges() {
   if (gauges_.slots) slots_.Set(gauges_.slots());
   if (gauges_.draining) draining_.Set(gauges_.draining() ? 1 : 0);
   if (gauges_.connected) redis_connected_.Set(gauges_.connected() ? 1 : 0);
+  if (gauges_.eviction_policy) {
+    // One series, for the policy read at start; none while it is unknown.
+    if (auto policy = gauges_.eviction_policy(); policy && !eviction_policy_shown_) {
+      eviction_risk_.Add({{"policy", *policy}}).Set(MayEvict(*policy) ? 1 : 0);
+      eviction_policy_shown_ = true;
+    }
+  }
   const double now = static_cast<double>(Redis::reconnects());
   if (now > reconnects_seen_) redis_reconnects_.Increment(now - reconnects_seen_);
   reconnects_seen_ = now;

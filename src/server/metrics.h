@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "runner/run_observer.h"
@@ -24,6 +25,8 @@ struct AgentGauges {
   std::function<int()> slots;
   std::function<bool()> draining;
   std::function<bool()> connected;
+  // Redis' maxmemory-policy as read at start; nullopt when unknown (CONFIG refused).
+  std::function<std::optional<std::string>()> eviction_policy;
 };
 
 class Metrics final : public RunObserver {
@@ -35,6 +38,7 @@ class Metrics final : public RunObserver {
   void StepFinished(double seconds) override;
   void CacheRequest(std::string_view cache, bool hit) override;
   void LogBytes(uint64_t stored, uint64_t dropped) override;
+  void LogLost(uint64_t bytes) override;
   void Retry(std::string_view reason) override;
   void DeadLettered() override;
 
@@ -52,7 +56,7 @@ class Metrics final : public RunObserver {
   prometheus::Histogram& queue_wait_;
   prometheus::Family<prometheus::Counter>& cache_requests_;
   prometheus::Counter& log_bytes_;
-  prometheus::Counter& log_dropped_bytes_;
+  prometheus::Family<prometheus::Counter>& log_dropped_bytes_;  // by reason: limit, redis
   prometheus::Family<prometheus::Counter>& retries_;
   prometheus::Counter& dead_letters_;
   prometheus::Gauge& busy_slots_;
@@ -60,8 +64,10 @@ class Metrics final : public RunObserver {
   prometheus::Gauge& draining_;
   prometheus::Gauge& redis_connected_;
   prometheus::Counter& redis_reconnects_;
+  prometheus::Family<prometheus::Gauge>& eviction_risk_;
   Mutex render_mu_;
   double reconnects_seen_ GUARDED_BY(render_mu_) = 0;
+  bool eviction_policy_shown_ GUARDED_BY(render_mu_) = false;
 };
 
 }  // namespace raibid
