@@ -48,12 +48,18 @@ RunResult JobRunner::RejectEntry(const StreamEntry& entry, JobQueue& queue,
 }
 
 RunResult JobRunner::GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWriter& status,
-                            int attempts) {
-  const std::string reason =
-      "gave up after " + std::to_string(attempts) +
-      " deliveries that never finished (the agent running it stopped each time)";
-  FinalStatus final{
-      .state = JobState::kFailed, .error_kind = ErrorKind::kDeadLetter, .error = reason};
+                            const StatusWriter::Current& current) {
+  const int attempts = current.attempts;
+  std::string reason = "gave up after " + std::to_string(attempts) +
+                       " deliveries that never finished (the agent running it stopped each time)";
+  ErrorKind kind = ErrorKind::kDeadLetter;
+  // Every agent that took the job found a fault of its own: the job never ran anywhere.
+  if (!current.handbacks.empty() && std::ssize(current.handbacks) >= attempts) {
+    kind = ErrorKind::kInfrastructure;
+    reason = "no agent could run it in " + std::to_string(attempts) + " deliveries";
+    for (const auto& h : current.handbacks) reason += "; " + h.agent + ": " + h.reason;
+  }
+  FinalStatus final{.state = JobState::kFailed, .error_kind = kind, .error = reason};
   spdlog::warn("entry {}: {}; moving it to {}", entry.id, reason, queue.names().dead_stream());
   if (auto s = queue.DeadLetter(entry, reason, attempts, status.FinishCommands(final, {})); !s) {
     return {.message = s.error().message};
@@ -87,7 +93,7 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
     spdlog::info("job {} is already {}; acknowledging without running", job_id, ToString(*stored));
     result.state = stored;
   } else if (current->attempts >= options_.max_deliveries) {
-    RunResult r = GiveUp(entry, queue, status, current->attempts);
+    RunResult r = GiveUp(entry, queue, status, *current);
     r.job_id = job_id;
     return r;
   } else if (current->cancel_requested) {
@@ -117,6 +123,11 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
                           url);
       auto state = execution.Run(entry.EnqueuedAtMillis(), timeout, extension, stop);
       if (!state) return {.job_id = job_id, .message = state.error().message};
+      if (!*state && !execution.handed_back().empty()) {
+        return {.disposition = Disposition::kHandedBack,
+                .job_id = job_id,
+                .message = execution.handed_back()};
+      }
       if (!*state) return {.job_id = job_id, .message = "interrupted by shutdown; left pending"};
       result.state = *state;
     }
