@@ -10,10 +10,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "agent/cancel_listener.h"
+#include "agent/heartbeat.h"
 #include "queue/job_queue.h"
 #include "queue/lease.h"
 #include "runner/job_runner.h"
@@ -36,9 +39,16 @@ struct AgentOptions {
   // 0 turns it off.
   std::chrono::seconds maintain_after_idle{300};
   std::function<void()> maintain;  // what the upkeep does (wired in cli/daemon.cc)
+  // Start even while another live instance holds the consumer name (`run --take-over`); that
+  // one stops taking jobs when it sees its heartbeat replaced.
+  bool take_over = false;
+  // After a job was handed back for a fault of this agent's (RunResult kHandedBack), asked every
+  // housekeeping tick whether the fault has cleared (an error saying what is still wrong). Unset:
+  // the fault clears after one lease.
+  std::function<Status()> local_probe;
 };
 
-// The daemon's phase; whether it is idle or busy comes from its slots (see Heartbeat).
+// The daemon's phase; whether it is idle or busy comes from its slots (see HeartbeatFields).
 enum class AgentState { kStarting, kRunning, kDraining, kStopped };
 
 class Agent {
@@ -46,7 +56,8 @@ class Agent {
   Agent(AgentOptions options, JobRunner& runner);
   ~Agent();
 
-  // Runs until RequestStop; returns the process exit code (0 after a clean drain).
+  // Runs until RequestStop; returns the process exit code (0 after a clean drain; 2 when another
+  // live instance holds the consumer name, or took it over while this one ran).
   int Run();
   // Thread-safe. The first call drains; a second one interrupts running jobs at once.
   void RequestStop();
@@ -55,8 +66,12 @@ class Agent {
   // The consumer loop went round within `max_age` (it ticks at least every `block`, also while
   // all slots are busy or Redis is away): false means it is stuck.
   bool LoopAlive(std::chrono::milliseconds max_age) const;
-  // Consumer connected with its group registered, and not draining.
+  // Consumer connected with its group registered, not draining, and no LocalFault.
   bool Ready() const;
+  // Thread-safe. Why this agent cannot run jobs, once one was handed back for a fault of its own
+  // (its directories, disk or engine; docs/reliability.md, Local faults); nullopt when it can.
+  // While set the agent takes no jobs; it clears when AgentOptions::local_probe passes.
+  std::optional<std::string> LocalFault() const;
   int busy_slots();
   bool connected() const { return connected_.load(); }
   // True once cancel requests are being listened for.
@@ -69,10 +84,15 @@ class Agent {
   struct Slot;
   void SlotLoop(Slot& slot);
   void RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry);
+  // A job handed back for a fault of this agent's: the fault is set and the entry released.
+  void HandBack(Redis& redis, const StreamEntry& entry, const std::string& fault);
+  bool ClaimName();
   // Housekeeping thread (agent/housekeeping.cc): leases, heartbeat, trimming.
   void HousekeepingLoop();
   void RenewLeases(Leases& leases);
-  void Heartbeat(Redis& redis);
+  void Beat(Redis& redis);
+  Heartbeat::Fields HeartbeatFields();
+  void RecheckLocalFault();
   void MaintainIfIdle();
   Result<std::vector<StreamEntry>> ClaimAbandoned(Leases& leases, int free_slots);
   bool ConsumeOnce(JobQueue& queue, Leases& leases);
@@ -82,6 +102,7 @@ class Agent {
 
   const AgentOptions options_;
   JobRunner& runner_;
+  const Heartbeat heartbeat_;  // ci:agent:<consumer>, this process's instance
   std::vector<std::unique_ptr<Slot>> slots_;
   std::unique_ptr<CancelListener> cancel_listener_;
   std::atomic<const CancelListener*> cancel_view_{nullptr};  // for other threads' questions
@@ -112,6 +133,11 @@ class Agent {
   uint64_t jobs_seen_ = 0;               // housekeeper: jobs_finished_ at its last look
   std::thread maintainer_;               // the idle upkeep, when one runs
   std::atomic<bool> maintaining_{false};
+  std::atomic<bool> displaced_{false};  // another instance took the consumer name over
+
+  mutable Mutex fault_mu_;
+  std::optional<std::string> local_fault_ GUARDED_BY(fault_mu_);
+  std::chrono::steady_clock::time_point fault_since_ GUARDED_BY(fault_mu_);
 };
 
 }  // namespace raibid

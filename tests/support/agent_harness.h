@@ -4,6 +4,7 @@
 // Settings (secrets are written to files, as an operator's would be).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ struct HarnessOptions {
   std::string default_image;  // agent.image
   InputLimits limits;         // agent.limits.*
   ShellSettings shell;        // agent.shell.*
+  std::string consumer = "test-agent";
+  // Another harness's Redis, for two agents on one queue. This harness's helpers (Enqueue,
+  // Field, ...) still talk to its own server: use the other harness's.
+  std::string redis_url;
+  bool take_over = false;  // `run --take-over`
 };
 
 class AgentHarness {
@@ -58,6 +64,11 @@ class AgentHarness {
   int DeadCount() const;
 
   RedisServer& redis() { return redis_; }
+  // Agent::Run's exit code once it returned (it refused to start, say); nullopt while it runs.
+  std::optional<int> exit_code() const {
+    const int rc = exit_code_.load();
+    return rc < 0 ? std::nullopt : std::optional<int>(rc);
+  }
   Agent& agent() { return wired_->agent(); }
   // The docker executor, when the options asked for one.
   DockerExecutor* docker() { return wired_->docker(); }
@@ -72,6 +83,7 @@ class AgentHarness {
   std::filesystem::path SecretFile(const std::string& name, const std::string& value) const;
 
   std::unique_ptr<WiredAgent> wired_;
+  std::atomic<int> exit_code_{-1};
   std::thread thread_;
 };
 
