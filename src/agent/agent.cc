@@ -16,8 +16,21 @@ struct Agent::Slot {
   std::thread thread;
 };
 
+namespace {
+
+// The heartbeat outlives three missed ticks of the housekeeper (a tick is a third of the lease).
+std::chrono::seconds HeartbeatTtl(std::chrono::milliseconds lease) {
+  return std::chrono::seconds(std::max<int64_t>(
+      3, 3 * std::chrono::duration_cast<std::chrono::seconds>(lease / 3).count()));
+}
+
+}  // namespace
+
 Agent::Agent(AgentOptions options, JobRunner& runner)
-    : options_(std::move(options)), runner_(runner), started_at_(NowRfc3339()) {}
+    : options_(std::move(options)),
+      runner_(runner),
+      heartbeat_(options_.queue.consumer, Heartbeat::NewInstanceId(), HeartbeatTtl(options_.lease)),
+      started_at_(NowRfc3339()) {}
 
 Agent::~Agent() {
   {
@@ -57,7 +70,7 @@ bool Agent::LoopAlive(std::chrono::milliseconds max_age) const {
 
 bool Agent::Ready() const {
   const AgentState s = state_.load();
-  return connected_.load() && s == AgentState::kRunning && !redis_fault();
+  return connected_.load() && s == AgentState::kRunning && !redis_fault() && !LocalFault();
 }
 
 std::optional<std::string> Agent::eviction_policy() const {
@@ -97,6 +110,11 @@ void Agent::WaitOutFault(const Error& error, Backoff& backoff) {
   const Millis delay = backoff.Next().value_or(options_.fault_backoff.cap);
   spdlog::warn("{}; retrying in {:.1f} s", error.message, delay.count() / 1000.0);
   SleepAlive(delay);
+}
+
+std::optional<std::string> Agent::LocalFault() const {
+  MutexLock lock(&fault_mu_);
+  return local_fault_;
 }
 
 int Agent::busy_slots() {
@@ -139,10 +157,26 @@ RunResult Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
   RunResult result = runner_.Run(entry, redis, queue, stop);
   LogDeliveryEnded(entry.id, result,
                    std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - t0));
+  if (result.disposition == Disposition::kHandedBack) HandBack(redis, entry, result.message);
   MutexLock lock(&mu_);
   slot.stop = nullptr;
   running_.erase(entry.id);
   return result;
+}
+
+void Agent::HandBack(Redis& redis, const StreamEntry& entry, const std::string& fault) {
+  {
+    MutexLock lock(&fault_mu_);
+    if (!local_fault_) fault_since_ = std::chrono::steady_clock::now();
+    local_fault_ = fault;
+  }
+  spdlog::error("this agent cannot run jobs: {}; it takes none until that clears", fault);
+  // Unacknowledged and idle at once: the next agent to look for abandoned entries takes it.
+  Leases leases(redis, options_.queue);
+  if (auto released = leases.Release(entry.id); !released) {
+    spdlog::warn("releasing {}: {}; it is taken over once its lease runs out", entry.id,
+                 released.error().message);
+  }
 }
 
 void Agent::SlotLoop(Slot& slot) {
@@ -198,6 +232,12 @@ Status Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
     if (stop_requests_ > 0) return {};
     free_slots = options_.concurrency - busy_;
     state_ = AgentState::kRunning;
+    if (LocalFault()) {
+      // Jobs are left to healthy agents until the housekeeper finds the fault cleared.
+      (void)free_cv_.WaitFor(&mu_, options_.block,
+                             [&]() REQUIRES(mu_) { return stop_requests_ > 0; });
+      return true;
+    }
   }
   auto claimed = ClaimAbandoned(leases, free_slots);
   if (!claimed) return std::unexpected(claimed.error());
@@ -242,12 +282,13 @@ void Agent::Drain() {
   if (maintainer_.joinable()) maintainer_.join();
   // Leaving the group drops pending entries with the consumer, so only an agent with nothing
   // pending leaves; otherwise its entries wait for another agent's claim.
-  if (auto redis = Redis::Connect(options_.redis); redis) {
+  // A displaced agent leaves the consumer (and its entries) to the instance that took it over.
+  if (auto redis = Redis::Connect(options_.redis); redis && !displaced_) {
     JobQueue queue(**redis, options_.queue);
     auto removed = queue.RemoveConsumerIfIdle();
     if (removed && !*removed)
       spdlog::info("entries still pending: staying in the group for another agent to claim");
-    (void)(*redis)->Command({"DEL", "ci:agent:" + options_.queue.consumer});
+    (void)heartbeat_.Remove(**redis);
   }
   state_ = AgentState::kStopped;
 }
@@ -263,8 +304,30 @@ void Agent::LogConnected(const std::optional<std::chrono::steady_clock::time_poi
                FormatSeconds(std::chrono::steady_clock::now() - *lost_at, 1));
 }
 
+// Takes the consumer name before anything runs under it; false when another live instance
+// holds it (logged) or a stop came first.
+bool Agent::ClaimName() {
+  auto redis = ConnectWithRetry();
+  if (!redis) return false;
+  auto claimed = heartbeat_.Claim(**redis, HeartbeatFields(), options_.take_over,
+                                  [this] { return stop_requests_ > 0; });
+  if (!claimed) {
+    spdlog::error("{}", claimed.error().message);
+    return false;
+  }
+  if (options_.take_over) {
+    spdlog::warn("took consumer name '{}' over (instance {})", options_.queue.consumer,
+                 heartbeat_.instance());
+  }
+  return true;
+}
+
 int Agent::Run() {
   Tick();
+  if (!ClaimName()) {
+    state_ = AgentState::kStopped;
+    return stop_requests_ > 0 ? 0 : 2;
+  }
   {
     // A second stop signal may already be walking slots_ in RequestStop (the signal thread).
     MutexLock lock(&mu_);
@@ -318,7 +381,7 @@ int Agent::Run() {
   Drain();
   cancel_view_ = nullptr;
   cancel_listener_.reset();
-  return 0;
+  return displaced_ ? 2 : 0;
 }
 
 }  // namespace raibid

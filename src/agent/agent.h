@@ -11,10 +11,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "agent/cancel_listener.h"
+#include "agent/heartbeat.h"
 #include "queue/job_queue.h"
 #include "queue/lease.h"
 #include "redis/fault_board.h"
@@ -44,9 +46,16 @@ struct AgentOptions {
   // The consumer's wait after Redis refuses it (a key of the wrong type, an ACL): 1, 2, 4, 8,
   // 16 s, jittered, never giving up.
   BackoffPolicy fault_backoff{.initial = Millis(1000), .max_retries = -1, .cap = Millis(16000)};
+  // Start even while another live instance holds the consumer name (`run --take-over`); that
+  // one stops taking jobs when it sees its heartbeat replaced.
+  bool take_over = false;
+  // After a job was handed back for a fault of this agent's (RunResult kHandedBack), asked every
+  // housekeeping tick whether the fault has cleared (an error saying what is still wrong). Unset:
+  // the fault clears after one lease.
+  std::function<Status()> local_probe;
 };
 
-// The daemon's phase; whether it is idle or busy comes from its slots (see Heartbeat).
+// The daemon's phase; whether it is idle or busy comes from its slots (see HeartbeatFields).
 enum class AgentState { kStarting, kRunning, kDraining, kStopped };
 
 class Agent {
@@ -54,7 +63,8 @@ class Agent {
   Agent(AgentOptions options, JobRunner& runner);
   ~Agent();
 
-  // Runs until RequestStop; returns the process exit code (0 after a clean drain).
+  // Runs until RequestStop; returns the process exit code (0 after a clean drain; 2 when another
+  // live instance holds the consumer name, or took it over while this one ran).
   int Run();
   // Thread-safe. The first call drains; a second one interrupts running jobs at once.
   void RequestStop();
@@ -63,13 +73,18 @@ class Agent {
   // The consumer loop went round within `max_age` (it ticks at least every `block`, also while
   // all slots are busy or Redis is away): false means it is stuck.
   bool LoopAlive(std::chrono::milliseconds max_age) const;
-  // Consumer connected with its group registered, no Redis fault standing, and not draining.
+  // Consumer connected with its group registered, no Redis fault standing, not draining, and
+  // no LocalFault.
   bool Ready() const;
   // The Redis faults the agent meets now, described for an operator ("redis: WRONGTYPE on
   // ci-jobs: the key is a string, not a stream"); nullopt when Redis takes every command.
   std::optional<std::string> redis_fault() const { return options_.faults->Current(); }
   // Redis' maxmemory-policy as read at start; nullopt until read, or when CONFIG is refused.
   std::optional<std::string> eviction_policy() const;
+  // Thread-safe. Why this agent cannot run jobs, once one was handed back for a fault of its own
+  // (its directories, disk or engine; docs/reliability.md, Local faults); nullopt when it can.
+  // While set the agent takes no jobs; it clears when AgentOptions::local_probe passes.
+  std::optional<std::string> LocalFault() const;
   int busy_slots();
   bool connected() const { return connected_.load(); }
   // True once cancel requests are being listened for.
@@ -82,10 +97,15 @@ class Agent {
   struct Slot;
   void SlotLoop(Slot& slot);
   RunResult RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry);
+  // A job handed back for a fault of this agent's: the fault is set and the entry released.
+  void HandBack(Redis& redis, const StreamEntry& entry, const std::string& fault);
+  bool ClaimName();
   // Housekeeping thread (agent/housekeeping.cc): leases, heartbeat, trimming.
   void HousekeepingLoop();
   void RenewLeases(Leases& leases);
-  void Heartbeat(Redis& redis);
+  void Beat(Redis& redis);
+  Heartbeat::Fields HeartbeatFields();
+  void RecheckLocalFault();
   void MaintainIfIdle();
   Result<std::vector<StreamEntry>> ClaimAbandoned(Leases& leases, int free_slots);
   Status ConsumeOnce(JobQueue& queue, Leases& leases);
@@ -104,6 +124,7 @@ class Agent {
 
   const AgentOptions options_;
   JobRunner& runner_;
+  const Heartbeat heartbeat_;  // ci:agent:<consumer>, this process's instance
   std::vector<std::unique_ptr<Slot>> slots_;
   std::unique_ptr<CancelListener> cancel_listener_;
   std::atomic<const CancelListener*> cancel_view_{nullptr};  // for other threads' questions
@@ -139,6 +160,11 @@ class Agent {
   uint64_t jobs_seen_ = 0;  // housekeeper: jobs_finished_ at its last look
   std::thread maintainer_;  // the idle upkeep, when one runs
   std::atomic<bool> maintaining_{false};
+  std::atomic<bool> displaced_{false};  // another instance took the consumer name over
+
+  mutable Mutex fault_mu_;
+  std::optional<std::string> local_fault_ GUARDED_BY(fault_mu_);
+  std::chrono::steady_clock::time_point fault_since_ GUARDED_BY(fault_mu_);
 };
 
 }  // namespace raibid

@@ -27,17 +27,20 @@ class AgentProcessTest : public ::testing::Test {
     })) << "entries left pending";
     agents_.clear();
   }
-  ServerProcess& StartAgent(const std::string& name, const std::string& extra = "") {
+  // `consumer`: the consumer name, when it is not `name`.
+  ServerProcess& StartAgent(const std::string& name, const std::string& extra = "",
+                            const std::string& consumer = "") {
     const auto config = dir_.path() / (name + ".yaml");
-    testing::WriteFile(config, "agent:\n  redis:\n    url: \"" + redis_.url() +
-                                   "\"\n    consumer_name: " + name + "\n  work_dir: \"" +
-                                   (dir_.path() / "work" / name).string() +
-                                   "\"\n"
-                                   "  cache:\n    path: \"" +
-                                   (dir_.path() / "cache").string() +
-                                   "\"\n"
-                                   "  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n" +
-                                   extra);
+    testing::WriteFile(config,
+                       "agent:\n  redis:\n    url: \"" + redis_.url() +
+                           "\"\n    consumer_name: " + (consumer.empty() ? name : consumer) +
+                           "\n  work_dir: \"" + (dir_.path() / "work" / name).string() +
+                           "\"\n"
+                           "  cache:\n    path: \"" +
+                           (dir_.path() / "cache").string() +
+                           "\"\n"
+                           "  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n" +
+                           extra);
     auto& p = agents_[name];
     p.reset();
     p = std::make_unique<ServerProcess>(
@@ -171,6 +174,31 @@ TEST_F(AgentProcessTest, AJobThatKeepsKillingItsAgentIsDeadLettered) {
   EXPECT_EQ(Field("poison", "error_kind"), "dead_letter");
   EXPECT_EQ(Field("poison", "attempt"), "2");
   EXPECT_NE(redis_.Cli({"XRANGE", "ci-jobs:dead", "-", "+"}).find("poison"), std::string::npos);
+}
+
+TEST_F(AgentProcessTest, ASecondAgentUnderTheSameNameExitsNamingTheNameAndTheOtherInstance) {
+  StartAgent("a");
+  const auto instance = [&] { return redis_.Cli({"HGET", "ci:agent:a", "instance"}); };
+  ASSERT_TRUE(testing::WaitFor([&] { return !instance().empty(); }));
+  EXPECT_EQ(StartAgent("twin", "", "a").WaitExit(20000), 2) << AgentLog("twin");
+  EXPECT_NE(AgentLog("twin").find("consumer name 'a' is held by another running agent (instance " +
+                                  instance()),
+            std::string::npos)
+      << AgentLog("twin");
+  EXPECT_NE(AgentLog("twin").find("--take-over"), std::string::npos);
+  EXPECT_TRUE(agents_["a"]->alive());
+}
+
+TEST_F(AgentProcessTest, AKilledAgentRestartedUnderItsNameStartsOnceItsHeartbeatExpires) {
+  StartAgent("a");
+  const auto instance = [&] { return redis_.Cli({"HGET", "ci:agent:a", "instance"}); };
+  ASSERT_TRUE(testing::WaitFor([&] { return !instance().empty(); }));
+  const std::string killed = instance();
+  agents_["a"]->Stop();  // SIGKILL: its heartbeat stays until it expires
+  StartAgent("a");
+  Submit("after-restart", "echo ok");
+  ASSERT_TRUE(WaitState("after-restart", "succeeded")) << AgentLog("a");
+  EXPECT_NE(instance(), killed);
 }
 
 TEST_F(AgentProcessTest, HeartbeatNamesTheAgentAndItsJob) {

@@ -408,6 +408,78 @@ TEST_F(AgentTest, AgentsOnDifferentNodesShareCachesThroughTheRegistry) {
   EXPECT_NE(node2.Log("n2").find("WARM"), std::string::npos) << node2.Log("n2");
 }
 
+TEST_F(AgentTest, AJobAnAgentCannotRunIsHandedBackAndRunByAHealthyOne) {
+  const std::string base = "file://" + repos_.path().string();
+  AgentHarness a({.git_base_url = base, .consumer = "a"});
+  // a's work directory becomes a file: no job directory can be made under it.
+  const auto work = a.root() / "work";
+  std::filesystem::remove_all(work);
+  testing::WriteFile(work, "not a directory\n");
+  a.Enqueue(Job("moved", R"("branch": "main")"));
+  ASSERT_TRUE(testing::WaitFor([&] { return a.agent().LocalFault().has_value(); }));
+  EXPECT_FALSE(a.agent().Ready());
+  EXPECT_EQ(a.Field("moved", "state"), "queued");
+  AgentHarness b({.git_base_url = base, .consumer = "b", .redis_url = a.redis().url()});
+  ASSERT_EQ(a.WaitFinal("moved"), "succeeded") << a.Field("moved", "error");
+  EXPECT_EQ(a.Field("moved", "agent"), "b");
+  EXPECT_EQ(a.Field("moved", "attempt"), "2");
+  const std::string handbacks = a.Field("moved", "handbacks");
+  EXPECT_NE(handbacks.find(R"("agent":"a","attempt":1)"), std::string::npos) << handbacks;
+  EXPECT_NE(handbacks.find("cannot create the job's directory " + work.string()), std::string::npos)
+      << handbacks;
+  ASSERT_TRUE(a.agent().LocalFault().has_value());
+  EXPECT_FALSE(a.agent().Ready());
+  std::filesystem::remove(work);  // the fault clears: a takes jobs again
+  EXPECT_TRUE(testing::WaitFor([&] { return a.agent().Ready(); }));
+  EXPECT_TRUE(testing::WaitFor([&] { return a.PendingCount() == 0; }));
+}
+
+TEST_F(AgentTest, ASecondAgentUnderALiveAgentsNameRefusesToStart) {
+  auto& a = Start({.consumer = "same"});
+  const auto instance = [&] { return a.redis().Cli({"HGET", "ci:agent:same", "instance"}); };
+  ASSERT_TRUE(testing::WaitFor([&] { return !instance().empty(); }));
+  const std::string first = instance();
+  AgentHarness twin({.git_base_url = "file://" + repos_.path().string(),
+                     .consumer = "same",
+                     .redis_url = a.redis().url()});
+  ASSERT_TRUE(testing::WaitFor([&] { return twin.exit_code().has_value(); }));
+  EXPECT_EQ(twin.exit_code(), 2);
+  EXPECT_EQ(instance(), first);
+  a.Enqueue(Job("still-one", R"("branch": "main")"));
+  EXPECT_EQ(a.WaitFinal("still-one"), "succeeded");
+}
+
+TEST_F(AgentTest, AnAgentStartsOnceTheHeartbeatUnderItsNameExpires) {
+  auto& a = Start();
+  // What a predecessor killed a moment ago leaves: its heartbeat, no longer renewed.
+  a.redis().Cli({"HSET", "ci:agent:reborn", "instance", "0123dead", "last_seen", "earlier"});
+  a.redis().Cli({"PEXPIRE", "ci:agent:reborn", "1500"});
+  AgentHarness reborn({.git_base_url = "file://" + repos_.path().string(),
+                       .consumer = "reborn",
+                       .redis_url = a.redis().url()});
+  const auto instance = [&] { return a.redis().Cli({"HGET", "ci:agent:reborn", "instance"}); };
+  ASSERT_TRUE(testing::WaitFor([&] { return !instance().empty() && instance() != "0123dead"; }));
+  EXPECT_FALSE(reborn.exit_code().has_value());
+}
+
+TEST_F(AgentTest, TakingANameOverStopsTheAgentThatHeldIt) {
+  auto& a = Start({.consumer = "same"});
+  const auto instance = [&] { return a.redis().Cli({"HGET", "ci:agent:same", "instance"}); };
+  ASSERT_TRUE(testing::WaitFor([&] { return !instance().empty(); }));
+  const std::string first = instance();
+  AgentHarness next({.git_base_url = "file://" + repos_.path().string(),
+                     .consumer = "same",
+                     .redis_url = a.redis().url(),
+                     .take_over = true});
+  ASSERT_TRUE(testing::WaitFor([&] { return a.exit_code().has_value(); }));
+  EXPECT_EQ(a.exit_code(), 2);
+  EXPECT_FALSE(next.exit_code().has_value());
+  EXPECT_NE(instance(), first);
+  EXPECT_FALSE(instance().empty());  // the old one's drain left the new one's heartbeat
+  a.Enqueue(Job("by-next", R"("branch": "main")"));
+  EXPECT_EQ(a.WaitFinal("by-next"), "succeeded");
+}
+
 class AgentHttpTest : public AgentTest {
  protected:
   AgentHttpTest() : server_(repos_.path(), "ci-bot", "s3cret-token-value") {

@@ -45,7 +45,7 @@ void Agent::RenewLeases(Leases& leases) {
   }
 }
 
-void Agent::Heartbeat(Redis& redis) {
+Heartbeat::Fields Agent::HeartbeatFields() {
   const auto jobs = runner_.cancels().Running();
   bool busy = false;
   {
@@ -54,27 +54,55 @@ void Agent::Heartbeat(Redis& redis) {
   }
   std::string job_ids;
   for (const auto& j : jobs) job_ids += (job_ids.empty() ? "" : ",") + j;
-  const std::string key = AgentKey(options_.queue.consumer);
-  const auto ttl = std::max<int64_t>(
-      3, 3 * std::chrono::duration_cast<std::chrono::seconds>(options_.lease / 3).count());
+  return {{"state", std::string(StateName(state_.load(), busy))},
+          {"job_id", job_ids},
+          {"version", options_.version},
+          {"started_at", started_at_},
+          {"last_seen", NowRfc3339()},
+          {"slots", std::to_string(options_.concurrency)},
+          {"local_fault", LocalFault().value_or("")}};
+}
+
+void Agent::Beat(Redis& redis) {
   const auto now = std::chrono::steady_clock::now();
   if (now < heartbeat_next_) return;  // backing off after a refusal
-  auto replies =
-      redis.Pipeline({{"HSET", key, "state", std::string(StateName(state_.load(), busy)), "job_id",
-                       job_ids, "version", options_.version, "started_at", started_at_, "last_seen",
-                       NowRfc3339(), "slots", std::to_string(options_.concurrency)},
-                      {"EXPIRE", key, std::to_string(ttl)}});
-  if (!replies) return;  // the connection broke: reconnected at the next tick
-  if (auto fault = FaultIn(*replies)) {
-    const std::string what = DescribeRedisFault(*fault, key);
+  auto held = heartbeat_.Beat(redis, HeartbeatFields());
+  if (!held) {
+    if (!redis.ok()) return;  // the connection broke: reconnected at the next tick
     const Millis delay = heartbeat_backoff_.Next().value_or(options_.fault_backoff.cap);
     heartbeat_next_ = now + delay;
-    options_.faults->Set("heartbeat", what);
-    spdlog::warn("heartbeat refused ({}); next try in {:.1f} s", what, delay.count() / 1000.0);
+    options_.faults->Set("heartbeat", held.error().message);
+    spdlog::warn("heartbeat refused ({}); next try in {:.1f} s", held.error().message,
+                 delay.count() / 1000.0);
     return;
   }
   if (heartbeat_backoff_.retries() > 0) heartbeat_backoff_ = Backoff(options_.fault_backoff);
   options_.faults->Clear("heartbeat");
+  if (!*held || displaced_.exchange(true)) return;
+  spdlog::error(
+      "consumer name '{}' was taken over by instance {} (`run --take-over`); this agent "
+      "(instance {}) stops taking jobs",
+      options_.queue.consumer, (*held)->instance, heartbeat_.instance());
+  RequestStop();
+}
+
+// A fault is rechecked every tick: the agent takes jobs again as soon as the probe passes.
+void Agent::RecheckLocalFault() {
+  std::chrono::steady_clock::time_point since;
+  {
+    MutexLock lock(&fault_mu_);
+    if (!local_fault_) return;
+    since = fault_since_;
+  }
+  Status ok = options_.local_probe ? options_.local_probe()
+                                   : (std::chrono::steady_clock::now() - since >= options_.lease
+                                          ? Status{}
+                                          : Fail(ErrorKind::kInfrastructure, "waiting one lease"));
+  if (!ok) return;
+  MutexLock lock(&fault_mu_);
+  spdlog::info("the fault that stopped this agent has cleared ({}); taking jobs again",
+               local_fault_.value_or(""));
+  local_fault_.reset();
 }
 
 // Starts the upkeep once per idle stretch, on a thread of its own so lease renewals never wait
@@ -127,7 +155,8 @@ void Agent::HousekeepingLoop() {
       JobQueue queue(*redis, options_.queue);
       Leases leases(*redis, options_.queue);
       RenewLeases(leases);
-      Heartbeat(*redis);
+      RecheckLocalFault();
+      Beat(*redis);
       MaintainIfIdle();
       if (std::chrono::steady_clock::now() - last_trim >= options_.trim_interval) {
         last_trim = std::chrono::steady_clock::now();

@@ -106,6 +106,8 @@ Readiness::Check AgentCheck(const Agent& agent, std::string redis, std::string g
         }
         // A Redis fault names itself ("redis: WRONGTYPE on ci-jobs: ..."), connected or not.
         if (auto fault = agent.redis_fault()) return *fault;
+        // A job this agent could not run was handed back; it takes none until that clears.
+        if (auto local = agent.LocalFault()) return "handed a job back: " + *local;
         if (!agent.connected()) {
           return "not connected to redis at " + redis + " with group " + group + " registered";
         }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/local_probe.h"
 #include "http/http_url.h"
 
 namespace raibid {
@@ -283,6 +284,12 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
   agent_options.maintain = options.maintain
                                ? options.maintain
                                : std::function<void()>([u = w->upkeep_.get()] { u->Run(); });
+  agent_options.take_over = options.take_over;
+  agent_options.local_probe = [executor,
+                               dirs = std::vector{settings.work_dir, settings.cache_path / "git",
+                                                  settings.cache_path / "deps"}] {
+    return ProbeLocal(dirs, executor);
+  };
   w->agent_ = std::make_unique<Agent>(std::move(agent_options), *w->runner_);
   AddReadinessChecks(w->readiness_, settings, *w->agent_, *endpoint, w->docker_.get());
   return w;

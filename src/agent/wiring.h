@@ -41,6 +41,8 @@ struct WiringOptions {
   std::function<void()> maintain;         // replaces the idle upkeep when set
   // The agent's effective user: agent.shell.user needs root (0) to switch to.
   uid_t euid = geteuid();
+  // `run --take-over`: start even while another live agent holds the consumer name.
+  bool take_over = false;
 };
 
 // The agent and everything it runs on; made by WireAgent.

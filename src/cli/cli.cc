@@ -60,6 +60,8 @@ int Main(int argc, char** argv) {
                   "this agent's consumer name in the group");
   run->add_option("--work-dir", daemon.work_dir, "where job workspaces are made");
   run->add_option("--cache-dir", daemon.cache_dir, "where caches (git mirrors) live");
+  run->add_flag("--take-over", daemon.take_over,
+                "start even while another live agent holds the consumer name (it stops)");
 
   auto* submit = app.add_subcommand("submit", "enqueue a job and print its job_id");
   std::string job_file;

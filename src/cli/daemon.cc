@@ -124,7 +124,8 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   const auto reaper = self.parent_path() / "raibid-agent-reaper";
   auto wired = WireAgent(settings, {.reaper = access(reaper.c_str(), X_OK) == 0 ? reaper : self,
                                     .version = RAIBID_VERSION,
-                                    .observer = &metrics});
+                                    .observer = &metrics,
+                                    .take_over = flags.take_over});
   if (!wired) {
     spdlog::error("{}", wired.error().message);
     return 2;

@@ -12,6 +12,7 @@ struct DaemonFlags {
   std::string consumer_name;  // empty: from the settings
   std::string work_dir;       // empty: from the settings
   std::string cache_dir;      // empty: from the settings
+  bool take_over = false;     // start although another live agent holds the consumer name
 };
 
 int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem::path& self);

@@ -12,7 +12,27 @@ redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
 return 1
 )";
 
+// The same owner check; the entry's idle time is set to ARGV[4] ms.
+constexpr const char* kReleaseScript = R"(
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #p == 0 then return 0 end
+if p[1][2] ~= ARGV[2] then return -1 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'JUSTID')
+return 1
+)";
+
+// Idle "since a year ago": longer than any lease, and short of the Unix epoch, where Redis
+// would ignore the IDLE given.
+constexpr int64_t kReleasedIdleMs = 365LL * 24 * 3600 * 1000;
+
 }  // namespace
+
+Result<bool> Leases::Release(const std::string& id) {
+  auto r = redis_.Command({"EVAL", kReleaseScript, "1", names_.stream, names_.group,
+                           names_.consumer, id, std::to_string(kReleasedIdleMs)});
+  if (auto s = CheckReply(r, "lease release"); !s) return std::unexpected(s.error());
+  return r->integer() == 1;
+}
 
 Result<bool> Leases::Renew(const std::string& id) {
   auto r =

@@ -23,6 +23,11 @@ class Leases {
   // one Lua script, so a renewal never takes back an entry another agent reclaimed). False when
   // the entry is owned by someone else or no longer pending.
   Result<bool> Renew(const std::string& id);
+  // Gives `id` up without acknowledging it: still pending for this consumer, but idle as if its
+  // lease had long run out, so the next ClaimAbandoned of any agent takes it. For a job this
+  // agent cannot run (docs/reliability.md, Local faults). False when this consumer does not
+  // own the entry (nothing is changed then).
+  Result<bool> Release(const std::string& id);
   // Claims for this consumer up to `count` entries idle for at least `lease`. Successive calls go
   // on through the pending entries from where the last one stopped. Entries whose data was
   // deleted are dropped from the group by Redis and not returned.

@@ -53,5 +53,21 @@ TEST_F(LeaseTest, RenewalNeverTakesBackAReclaimedEntry) {
   EXPECT_EQ(*b_.PendingOfConsumer(), 1);
 }
 
+TEST_F(LeaseTest, AReleasedEntryStaysPendingAndAnotherAgentClaimsItAtOnce) {
+  ASSERT_TRUE(a_.EnsureGroup());
+  server_.Cli({"XADD", "ci-jobs", "*", "job", "x"});
+  auto got = a_.ReadNew(1, std::chrono::milliseconds(100));
+  ASSERT_TRUE(got && got->size() == 1);
+  // A lease of an hour: only the release makes the entry claimable now.
+  EXPECT_TRUE(b_leases_.ClaimAbandoned(std::chrono::hours(1), 10)->empty());
+  ASSERT_TRUE(*a_leases_.Release(got->front().id));
+  EXPECT_EQ(*a_.PendingOfConsumer(), 1);  // not acknowledged
+  auto claimed = b_leases_.ClaimAbandoned(std::chrono::hours(1), 10);
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().Field("job"), "x");
+  EXPECT_FALSE(*a_leases_.Release(got->front().id));  // b's now
+}
+
 }  // namespace
 }  // namespace raibid

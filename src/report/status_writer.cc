@@ -45,11 +45,43 @@ std::string StepsJson(const std::vector<StepRecord>& steps) {
   return arr.dump();
 }
 
+namespace {
+
+// The `handbacks` field; what does not parse counts as none.
+std::vector<Handback> ParseHandbacks(const std::string& text) {
+  std::vector<Handback> out;
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_array()) return out;
+  try {
+    for (const auto& h : json) {
+      if (!h.is_object()) continue;
+      out.push_back({.agent = h.value("agent", ""),
+                     .attempt = h.value("attempt", 0),
+                     .at = h.value("at", ""),
+                     .reason = h.value("reason", "")});
+    }
+  } catch (const nlohmann::json::exception&) {  // a field of another type: keep what parsed
+  }
+  return out;
+}
+
+std::string HandbacksJson(const std::vector<Handback>& handbacks) {
+  using Json = nlohmann::ordered_json;
+  Json arr = Json::array();
+  for (const auto& h : handbacks) {
+    arr.push_back({{"agent", h.agent}, {"attempt", h.attempt}, {"at", h.at}, {"reason", h.reason}});
+  }
+  return arr.dump();
+}
+
+}  // namespace
+
 Result<StatusWriter::Current> StatusWriter::Read() {
-  auto r = redis_.Command({"HMGET", JobKey(job_id_), "state", "cancel_requested", "attempt"});
+  auto r = redis_.Command(
+      {"HMGET", JobKey(job_id_), "state", "cancel_requested", "attempt", "handbacks"});
   if (auto s = CheckReply(r, "HMGET"); !s) return std::unexpected(s.error());
   const RedisValue& fields = *r;
-  if (!fields.is_array() || fields.elements().size() < 3) return Current{};
+  if (!fields.is_array() || fields.elements().size() < 4) return Current{};
   // The leading number of the attempt field; 0 when it is missing or not a number.
   const std::string text = fields.element(2).str();
   int attempts = 0;
@@ -58,7 +90,8 @@ Result<StatusWriter::Current> StatusWriter::Read() {
   }
   return Current{.state = ParseJobState(fields.element(0).str()),
                  .cancel_requested = fields.element(1).str() == "1",
-                 .attempts = attempts};
+                 .attempts = attempts,
+                 .handbacks = ParseHandbacks(fields.element(3).str())};
 }
 
 std::vector<RedisArgs> StatusWriter::WriteCommands(const Fields& fields, JobState state,
@@ -213,6 +246,16 @@ Status StatusWriter::StepChanged(const std::vector<StepRecord>& steps, size_t in
                                  const std::string& message) {
   return Write({{"current_step", steps.at(index).name}, {"steps", StepsJson(steps)}},
                JobState::kRunning, steps.at(index).name, message);
+}
+
+Status StatusWriter::HandedBack(const std::string& agent, const std::string& reason) {
+  // Only the agent holding the entry writes the field, so reading then writing it is safe.
+  auto r = redis_.PipelineRetrying({{"HGET", JobKey(job_id_), "handbacks"}}, settings_.redis_retry);
+  if (!r) return std::unexpected(r.error());
+  std::vector<Handback> handbacks = ParseHandbacks(r->front().str());
+  handbacks.push_back({.agent = agent, .attempt = attempt_, .at = NowRfc3339(), .reason = reason});
+  return Write({{"state", "queued"}, {"current_step", ""}, {"handbacks", HandbacksJson(handbacks)}},
+               JobState::kQueued, "", "handed back by " + agent + ": " + reason);
 }
 
 std::vector<RedisArgs> StatusWriter::FinishCommands(const FinalStatus& status,

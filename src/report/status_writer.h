@@ -37,6 +37,15 @@ struct FinalStatus {
   uint64_t log_lost_bytes = 0;
 };
 
+// One delivery an agent handed back because of a fault of its own (docs/reliability.md, Local
+// faults); the `handbacks` field holds them as a JSON array of {agent, attempt, at, reason}.
+struct Handback {
+  std::string agent;
+  int attempt = 0;
+  std::string at;
+  std::string reason;  // already masked
+};
+
 class StatusWriter {
  public:
   StatusWriter(Redis& redis, ReportSettings settings, std::string job_id)
@@ -46,6 +55,7 @@ class StatusWriter {
     std::optional<JobState> state;  // nullopt when the hash has none
     bool cancel_requested = false;
     int attempts = 0;  // runs started so far
+    std::vector<Handback> handbacks;
   };
   Result<Current> Read();
   // `queued`, as written by `submit`.
@@ -77,6 +87,9 @@ class StatusWriter {
   Status StepChanged(const std::vector<StepRecord>& steps, size_t index,
                      const std::string& message);
   Status Finish(const FinalStatus& status, const std::vector<StepRecord>& steps);
+  // Back to `queued` after this agent found it cannot run the job (its current attempt): the
+  // attempt is appended to `handbacks`, with a ci-status event naming agent and reason.
+  Status HandedBack(const std::string& agent, const std::string& reason);
   // The commands Finish would run, for a caller that needs them inside its own transaction.
   std::vector<RedisArgs> FinishCommands(const FinalStatus& status,
                                         const std::vector<StepRecord>& steps) const;

@@ -154,17 +154,32 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::BeginSession(
     }
     if (!WaitToRetry(backoff, "executor", "preparing the job's container", session.error(), stop)) {
       const ErrorKind kind = stop.stop_requested() ? ErrorKind::kCancelled : session.error().kind;
-      return Failure{kind == ErrorKind::kCancelled ? JobState::kCancelled : JobState::kFailed, kind,
-                     masker_->Apply(session.error().message), std::nullopt};
+      Failure failure{kind == ErrorKind::kCancelled ? JobState::kCancelled : JobState::kFailed,
+                      kind, masker_->Apply(session.error().message), std::nullopt,
+                      session.error().local};
+      // An executor that cannot serve any job (an engine that does not answer) is this agent's
+      // fault, whatever the job asked for.
+      if (kind == ErrorKind::kInfrastructure && !executor_.Ready()) failure.local = true;
+      return failure;
     }
   }
+}
+
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::MakeJobDirs() {
+  // The cache home sits beside the workspace, so making it shows whether the checkout can be
+  // made at all; the checkout wants its workspace not to exist yet.
+  std::error_code ec;
+  std::filesystem::create_directories(options_.work_dir, ec);
+  if (!ec) std::filesystem::create_directories(dirs_.home, ec);
+  if (!ec) return std::nullopt;
+  const Error error = ErrnoError(ec, "cannot create the job's directory " + dirs_.home.string());
+  return Failure{JobState::kFailed, error.kind, error.message, std::nullopt, /*local=*/true};
 }
 
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipeline* pipeline,
                                                                            std::string* commit,
                                                                            const StopSource& stop) {
-  std::error_code ec;
-  std::filesystem::create_directories(options_.work_dir, ec);
+  if (auto failure = MakeJobDirs()) return failure;
   Sys("checking out " + masker_->Apply(url_) + " at " +
       (!job_.commit.empty()   ? job_.commit
        : !job_.branch.empty() ? "branch " + job_.branch
@@ -172,7 +187,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::Prepare(Pipel
   auto checkout = CheckoutWithRetries(stop);
   if (!checkout) {
     return Failure{JobState::kFailed, checkout.error().kind,
-                   masker_->Apply(checkout.error().message), std::nullopt};
+                   masker_->Apply(checkout.error().message), std::nullopt, checkout.error().local};
   }
   *commit = checkout->commit_sha;
   std::vector<std::string> warnings;
@@ -284,6 +299,17 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::PublishArtifa
   return std::nullopt;
 }
 
+Result<std::optional<JobState>> JobRunner::Execution::HandBack(const std::string& reason) {
+  Sys("this agent (" + options_.agent_name + ") cannot run the job: " + masker_->Apply(reason) +
+      "; handing it back for another agent");
+  log_->Flush();
+  if (auto s = status_.HandedBack(options_.agent_name, masker_->Apply(reason)); !s) {
+    return std::unexpected(s.error());
+  }
+  handed_back_ = masker_->Apply(reason);
+  return std::optional<JobState>{};
+}
+
 Result<std::optional<JobState>> JobRunner::Execution::Finish(const std::optional<Failure>& failure,
                                                              int exit_code, SteadyTime started,
                                                              const StopSource& stop) {
@@ -298,6 +324,7 @@ Result<std::optional<JobState>> JobRunner::Execution::Finish(const std::optional
     log_->Flush();
     return std::optional<JobState>{};
   }
+  if (failure && failure->local && !stop.stop_requested()) return HandBack(failure->message);
   FinalStatus final{.state = JobState::kSucceeded};
   if (exit_code >= 0) final.exit_code = exit_code;
   if (failure) {

@@ -26,11 +26,14 @@ class JobRunner::Execution {
   ~Execution();
 
   // The final state written, or nullopt when a shutdown or a lost lease interrupted the job
-  // (nothing final is written; the entry stays pending). An Error only when Redis failed.
+  // (nothing final is written; the entry stays pending), or a fault of this agent's stopped it
+  // (handed_back() says why; the job is `queued` again). An Error only when Redis failed.
   Result<std::optional<JobState>> Run(int64_t enqueued_ms, Millis timeout, Millis extension,
                                       const StopSource& stop);
   // What Run wrote as the job's final state (default until it wrote one).
   const FinalStatus& final_status() const { return final_; }
+  // Why this agent handed the job back (Error::local); empty when it did not.
+  const std::string& handed_back() const { return handed_back_; }
 
  private:
   struct Failure {
@@ -38,7 +41,10 @@ class JobRunner::Execution {
     ErrorKind kind;
     std::string message;
     std::optional<int> exit_code;
+    bool local = false;  // this agent's fault (Error::local): the job is handed back
   };
+  // The job's directories under the work directory: what fails here is this agent's fault.
+  std::optional<Failure> MakeJobDirs();
   std::optional<Failure> Prepare(Pipeline* pipeline, std::string* commit, const StopSource& stop);
   Result<CheckoutResult> CheckoutWithRetries(const StopSource& stop);
   // The executor's session for the job (a container for `docker`), retried like a checkout
@@ -63,6 +69,8 @@ class JobRunner::Execution {
   // Writes the job's final state; what a stop by shutdown or a lost lease leaves instead.
   Result<std::optional<JobState>> Finish(const std::optional<Failure>& failure, int exit_code,
                                          SteadyTime started, const StopSource& stop);
+  // Records that this agent cannot run the job and leaves it for another (Error::local).
+  Result<std::optional<JobState>> HandBack(const std::string& reason);
   void Sys(const std::string& text);
   // A sys line "warning: ..." that the status hash's `warnings` field lists as well.
   void Warn(const std::string& text);
@@ -89,6 +97,7 @@ class JobRunner::Execution {
   std::map<std::string, std::string> image_env_;
   std::unique_ptr<JobSession> session_;  // between BeginSession and the end of the steps
   FinalStatus final_;
+  std::string handed_back_;
 };
 
 }  // namespace raibid

@@ -52,6 +52,16 @@ class FakeExecutor final : public Executor {
     return std::make_unique<Session>(*this);
   }
 
+  // What Ready answers from now on (an engine that went away, say).
+  void SetReady(Status ready) {
+    MutexLock lock(&mutex_);
+    ready_ = std::move(ready);
+  }
+  Status Ready() override {
+    MutexLock lock(&mutex_);
+    return ready_;
+  }
+
   int begins() const {
     MutexLock lock(&mutex_);
     return begins_;
@@ -117,6 +127,7 @@ class FakeExecutor final : public Executor {
   std::map<std::string, FakeStep> script_ GUARDED_BY(mutex_);
   std::deque<Error> begin_failures_ GUARDED_BY(mutex_);
   int begins_ GUARDED_BY(mutex_) = 0;
+  Status ready_ GUARDED_BY(mutex_);
   std::vector<std::string> steps_run_ GUARDED_BY(mutex_);
   std::map<std::string, std::map<std::string, std::string>> envs_ GUARDED_BY(mutex_);
 };

@@ -20,6 +20,10 @@ std::string Outcome(const RunResult& result) {
       return "dead_lettered";
     case Disposition::kAcked:
       return "acknowledged";
+    case Disposition::kHandedBack:
+      return "handed_back";
+    case Disposition::kNotStarted:
+      return "not_started";
     case Disposition::kLeftPending:
       break;
   }

@@ -48,12 +48,18 @@ RunResult JobRunner::RejectEntry(const StreamEntry& entry, JobQueue& queue,
 }
 
 RunResult JobRunner::GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWriter& status,
-                            int attempts) {
-  const std::string reason =
-      "gave up after " + std::to_string(attempts) +
-      " deliveries that never finished (the agent running it stopped each time)";
-  FinalStatus final{
-      .state = JobState::kFailed, .error_kind = ErrorKind::kDeadLetter, .error = reason};
+                            const StatusWriter::Current& current) {
+  const int attempts = current.attempts;
+  std::string reason = "gave up after " + std::to_string(attempts) +
+                       " deliveries that never finished (the agent running it stopped each time)";
+  ErrorKind kind = ErrorKind::kDeadLetter;
+  // Every agent that took the job found a fault of its own: the job never ran anywhere.
+  if (!current.handbacks.empty() && std::ssize(current.handbacks) >= attempts) {
+    kind = ErrorKind::kInfrastructure;
+    reason = "no agent could run it in " + std::to_string(attempts) + " deliveries";
+    for (const auto& h : current.handbacks) reason += "; " + h.agent + ": " + h.reason;
+  }
+  FinalStatus final{.state = JobState::kFailed, .error_kind = kind, .error = reason};
   spdlog::warn("entry {}: {}; moving it to {}", entry.id, reason, queue.names().dead_stream());
   if (auto s = queue.DeadLetter(entry, reason, attempts, status.FinishCommands(final, {})); !s) {
     return {.message = s.error().message};
@@ -96,7 +102,7 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
     spdlog::info("job {} is already {}; acknowledging without running", job_id, ToString(*stored));
     result.state = stored;
   } else if (current->attempts >= options_.max_deliveries) {
-    RunResult r = GiveUp(entry, queue, status, current->attempts);
+    RunResult r = GiveUp(entry, queue, status, *current);
     r.job_id = job_id;
     return r;
   } else if (current->cancel_requested) {
@@ -130,6 +136,11 @@ RunResult JobRunner::Run(const StreamEntry& entry, Redis& redis, JobQueue& queue
       auto state = execution.Run(entry.EnqueuedAtMillis(), timeout, extension, stop);
       result.attempt = status.attempt();
       result.message = state ? std::string(execution.final_status().error) : state.error().message;
+      if (state && !*state && !execution.handed_back().empty()) {
+        result.disposition = Disposition::kHandedBack;
+        result.message = execution.handed_back();
+        return result;
+      }
       if (state && !*state) result.message = "interrupted by shutdown; left pending";
       if (!state || !*state) return result;
       result.state = *state;

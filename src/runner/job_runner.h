@@ -20,6 +20,7 @@
 #include "registry/registry_config.h"
 #include "report/job_state.h"
 #include "report/keys.h"
+#include "report/status_writer.h"
 #include "runner/cancel_registry.h"
 #include "runner/run_observer.h"
 #include "source/source_checkout.h"
@@ -63,6 +64,11 @@ enum class Disposition {
   kDeadLettered,  // unusable entry moved to the dead-letter stream
   kLeftPending,   // interrupted (shutdown) or Redis failed: another delivery will take it
   kNotStarted,    // the connection failed on the job's first command: nothing ran, run it again
+  // A fault of this agent's (Error::local: its directories, disk or engine) stopped the job:
+  // the attempt is recorded in the job's `handbacks`, the job is `queued` again and the entry
+  // stays pending, unacknowledged, for the caller to release to another agent. `message` says
+  // what is wrong with this agent.
+  kHandedBack,
 };
 
 struct RunResult {
@@ -77,8 +83,6 @@ struct RunResult {
 };
 
 using RedisFactory = std::function<Result<std::unique_ptr<Redis>>()>;
-
-class StatusWriter;
 
 class JobRunner {
  public:
@@ -105,7 +109,8 @@ class JobRunner {
  private:
   class Execution;
   RunResult RejectEntry(const StreamEntry& entry, JobQueue& queue, const std::string& reason);
-  RunResult GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWriter& status, int attempts);
+  RunResult GiveUp(const StreamEntry& entry, JobQueue& queue, StatusWriter& status,
+                   const StatusWriter::Current& current);
 
   const RunnerOptions options_;
   SourceCheckout& source_;

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+
 #include "report/status_writer.h"
 #include "runner/fake_executor_test_util.h"
 #include "runner/fake_source_test_util.h"
@@ -139,6 +141,55 @@ TEST_F(JobRunnerTest, RetryableCheckoutErrorsBackOffOneToSixteenSecondsThenFail)
             (std::vector<Millis>{seconds(1), seconds(2), seconds(4), seconds(8), seconds(16)}));
   EXPECT_EQ(Field("unreachable", "error_kind"), "source");
   EXPECT_EQ(executor_.begins(), 0);
+}
+
+TEST_F(JobRunnerTest, AFullDiskAtCheckoutHandsTheJobBackInsteadOfFailingIt) {
+  // Out of space is retried (room may come back); this disk stays full.
+  for (int i = 0; i < 6; ++i) source_.FailCheckout(ErrnoError(ENOSPC, "cannot write /w/full"));
+  RunResult r = Run(JobJson("full", Step("a")));
+  EXPECT_EQ(r.disposition, Disposition::kHandedBack);
+  EXPECT_FALSE(r.state.has_value());
+  EXPECT_NE(r.message.find("No space left on device"), std::string::npos) << r.message;
+  EXPECT_EQ(Field("full", "state"), "queued");
+  EXPECT_EQ(Field("full", "error_kind"), "");
+  const std::string handbacks = Field("full", "handbacks");
+  EXPECT_NE(handbacks.find(R"("agent":"test-agent","attempt":1)"), std::string::npos) << handbacks;
+  EXPECT_NE(Log("full").find("this agent (test-agent) cannot run the job"), std::string::npos);
+  EXPECT_TRUE(executor_.steps_run().empty());
+}
+
+TEST_F(JobRunnerTest, AWorkDirectoryThatCannotBeMadeHandsTheJobBack) {
+  testing::WriteFile(dir_.path() / "file", "not a directory\n");
+  options_.work_dir = dir_.path() / "file" / "work";
+  RunResult r = Run(JobJson("nodir", Step("a")));
+  EXPECT_EQ(r.disposition, Disposition::kHandedBack);
+  EXPECT_NE(r.message.find("Not a directory"), std::string::npos) << r.message;
+  EXPECT_EQ(source_.checkouts(), 0);
+  EXPECT_NE(Field("nodir", "handbacks").find("Not a directory"), std::string::npos);
+}
+
+TEST_F(JobRunnerTest, AnEngineThatStaysDownHandsTheJobBackAfterItsRetries) {
+  for (int i = 0; i < 6; ++i) executor_.FailBegin({ErrorKind::kInfrastructure, "refused", true});
+  executor_.SetReady(Fail(ErrorKind::kInfrastructure, "engine at /run/podman.sock unreachable"));
+  RunResult r = Run(JobJson("engine", Step("a")));
+  EXPECT_EQ(r.disposition, Disposition::kHandedBack);
+  EXPECT_EQ(executor_.begins(), 6);
+  EXPECT_EQ(Field("engine", "state"), "queued");
+}
+
+TEST_F(JobRunnerTest, AJobEveryAgentHandedBackFailsAsInfrastructureNamingThem) {
+  options_.max_deliveries = 2;
+  for (int i = 0; i < 2; ++i) {
+    source_.FailCheckout(ErrnoError(EROFS, "cannot write"));
+    ASSERT_EQ(Run(JobJson("nowhere", Step("a"))).disposition, Disposition::kHandedBack);
+  }
+  RunResult r = Run(JobJson("nowhere", Step("a")));
+  EXPECT_EQ(r.disposition, Disposition::kDeadLettered);
+  EXPECT_EQ(Field("nowhere", "state"), "failed");
+  EXPECT_EQ(Field("nowhere", "error_kind"), "infrastructure");
+  EXPECT_NE(Field("nowhere", "error").find("no agent could run it in 2 deliveries; test-agent: "),
+            std::string::npos)
+      << Field("nowhere", "error");
 }
 
 TEST_F(JobRunnerTest, LeaseLostMidStepStopsTheJobAndWritesNothingFinal) {

@@ -10,8 +10,10 @@ namespace raibid {
 Result<MirrorLock> MirrorLock::Open(const std::filesystem::path& path) {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return std::unexpected(
-        ErrnoError(errno, "cannot open lock " + path.string(), ErrorKind::kInfrastructure, true));
+    Error error =
+        ErrnoError(errno, "cannot open lock " + path.string(), ErrorKind::kInfrastructure, true);
+    error.local = true;  // the agent's cache directory, whatever the job
+    return std::unexpected(std::move(error));
   }
   return MirrorLock(UniqueFd(fd));
 }

@@ -58,7 +58,8 @@ bool RanOut(int err) {
 Error ErrnoError(int err, std::string_view context, ErrorKind kind, bool retryable) {
   const bool machine = err == EIO || RanOut(err);
   return Error{machine ? ErrorKind::kInfrastructure : kind,
-               std::string(context) + ": " + ErrnoText(err), retryable || RanOut(err)};
+               std::string(context) + ": " + ErrnoText(err), retryable || RanOut(err),
+               machine || err == EROFS};
 }
 
 Error ErrnoError(const std::error_code& ec, std::string_view context, ErrorKind kind,

@@ -29,6 +29,10 @@ struct Error {
   ErrorKind kind = ErrorKind::kInfrastructure;
   std::string message;
   bool retryable = false;
+  // The fault lies with this agent, not the job: its disk is full, its directories cannot be
+  // made, its container engine does not answer. Another agent may well run the job, so the
+  // runner hands it back instead of failing it (docs/reliability.md, Local faults).
+  bool local = false;
 
   static Error Make(ErrorKind kind, std::string message, bool retryable = false) {
     return Error{kind, std::move(message), retryable};
@@ -53,7 +57,8 @@ std::string ErrnoText(int err);
 // means, and hold for most errnos (ENOENT, EACCES, EPERM, ...). The machine failing overrides
 // them: EIO, and running out of descriptors, memory or disk (EMFILE, ENFILE, ENOMEM, ENOBUFS,
 // EAGAIN, ENOSPC, EDQUOT), are kInfrastructure; running out is also retryable, as a later attempt
-// may find room.
+// may find room. Those errnos and a read-only file system (EROFS) are `local`: the fault is this
+// machine's, whatever the caller was doing.
 Error ErrnoError(int err, std::string_view context, ErrorKind kind = ErrorKind::kInfrastructure,
                  bool retryable = false);
 

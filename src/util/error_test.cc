@@ -31,6 +31,15 @@ TEST(ErrnoError, RunningOutOfAResourceIsInfrastructureAndRetryable) {
   }
 }
 
+TEST(ErrnoError, AFullDiskOrAReadOnlyFileSystemIsTheAgentsOwnFault) {
+  for (int err : {ENOSPC, EDQUOT, EROFS, EIO, EMFILE}) {
+    EXPECT_TRUE(ErrnoError(err, "cannot write", ErrorKind::kSource).local) << err;
+  }
+  for (int err : {ENOENT, EACCES, ENOTDIR}) {
+    EXPECT_FALSE(ErrnoError(err, "cannot read", ErrorKind::kSource).local) << err;
+  }
+}
+
 TEST(ErrnoError, AnIoErrorIsInfrastructureButRetryableOnlyIfTheCallerSaysSo) {
   const Error e = ErrnoError(EIO, "cannot read /x", ErrorKind::kConfig);
   EXPECT_EQ(e.kind, ErrorKind::kInfrastructure);

@@ -27,16 +27,17 @@ AgentHarness::AgentHarness(HarnessOptions options)
                                                    : options_.reaper,
                  .version = "test",
                  .block = std::chrono::milliseconds(200),
-                 .maintain = options_.maintain});
+                 .maintain = options_.maintain,
+                 .take_over = options_.take_over});
   if (!wired) throw std::runtime_error(wired.error().message);
   wired_ = std::move(*wired);
-  thread_ = std::thread([this] { wired_->agent().Run(); });
+  thread_ = std::thread([this] { exit_code_ = wired_->agent().Run(); });
 }
 
 Settings AgentHarness::ToSettings() const {
   Settings s;
   s.redis = {.url = options_.redis_url.empty() ? redis_.url() : options_.redis_url,
-             .consumer = "test-agent"};
+             .consumer = options_.consumer};
   if (pki_) s.redis.tls.ca_file = pki_->ca();
   if (options_.lease_seconds > 0) s.lease_seconds = options_.lease_seconds;
   s.work_dir = dir_.path() / "work";

@@ -4,6 +4,7 @@
 // Settings (secrets are written to files, as an operator's would be).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,10 +40,12 @@ struct HarnessOptions {
   std::string default_image;  // agent.image
   InputLimits limits;         // agent.limits.*
   ShellSettings shell;        // agent.shell.*
-  // Another Redis for the agent (a redis+sentinel:// URL, say); empty: the harness's own. The
-  // helpers below (Enqueue, Field, ...) always talk to the harness's own server.
+  std::string consumer = "test-agent";
+  // Another Redis for the agent (a redis+sentinel:// URL, another harness's): empty: the
+  // harness's own. This harness's helpers (Enqueue, Field, ...) still talk to its own server.
   std::string redis_url;
-  int lease_seconds = 0;  // agent.lease_seconds; 0: the default
+  int lease_seconds = 0;   // agent.lease_seconds; 0: the default
+  bool take_over = false;  // `run --take-over`
 };
 
 class AgentHarness {
@@ -67,6 +70,11 @@ class AgentHarness {
   RedisServer& redis() { return redis_; }
   // Where the agent's Redis is, TLS settings included.
   RedisEndpoint redis_endpoint() const;
+  // Agent::Run's exit code once it returned (it refused to start, say); nullopt while it runs.
+  std::optional<int> exit_code() const {
+    const int rc = exit_code_.load();
+    return rc < 0 ? std::nullopt : std::optional<int>(rc);
+  }
   Agent& agent() { return wired_->agent(); }
   // The docker executor, when the options asked for one.
   DockerExecutor* docker() { return wired_->docker(); }
@@ -82,6 +90,7 @@ class AgentHarness {
   std::filesystem::path SecretFile(const std::string& name, const std::string& value) const;
 
   std::unique_ptr<WiredAgent> wired_;
+  std::atomic<int> exit_code_{-1};
   std::thread thread_;
 };
 
