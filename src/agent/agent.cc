@@ -236,7 +236,7 @@ Status Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
       // Jobs are left to healthy agents until the housekeeper finds the fault cleared.
       (void)free_cv_.WaitFor(&mu_, options_.block,
                              [&]() REQUIRES(mu_) { return stop_requests_ > 0; });
-      return true;
+      return {};
     }
   }
   auto claimed = ClaimAbandoned(leases, free_slots);

@@ -70,8 +70,9 @@ class AgentTlsProcessTest : public ::testing::Test {
   // GET /readyz on the port the agent logged: the status code, or "" before it listens.
   std::string Readyz() {
     std::smatch m;
-    const std::string log = WaitForLog("(port ");
-    if (!std::regex_search(log, m, std::regex(R"(\(port (\d+)\))"))) return "";
+    const std::string log = WaitForLog("health and metrics on http://");
+    if (!std::regex_search(log, m, std::regex(R"(health and metrics on http://[^:]+:(\d+)/)")))
+      return "";
     auto r = RunCommand({.argv = {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                                   "http://127.0.0.1:" + m[1].str() + "/readyz"}});
     return r ? r->out : "";

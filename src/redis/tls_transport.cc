@@ -162,7 +162,9 @@ class TlsTransport final : public RedisTransport {
 
   Result<size_t> Read(char* buf, size_t len) override {
     // SSL_read first: it returns bytes OpenSSL already decrypted (SSL_pending) without touching
-    // the socket, so the poll in AwaitOrFail only runs when nothing is buffered.
+    // the socket, so the poll in AwaitOrFail only runs when nothing is buffered. It may write
+    // too (an alert on a connection that broke, an answer to a key update): SIGPIPE blocked.
+    SigpipeBlock quiet;
     while (true) {
       ERR_clear_error();
       const int n = SSL_read(ssl_.get(), buf, static_cast<int>(std::min<size_t>(len, INT_MAX)));

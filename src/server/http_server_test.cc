@@ -87,7 +87,7 @@ TEST(Metrics, RecordsWhatTheRunnerReports) {
         "raibid_jobs_total{result=\"cancelled\"} 0", "raibid_job_duration_seconds_count 2",
         "raibid_step_duration_seconds_count 1", "raibid_queue_wait_seconds_bucket{le=\"0.025\"} 1",
         "raibid_cache_requests_total{cache=\"source\",result=\"hit\"} 1",
-        "raibid_log_bytes_total 100", "raibid_log_dropped_bytes_total 5",
+        "raibid_log_bytes_total 100", "raibid_log_dropped_bytes_total{reason=\"limit\"} 5",
         "raibid_retries_total{reason=\"git_transport\"} 1", "raibid_busy_slots 1", "raibid_slots 2",
         "raibid_redis_connected 1", "process_resident_memory_bytes", "process_open_fds",
         "process_cpu_seconds_total"}) {
