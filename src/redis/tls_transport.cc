@@ -8,8 +8,13 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
+#include <filesystem>
+#include <map>
+
+#include "util/mutex.h"
 
 namespace raibid {
 namespace {
@@ -86,8 +91,7 @@ Error ConfigError(const std::string& what) {
   return Error{ErrorKind::kConfig, "redis TLS: " + what + ": " + OpenSslReason(), false};
 }
 
-// The SSL_CTX of one connection: the CAs to trust and the client certificate, from the files
-// the settings name (read again on each connection, so a renewed file is picked up).
+// An SSL_CTX: the CAs to trust and the client certificate, from the files the settings name.
 Result<SslCtxPtr> MakeContext(const RedisTls& tls) {
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
   if (!ctx) return std::unexpected(ConfigError("cannot make a TLS context"));
@@ -117,6 +121,75 @@ Result<SslCtxPtr> MakeContext(const RedisTls& tls) {
   return ctx;
 }
 
+// The contexts and TLS sessions every connection of the process shares. Making a context per
+// connection read the CA file (or the system's hundreds of certificates) each time, and a full
+// handshake makes the server sign; with the context kept and the server's session ticket kept,
+// a new connection (each job opens one for its log) resumes instead. A context is made anew
+// when one of its files changes, so a renewed certificate is picked up; a resumed session was
+// verified when it was first made.
+std::atomic<uint64_t> g_resumed{0};
+
+class TlsCache {
+ public:
+  static TlsCache& Get() {
+    static TlsCache* cache = new TlsCache;  // never destroyed: connections may outlive main
+    return *cache;
+  }
+
+  // The context for `tls` and the key naming it (its settings and its files' times).
+  Result<std::pair<std::shared_ptr<SSL_CTX>, std::string>> Context(const RedisTls& tls) {
+    const std::string key = ContextKey(tls);
+    MutexLock lock(&mu_);
+    if (auto it = contexts_.find(key); it != contexts_.end()) return std::pair{it->second, key};
+    auto made = MakeContext(tls);
+    if (!made) return std::unexpected(made.error());
+    SSL_CTX_set_session_cache_mode(made->get(),
+                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(made->get(), &TlsCache::NewSession);
+    std::shared_ptr<SSL_CTX> ctx(made->release(), &SSL_CTX_free);
+    contexts_[key] = ctx;
+    return std::pair{ctx, key};
+  }
+
+  // Offers the session last kept for `peer` to `ssl`.
+  void Resume(SSL* ssl, const std::string* peer) {
+    SSL_set_ex_data(ssl, PeerIndex(), const_cast<std::string*>(peer));
+    MutexLock lock(&mu_);
+    if (auto it = sessions_.find(*peer); it != sessions_.end()) SSL_set_session(ssl, it->second);
+  }
+
+ private:
+  static int PeerIndex() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+  }
+  // OpenSSL hands over each session (ticket) the server issues; the newest per peer is kept.
+  static int NewSession(SSL* ssl, SSL_SESSION* session) {
+    const auto* peer = static_cast<const std::string*>(SSL_get_ex_data(ssl, PeerIndex()));
+    if (peer == nullptr) return 0;
+    TlsCache& cache = Get();
+    MutexLock lock(&cache.mu_);
+    SSL_SESSION*& slot = cache.sessions_[*peer];
+    if (slot != nullptr) SSL_SESSION_free(slot);
+    slot = session;
+    return 1;  // the reference is ours now
+  }
+  static std::string FileStamp(const std::string& file) {
+    if (file.empty()) return "-";
+    std::error_code ec;
+    const auto t = std::filesystem::last_write_time(file, ec);
+    return file + "@" + std::to_string(ec ? 0 : t.time_since_epoch().count());
+  }
+  static std::string ContextKey(const RedisTls& tls) {
+    return FileStamp(tls.ca_file) + "|" + FileStamp(tls.cert_file) + "|" + FileStamp(tls.key_file) +
+           "|" + (tls.insecure_skip_verify ? "insecure" : "verify");
+  }
+
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<SSL_CTX>> contexts_ GUARDED_BY(mu_);
+  std::map<std::string, SSL_SESSION*> sessions_ GUARDED_BY(mu_);
+};
+
 // The name the certificate must carry (and SNI, for a DNS name).
 Status ExpectName(SSL* ssl, const std::string& name) {
   const bool ip = IsIpAddress(name);
@@ -130,8 +203,13 @@ Status ExpectName(SSL* ssl, const std::string& name) {
 
 class TlsTransport final : public RedisTransport {
  public:
-  TlsTransport(UniqueFd fd, SslPtr ssl, std::chrono::milliseconds timeout)
-      : RedisTransport(std::move(fd), timeout), ssl_(std::move(ssl)) {}
+  TlsTransport(UniqueFd fd, SslPtr ssl, std::chrono::milliseconds timeout, std::string peer)
+      : RedisTransport(std::move(fd), timeout), ssl_(std::move(ssl)), peer_(std::move(peer)) {
+    TlsCache::Get().Resume(ssl_.get(), &peer_);
+  }
+
+  // After Handshake: whether the server took the offered session.
+  bool Resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
 
   Status Handshake() {
     SigpipeBlock quiet;
@@ -217,6 +295,7 @@ class TlsTransport final : public RedisTransport {
   }
 
   SslPtr ssl_;
+  const std::string peer_;  // the session cache's key: context, address and expected name
 };
 
 }  // namespace
@@ -224,9 +303,9 @@ class TlsTransport final : public RedisTransport {
 Result<std::unique_ptr<RedisTransport>> OpenTlsTransport(UniqueFd fd, const RedisEndpoint& endpoint,
                                                          std::chrono::milliseconds timeout) {
   const RedisTls& tls = endpoint.tls;
-  auto ctx = MakeContext(tls);
+  auto ctx = TlsCache::Get().Context(tls);
   if (!ctx) return std::unexpected(ctx.error());
-  SslPtr ssl(SSL_new(ctx->get()), &SSL_free);  // holds its own reference to the context
+  SslPtr ssl(SSL_new(ctx->first.get()), &SSL_free);  // holds its own reference to the context
   if (!ssl || SSL_set_fd(ssl.get(), fd.get()) != 1) {
     return std::unexpected(ConfigError("cannot set up TLS"));
   }
@@ -234,13 +313,18 @@ Result<std::unique_ptr<RedisTransport>> OpenTlsTransport(UniqueFd fd, const Redi
       !s) {
     return std::unexpected(s.error());
   }
-  auto transport = std::make_unique<TlsTransport>(std::move(fd), std::move(ssl), timeout);
+  const std::string name = tls.server_name.empty() ? endpoint.host : tls.server_name;
+  auto transport = std::make_unique<TlsTransport>(
+      std::move(fd), std::move(ssl), timeout, ctx->second + "|" + Describe(endpoint) + "|" + name);
   if (auto s = transport->Handshake(); !s) {
     Error e = s.error();
     e.message = "cannot connect to redis at " + Describe(endpoint) + ": " + e.message;
     return std::unexpected(e);
   }
+  if (transport->Resumed()) ++g_resumed;
   return std::unique_ptr<RedisTransport>(std::move(transport));
 }
+
+uint64_t TlsResumedHandshakes() { return g_resumed.load(); }
 
 }  // namespace raibid

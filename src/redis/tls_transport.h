@@ -21,7 +21,15 @@ namespace raibid {
 // from the server, a server not speaking TLS). Unreadable or mismatched CA, certificate or key
 // files are kConfig errors; handshake failures are kInfrastructure, retryable only when the
 // network failed (a certificate the agent refused stays refused until someone changes it).
+//
+// Connections share one OpenSSL context per TLS configuration (made again when a file changes)
+// and resume the last session the same server gave (TLS 1.3 tickets), so a new connection costs
+// an abbreviated handshake, not the server's signature; a server that refuses the session gets a
+// full handshake instead.
 Result<std::unique_ptr<RedisTransport>> OpenTlsTransport(UniqueFd fd, const RedisEndpoint& endpoint,
                                                          std::chrono::milliseconds timeout);
+
+// TLS connections made by this process that resumed a session (a figure for tests and metrics).
+uint64_t TlsResumedHandshakes();
 
 }  // namespace raibid

@@ -53,6 +53,17 @@ TEST_F(RedisTlsTest, CommandsPipelinesAndLargeValuesGoThroughTls) {
   EXPECT_EQ(server_.Cli({"STRLEN", "k"}), std::to_string(3 << 20));  // redis-cli over TLS too
 }
 
+TEST_F(RedisTlsTest, ASecondConnectionResumesTheFirstOnesSession) {
+  auto first = Redis::Connect(Endpoint());
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE((*first)->Command({"PING"}));  // TLS 1.3 tickets come after the handshake
+  const uint64_t before = TlsResumedHandshakes();
+  auto second = Redis::Connect(Endpoint());
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(TlsResumedHandshakes(), before + 1);
+  EXPECT_EQ((*second)->Command({"PING"})->str(), "PONG");
+}
+
 TEST_F(RedisTlsTest, ReadsReturnWhatOpenSslHoldsBeforeWaitingForTheSocket) {
   auto transport = OpenRedisTransport(Endpoint(), std::chrono::seconds(2));
   ASSERT_TRUE(transport) << transport.error().message;
