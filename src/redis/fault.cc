@@ -31,6 +31,8 @@ RedisFault ClassifyRedisError(std::string_view reply) {
     fault.kind = RedisFaultClass::kNoGroup;
   } else if (code == "ERR" && reply.find("unknown command") != std::string_view::npos) {
     fault.kind = RedisFaultClass::kConfiguration;  // a Redis older than the agent needs
+  } else if (code == "ERR" && reply.find("can't run this command") != std::string_view::npos) {
+    fault.kind = RedisFaultClass::kConfiguration;  // an ACL refusal met inside a script
   }
   return fault;
 }

@@ -68,6 +68,13 @@ TEST(RedisFaultClassification, TheReplicationAndPersistenceFaultsAreTransient) {
             RedisFaultClass::kConfiguration);
 }
 
+TEST(RedisFaultClassification, AnAclRefusalInsideAScriptIsConfiguration) {
+  EXPECT_EQ(ClassifyRedisError("ERR The user executing the script can't run this command or "
+                               "subcommand script: 167a, on @user_script:7.")
+                .kind,
+            RedisFaultClass::kConfiguration);
+}
+
 TEST(RedisFaultClassification, TheDescriptionNamesCodeKeyAndReason) {
   const RedisFault f = ClassifyRedisError("WRONGTYPE Operation against a key");
   EXPECT_EQ(DescribeRedisFault(f, "ci-jobs", "the key is a string"),
