@@ -214,6 +214,14 @@ std::vector<std::string> SplitList(const std::string& text) {
 Result<RedisEndpoint> RedisEndpointFrom(const RedisSettings& redis) {
   auto endpoint = ParseRedisUrl(redis.url);
   if (!endpoint) return endpoint;
+  if (!redis.sentinel_username.empty() || !redis.sentinel_password.empty()) {
+    if (!endpoint->sentinel) {
+      return Fail(ErrorKind::kConfig,
+                  "agent.redis.sentinel is set but the redis url is not redis+sentinel://");
+    }
+    endpoint->sentinel->username = redis.sentinel_username;
+    endpoint->sentinel->password = redis.sentinel_password;
+  }
   const RedisTlsSettings& tls = redis.tls;
   if (!endpoint->tls.enabled) {
     if (!tls.any()) return endpoint;
@@ -240,6 +248,9 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
   auto credentials = ReadGitCredentials(settings, runner_options.masker);
   if (!credentials) return std::unexpected(credentials.error());
   if (!endpoint->password.empty()) runner_options.masker.Add(endpoint->password);
+  if (endpoint->sentinel && !endpoint->sentinel->password.empty()) {
+    runner_options.masker.Add(endpoint->sentinel->password);
+  }
   auto login = ReadRegistry(settings, runner_options);
   if (!login) return std::unexpected(login.error());
   if (auto s = ReadAgentSecrets(settings, runner_options); !s) return std::unexpected(s.error());

@@ -93,5 +93,13 @@ TEST_F(WiringTest, AStepLoginNeedsBothItsUserAndItsPasswordFile) {
       << wired.error().message;
 }
 
+TEST_F(WiringTest, ASentinelLoginNeedsASentinelUrl) {
+  settings_.redis.sentinel_password = "x";
+  auto wired = Wire(0);
+  ASSERT_FALSE(wired);
+  EXPECT_NE(wired.error().message.find("redis+sentinel://"), std::string::npos)
+      << wired.error().message;
+}
+
 }  // namespace
 }  // namespace raibid

@@ -41,6 +41,8 @@ struct RedisSettings {
   std::string group = "ci-workers";
   std::string consumer;  // never empty after parsing: the host name when not configured
   RedisTlsSettings tls;
+  // agent.redis.sentinel.*: the sentinels' own login, for a redis+sentinel:// url
+  std::string sentinel_username, sentinel_password;
 };
 
 // agent.docker.*: the `docker` executor (docs/docker.md).

@@ -49,6 +49,18 @@ TEST(Sentinel, NamesEverySentinelWhenNoneAnswers) {
       << redis.error().message;
 }
 
+TEST(Sentinel, SentinelsThatAskForALoginGetTheirOwn) {
+  testing::RedisSentinels cluster(2, "sentinel-secret");
+  auto endpoint = *ParseRedisUrl(cluster.url());
+  auto refused = Redis::Connect(endpoint);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("NOAUTH"), std::string::npos) << refused.error().message;
+  endpoint.sentinel->password = "sentinel-secret";
+  auto redis = Redis::Connect(endpoint);
+  ASSERT_TRUE(redis) << redis.error().message;
+  EXPECT_EQ((*redis)->endpoint().port, cluster.master().port());
+}
+
 TEST(Sentinel, AMasterTurnedReplicaBreaksTheConnection) {
   testing::RedisSentinels cluster;
   auto redis = Redis::Connect(*ParseRedisUrl(cluster.url()));

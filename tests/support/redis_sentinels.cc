@@ -22,8 +22,10 @@ bool PollUntil(const std::function<bool()>& done, std::chrono::milliseconds time
   return done();
 }
 
-std::string SentinelCli(int port, const std::vector<std::string>& args) {
-  CommandSpec spec{.argv = {"redis-cli", "-p", std::to_string(port)}};
+std::string SentinelCli(int port, const std::vector<std::string>& args,
+                        const std::string& password) {
+  CommandSpec spec{.argv = {"redis-cli", "--no-auth-warning", "-p", std::to_string(port)}};
+  if (!password.empty()) spec.argv.insert(spec.argv.end(), {"-a", password});
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   auto r = RunCommand(spec);
   return r ? r->out : "";
@@ -38,7 +40,8 @@ std::vector<std::string> SentinelArgv(const std::string& conf) {
 
 }  // namespace
 
-RedisSentinels::RedisSentinels(int sentinels) {
+RedisSentinels::RedisSentinels(int sentinels, std::string password)
+    : password_(std::move(password)) {
   master_ = std::make_unique<RedisServer>();
   replica_ = std::make_unique<RedisServer>();
   // Diskless sync waits 5 s by default for more replicas to join; there is one.
@@ -60,7 +63,10 @@ RedisSentinels::RedisSentinels(int sentinels) {
                         dir_.path().string() + "\nsentinel monitor " + kMasterName + " 127.0.0.1 " +
                         std::to_string(master_->port()) + " 1\nsentinel down-after-milliseconds " +
                         kMasterName + " 1000\nsentinel failover-timeout " + kMasterName +
-                        " 3000\n");
+                        " 3000\n" +
+                        (password_.empty() ? std::string()
+                                           : "requirepass " + password_ +
+                                                 "\nsentinel sentinel-pass " + password_ + "\n"));
     auto process = std::make_unique<ServerProcess>(SentinelArgv(conf.string()),
                                                    (dir_.path() / "sentinel.log").string());
     if (!process->WaitForPort(port)) throw std::runtime_error("redis-sentinel did not start");
@@ -73,8 +79,10 @@ RedisSentinels::RedisSentinels(int sentinels) {
   for (int port : ports_) {
     if (!PollUntil(
             [&] {
-              const std::string replicas = SentinelCli(port, {"SENTINEL", "replicas", kMasterName});
-              const std::string peers = SentinelCli(port, {"SENTINEL", "sentinels", kMasterName});
+              const std::string replicas =
+                  SentinelCli(port, {"SENTINEL", "replicas", kMasterName}, password_);
+              const std::string peers =
+                  SentinelCli(port, {"SENTINEL", "sentinels", kMasterName}, password_);
               return replicas.find(replica) != std::string::npos &&
                      std::count(peers.begin(), peers.end(), '\n') >= 2 * (sentinels - 1);
             },
@@ -95,7 +103,7 @@ std::string RedisSentinels::url() const {
 
 int RedisSentinels::MasterPort() const {
   const std::string out =
-      SentinelCli(ports_.front(), {"SENTINEL", "get-master-addr-by-name", kMasterName});
+      SentinelCli(ports_.front(), {"SENTINEL", "get-master-addr-by-name", kMasterName}, password_);
   const auto newline = out.find('\n');
   if (newline == std::string::npos) return 0;
   return std::atoi(out.c_str() + newline + 1);

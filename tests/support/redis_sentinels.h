@@ -17,7 +17,8 @@ class RedisSentinels {
  public:
   static constexpr const char* kMasterName = "raibid-master";
   // Throws std::runtime_error when a server does not start or the replica does not sync.
-  explicit RedisSentinels(int sentinels = 2);
+  // `password`: the sentinels' own (requirepass), empty for none.
+  explicit RedisSentinels(int sentinels = 2, std::string password = "");
   ~RedisSentinels();
 
   // redis+sentinel://127.0.0.1:S1,127.0.0.1:S2/raibid-master
@@ -37,6 +38,7 @@ class RedisSentinels {
   TempDir dir_{"raibid-sentinel"};
   std::unique_ptr<RedisServer> master_, replica_;
   std::vector<int> ports_;
+  std::string password_;
   std::vector<std::unique_ptr<ServerProcess>> sentinels_;
 };
 
