@@ -93,9 +93,8 @@ TEST_F(AclTest, TheCoreLoopRunsUnderTheDocumentedLeastPrivilegeUser) {
   // Two heartbeats apart: the housekeeper renewed the running job's lease in between, and the
   // consumer loop looked for abandoned entries (every half lease).
   const std::string seen = redis_.Cli({"HGET", "ci:agent:test-agent", "last_seen"});
-  EXPECT_TRUE(testing::WaitFor([&] {
-    return redis_.Cli({"HGET", "ci:agent:test-agent", "last_seen"}) != seen;
-  }));
+  auto last_seen = [&] { return redis_.Cli({"HGET", "ci:agent:test-agent", "last_seen"}); };
+  EXPECT_TRUE(testing::WaitFor([&] { return last_seen() != seen; }));
   EXPECT_TRUE(agent->agent().Ready());
   redis_.Cli({"HSET", "ci:job:long", "cancel_requested", "1"});
   redis_.Cli({"PUBLISH", "ci:cancel", "long"});
