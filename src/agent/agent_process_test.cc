@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "report/job_state.h"
+#include "support/agent_process_config.h"
 #include "support/git_repo.h"
 #include "support/redis_server.h"
 #include "support/server_process.h"
@@ -49,10 +50,7 @@ class AgentProcessTest : public ::testing::Test {
     return *p;
   }
   void Submit(const std::string& id, const std::string& command) {
-    redis_.Cli({"XADD", "ci-jobs", "*", "job",
-                R"({"job_id": ")" + id + R"(", "repository": ")" + repo_.file_url() +
-                    R"(", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": ")" +
-                    command + R"("}]}})"});
+    redis_.Cli({"XADD", "ci-jobs", "*", "job", testing::OneStepJob(id, repo_.file_url(), command)});
   }
   std::string Field(const std::string& id, const std::string& f) {
     return redis_.Cli({"HGET", "ci:job:" + id, f});

@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include "process/run_command.h"
+#include "support/agent_process_config.h"
 #include "support/git_repo.h"
 #include "support/redis_server.h"
 #include "support/server_process.h"
@@ -20,10 +21,7 @@ class AgentEndpointsTest : public ::testing::Test {
       : redis_(/*persistent=*/true), repo_(dir_.path() / "repo"), port_(testing::FreePort()) {
     repo_.Commit({{"README", "x\n"}});
     testing::WriteFile(dir_.path() / "agent.yaml",
-                       "agent:\n  http:\n    listen: \"127.0.0.1:" + std::to_string(port_) +
-                           "\"\n  redis:\n    url: \"" + redis_.url() + "\"\n  work_dir: \"" +
-                           (dir_.path() / "work").string() + "\"\n  cache:\n    path: \"" +
-                           (dir_.path() / "cache").string() + "\"\n");
+                       testing::MinimalAgentYaml(redis_.url(), port_, dir_.path()));
     agent_ = std::make_unique<testing::ServerProcess>(
         std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config",
                                  (dir_.path() / "agent.yaml").string()},

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/agent_process_config.h"
 #include "support/git_repo.h"
 #include "support/redis_server.h"
 #include "support/server_process.h"
@@ -27,10 +28,7 @@ class RedisFaultsTest : public ::testing::Test {
   }
   void StartAgent() {
     testing::WriteFile(dir_.path() / "agent.yaml",
-                       "agent:\n  http:\n    listen: \"127.0.0.1:" + std::to_string(port_) +
-                           "\"\n  redis:\n    url: \"" + redis_.url() + "\"\n  work_dir: \"" +
-                           (dir_.path() / "work").string() + "\"\n  cache:\n    path: \"" +
-                           (dir_.path() / "cache").string() + "\"\n");
+                       testing::MinimalAgentYaml(redis_.url(), port_, dir_.path()));
     agent_ = std::make_unique<testing::ServerProcess>(
         std::vector<std::string>{RAIBID_AGENT_BINARY, "run", "--config",
                                  (dir_.path() / "agent.yaml").string()},
@@ -59,10 +57,7 @@ class RedisFaultsTest : public ::testing::Test {
     return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
   void Submit(const std::string& id, const std::string& command) {
-    redis_.Cli({"XADD", "ci-jobs", "*", "job",
-                R"({"job_id": ")" + id + R"(", "repository": ")" + repo_.file_url() +
-                    R"(", "branch": "main", "pipeline": {"steps": [{"name": "s", "command": ")" +
-                    command + R"("}]}})"});
+    redis_.Cli({"XADD", "ci-jobs", "*", "job", testing::OneStepJob(id, repo_.file_url(), command)});
   }
   std::string Field(const std::string& id, const std::string& f) {
     return redis_.Cli({"HGET", "ci:job:" + id, f});
