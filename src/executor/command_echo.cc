@@ -114,7 +114,8 @@ void CommandEcho::Marker(std::string_view step, std::string_view number) {
   while (line > 1 && Trim(lines_[line - 2]).ends_with('\\')) --line;
   last_ = line;
   if (!echoed_.insert(line).second) return;
-  inner_.Write(step, LogFd::kSys, "$ " + SourceLine(line) + "\n");
+  // Aside: an echo that arrives between two writes of a secret must not release the first part.
+  inner_.WriteAside(step, "$ " + SourceLine(line) + "\n");
 }
 
 std::string CommandEcho::SourceLine(int number) const {

@@ -105,6 +105,13 @@ void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data)
   Enqueue(Budgeted(std::move(out), false));
 }
 
+void RedisLogSink::WriteAside(std::string_view step, std::string_view line) {
+  MutexLock order(&write_mu_);
+  std::vector<Chunk> out;
+  out.push_back(Chunk{std::string(step), LogFd::kSys, masker_->Apply(line)});
+  Enqueue(Budgeted(std::move(out), false));
+}
+
 void RedisLogSink::Flush() {
   {
     MutexLock order(&write_mu_);

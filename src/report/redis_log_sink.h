@@ -56,6 +56,7 @@ class RedisLogSink final : public LogSink {
   ~RedisLogSink() override;  // flushes what is buffered, then stops the flusher
 
   void Write(std::string_view step, LogFd fd, std::string_view data) override;
+  void WriteAside(std::string_view step, std::string_view line) override;
   // Releases the bytes held back for masking, then returns once everything written so far has
   // been sent.
   void Flush() override;

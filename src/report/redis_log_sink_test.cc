@@ -215,6 +215,18 @@ TEST_F(RedisLogSinkTest, OrdinaryOutputIsSentWithoutWaitingForMore) {
   EXPECT_TRUE(testing::WaitFor([&] { return Text(LogFd::kOut) == "compiling hunter\nalmost: "; }));
 }
 
+// A command echo written while the step runs (CommandEcho) can fall between the two writes of a
+// secret; the first part, held back, must stay held.
+TEST_F(RedisLogSinkTest, AnEchoBetweenTwoPartsOfASecretKeepsItMasked) {
+  {
+    RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
+    sink.Write("a", LogFd::kOut, "split: hunter2-");
+    sink.WriteAside("a", "$ printf 'split: ...'\n");
+    sink.Write("a", LogFd::kOut, "token\n");
+  }
+  EXPECT_EQ(Text(LogFd::kOut), "split: [MASKED]\n");
+}
+
 TEST_F(RedisLogSinkTest, TheLimitCutsMaskedOutputSoNoPieceOfASecretShows) {
   ReportSettings settings;
   settings.log_limit_bytes = 24;  // a head of 12 bytes, a tail of 3
