@@ -8,7 +8,7 @@ packages=(
   libhiredis-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev prometheus-cpp-dev libssl-dev zlib1g-dev libarchive-dev libzstd-dev zstd
-  redis-server nginx-light fcgiwrap apache2-utils procps
+  redis-server nginx-light fcgiwrap apache2-utils procps curl e2fsprogs
   docker-registry skopeo prometheus openssl buildah podman runc busybox-static
   librust-serde-json-dev librust-serde-derive-dev
   clang-19 libclang-rt-19-dev llvm-19 clang-tidy-19 clang-format clang-format-19

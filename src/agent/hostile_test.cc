@@ -1,4 +1,4 @@
-// Issue 8's hostile batch, end to end through one agent: input written by strangers (huge and
+// The hostile batch, end to end through one agent: input written by strangers (huge and
 // deeply nested job messages, a pipeline of 100,000 steps, paths that try to leave the workspace,
 // a cache archive planted with `../../` entries, a branch that looks like an option, a step that
 // prints the token split across writes and base64-encoded). Each must end with a clear error or

@@ -27,7 +27,7 @@ std::string ErrorOf(const std::string& yaml, std::map<std::string, std::string> 
   return r.error().message;
 }
 
-constexpr const char* kSeedConfig = R"(agent:
+constexpr const char* kDesignConfig = R"(agent:
   image: "raibid/rust-builder:latest"
   resources:
     requests: {cpu: "2", memory: "4Gi"}
@@ -46,9 +46,9 @@ constexpr const char* kSeedConfig = R"(agent:
     consumer_name: "${POD_NAME}"
 )";
 
-TEST(ParseSettings, ReadsTheSeedConfiguration) {
+TEST(ParseSettings, ReadsTheDesignConfiguration) {
   std::vector<std::string> warnings;
-  auto s = ParseSettings(kSeedConfig, "agent.yaml", Vars({{"POD_NAME", "agent-0"}}), &warnings);
+  auto s = ParseSettings(kDesignConfig, "agent.yaml", Vars({{"POD_NAME", "agent-0"}}), &warnings);
   ASSERT_TRUE(s.has_value()) << s.error().message;
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(s->image, "raibid/rust-builder:latest");
@@ -68,7 +68,7 @@ TEST(ParseSettings, ReadsTheSeedConfiguration) {
 }
 
 TEST(ParseSettings, UnsetPodNameFallsBackToTheHostName) {
-  auto s = ParseSettings(kSeedConfig, "agent.yaml", Vars({}), nullptr);
+  auto s = ParseSettings(kDesignConfig, "agent.yaml", Vars({}), nullptr);
   ASSERT_TRUE(s.has_value()) << s.error().message;
   EXPECT_EQ(s->redis.consumer, HostName());
 }

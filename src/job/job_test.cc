@@ -8,7 +8,7 @@
 namespace raibid {
 namespace {
 
-TEST(ParseJob, SeedExample) {
+TEST(ParseJob, DesignExample) {
   auto job = ParseJob(R"({"job_id": "job-abc123", "repository": "raibid/core", "commit": "a1b2c3d4",
     "branch": "main", "pipeline": {"steps": [{"name": "test", "command": "cargo test --all-features"}]},
     "timeout_minutes": 30, "cache_enabled": true})");

@@ -5,7 +5,7 @@
 namespace raibid {
 namespace {
 
-constexpr const char* kSeedPipeline = R"(language: rust
+constexpr const char* kDesignPipeline = R"(language: rust
 rust_version: "1.75.0"
 cache:
   paths: ["target/", "~/.cargo/"]
@@ -26,9 +26,9 @@ std::string ErrorOf(const std::string& text, const InputLimits& limits = {}) {
   return p.error().message;
 }
 
-TEST(ParsePipeline, ReadsTheSeedPipeline) {
+TEST(ParsePipeline, ReadsTheDesignPipeline) {
   std::vector<std::string> warnings;
-  auto p = ParsePipeline(kSeedPipeline, ".raibid.yaml", &warnings);
+  auto p = ParsePipeline(kDesignPipeline, ".raibid.yaml", &warnings);
   ASSERT_TRUE(p.has_value()) << p.error().message;
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(p->language, "rust");
@@ -42,7 +42,7 @@ TEST(ParsePipeline, ReadsTheSeedPipeline) {
 }
 
 TEST(ParsePipeline, BlockCommandKeepsItsNewlines) {
-  auto p = ParsePipeline(kSeedPipeline, ".raibid.yaml");
+  auto p = ParsePipeline(kDesignPipeline, ".raibid.yaml");
   ASSERT_TRUE(p.has_value()) << p.error().message;
   EXPECT_EQ(p->steps[1].command, "cargo build --release\nstrip target/release/app\n");
 }
