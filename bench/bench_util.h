@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -33,5 +34,34 @@ inline long StatusKiB(const std::string& pid, const std::string& field) {
 }
 
 inline const char* Verdict(bool ok) { return ok ? "meets goal" : "MISSES goal"; }
+
+// A job whose one step prints bash's $EPOCHREALTIME: a builtin, so the stamp is taken inside the
+// step's process as it starts, without a fork.
+inline std::string StampJobJson(const std::string& id, const std::string& sha) {
+  return R"({"job_id": ")" + id + R"(", "repository": "acme/app", "commit": ")" + sha +
+         R"(", "pipeline": {"steps": [{"name": "stamp", "command": "echo STAMP=$EPOCHREALTIME"}]}})";
+}
+
+// The stamp that job printed, in µs; -1 when absent. The echoed command (`$ echo STAMP=$...`) may
+// stand before or after it in the log (two pipes), so only a stamp followed by a digit counts.
+inline double StampMicros(const std::string& log) {
+  for (size_t pos = log.find("STAMP="); pos != std::string::npos;
+       pos = log.find("STAMP=", pos + 1)) {
+    if (pos + 6 < log.size() && std::isdigit(static_cast<unsigned char>(log[pos + 6]))) {
+      return std::stod(log.substr(pos + 6)) * 1e6;
+    }
+  }
+  return -1;
+}
+
+// `size` bytes of 80-column lines, as a build prints them.
+inline std::string LogBlock(size_t size) {
+  std::string line(79, 'x');
+  line += '\n';
+  std::string block;
+  while (block.size() + line.size() <= size) block += line;
+  block.resize(size, 'y');
+  return block;
+}
 
 }  // namespace raibid::bench

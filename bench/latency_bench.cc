@@ -21,19 +21,6 @@ namespace {
 
 constexpr int kJobs = 60;
 
-// The step prints bash's $EPOCHREALTIME: a builtin, so the stamp is taken inside the step's
-// process as it starts, without a fork.
-std::string JobJson(const std::string& id, const std::string& sha) {
-  return R"({"job_id": ")" + id + R"(", "repository": "acme/app", "commit": ")" + sha +
-         R"(", "pipeline": {"steps": [{"name": "stamp", "command": "echo STAMP=$EPOCHREALTIME"}]}})";
-}
-
-double StampMicros(const std::string& log) {
-  auto pos = log.rfind("STAMP=");  // the last one: the sys line echoes the command first
-  if (pos == std::string::npos) return -1;
-  return std::stod(log.substr(pos + 6)) * 1e6;
-}
-
 std::vector<double> SpawnFloor() {
   std::vector<double> v;
   for (int i = 0; i < kJobs; ++i) {
@@ -86,7 +73,8 @@ int main(int argc, char** argv) {
        .reaper = std::filesystem::path(RAIBID_AGENT_BINARY).parent_path() / "raibid-agent-reaper"});
   auto client = std::move(*Redis::Connect(*ParseRedisUrl(h.redis().url())));
 
-  h.Enqueue(JobJson("warm", sha));  // creates the mirror: the cache is warm from here on
+  h.Enqueue(
+      bench::StampJobJson("warm", sha));  // creates the mirror: the cache is warm from here on
   if (h.WaitFinal("warm") != "succeeded") {
     std::fprintf(stderr, "warm-up job failed: %s\n", h.Field("warm", "error").c_str());
     return 1;
@@ -95,12 +83,13 @@ int main(int argc, char** argv) {
   for (int i = 0; i < kJobs; ++i) {
     const std::string id = "lat-" + std::to_string(i);
     double t0 = bench::NowMicros();
-    std::string entry = (*client->Command({"XADD", "ci-jobs", "*", "job", JobJson(id, sha)})).str();
+    std::string entry =
+        (*client->Command({"XADD", "ci-jobs", "*", "job", bench::StampJobJson(id, sha)})).str();
     if (h.WaitFinal(id) != "succeeded") {
       std::fprintf(stderr, "job %s: %s\n", id.c_str(), h.Field(id, "error").c_str());
       return 1;
     }
-    double stamp = StampMicros(h.Log(id));
+    double stamp = bench::StampMicros(h.Log(id));
     from_xadd.push_back((stamp - t0) / 1000.0);
     from_id.push_back((stamp - std::stod(entry.substr(0, entry.find('-'))) * 1000.0) / 1000.0);
   }

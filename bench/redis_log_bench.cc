@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench_util.h"
 #include "redis/stream_entry.h"
 #include "report/redis_log_sink.h"
 #include "support/redis_server.h"
@@ -23,16 +24,6 @@ constexpr size_t kWrite = 32 << 10;  // about one pipe read
 constexpr int kRounds = 5;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// kWrite bytes of 80-column lines.
-std::string Block() {
-  std::string line(79, 'x');
-  line += '\n';
-  std::string block;
-  while (block.size() + line.size() <= kWrite) block += line;
-  block.resize(kWrite, 'y');
-  return block;
-}
 
 std::unique_ptr<Redis> Connect(const testing::RedisServer& server) {
   return std::move(*Redis::Connect(*ParseRedisUrl(server.url())));
@@ -93,7 +84,7 @@ double TimeReadBack(const testing::RedisServer& server) {
 
 int main() {
   testing::RedisServer server;
-  const std::string block = Block();
+  const std::string block = bench::LogBlock(kWrite);
   double sink = 1e9, bare = 1e9, read = 1e9;
   for (int i = 0; i < kRounds; ++i) {
     server.Cli({"DEL", "ci:logs:bench", "ci:logs:bare"});

@@ -32,39 +32,20 @@ constexpr size_t kRoundBytes = size_t{128} << 20;
 constexpr int kRounds = 8;  // 1 GiB in all
 constexpr size_t kWrite = 32 << 10;
 
-std::string JobJson(const std::string& id, const std::string& sha) {
-  return R"({"job_id": ")" + id + R"(", "repository": "acme/app", "commit": ")" + sha +
-         R"(", "pipeline": {"steps": [{"name": "stamp", "command": "echo STAMP=$EPOCHREALTIME"}]}})";
-}
-
-double StampMicros(const std::string& log) {
-  auto pos = log.rfind("STAMP=");
-  return pos == std::string::npos ? -1 : std::stod(log.substr(pos + 6)) * 1e6;
-}
-
 // Stream-ID time of each job's XADD to its step's stamp, in ms; empty when a job failed.
 std::vector<double> Latencies(testing::AgentHarness& h, const std::string& sha) {
   auto client = std::move(*Redis::Connect(h.redis_endpoint()));
-  h.Enqueue(JobJson("warm", sha));
+  h.Enqueue(bench::StampJobJson("warm", sha));
   if (h.WaitFinal("warm") != "succeeded") return {};
   std::vector<double> ms;
   for (int i = 0; i < kJobs; ++i) {
     const std::string id = "lat-" + std::to_string(i);
-    auto entry = client->Command({"XADD", "ci-jobs", "*", "job", JobJson(id, sha)});
+    auto entry = client->Command({"XADD", "ci-jobs", "*", "job", bench::StampJobJson(id, sha)});
     if (!entry || h.WaitFinal(id) != "succeeded") return {};
     const double added = std::stod(entry->str().substr(0, entry->str().find('-'))) * 1000.0;
-    ms.push_back((StampMicros(h.Log(id)) - added) / 1000.0);
+    ms.push_back((bench::StampMicros(h.Log(id)) - added) / 1000.0);
   }
   return ms;
-}
-
-std::string Block() {
-  std::string line(79, 'x');
-  line += '\n';
-  std::string block;
-  while (block.size() + line.size() <= kWrite) block += line;
-  block.resize(kWrite, 'y');
-  return block;
 }
 
 // One round: kRoundBytes through the sink, flushed; seconds.
@@ -120,7 +101,7 @@ int main(int argc, char** argv) {
   const RedisEndpoint plain_ep = *ParseRedisUrl(plain_server.url());
   RedisEndpoint tls_ep = *ParseRedisUrl(tls_server.url());
   tls_ep.tls.ca_file = pki.ca();
-  const std::string block = Block();
+  const std::string block = bench::LogBlock(kWrite);
   double plain_s = 0, tls_s = 0;
   for (int i = 0; i < kRounds; ++i) {
     plain_s += TimeSinkRound(plain_ep, block);
