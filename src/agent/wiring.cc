@@ -5,7 +5,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/local_probe.h"
 #include "http/http_url.h"
 
 namespace raibid {
@@ -106,16 +105,16 @@ Status ReadAgentSecrets(const Settings& settings, RunnerOptions& runner) {
 }
 
 // The directories the agent writes to, each with what it is called in messages.
-std::vector<std::pair<std::filesystem::path, std::string>> AgentDirectories(
-    const Settings& settings) {
+using AgentDirs = std::vector<std::pair<std::filesystem::path, std::string>>;
+AgentDirs AgentDirectories(const Settings& settings) {
   return {{settings.work_dir, "work dir"},
           {settings.cache_path / "git", "cache dir"},
           {settings.cache_path / "deps", "cache dir"}};
 }
 
 // Made, then written to: an agent that cannot write there would fail every job it takes.
-Status MakeDirectories(const Settings& settings) {
-  for (const auto& [dir, what] : AgentDirectories(settings)) {
+Status MakeDirectories(const AgentDirs& dirs) {
+  for (const auto& [dir, what] : dirs) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec)
@@ -125,22 +124,43 @@ Status MakeDirectories(const Settings& settings) {
   return {};
 }
 
+// The agent's directories can be written to.
+std::function<Status()> DirectoriesCheck(const Settings& settings) {
+  return [dirs = AgentDirectories(settings)]() -> Status {
+    for (const auto& [dir, what] : dirs) {
+      if (auto s = CheckWritable(dir, what); !s) return s;
+    }
+    return {};
+  };
+}
+
+// The filesystems of the work and cache directories have agent.min_free_disk free.
+std::function<Status()> DiskCheck(const Settings& settings) {
+  return [work = settings.work_dir, cache = settings.cache_path,
+          min = settings.min_free_disk_bytes]() -> Status {
+    if (auto s = CheckFreeSpace(work, "work dir", min); !s) return s;
+    return CheckFreeSpace(cache, "cache dir", min);
+  };
+}
+
 // What /readyz follows: the consumer, the directories, their free space, the engine.
 void AddReadinessChecks(Readiness& readiness, const Settings& settings, const Agent& agent,
                         const RedisEndpoint& endpoint, DockerExecutor* docker) {
   readiness.Add("agent", AgentCheck(agent, Describe(endpoint), settings.redis.group));
-  readiness.Add("directories", FromStatus([dirs = AgentDirectories(settings)]() -> Status {
-                  for (const auto& [dir, what] : dirs) {
-                    if (auto s = CheckWritable(dir, what); !s) return s;
-                  }
-                  return {};
-                }));
-  readiness.Add("disk", FromStatus([work = settings.work_dir, cache = settings.cache_path,
-                                    min = settings.min_free_disk_bytes]() -> Status {
-                  if (auto s = CheckFreeSpace(work, "work dir", min); !s) return s;
-                  return CheckFreeSpace(cache, "cache dir", min);
-                }));
+  readiness.Add("directories", FromStatus(DirectoriesCheck(settings)));
+  readiness.Add("disk", FromStatus(DiskCheck(settings)));
   if (docker != nullptr) readiness.Add("engine", FromStatus([docker] { return docker->Ready(); }));
+}
+
+// Whether a local fault has cleared (a job was handed back for it): the directories made again
+// as at start (one removed meanwhile is the fault itself), then the disk and executor checks
+// /readyz runs.
+std::function<Status()> LocalProbe(const Settings& settings, Executor* executor) {
+  return [dirs = AgentDirectories(settings), disk = DiskCheck(settings), executor]() -> Status {
+    if (auto s = MakeDirectories(dirs); !s) return s;
+    if (auto s = disk(); !s) return s;
+    return executor->Ready();
+  };
 }
 
 Result<std::unique_ptr<DockerExecutor>> MakeDockerExecutor(
@@ -254,7 +274,7 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
   auto login = ReadRegistry(settings, runner_options);
   if (!login) return std::unexpected(login.error());
   if (auto s = ReadAgentSecrets(settings, runner_options); !s) return std::unexpected(s.error());
-  if (auto s = MakeDirectories(settings); !s) return std::unexpected(s.error());
+  if (auto s = MakeDirectories(AgentDirectories(settings)); !s) return std::unexpected(s.error());
 
   auto w = std::make_unique<WiredAgent>();
   w->name_ = settings.redis.consumer;
@@ -296,11 +316,7 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
                                ? options.maintain
                                : std::function<void()>([u = w->upkeep_.get()] { u->Run(); });
   agent_options.take_over = options.take_over;
-  agent_options.local_probe = [executor,
-                               dirs = std::vector{settings.work_dir, settings.cache_path / "git",
-                                                  settings.cache_path / "deps"}] {
-    return ProbeLocal(dirs, executor);
-  };
+  agent_options.local_probe = LocalProbe(settings, executor);
   w->agent_ = std::make_unique<Agent>(std::move(agent_options), *w->runner_);
   AddReadinessChecks(w->readiness_, settings, *w->agent_, *endpoint, w->docker_.get());
   return w;
