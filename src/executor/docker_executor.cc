@@ -293,13 +293,13 @@ class DockerSession final : public JobSession {
           if (!ending) ending = clock.Check();
           return !ending;
         });
+    echo.Flush();
     if (ending) return Ended(*ending, step, sink, deadline, stop, start);
     if (!streamed) {
       return Report(
           sink, step,
           {StepResult::kError, -1, "step '" + step.name + "': " + streamed.error().message});
     }
-    echo.Flush();
     return Exited(*id, step, sink, deadline, stop, start, echo.LastLine());
   }
 

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 
@@ -111,6 +112,44 @@ TEST_F(ShellExecutorTest, EachLineIsEchoedOnceAsItStarts) {
   EXPECT_EQ(sys.substr(0, sys.find("step test exited")),
             "$ echo compiling\n$ for i in 1 2; do\n$ echo \"pass $i\"\n$ echo linked\n");
   EXPECT_EQ(sink_.Text(LogFd::kOut), "compiling\npass 1\npass 2\nlinked\n");
+}
+
+// stdout and stderr are two pipes, read in whatever order they become ready; each line's echo
+// still comes after the lines before it printed and before its own output, on either stream.
+TEST_F(ShellExecutorTest, EachEchoComesBetweenThePreviousLinesOutputAndItsOwn) {
+  std::string script;
+  constexpr int kLines = 300;
+  for (int i = 1; i <= kLines; ++i) {
+    script += "printf 'o" + std::to_string(i) + " '; echo e" + std::to_string(i) + " >&2\n";
+  }
+  ASSERT_EQ(Run(script).result, StepResult::kSucceeded);
+  std::string order;  // "|" for an echo, then what each line printed
+  for (const auto& entry : sink_.entries()) {
+    if (entry.fd == LogFd::kSys) {
+      if (entry.data.starts_with("$ ")) order += "|";
+    } else {
+      order += entry.data;
+    }
+  }
+  // The first "|" is the executor's start line, showing line 1; CommandEcho echoes the rest.
+  std::string want;
+  for (int i = 1; i <= kLines; ++i) {
+    want += "|o" + std::to_string(i) + " e" + std::to_string(i) + "\n";
+  }
+  // Within one line the two streams may interleave either way: compare line by line, sorted.
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    for (size_t bar = text.find('|'); at <= text.size(); bar = text.find('|', at)) {
+      std::string part = text.substr(at, bar == std::string::npos ? std::string::npos : bar - at);
+      std::sort(part.begin(), part.end());
+      out.push_back(part);
+      if (bar == std::string::npos) break;
+      at = bar + 1;
+    }
+    return out;
+  };
+  EXPECT_EQ(lines(order), lines(want)) << order;
 }
 
 TEST_F(ShellExecutorTest, EchoingChangesNothingTheScriptSees) {
