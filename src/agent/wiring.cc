@@ -28,6 +28,7 @@ RunnerOptions RunnerOptionsFrom(const Settings& settings, const std::string& ver
           .default_timeout_minutes = settings.default_timeout_minutes,
           .max_timeout_minutes = settings.max_timeout_minutes,
           .timeout_extension_percent = settings.timeout_extension_percent,
+          .cleanup_minutes = settings.cleanup_timeout_minutes,
           .report = {.status_maxlen = settings.status_stream_maxlen,
                      .retention = std::chrono::hours(24) * settings.retention_days,
                      .log_limit_bytes = settings.log_limit_bytes},

@@ -85,6 +85,9 @@ struct Settings {
   // At a job's timeout it gets a warning and one extension of this percentage of its timeout
   // (never past max_timeout_minutes); 0: killed at the timeout.
   double timeout_extension_percent = 10;
+  // After a job timed out or was cancelled, its steps for failure (when.status failure or
+  // always) run within this budget.
+  double cleanup_timeout_minutes = 5;
   RedisSettings redis;
   ExecutorKind executor = ExecutorKind::kShell;
   ShellSettings shell;

@@ -1,6 +1,10 @@
 #include "pipeline/pipeline.h"
 
 #include <fmt/format.h>
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <functional>
 
 #include "config/setting_value.h"
 #include "config/yaml_document.h"
@@ -33,6 +37,42 @@ YamlLimits PipelineYamlLimits(const InputLimits& limits) {
 }
 
 std::string Index(std::string_view path, size_t i) { return fmt::format("{}[{}]", path, i); }
+
+constexpr int kMaxRetries = 5;
+
+// Why fnmatch(3) would not read `glob` as the user meant: a `[` without its `]`, or a trailing
+// backslash (fnmatch itself reports no syntax error; it matches such a glob literally).
+std::optional<std::string> GlobProblem(std::string_view glob) {
+  if (glob.empty()) return "an empty glob matches nothing";
+  for (size_t i = 0; i < glob.size(); ++i) {
+    if (glob[i] == '\\') {
+      if (++i == glob.size()) return "ends in a lone backslash";
+    } else if (glob[i] == '[') {
+      size_t j = i + 1;
+      if (j < glob.size() && (glob[j] == '!' || glob[j] == '^')) ++j;
+      if (j < glob.size() && glob[j] == ']') ++j;  // a leading ] is a member
+      while (j < glob.size() && glob[j] != ']') ++j;
+      if (j == glob.size()) return "`[` at byte " + std::to_string(i) + " has no closing `]`";
+      i = j;
+    }
+  }
+  return std::nullopt;
+}
+
+bool GlobsMatch(const std::vector<std::string>& globs, std::string_view text) {
+  const std::string subject(text);
+  return std::any_of(globs.begin(), globs.end(), [&](const std::string& glob) {
+    return fnmatch(glob.c_str(), subject.c_str(), 0) == 0;
+  });
+}
+
+// A step's depends_on as written, with where each name is, for the checks after every step is
+// read.
+struct WrittenDeps {
+  bool given = false;
+  YAML::Mark mark;
+  std::vector<std::pair<std::string, YAML::Mark>> names;
+};
 
 // Walks one parsed document into a Pipeline. Every check names the key path and points at the
 // offending node.
@@ -253,6 +293,72 @@ class PipelineReader {
       }
       out->push_back(std::move(*step));
     }
+    return ResolveDependencies(*out);
+  }
+
+  // Turns each step's depends_on names into indices (the step above when not given), and
+  // refuses unknown names, repeats, a step depending on itself, and cycles.
+  Status ResolveDependencies(std::vector<PipelineStep>& steps) {
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < steps.size(); ++i) index.emplace(steps[i].name, i);
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const WrittenDeps& written = deps_[i];
+      const std::string path = Index("steps", i) + ".depends_on";
+      if (!written.given) {
+        if (i > 0) steps[i].depends_on = {i - 1};
+        continue;
+      }
+      for (size_t k = 0; k < written.names.size(); ++k) {
+        const auto& [name, mark] = written.names[k];
+        const auto it = index.find(name);
+        std::vector<std::string_view> known;
+        for (const auto& step : steps) known.push_back(step.name);
+        if (it == index.end()) {
+          return doc_.Fail(
+              mark, Index(path, k),
+              fmt::format("no step is named {}{}", QuoteForMessage(name), DidYouMean(name, known)));
+        }
+        if (it->second == i)
+          return doc_.Fail(mark, Index(path, k), "a step cannot depend on itself");
+        auto& deps = steps[i].depends_on;
+        if (std::find(deps.begin(), deps.end(), it->second) != deps.end()) {
+          return doc_.Fail(mark, Index(path, k), QuoteForMessage(name) + " is named twice");
+        }
+        deps.push_back(it->second);
+      }
+    }
+    return RefuseCycles(steps);
+  }
+
+  Status RefuseCycles(const std::vector<PipelineStep>& steps) {
+    enum class Mark { kNew, kOnPath, kDone };
+    std::vector<Mark> marks(steps.size(), Mark::kNew);
+    std::vector<size_t> path;
+    std::function<std::optional<size_t>(size_t)> visit = [&](size_t i) -> std::optional<size_t> {
+      marks[i] = Mark::kOnPath;
+      path.push_back(i);
+      for (size_t dep : steps[i].depends_on) {
+        if (marks[dep] == Mark::kOnPath) return dep;
+        if (marks[dep] == Mark::kNew) {
+          if (auto cycle = visit(dep)) return cycle;
+        }
+      }
+      marks[i] = Mark::kDone;
+      path.pop_back();
+      return std::nullopt;
+    };
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (marks[i] != Mark::kNew) continue;
+      const auto start = visit(i);
+      if (!start) continue;
+      // path runs from i down to the step that depends on `start` again.
+      const auto from = std::find(path.begin(), path.end(), *start);
+      std::string names;
+      for (auto it = from; it != path.end(); ++it) names += steps[*it].name + " -> ";
+      names += steps[*start].name;
+      return doc_.Fail(deps_[*start].mark, Index("steps", *start) + ".depends_on",
+                       "a cycle: " + names + " (each waits for the next)");
+    }
     return {};
   }
 
@@ -265,6 +371,7 @@ class PipelineReader {
     auto entries = doc_.Entries(node, path);
     if (!entries) return std::unexpected(entries.error());
     PipelineStep step;
+    deps_.emplace_back();
     for (const YamlEntry& field : *entries) {
       if (Status s = ReadStepField(field, path, step); !s) return std::unexpected(s.error());
     }
@@ -278,7 +385,165 @@ class PipelineReader {
     if (field.key == "name") return ReadStepName(field, path, &step.name);
     if (field.key == "command") return ReadCommand(field, path, &step.command);
     if (field.key == "timeout_minutes") return ReadTimeout(field, path, &step.timeout_minutes);
-    Warn(path, field, {"name", "command", "timeout_minutes"});
+    if (field.key == "when") return ReadWhen(field, path, &step.when);
+    if (field.key == "allow_failure") return ReadAllowFailure(field, path, &step.allow_failure);
+    if (field.key == "retry") return ReadRetry(field, path, &step);
+    if (field.key == "depends_on") return ReadDependsOn(field, path, &deps_.back());
+    Warn(path, field,
+         {"name", "command", "timeout_minutes", "when", "allow_failure", "retry", "depends_on"});
+    return {};
+  }
+
+  // A value or a list of values, each a non-empty plain value: `tag: v*` or `branch: [a, b]`.
+  Result<std::vector<std::pair<std::string, YAML::Mark>>> ReadTexts(const YamlEntry& e,
+                                                                    const std::string& path) {
+    std::vector<std::pair<std::string, YAML::Mark>> out;
+    if (e.value.IsScalar()) {
+      out.emplace_back(e.value.Scalar(), e.value.Mark());
+    } else if (e.value.IsSequence()) {
+      size_t i = 0;
+      for (const YAML::Node& item : e.value) {
+        if (!item.IsScalar()) {
+          return doc_.Fail(item.Mark(), Index(path, i),
+                           fmt::format("expected a value, got {}", DescribeNode(item)));
+        }
+        out.emplace_back(item.Scalar(), item.Mark());
+        ++i;
+      }
+    } else if (!e.value.IsNull()) {
+      return doc_.Fail(e.mark(), path,
+                       fmt::format("expected a value or a list, got {}", DescribeNode(e.value)));
+    }
+    return out;
+  }
+
+  Status ReadWhen(const YamlEntry& e, const std::string& path, StepCondition* when) {
+    if (e.value.IsNull()) return {};
+    if (!e.value.IsMap()) {
+      return doc_.Fail(
+          e.mark(), path,
+          fmt::format("expected a map with branch, tag or status, got {}", DescribeNode(e.value)));
+    }
+    auto entries = doc_.Entries(e.value, path);
+    if (!entries) return std::unexpected(entries.error());
+    for (const YamlEntry& inner : *entries) {
+      const std::string inner_path = JoinKeyPath(path, inner.key);
+      Status s;
+      if (inner.key == "branch") {
+        s = ReadGlobs(inner, inner_path, &when->branches);
+      } else if (inner.key == "tag") {
+        s = ReadGlobs(inner, inner_path, &when->tags);
+      } else if (inner.key == "status") {
+        s = ReadStatus(inner, inner_path, when);
+      } else {
+        Warn(inner_path, inner, {"branch", "tag", "status"});
+      }
+      if (!s) return s;
+    }
+    return {};
+  }
+
+  Status ReadGlobs(const YamlEntry& e, const std::string& path, std::vector<std::string>* out) {
+    auto globs = ReadTexts(e, path);
+    if (!globs) return std::unexpected(globs.error());
+    for (size_t i = 0; i < globs->size(); ++i) {
+      const auto& [glob, mark] = (*globs)[i];
+      if (auto problem = GlobProblem(glob)) {
+        return doc_.Fail(mark, e.value.IsSequence() ? Index(path, i) : path,
+                         fmt::format("the glob {}: {}", QuoteForMessage(glob), *problem));
+      }
+      out->push_back(glob);
+    }
+    return {};
+  }
+
+  Status ReadStatus(const YamlEntry& e, const std::string& path, StepCondition* when) {
+    auto words = ReadTexts(e, path);
+    if (!words) return std::unexpected(words.error());
+    if (words->empty()) return {};
+    when->on_success = when->on_failure = false;
+    for (size_t i = 0; i < words->size(); ++i) {
+      const auto& [word, mark] = (*words)[i];
+      if (word == "success" || word == "always") when->on_success = true;
+      if (word == "failure" || word == "always") when->on_failure = true;
+      if (word != "success" && word != "failure" && word != "always") {
+        return doc_.Fail(mark, e.value.IsSequence() ? Index(path, i) : path,
+                         "expected success, failure or always, got " + QuoteForMessage(word));
+      }
+    }
+    return {};
+  }
+
+  // A list of exit codes, each 1 to 255.
+  Status ReadExitCodes(const YamlEntry& e, const std::string& path, ExitCodes* out) {
+    auto codes = ReadTexts(e, path);
+    if (!codes) return std::unexpected(codes.error());
+    for (size_t i = 0; i < codes->size(); ++i) {
+      const auto& [text, mark] = (*codes)[i];
+      int code = 0;
+      if (auto complaint = WholeValue(&code, 1)(text); complaint || code > 255) {
+        return doc_.Fail(mark, e.value.IsSequence() ? Index(path, i) : path,
+                         "expected an exit code from 1 to 255, got " + QuoteForMessage(text));
+      }
+      out->codes.push_back(code);
+    }
+    return {};
+  }
+
+  // `allow_failure: true`, or a list of the exit codes allowed.
+  Status ReadAllowFailure(const YamlEntry& e, const std::string& path, ExitCodes* out) {
+    const bool number = e.value.IsScalar() && !e.value.Scalar().empty() &&
+                        std::all_of(e.value.Scalar().begin(), e.value.Scalar().end(),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+    if (e.value.IsScalar() && !number) return ReadChecked(e, path, BoolValue(&out->any));
+    return ReadExitCodes(e, path, out);
+  }
+
+  // `retry: N`, or `retry: {max: N, exit_codes: [...]}`; N from 1 to 5.
+  Status ReadRetry(const YamlEntry& e, const std::string& path, PipelineStep* step) {
+    const auto read_max = [&](const YamlEntry& entry, const std::string& at) -> Status {
+      auto text = doc_.Text(entry, at);
+      if (!text) return std::unexpected(text.error());
+      int max = 0;
+      if (auto complaint = WholeValue(&max, 1)(*text); complaint || max > kMaxRetries) {
+        return doc_.Fail(entry.mark(), at,
+                         fmt::format("expected a number of retries from 1 to {}, got {}",
+                                     kMaxRetries, QuoteForMessage(*text)));
+      }
+      step->retries = max;
+      return {};
+    };
+    if (!e.value.IsMap()) {
+      step->retry_on.any = true;
+      return read_max(e, path);
+    }
+    auto entries = doc_.Entries(e.value, path);
+    if (!entries) return std::unexpected(entries.error());
+    for (const YamlEntry& inner : *entries) {
+      const std::string inner_path = JoinKeyPath(path, inner.key);
+      Status s;
+      if (inner.key == "max") {
+        s = read_max(inner, inner_path);
+      } else if (inner.key == "exit_codes") {
+        s = ReadExitCodes(inner, inner_path, &step->retry_on);
+      } else {
+        Warn(inner_path, inner, {"max", "exit_codes"});
+      }
+      if (!s) return s;
+    }
+    if (step->retries == 0) return doc_.Fail(e.mark(), path + ".max", "required");
+    if (step->retry_on.codes.empty()) step->retry_on.any = true;
+    return {};
+  }
+
+  Status ReadDependsOn(const YamlEntry& e, const std::string& path, WrittenDeps* out) {
+    if (!e.value.IsSequence() && !e.value.IsScalar()) {
+      return doc_.Fail(e.mark(), path,
+                       fmt::format("expected a list of step names, got {}", DescribeNode(e.value)));
+    }
+    auto names = ReadTexts(e, path);
+    if (!names) return std::unexpected(names.error());
+    *out = {.given = true, .mark = e.mark(), .names = std::move(*names)};
     return {};
   }
 
@@ -334,6 +599,7 @@ class PipelineReader {
   const YamlDocument& doc_;
   std::vector<std::string>* warnings_;
   const InputLimits& limits_;
+  std::vector<WrittenDeps> deps_;  // one per step read, in order
 };
 
 }  // namespace
@@ -358,6 +624,16 @@ Result<Pipeline> ParseEmbeddedPipeline(std::string_view text, std::string_view k
 }  // namespace raibid
 
 namespace raibid {
+
+bool ExitCodes::Matches(int exit_code) const {
+  return exit_code > 0 && (any || std::find(codes.begin(), codes.end(), exit_code) != codes.end());
+}
+
+bool StepCondition::Matches(std::string_view branch, std::string_view tag) const {
+  if (branches.empty() && tags.empty()) return true;
+  return (!branch.empty() && GlobsMatch(branches, branch)) ||
+         (!tag.empty() && GlobsMatch(tags, tag));
+}
 
 std::string PipelineImage(const Pipeline& pipeline, std::string_view language_template,
                           std::string_view fallback) {

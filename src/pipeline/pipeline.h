@@ -15,10 +15,36 @@
 
 namespace raibid {
 
+// The exit codes `allow_failure` or `retry` applies to: any failure, or those listed.
+struct ExitCodes {
+  bool any = false;
+  std::vector<int> codes;  // 1..255
+  bool Matches(int exit_code) const;
+  bool empty() const { return !any && codes.empty(); }
+};
+
+// `when:` of a step. It runs when the job's ref matches (a branch glob of `branch`, or a tag glob
+// of `tag`; no condition given: any ref) and the job's course so far is one `status` names.
+struct StepCondition {
+  std::vector<std::string> branches, tags;  // fnmatch(3) globs
+  bool on_success = true;                   // status: success (the default) or always
+  bool on_failure = false;                  // status: failure or always
+  bool Matches(std::string_view branch, std::string_view tag) const;
+  // Whether it waits for every step above it (status failure or always: it must know how
+  // the job went).
+  bool AfterAllAbove() const { return on_failure; }
+};
+
 struct PipelineStep {
   std::string name;                       // non-empty, unique, at most 100 bytes, no control bytes
   std::string command;                    // a shell script; a multi-line block keeps its newlines
   std::optional<double> timeout_minutes;  // positive when set
+  StepCondition when;
+  ExitCodes allow_failure;  // exit codes that fail the step but not the job
+  int retries = 0;          // retry.max (0..5): runs again after a failure in `retry_on`
+  ExitCodes retry_on;       // retry.exit_codes; `retry: N` retries any failure
+  // depends_on, as indices of other steps; without it the step above (none for the first).
+  std::vector<size_t> depends_on;
 };
 
 struct Pipeline {
@@ -52,6 +78,12 @@ struct Pipeline {
 // `privileged` a boolean; `volumes` a list of "HOST:CONTAINER[:ro]" (both absolute; whether the
 // agent allows them is the executor's decision). `network` is `none` or `bridge`; `resources.cpu`
 // like 2, 0.5 or 500m; `resources.memory` a size.
+//
+// Steps may also have `when` ({branch, tag: a glob or a list of globs; status: success, failure,
+// always or a list of them}), `allow_failure` (true, or a list of exit codes), `retry` (1 to 5, or
+// {max, exit_codes}) and `depends_on` (a list of step names; [] starts with the first step). A
+// depends_on naming no step, a step twice or itself, or making a cycle is an error naming the
+// step, as is a glob that does not parse (an unclosed `[`).
 //
 // `limits` bounds the document (pipeline_bytes, yaml_nodes, yaml_depth: checked before the
 // document is read), the number of steps, each command's length and the `env` (its names and

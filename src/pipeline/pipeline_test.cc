@@ -403,5 +403,80 @@ TEST(ParsePipeline, SelfReferencingAliasDoesNotHang) {
             ".raibid.yaml:1:8: steps[0]: expected a map with name and command, got a list");
 }
 
+constexpr const char* kFlowPipeline = R"(steps:
+  - name: lint
+    depends_on: []
+    command: cargo clippy
+  - name: test
+    depends_on: []
+    retry: {max: 2, exit_codes: [101]}
+    command: cargo test
+  - name: docs
+    allow_failure: true
+    command: cargo doc
+  - name: publish
+    when: {branch: [main, "release/*"], tag: v*}
+    depends_on: [lint, test]
+    retry: 3
+    command: ./publish.sh
+  - name: notify
+    when: {status: [failure]}
+    allow_failure: [1, 2]
+    command: ./notify.sh
+)";
+
+TEST(ParsePipeline, ReadsConditionsRetriesAllowedFailuresAndDependencies) {
+  std::vector<std::string> warnings;
+  auto p = ParsePipeline(kFlowPipeline, ".raibid.yaml", &warnings);
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_TRUE(warnings.empty());
+  const auto& s = p->steps;
+  EXPECT_TRUE(s[0].depends_on.empty());
+  EXPECT_TRUE(s[1].depends_on.empty());
+  EXPECT_EQ(s[2].depends_on, std::vector<size_t>{1});  // the step above
+  EXPECT_EQ(s[3].depends_on, (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(s[1].retries, 2);
+  EXPECT_TRUE(s[1].retry_on.Matches(101));
+  EXPECT_FALSE(s[1].retry_on.Matches(1));
+  EXPECT_EQ(s[3].retries, 3);
+  EXPECT_TRUE(s[3].retry_on.Matches(1));
+  EXPECT_TRUE(s[2].allow_failure.Matches(7));
+  EXPECT_TRUE(s[4].allow_failure.Matches(2));
+  EXPECT_FALSE(s[4].allow_failure.Matches(3));
+  EXPECT_FALSE(s[0].allow_failure.Matches(1));
+  EXPECT_TRUE(s[3].when.Matches("release/1.2", ""));
+  EXPECT_TRUE(s[3].when.Matches("", "v1.0"));
+  EXPECT_FALSE(s[3].when.Matches("feature/x", ""));
+  EXPECT_FALSE(s[3].when.Matches("", ""));  // a bare commit has no ref to match
+  EXPECT_TRUE(s[0].when.Matches("", ""));
+  EXPECT_TRUE(s[3].when.on_success && !s[3].when.on_failure);
+  EXPECT_TRUE(!s[4].when.on_success && s[4].when.on_failure);
+}
+
+TEST(ParsePipeline, BadFlowKeysNameTheStepKeyAndLine) {
+  const std::string head = "steps:\n  - name: a\n    command: x\n  - name: b\n    command: y\n";
+  EXPECT_EQ(ErrorOf(head + "    depends_on: [c]\n"),
+            ".raibid.yaml:6:18: steps[1].depends_on[0]: no step is named 'c'");
+  EXPECT_EQ(ErrorOf(head + "    depends_on: [b]\n"),
+            ".raibid.yaml:6:18: steps[1].depends_on[0]: a step cannot depend on itself");
+  EXPECT_EQ(ErrorOf(head + "    depends_on: [a, a]\n"),
+            ".raibid.yaml:6:21: steps[1].depends_on[1]: 'a' is named twice");
+  EXPECT_EQ(ErrorOf("steps:\n  - name: a\n    depends_on: [b]\n    command: x\n"
+                    "  - name: b\n    command: y\n"),
+            ".raibid.yaml:3:17: steps[0].depends_on: a cycle: a -> b -> a (each waits for the "
+            "next)");
+  EXPECT_EQ(ErrorOf(head + "    when: {branch: 'release/[0-9'}\n"),
+            ".raibid.yaml:6:20: steps[1].when.branch: the glob 'release/[0-9': `[` at byte 8 has "
+            "no closing `]`");
+  EXPECT_EQ(ErrorOf(head + "    when: {status: sometimes}\n"),
+            ".raibid.yaml:6:20: steps[1].when.status: expected success, failure or always, got "
+            "'sometimes'");
+  EXPECT_EQ(ErrorOf(head + "    retry: 6\n"),
+            ".raibid.yaml:6:12: steps[1].retry: expected a number of retries from 1 to 5, got '6'");
+  EXPECT_EQ(ErrorOf(head + "    allow_failure: [0]\n"),
+            ".raibid.yaml:6:21: steps[1].allow_failure[0]: expected an exit code from 1 to 255, "
+            "got '0'");
+}
+
 }  // namespace
 }  // namespace raibid

@@ -40,6 +40,9 @@ std::string StepsJson(const std::vector<StepRecord>& steps) {
     j["started_at"] = s.started_at.empty() ? Json(nullptr) : Json(s.started_at);
     j["finished_at"] = s.finished_at.empty() ? Json(nullptr) : Json(s.finished_at);
     j["duration_ms"] = s.duration_ms ? Json(*s.duration_ms) : Json(nullptr);
+    if (s.attempts > 1) j["attempts"] = s.attempts;
+    if (s.allowed_failure) j["allowed_failure"] = true;
+    if (!s.reason.empty()) j["reason"] = s.reason;
     arr.push_back(std::move(j));
   }
   return arr.dump();

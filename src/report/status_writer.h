@@ -23,9 +23,13 @@ struct StepRecord {
   std::optional<int> exit_code;
   std::string started_at, finished_at;
   std::optional<int64_t> duration_ms;
+  int attempts = 0;              // runs of the step, retries included (written when above 1)
+  bool allowed_failure = false;  // failed with an exit code its allow_failure admits
+  std::string reason;            // why a skipped step was skipped
 };
 
-// The `steps` field: [{name, state, exit_code, started_at, finished_at, duration_ms}].
+// The `steps` field: [{name, state, exit_code, started_at, finished_at, duration_ms}], plus
+// `attempts` (when retried), `allowed_failure: true` and `reason` (skipped) when they apply.
 std::string StepsJson(const std::vector<StepRecord>& steps);
 
 struct FinalStatus {

@@ -8,6 +8,7 @@
 #include "runner/artifact_publisher.h"
 #include "runner/job_log_line.h"
 #include "runner/pipeline_source.h"
+#include "runner/step_plan.h"
 #include "util/log_context.h"
 #include "util/text.h"
 
@@ -232,29 +233,116 @@ StepOutcome JobRunner::Execution::RunStep(size_t index, const Pipeline& pipeline
   return outcome;
 }
 
+std::optional<JobRunner::Execution::Failure> JobRunner::Execution::FailureOf(
+    const StepOutcome& outcome) {
+  switch (outcome.result) {
+    case StepResult::kSucceeded:
+      return std::nullopt;
+    case StepResult::kTimedOut:
+      return Failure{JobState::kTimedOut, ErrorKind::kTimeout, outcome.message, outcome.exit_code};
+    case StepResult::kCancelled:
+      return Failure{JobState::kCancelled, ErrorKind::kCancelled, outcome.message,
+                     outcome.exit_code};
+    case StepResult::kError:
+      return Failure{JobState::kFailed, ErrorKind::kInfrastructure, outcome.message, {}};
+    case StepResult::kFailed:
+      break;
+  }
+  return Failure{JobState::kFailed, ErrorKind::kStepFailed, outcome.message, outcome.exit_code};
+}
+
+StepOutcome JobRunner::Execution::RunStepWithRetries(size_t index, const Pipeline& pipeline,
+                                                     const std::string& commit,
+                                                     JobDeadline& deadline,
+                                                     const StopSource& stop) {
+  const PipelineStep& step = pipeline.steps[index];
+  Backoff backoff(options_.retry);
+  while (true) {
+    ++steps_[index].attempts;
+    StepOutcome outcome = RunStep(index, pipeline, commit, deadline, stop);
+    const int attempt = steps_[index].attempts;
+    if (outcome.result != StepResult::kFailed || attempt > step.retries ||
+        !step.retry_on.Matches(outcome.exit_code)) {
+      return outcome;
+    }
+    const auto wait = backoff.Next();
+    if (!wait) return outcome;
+    observer_.Retry("step");
+    WriteSys(*log_, step.name,
+             "step " + step.name + " failed with exit code " + std::to_string(outcome.exit_code) +
+                 "; retry " + std::to_string(attempt) + " of " + std::to_string(step.retries) +
+                 " in " + FormatSeconds(*wait, 1));
+    if (!clock_.WaitUntil(clock_.SteadyNow() + *wait, stop)) return outcome;
+  }
+}
+
+void JobRunner::Execution::Skip(size_t index, const std::string& reason) {
+  steps_[index].state = StepState::kSkipped;
+  steps_[index].reason = reason;
+  WriteSys(*log_, steps_[index].name, "step " + steps_[index].name + " skipped: " + reason);
+  if (auto s = Record(index, "step " + steps_[index].name + " skipped"); !s) {
+    spdlog::warn("{}", s.error().message);
+  }
+}
+
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
     const Pipeline& pipeline, const std::string& commit, JobDeadline& deadline,
     const StopSource& stop, int* exit_code) {
-  for (size_t i = 0; i < pipeline.steps.size(); ++i) {
-    const StepOutcome outcome = RunStep(i, pipeline, commit, deadline, stop);
-    *exit_code = outcome.exit_code;
-    if (outcome.result == StepResult::kSucceeded) continue;
-    for (size_t j = i + 1; j < steps_.size(); ++j) steps_[j].state = StepState::kSkipped;
-    switch (outcome.result) {
-      case StepResult::kTimedOut:
-        return Failure{JobState::kTimedOut, ErrorKind::kTimeout, outcome.message,
-                       outcome.exit_code};
-      case StepResult::kCancelled:
-        return Failure{JobState::kCancelled, ErrorKind::kCancelled, outcome.message,
-                       outcome.exit_code};
-      case StepResult::kError:
-        return Failure{JobState::kFailed, ErrorKind::kInfrastructure, outcome.message, {}};
-      default:
-        return Failure{JobState::kFailed, ErrorKind::kStepFailed, outcome.message,
-                       outcome.exit_code};
+  StepPlan plan(pipeline.steps, job_.branch, job_.tag);
+  std::optional<Failure> failure;  // the first: it decides the job's final state
+  // After a timeout or a cancel, the steps for failure run on a budget of their own.
+  std::optional<JobDeadline> cleanup;
+  StopSource cleanup_stop;
+  while (auto next = plan.Take()) {
+    const size_t i = next->index;
+    if (!next->skip_reason.empty()) {
+      Skip(i, next->skip_reason);
+      continue;
+    }
+    JobDeadline* step_deadline = &deadline;
+    const StopSource* step_stop = &stop;
+    if (stop.reason() == StopReason::kShutdown || stop.reason() == StopReason::kLeaseLost) {
+      Skip(i, "the agent stopped the job");
+      plan.Ended(i, true);
+      continue;
+    }
+    if (failure &&
+        (failure->state == JobState::kTimedOut || failure->state == JobState::kCancelled)) {
+      if (!cleanup) {
+        cleanup.emplace(clock_,
+                        std::chrono::duration_cast<Millis>(
+                            std::chrono::duration<double>(options_.cleanup_minutes * 60)),
+                        Millis(0));
+        Sys("running the steps for a failed job within agent.timeout.cleanup_minutes (" +
+            FormatSeconds(cleanup->timeout(), 0) + ")");
+      }
+      step_deadline = &*cleanup;
+      step_stop = &cleanup_stop;
+    }
+    const StepOutcome outcome = RunStepWithRetries(i, pipeline, commit, *step_deadline, *step_stop);
+    const PipelineStep& step = pipeline.steps[i];
+    const bool allowed =
+        outcome.result == StepResult::kFailed && step.allow_failure.Matches(outcome.exit_code);
+    if (allowed) {
+      steps_[i].allowed_failure = true;
+      WriteSys(*log_, step.name,
+               "step " + step.name + " failed with exit code " + std::to_string(outcome.exit_code) +
+                   ", which its allow_failure admits");
+      (void)Record(i, "step " + step.name + " failed (allowed)");
+    }
+    plan.Ended(i, outcome.result == StepResult::kSucceeded || allowed);
+    if (outcome.result == StepResult::kCancelled) plan.Stop("the job was cancelled");
+    if (outcome.result == StepResult::kTimedOut && clock_.SteadyNow() >= step_deadline->hard()) {
+      plan.Stop("the job timed out");
+    }
+    if (allowed || outcome.result == StepResult::kSucceeded) {
+      if (!failure) *exit_code = 0;
+    } else if (!failure) {
+      failure = FailureOf(outcome);
+      *exit_code = outcome.exit_code;
     }
   }
-  return std::nullopt;
+  return failure;
 }
 
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunPipeline(

@@ -43,6 +43,8 @@ class JobRunner::Execution {
     std::optional<int> exit_code;
     bool local = false;  // this agent's fault (Error::local): the job is handed back
   };
+  // What a step that did not succeed means for the job; nullopt for one that succeeded.
+  static std::optional<Failure> FailureOf(const StepOutcome& outcome);
   // The job's directories under the work directory: what fails here is this agent's fault.
   std::optional<Failure> MakeJobDirs();
   std::optional<Failure> Prepare(Pipeline* pipeline, std::string* commit, const StopSource& stop);
@@ -61,6 +63,10 @@ class JobRunner::Execution {
                                   JobDeadline& deadline, const StopSource& stop, int* exit_code);
   StepOutcome RunStep(size_t index, const Pipeline& pipeline, const std::string& commit,
                       JobDeadline& deadline, const StopSource& stop);
+  // RunStep, again after the agent's backoff while the step's `retry` applies.
+  StepOutcome RunStepWithRetries(size_t index, const Pipeline& pipeline, const std::string& commit,
+                                 JobDeadline& deadline, const StopSource& stop);
+  void Skip(size_t index, const std::string& reason);
   std::map<std::string, std::string> StepEnv(const Pipeline& pipeline, const std::string& commit,
                                              const std::string& step) const;
   Status Record(size_t index, const std::string& message);

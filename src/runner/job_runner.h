@@ -40,6 +40,8 @@ struct RunnerOptions {
   double default_timeout_minutes = 30;
   double max_timeout_minutes = 120;
   double timeout_extension_percent = 10;
+  // agent.timeout.cleanup_minutes: the budget of the steps for failure after a timeout or cancel.
+  double cleanup_minutes = 5;
   ReportSettings report;
   Masker masker;  // the agent's own secrets (git token, registry password, agent.secrets)
   // agent.secrets: variables every step gets (their values are in `masker` too).

@@ -266,5 +266,116 @@ TEST_F(JobRunnerTest, StepTimesComeFromTheInjectedClock) {
   EXPECT_NE(steps.find(R"("started_at":"2026-01-01T00:00:00.000Z")"), std::string::npos) << steps;
 }
 
+// A step with extra keys: Step("notify", R"("when": {"status": "failure"})").
+std::string Step(const std::string& name, const std::string& extra) {
+  return R"({"name": ")" + name + R"(", "command": "make )" + name + R"(", )" + extra + "}";
+}
+
+TEST_F(JobRunnerTest, AStepAllowedToFailIsRecordedAndTheJobSucceeds) {
+  executor_.Script("docs", {.exit_code = 2});
+  RunResult r = Run(JobJson("allowed", Step("docs", R"("allow_failure": [2])") + "," + Step("b")));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"docs", "b"}));
+  EXPECT_EQ(Field("allowed", "exit_code"), "0");
+  const auto steps = nlohmann::json::parse(Field("allowed", "steps"));
+  EXPECT_EQ(steps[0]["state"], "failed");
+  EXPECT_EQ(steps[0]["exit_code"], 2);
+  EXPECT_EQ(steps[0]["allowed_failure"], true);
+  EXPECT_NE(
+      Log("allowed").find("step docs failed with exit code 2, which its allow_failure admits"),
+      std::string::npos);
+}
+
+TEST_F(JobRunnerTest, AFlakyStepIsRetriedAfterTheBackoffAndItsAttemptsCounted) {
+  int runs = 0;
+  executor_.Script("test", {.exit_code = 101, .on_start = [&] {
+                              if (++runs == 2)
+                                executor_.Script("test", {});  // from the third run on
+                            }});
+  RunResult r = Run(JobJson("flaky", Step("test", R"("retry": {"max": 3, "exit_codes": [101]})")));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(clock_.waits(), (std::vector<Millis>{seconds(1), seconds(2)}));
+  const auto steps = nlohmann::json::parse(Field("flaky", "steps"));
+  EXPECT_EQ(steps[0]["attempts"], 3);
+  EXPECT_EQ(steps[0]["state"], "succeeded");
+  EXPECT_NE(Log("flaky").find("step test failed with exit code 101; retry 2 of 3 in 2.0s"),
+            std::string::npos);
+}
+
+TEST_F(JobRunnerTest, AnExitCodeRetryDoesNotCoverIsNotRetried) {
+  executor_.Script("test", {.exit_code = 1});
+  RunResult r =
+      Run(JobJson("no-retry", Step("test", R"("retry": {"max": 3, "exit_codes": [101]})")));
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_EQ(executor_.steps_run().size(), 1u);
+  EXPECT_TRUE(clock_.waits().empty());
+}
+
+const std::string kNotify = R"("when": {"status": "failure"})";
+
+TEST_F(JobRunnerTest, AFailureStepRunsAfterAFailureAndTheJobStaysFailed) {
+  executor_.Script("a", {.exit_code = 3});
+  executor_.Script("notify", {.exit_code = 9});
+  RunResult r =
+      Run(JobJson("notified", Step("a") + "," + Step("b") + "," + Step("notify", kNotify)));
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"a", "notify"}));
+  EXPECT_EQ(Field("notified", "exit_code"), "3");  // the step that failed the job
+  const auto steps = nlohmann::json::parse(Field("notified", "steps"));
+  EXPECT_EQ(steps[1]["state"], "skipped");
+  EXPECT_EQ(steps[1]["reason"], "step a failed");
+}
+
+TEST_F(JobRunnerTest, AFailureStepIsSkippedWhenTheJobSucceeds) {
+  RunResult r = Run(JobJson("fine", Step("a") + "," + Step("notify", kNotify)));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(executor_.steps_run(), std::vector<std::string>{"a"});
+  const auto steps = nlohmann::json::parse(Field("fine", "steps"));
+  EXPECT_EQ(steps[1]["reason"], "when.status: the job has not failed");
+}
+
+TEST_F(JobRunnerTest, AfterATimeoutTheFailureStepRunsOnTheCleanupBudget) {
+  options_.timeout_extension_percent = 0;
+  options_.cleanup_minutes = 3;
+  executor_.Script("a", {.hang = true});
+  executor_.Script("notify", {.hang = true});
+  RunResult r =
+      Run(JobJson("late", Step("a") + "," + Step("notify", kNotify), R"("timeout_minutes": 10, )"));
+  EXPECT_EQ(r.state, JobState::kTimedOut);
+  EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"a", "notify"}));
+  EXPECT_EQ(clock_.elapsed(), minutes(13));  // the job's 10, then the cleanup's 3
+  EXPECT_NE(Field("late", "error").find("job timeout of 10m reached"), std::string::npos);
+}
+
+TEST_F(JobRunnerTest, AfterACancelTheFailureStepStillRuns) {
+  executor_.Script("a",
+                   {.hang = true, .on_start = [&] { stop_.RequestStop(StopReason::kCancelled); }});
+  RunResult r =
+      Run(JobJson("stopped", Step("a") + "," + Step("b") + "," + Step("notify", kNotify)));
+  EXPECT_EQ(r.state, JobState::kCancelled);
+  EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"a", "notify"}));
+  const auto steps = nlohmann::json::parse(Field("stopped", "steps"));
+  EXPECT_EQ(steps[1]["reason"], "the job was cancelled");
+  EXPECT_EQ(steps[2]["state"], "succeeded");
+}
+
+TEST_F(JobRunnerTest, AStepForAnotherBranchIsSkippedSayingWhy) {
+  RunResult r = Run(JobJson(
+      "branch",
+      Step("a") + "," + Step("publish", R"("when": {"branch": ["release/*"]})") + "," + Step("c")));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"a", "c"}));
+  const auto steps = nlohmann::json::parse(Field("branch", "steps"));
+  EXPECT_EQ(steps[1]["reason"], "when: branch main matches neither when.branch nor when.tag");
+  EXPECT_NE(Log("branch").find("step publish skipped: when: branch main"), std::string::npos);
+}
+
+TEST_F(JobRunnerTest, StepsRunInTheOrderTheirDependenciesAllow) {
+  RunResult r = Run(JobJson("dag", Step("deploy", R"("depends_on": ["build", "test"])") + "," +
+                                       Step("build", R"("depends_on": [])") + "," + Step("test")));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"build", "test", "deploy"}));
+}
+
 }  // namespace
 }  // namespace raibid
