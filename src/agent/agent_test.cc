@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 
@@ -310,6 +311,27 @@ TEST_F(AgentTest, SecretVariablesReachStepsByTheirEnvironmentAndAreMaskedInTheLo
                            "from-the-repository"}) {
     EXPECT_EQ(log.find(leak), std::string::npos) << leak << " in " << log;
   }
+}
+
+// Each step waits for the other's mark in the workspace, which only a step running beside it can
+// make; the step records then show the two overlapping.
+TEST_F(AgentTest, IndependentStepsRunAtTheSameTimeAsTheirRecordsShow) {
+  auto& h = Start();
+  const std::string wait =
+      R"(i=0; while [ ! -e $OTHER ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; test -e $OTHER)";
+  h.Enqueue(Job("fan", R"("branch": "main", "pipeline": {"steps": [
+    {"name": "lint", "depends_on": [], "command": "touch a.mark; OTHER=b.mark; )" +
+                           wait + R"("},
+    {"name": "test", "depends_on": [], "command": "touch b.mark; OTHER=a.mark; )" +
+                           wait + R"("},
+    {"name": "after", "depends_on": ["lint", "test"], "command": "ls a.mark b.mark"}]})"));
+  ASSERT_EQ(h.WaitFinal("fan"), "succeeded") << h.Field("fan", "error") << h.Log("fan");
+  const auto steps = nlohmann::json::parse(h.Field("fan", "steps"));
+  // RFC 3339 UTC with milliseconds: text order is time order.
+  EXPECT_LT(steps[0]["started_at"].get<std::string>(), steps[1]["finished_at"].get<std::string>());
+  EXPECT_LT(steps[1]["started_at"].get<std::string>(), steps[0]["finished_at"].get<std::string>());
+  EXPECT_GE(steps[2]["started_at"].get<std::string>(), steps[0]["finished_at"].get<std::string>());
+  EXPECT_GE(steps[2]["started_at"].get<std::string>(), steps[1]["finished_at"].get<std::string>());
 }
 
 TEST_F(AgentTest, ArtifactsArePushedToTheRegistryAndRecorded) {

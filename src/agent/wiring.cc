@@ -29,6 +29,8 @@ RunnerOptions RunnerOptionsFrom(const Settings& settings, const std::string& ver
           .max_timeout_minutes = settings.max_timeout_minutes,
           .timeout_extension_percent = settings.timeout_extension_percent,
           .cleanup_minutes = settings.cleanup_timeout_minutes,
+          .parallel_steps = settings.parallel_steps,
+          .job_cpu_limit = settings.limits.cpu,
           .report = {.status_maxlen = settings.status_stream_maxlen,
                      .retention = std::chrono::hours(24) * settings.retention_days,
                      .log_limit_bytes = settings.log_limit_bytes},

@@ -113,6 +113,7 @@ std::vector<Key> AgentKeys(Settings& s) {
                          {"host_paths", TextValue(&s.docker.host_paths)},
                          {"step_host", TextValue(&s.docker.step_host)}}),
       {"concurrency", WholeValue(&s.concurrency, 1)},
+      {"parallel_steps", WholeValue(&s.parallel_steps, 0)},
       {"work_dir", PathValue(&s.work_dir)},
       {"min_free_disk", SizeValue(&s.min_free_disk_bytes, 0)},
       Section("http", {{"listen", ListenAddressValue(&s.http_listen)}}),

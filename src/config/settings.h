@@ -94,6 +94,9 @@ struct Settings {
   std::string docker_host;  // never empty after parsing
   DockerSettings docker;
   int concurrency = 1;
+  // How many of one job's steps may run at the same time (independent steps, depends_on);
+  // 0: the job's CPUs rounded up, at least 2.
+  int parallel_steps = 0;
   std::filesystem::path work_dir = "/var/lib/raibid/work";
   // agent.min_free_disk: /readyz fails while the work or cache directory's filesystem has less
   // free; 0: not checked.

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "config/size.h"
 #include "executor/command_echo.h"
 #include "executor/step_report.h"
+#include "util/mutex.h"
 #include "util/text.h"
 
 namespace raibid {
@@ -239,11 +241,16 @@ std::string ReadyLine(const std::string& id, const std::string& image, const Con
   return "container " + id.substr(0, 12) + " from " + image + " (" + limits + ")";
 }
 
+// One job's container. Steps may run at the same time (a pipeline's independent steps): each
+// step talks to the engine over a connection of its own (an EngineClient is one connection and
+// not thread-safe); the session's own client serves its start and its end.
 class DockerSession final : public JobSession {
  public:
-  DockerSession(std::unique_ptr<EngineClient> client, std::string container, Mounts mounts,
-                std::string user, int64_t memory, bool give_back, LogSink& sink)
+  using Connect = std::function<std::unique_ptr<EngineClient>()>;
+  DockerSession(std::unique_ptr<EngineClient> client, Connect connect, std::string container,
+                Mounts mounts, std::string user, int64_t memory, bool give_back, LogSink& sink)
       : client_(std::move(client)),
+        connect_(std::move(connect)),
         container_(std::move(container)),
         mounts_(std::move(mounts)),
         user_(std::move(user)),
@@ -253,10 +260,10 @@ class DockerSession final : public JobSession {
 
   ~DockerSession() override {
     const auto t0 = SteadyClock::now();
-    if (give_back_ && alive_) {
+    if (give_back_ && Alive()) {
       // Files a step made as root (or as the image's user) go back to the agent's user, so the
       // agent can save the cache and delete the workspace.
-      (void)Chown(std::to_string(getuid()) + ":" + std::to_string(getgid()),
+      (void)Chown(*client_, std::to_string(getuid()) + ":" + std::to_string(getgid()),
                   {kWorkspace, kCacheHome});
     }
     auto removed = client_->RemoveContainer(container_);
@@ -270,12 +277,13 @@ class DockerSession final : public JobSession {
                       const StopSource& stop) override {
     const auto start = SteadyClock::now();
     WriteSys(sink, step.name, StepStartLine(step));
-    if (!alive_) {
+    const std::unique_ptr<EngineClient> client = connect_();
+    if (Status up = StartAgain(*client, step, sink); !up) {
       return Report(sink, step,
                     {StepResult::kError, -1,
-                     "step '" + step.name + "' could not start: the job's container is gone"});
+                     "step '" + step.name + "' could not start: " + up.error().message});
     }
-    auto id = client_->CreateExec(container_, StepExec(step));
+    auto id = client->CreateExec(container_, StepExec(step));
     if (!id) {
       return Report(sink, step,
                     {StepResult::kError, -1,
@@ -284,7 +292,7 @@ class DockerSession final : public JobSession {
     StepClock clock(step, deadline, stop, sink, start);
     std::optional<StepEnding> ending;
     CommandEcho echo(sink, step.script);
-    auto streamed = client_->StartExec(
+    auto streamed = client->StartExec(
         *id,
         [&](MuxStream s, std::string_view bytes) {
           echo.Write(step.name, s == MuxStream::kStderr ? LogFd::kErr : LogFd::kOut, bytes);
@@ -294,33 +302,38 @@ class DockerSession final : public JobSession {
           return !ending;
         });
     echo.Flush();
-    if (ending) return Ended(*ending, step, sink, deadline, stop, start);
+    if (ending) return Ended(*client, *ending, step, sink, deadline, stop, start);
     if (!streamed) {
       return Report(
           sink, step,
           {StepResult::kError, -1, "step '" + step.name + "': " + streamed.error().message});
     }
-    return Exited(*id, step, sink, deadline, stop, start, echo.LastLine());
+    return Exited(*client, *id, step, sink, deadline, stop, start, echo.LastLine());
   }
 
   // `chown -R -- OWNER DIRS...` as root in the container, given as argv: the owner may come from
   // the image, and no shell ever reads it. Fails only when the engine cannot run the command; a
   // path chown cannot change is left as it is.
-  Status Chown(const std::string& owner, const std::vector<std::string>& dirs) {
+  Status Chown(EngineClient& client, const std::string& owner,
+               const std::vector<std::string>& dirs) {
     std::vector<std::string> cmd = {"chown", "-R", "--", owner};
     cmd.insert(cmd.end(), dirs.begin(), dirs.end());
-    auto ran = RunQuietly(std::move(cmd), "0");
+    auto ran = RunQuietly(client, std::move(cmd), "0");
     if (!ran) return std::unexpected(ran.error());
     return {};
+  }
+  Status Chown(const std::string& owner, const std::vector<std::string>& dirs) {
+    return Chown(*client_, owner, dirs);
   }
 
   // Runs a helper command (argv) in the container and waits for it; what it prints on stdout,
   // up to 4 KiB.
-  Result<std::string> RunQuietly(std::vector<std::string> cmd, const std::string& user) {
-    auto id = client_->CreateExec(container_, {.cmd = std::move(cmd), .user = user});
+  Result<std::string> RunQuietly(EngineClient& client, std::vector<std::string> cmd,
+                                 const std::string& user) {
+    auto id = client.CreateExec(container_, {.cmd = std::move(cmd), .user = user});
     if (!id) return std::unexpected(id.error());
     std::string out;
-    auto s = client_->StartExec(*id, [&](MuxStream st, std::string_view b) {
+    auto s = client.StartExec(*id, [&](MuxStream st, std::string_view b) {
       if (st == MuxStream::kStdout && out.size() < 4096) out.append(b);
     });
     if (!s) return std::unexpected(s.error());
@@ -328,6 +341,22 @@ class DockerSession final : public JobSession {
   }
 
  private:
+  bool Alive() {
+    MutexLock lock(&mu_);
+    return alive_;
+  }
+
+  // A container a timeout, a cancel or the OOM killer stopped is started again for the steps
+  // that still run (those for a failed job): its workspace and caches are mounts, kept.
+  Status StartAgain(EngineClient& client, const StepSpec& step, LogSink& sink) {
+    MutexLock lock(&mu_);
+    if (alive_) return {};
+    if (Status s = client.StartContainer(container_); !s) return s;
+    alive_ = true;
+    WriteSys(sink, step.name, "the job's container was stopped; started it again");
+    return {};
+  }
+
   StepOutcome Report(LogSink& sink, const StepSpec& step, StepOutcome outcome) {
     WriteSys(sink, step.name, outcome.message);
     sink.Flush();
@@ -343,11 +372,15 @@ class DockerSession final : public JobSession {
     return exec;
   }
 
-  // A timeout or a stop: the container goes, with everything the step started.
-  StepOutcome Ended(StepEnding ending, const StepSpec& step, LogSink& sink,
+  // A timeout or a stop: the container goes, with everything the step started (and what other
+  // steps running beside it started: they end too).
+  StepOutcome Ended(EngineClient& client, StepEnding ending, const StepSpec& step, LogSink& sink,
                     const JobDeadline& deadline, const StopSource& stop, SteadyTime start) {
-    (void)client_->KillContainer(container_);
-    alive_ = false;
+    {
+      MutexLock lock(&mu_);
+      (void)client.KillContainer(container_);
+      alive_ = false;
+    }
     const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, -1);
     WriteSys(sink, step.name, StepEndLine(ending, step, outcome, SteadyClock::now() - start));
     sink.Flush();
@@ -356,16 +389,16 @@ class DockerSession final : public JobSession {
 
   // The step's process exited by itself (or by the OOM killer): its exit code decides.
   // `where`: the line that ran last (CommandEcho::LastLine).
-  StepOutcome Exited(const std::string& id, const StepSpec& step, LogSink& sink,
-                     const JobDeadline& deadline, const StopSource& stop, SteadyTime start,
-                     const std::string& where) {
-    auto code = ExitCode(id);
+  StepOutcome Exited(EngineClient& client, const std::string& id, const StepSpec& step,
+                     LogSink& sink, const JobDeadline& deadline, const StopSource& stop,
+                     SteadyTime start, const std::string& where) {
+    auto code = ExitCode(client, id);
     if (!code) {
       return Report(sink, step,
                     {StepResult::kError, -1, "step '" + step.name + "': " + code.error().message});
     }
     StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code, where);
-    if (*code == 137 && OutOfMemory()) {
+    if (*code == 137 && OutOfMemory(client)) {
       outcome.message = "step '" + step.name +
                         "' was killed: out of memory (the job's memory limit is " +
                         FormatBytes(memory_) + ")";
@@ -378,9 +411,9 @@ class DockerSession final : public JobSession {
   }
 
   // The exec's exit code; an engine may report the stream's end a moment before the exit.
-  Result<int> ExitCode(const std::string& id) {
+  Result<int> ExitCode(EngineClient& client, const std::string& id) {
     for (int i = 0; i < 50; ++i) {
-      auto state = client_->InspectExec(id);
+      auto state = client.InspectExec(id);
       if (!state) return std::unexpected(state.error());
       if (const std::optional<int>& code = state->exit_code) return *code;
       std::this_thread::sleep_for(Millis(20));
@@ -391,17 +424,20 @@ class DockerSession final : public JobSession {
   // After an exit by SIGKILL that the agent did not send: was it the kernel's OOM killer? It may
   // have killed the container's PID 1 as well (the container stopped), or only the step (the
   // memory cgroup's oom_kill counter says so).
-  bool OutOfMemory() {
+  bool OutOfMemory(EngineClient& client) {
     if (memory_ <= 0) return false;
     auto stopped = [&] {
-      auto state = client_->InspectContainer(container_);
+      auto state = client.InspectContainer(container_);
       if (!state || !state->has_value()) return false;
       if ((*state)->running && !(*state)->oom_killed) return false;
-      alive_ = !(*state)->running ? false : alive_;
+      if (!(*state)->running) {
+        MutexLock lock(&mu_);
+        alive_ = false;
+      }
       return true;
     };
     if (stopped()) return true;
-    auto count = RunQuietly({"/bin/sh", "-c", kOomCount}, "0");
+    auto count = RunQuietly(client, {"/bin/sh", "-c", kOomCount}, "0");
     if (!count) return stopped();
     // The counter's digits, after any blanks.
     std::string_view text(*count);
@@ -422,14 +458,16 @@ class DockerSession final : public JobSession {
     return value;
   }
 
-  std::unique_ptr<EngineClient> client_;
+  std::unique_ptr<EngineClient> client_;  // the session's start and end, one thread
+  const Connect connect_;                 // a connection for each step
   const std::string container_;
   const Mounts mounts_;
   const std::string user_;
   const int64_t memory_;
   const bool give_back_;
   LogSink& sink_;
-  bool alive_ = true;
+  Mutex mu_;
+  bool alive_ GUARDED_BY(mu_) = true;  // false once killed, until started again
 };
 
 }  // namespace
@@ -561,8 +599,9 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
   auto id = CreateAndStart(*client, spec);
   if (!id) return std::unexpected(id.error());
   // From here the session's destructor removes the container on every path.
-  auto session = std::make_unique<DockerSession>(std::move(client), *id, mounts, user,
-                                                 spec.memory_bytes, getuid() != 0, sink);
+  auto session = std::make_unique<DockerSession>(
+      std::move(client), [this] { return Connect(); }, *id, mounts, user, spec.memory_bytes,
+      getuid() != 0, sink);
   if (!IsRoot(user)) {
     // The step's user must own what it builds in: the workspace and cache home the agent made.
     std::vector<std::string> dirs = {kWorkspace};

@@ -244,9 +244,32 @@ TEST_F(DockerExecutorTest, ATimeoutKillsTheContainerAndTheSessionRemovesIt) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
   EXPECT_EQ(sink.Text(LogFd::kOut), "started\n");
   EXPECT_NE(outcome.message.find("step timeout of 1.5s"), std::string::npos) << outcome.message;
-  EXPECT_EQ(Run(**session, "true", sink).result, StepResult::kError) << "the container is gone";
+  // A step after it (one for a failed job) gets the container started again, workspace intact.
+  EXPECT_EQ(Run(**session, "cat from-workspace", sink).result, StepResult::kSucceeded);
+  EXPECT_EQ(sink.Text(LogFd::kOut), "started\ncheckout\n");
+  EXPECT_NE(sink.Text(LogFd::kSys).find("the job's container was stopped; started it again"),
+            std::string::npos);
   session->reset();
   EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+// Independent steps of a pipeline run at the same time in the job's container: each waits for
+// the other's mark in the shared workspace, which only a step running beside it can make.
+TEST_F(DockerExecutorTest, TwoStepsRunAtTheSameTimeInTheJobsContainer) {
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  const std::string wait =
+      "i=0; while [ ! -e $OTHER ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; test -e "
+      "$OTHER";
+  StepOutcome a, b;
+  std::thread first([&] { a = Run(**session, "touch a.mark; OTHER=b.mark; " + wait, sink); });
+  b = Run(**session, "touch b.mark; OTHER=a.mark; " + wait, sink);
+  first.join();
+  EXPECT_EQ(a.result, StepResult::kSucceeded) << a.message;
+  EXPECT_EQ(b.result, StepResult::kSucceeded) << b.message;
 }
 
 TEST_F(DockerExecutorTest, AStopEndsTheStepAndLeavesNoContainer) {

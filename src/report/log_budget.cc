@@ -12,68 +12,87 @@ constexpr uint64_t kMaxTail = 1 << 20;
 
 LogBudget::LogBudget(uint64_t limit_bytes) : limit_(limit_bytes) {}
 
-void LogBudget::Begin(const std::string& step) {
-  open_ = true;
-  step_ = step;
-  const uint64_t room = limit_ - std::min(limit_, stored_);
-  head_left_ = room / 2;
-  tail_cap_ = std::min({limit_ / 8, kMaxTail, room - head_left_});
-  step_cut_ = 0;
+LogBudget::Lane& LogBudget::Begin(const std::string& step) {
+  uint64_t taken = stored_;
+  for (const auto& [name, lane] : lanes_) taken += lane.head_left + lane.tail_cap;
+  const uint64_t room = limit_ - std::min(limit_, taken);
+  Lane& lane = lanes_[step];
+  lane.head_left = room / 2;
+  lane.tail_cap = std::min({limit_ / 8, kMaxTail, room - lane.head_left});
+  return lane;
 }
 
 void LogBudget::Add(LogPiece piece, std::vector<LogPiece>& out) {
-  if (open_ && piece.step != step_) EndStep(out);
   if (piece.fd == LogFd::kSys) {
-    // Held with the tail once one is being held, so the log keeps its order.
-    if (open_ && !tail_.empty()) {
-      tail_.push_back(std::move(piece));
-    } else {
-      out.push_back(std::move(piece));
+    // Held with a tail once one is being held, so the log keeps its order.
+    auto it = lanes_.find(piece.step);
+    if (piece.step.empty() && it == lanes_.end()) {
+      Lane* only = nullptr;
+      int holding = 0;
+      for (auto& [name, lane] : lanes_) {
+        if (!lane.tail.empty()) {
+          only = &lane;
+          ++holding;
+        }
+      }
+      if (holding == 1) return only->tail.push_back(std::move(piece));
+    } else if (it != lanes_.end() && !it->second.tail.empty()) {
+      return it->second.tail.push_back(std::move(piece));
     }
+    out.push_back(std::move(piece));
     return;
   }
-  if (!open_) Begin(piece.step);
-  const size_t now = static_cast<size_t>(std::min<uint64_t>(head_left_, piece.data.size()));
+  auto it = lanes_.find(piece.step);
+  Lane& lane = it != lanes_.end() ? it->second : Begin(piece.step);
+  const size_t now = static_cast<size_t>(std::min<uint64_t>(lane.head_left, piece.data.size()));
   if (now > 0) {
-    head_left_ -= now;
+    lane.head_left -= now;
     stored_ += now;
     out.push_back({piece.step, piece.fd, piece.data.substr(0, now)});
     piece.data.erase(0, now);
   }
-  if (!piece.data.empty()) Hold(std::move(piece));
+  if (!piece.data.empty()) Hold(lane, std::move(piece));
 }
 
 // Into the tail; what no longer fits falls out of its front (sys pieces stay).
-void LogBudget::Hold(LogPiece piece) {
-  tail_bytes_ += piece.data.size();
-  tail_.push_back(std::move(piece));
-  for (auto it = tail_.begin(); tail_bytes_ > tail_cap_ && it != tail_.end();) {
+void LogBudget::Hold(Lane& lane, LogPiece piece) {
+  lane.tail_bytes += piece.data.size();
+  lane.tail.push_back(std::move(piece));
+  for (auto it = lane.tail.begin(); lane.tail_bytes > lane.tail_cap && it != lane.tail.end();) {
     if (it->fd == LogFd::kSys) {
       ++it;
       continue;
     }
-    const uint64_t drop = std::min<uint64_t>(it->data.size(), tail_bytes_ - tail_cap_);
+    const uint64_t drop = std::min<uint64_t>(it->data.size(), lane.tail_bytes - lane.tail_cap);
     it->data.erase(0, static_cast<size_t>(drop));
-    tail_bytes_ -= drop;
-    step_cut_ += drop;
+    lane.tail_bytes -= drop;
+    lane.cut += drop;
     cut_total_ += drop;
-    it = it->data.empty() ? tail_.erase(it) : std::next(it);
+    it = it->data.empty() ? lane.tail.erase(it) : std::next(it);
   }
 }
 
-void LogBudget::EndStep(std::vector<LogPiece>& out) {
-  if (!open_) return;
-  open_ = false;
-  if (step_cut_ > 0) {
-    out.push_back({step_, LogFd::kSys,
-                   "log limit: " + std::to_string(step_cut_) + " bytes (" + FormatBytes(step_cut_) +
-                       ") of " + (step_.empty() ? std::string("this output") : "step " + step_) +
-                       " cut here; its last " + FormatBytes(tail_bytes_) + " follow\n"});
+void LogBudget::End(const std::string& step, Lane& lane, std::vector<LogPiece>& out) {
+  if (lane.cut > 0) {
+    out.push_back({step, LogFd::kSys,
+                   "log limit: " + std::to_string(lane.cut) + " bytes (" + FormatBytes(lane.cut) +
+                       ") of " + (step.empty() ? std::string("this output") : "step " + step) +
+                       " cut here; its last " + FormatBytes(lane.tail_bytes) + " follow\n"});
   }
-  stored_ += tail_bytes_;
-  for (auto& piece : tail_) out.push_back(std::move(piece));
-  tail_.clear();
-  tail_bytes_ = 0;
+  stored_ += lane.tail_bytes;
+  for (auto& piece : lane.tail) out.push_back(std::move(piece));
+}
+
+void LogBudget::EndStep(const std::string& step, std::vector<LogPiece>& out) {
+  auto it = lanes_.find(step);
+  if (it == lanes_.end()) return;
+  End(step, it->second, out);
+  lanes_.erase(it);
+}
+
+void LogBudget::EndAll(std::vector<LogPiece>& out) {
+  for (auto& [step, lane] : lanes_) End(step, lane, out);
+  lanes_.clear();
 }
 
 }  // namespace raibid

@@ -59,12 +59,16 @@ void RedisLogSink::Append(std::string_view step, LogFd fd, std::string_view data
   pending_bytes_ += data.size();
 }
 
-void RedisLogSink::ReleaseHeld(std::vector<Chunk>& out) {
-  for (auto& [key, stream] : streams_) {
-    std::string rest = stream.Finish();
-    if (!rest.empty()) out.push_back(Chunk{key.first, key.second, std::move(rest)});
+void RedisLogSink::ReleaseHeld(std::vector<Chunk>& out, const std::string* step) {
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    if (step != nullptr && it->first.first != *step) {
+      ++it;
+      continue;
+    }
+    std::string rest = it->second.Finish();
+    if (!rest.empty()) out.push_back(Chunk{it->first.first, it->first.second, std::move(rest)});
+    it = streams_.erase(it);
   }
-  streams_.clear();
 }
 
 void RedisLogSink::Enqueue(const std::vector<Chunk>& chunks) {
@@ -76,13 +80,15 @@ void RedisLogSink::Enqueue(const std::vector<Chunk>& chunks) {
   sent_.Wait(&mu_, [&]() REQUIRES(mu_) { return pending_bytes_ < kMaxPendingBytes || stopping_; });
 }
 
-std::vector<RedisLogSink::Chunk> RedisLogSink::Budgeted(std::vector<Chunk> chunks, bool end_step) {
+std::vector<RedisLogSink::Chunk> RedisLogSink::Budgeted(std::vector<Chunk> chunks,
+                                                        const std::string* end_step, bool end_all) {
   const uint64_t cut_before = budget_.cut_bytes();
   std::vector<Chunk> out;
   for (auto& c : chunks) {
     if (!c.data.empty()) budget_.Add(std::move(c), out);
   }
-  if (end_step) budget_.EndStep(out);
+  if (end_step != nullptr) budget_.EndStep(*end_step, out);
+  if (end_all) budget_.EndAll(out);
   uint64_t kept = 0;
   for (const auto& c : out) kept += c.fd == LogFd::kSys ? 0 : c.data.size();
   MutexLock lock(&mu_);
@@ -94,32 +100,54 @@ std::vector<RedisLogSink::Chunk> RedisLogSink::Budgeted(std::vector<Chunk> chunk
 void RedisLogSink::Write(std::string_view step, LogFd fd, std::string_view data) {
   MutexLock order(&write_mu_);
   std::vector<Chunk> out;
+  const std::string name(step);
   if (fd == LogFd::kSys) {
-    ReleaseHeld(out);  // the output before a sys line stays before it
-    out.push_back(Chunk{std::string(step), fd, masker_->Apply(data)});
+    // The output before a sys line stays before it: the step's own held bytes are released. A
+    // line of no step releases every step's, unless steps run at the same time: a step's held
+    // bytes may begin a secret, and are released only by that step.
+    bool one_step = true;
+    for (const auto& [key, stream] : streams_)
+      one_step = one_step && key.first == streams_.begin()->first.first;
+    if (!name.empty() || one_step) ReleaseHeld(out, name.empty() ? nullptr : &name);
+    out.push_back(Chunk{name, fd, masker_->Apply(data)});
   } else {
-    if (!streams_.empty() && streams_.begin()->first.first != step) ReleaseHeld(out);
-    auto it = streams_.try_emplace({std::string(step), fd}, *masker_).first;
-    out.push_back(Chunk{std::string(step), fd, it->second.Feed(data)});
+    auto it = streams_.try_emplace({name, fd}, *masker_).first;
+    out.push_back(Chunk{name, fd, it->second.Feed(data)});
   }
-  Enqueue(Budgeted(std::move(out), false));
+  Enqueue(Budgeted(std::move(out), nullptr, false));
 }
 
 void RedisLogSink::WriteAside(std::string_view step, std::string_view line) {
   MutexLock order(&write_mu_);
   std::vector<Chunk> out;
   out.push_back(Chunk{std::string(step), LogFd::kSys, masker_->Apply(line)});
-  Enqueue(Budgeted(std::move(out), false));
+  Enqueue(Budgeted(std::move(out), nullptr, false));
 }
 
 void RedisLogSink::Flush() {
   {
     MutexLock order(&write_mu_);
     std::vector<Chunk> held;
-    ReleaseHeld(held);
-    held = Budgeted(std::move(held), true);
+    ReleaseHeld(held, nullptr);
+    held = Budgeted(std::move(held), nullptr, true);
     if (!held.empty()) Enqueue(held);
   }
+  WaitSent();
+}
+
+void RedisLogSink::FlushStep(std::string_view step) {
+  {
+    MutexLock order(&write_mu_);
+    const std::string name(step);
+    std::vector<Chunk> held;
+    ReleaseHeld(held, &name);
+    held = Budgeted(std::move(held), &name, false);
+    if (!held.empty()) Enqueue(held);
+  }
+  WaitSent();
+}
+
+void RedisLogSink::WaitSent() {
   MutexLock lock(&mu_);
   if (pending_.empty() && !in_flight_) {
     if (losses_.total() == 0) return;

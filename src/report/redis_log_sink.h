@@ -4,18 +4,18 @@
 // memory speed and never wait on a Redis round trip; only when 8 MiB are waiting unsent does
 // Write wait for the flusher. The log limit keeps each step's head and tail (report/log_budget.h);
 // what it cuts is counted, and a `sys` line says so; `sys` lines are always kept. A step's output
-// ends for the limit at a write of another step and at Flush (the executor flushes at a step's
-// end).
+// ends for the limit at Flush or FlushStep (the executor flushes at a step's end).
 //
 // Secrets are masked in Write, before anything is queued: each (step, fd) stream of out/err
 // output goes through a MaskingStream of its own, so a secret split across two writes (two reads
 // of a pipe) is masked too. The end of a write that could begin a secret (at most the longest
 // secret form's length minus one byte) is held back until the next write of the same stream
-// shows what follows, and released, masked, when the stream ends: at a `sys` line (the executor
-// writes one when a step ends, and the agent's own lines are `sys`), at a write of another step,
-// and at Flush. So `sys` lines keep their place after the output written before them; out and
-// err never mix their held bytes. The limit cuts masked output only. `sys` lines are masked
-// whole.
+// shows what follows, and released, masked, when the stream ends: at a `sys` line of its step
+// (the executor writes one when a step ends), at a `sys` line of no step (the agent's own lines)
+// while only one step has output held, and at Flush or FlushStep. So `sys` lines keep their place
+// after the output written before them; out and err never mix their held bytes, and steps that
+// run at the same time never release each other's. The limit cuts masked output only. `sys` lines
+// are masked whole.
 //
 // Entries Redis refuses (OOM under `noeviction`, READONLY, ...) are not resent: they are counted
 // per step (report/log_losses.h), and as soon as Redis stores an entry again (or at a Flush) the
@@ -60,6 +60,9 @@ class RedisLogSink final : public LogSink {
   // Releases the bytes held back for masking, then returns once everything written so far has
   // been sent.
   void Flush() override;
+  // Flush for one step's output only (the step ended while others still run): the other steps'
+  // held bytes stay held.
+  void FlushStep(std::string_view step);
 
   uint64_t stored_bytes() const;
   uint64_t dropped_bytes() const;
@@ -71,10 +74,14 @@ class RedisLogSink final : public LogSink {
  private:
   using Chunk = LogPiece;
   void Append(std::string_view step, LogFd fd, std::string_view data) REQUIRES(mu_);
-  void ReleaseHeld(std::vector<Chunk>& out) REQUIRES(write_mu_);
-  // `chunks` (masked) through the log limit: what to store now; `end_step`: the step's output
-  // ended. Counts what the limit cut as dropped.
-  std::vector<Chunk> Budgeted(std::vector<Chunk> chunks, bool end_step) REQUIRES(write_mu_);
+  // The bytes held back for masking, of `step` (null: of every step), to `out`.
+  void ReleaseHeld(std::vector<Chunk>& out, const std::string* step) REQUIRES(write_mu_);
+  // `chunks` (masked) through the log limit: what to store now; `end_step`: that step's output
+  // ended; `end_all`: every step's did. Counts what the limit cut as dropped.
+  std::vector<Chunk> Budgeted(std::vector<Chunk> chunks, const std::string* end_step, bool end_all)
+      REQUIRES(write_mu_);
+  // Returns once everything enqueued so far has been sent (or reported lost).
+  void WaitSent();
   void Enqueue(const std::vector<Chunk>& chunks) REQUIRES(write_mu_);
   void FlusherLoop();
   void Send(const std::vector<Chunk>& batch);

@@ -193,7 +193,9 @@ TEST_F(RedisLogSinkTest, FlushReleasesHeldBytes) {
   EXPECT_EQ(Text(LogFd::kOut), "prompt: hunt");
 }
 
-TEST_F(RedisLogSinkTest, HeldBytesComeOutBeforeTheNextSysLineAndAtTheNextStep) {
+// Steps may run at the same time: another step's write neither ends a step's held bytes nor
+// completes its secret; the step's own end (or the flush) releases them.
+TEST_F(RedisLogSinkTest, HeldBytesComeOutBeforeTheStepsSysLineAndNotAtAnotherStepsWrite) {
   {
     RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
     sink.Write("a", LogFd::kOut, "last words: hunt");
@@ -204,8 +206,24 @@ TEST_F(RedisLogSinkTest, HeldBytesComeOutBeforeTheNextSysLineAndAtTheNextStep) {
   using Run = std::tuple<std::string, std::string, std::string>;
   EXPECT_EQ(Runs(), (std::vector<Run>{{"a", "out", "last words: hunt"},
                                       {"a", "sys", "step a exited with code 0\n"},
-                                      {"b", "out", "b says hunter2"},
-                                      {"c", "out", "-token\n"}}));
+                                      {"b", "out", "b says "},
+                                      {"c", "out", "-token\n"},
+                                      {"b", "out", "hunter2"}}));
+}
+
+TEST_F(RedisLogSinkTest, ASecretSplitAcrossWritesStaysMaskedWhileAnotherStepWritesBetween) {
+  {
+    RedisLogSink sink(Connect(), "j1", {}, SecretMasker());
+    sink.Write("a", LogFd::kOut, "key: hunter2-");
+    sink.Write("b", LogFd::kOut, "compiling\n");
+    sink.Write("", LogFd::kSys, "agent: a line of no step\n");
+    sink.FlushStep("b");
+    sink.Write("a", LogFd::kOut, "token\n");
+  }
+  std::string a;
+  for (const auto& [step, fd, data] : Runs()) a += step == "a" ? data : "";
+  EXPECT_EQ(a, "key: [MASKED]\n");
+  EXPECT_EQ(Text(LogFd::kOut).find("hunter2"), std::string::npos) << Text(LogFd::kOut);
 }
 
 TEST_F(RedisLogSinkTest, OrdinaryOutputIsSentWithoutWaitingForMore) {

@@ -3,11 +3,16 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <deque>
+#include <thread>
+
+#include "executor/docker_executor.h"
 #include "executor/step_report.h"
 #include "report/redis_log_sink.h"
 #include "runner/artifact_publisher.h"
 #include "runner/job_log_line.h"
 #include "runner/pipeline_source.h"
+#include "runner/step_log.h"
 #include "runner/step_plan.h"
 #include "util/log_context.h"
 #include "util/text.h"
@@ -206,10 +211,13 @@ StepOutcome JobRunner::Execution::RunStep(size_t index, const Pipeline& pipeline
                                           const StopSource& stop) {
   const auto& step = pipeline.steps[index];
   CurrentLogContext().step = step.name;
-  steps_[index].state = StepState::kRunning;
-  steps_[index].started_at = FormatRfc3339(clock_.SystemNow());
-  if (auto s = Record(index, "step " + step.name + " started"); !s) {
-    spdlog::warn("{}", s.error().message);
+  {
+    MutexLock lock(&record_mu_);
+    steps_[index].state = StepState::kRunning;
+    steps_[index].started_at = FormatRfc3339(clock_.SystemNow());
+    if (auto s = Record(index, "step " + step.name + " started"); !s) {
+      spdlog::warn("{}", s.error().message);
+    }
   }
   const SteadyTime t0 = clock_.SteadyNow();
   StepSpec spec{.name = step.name,
@@ -219,9 +227,11 @@ StepOutcome JobRunner::Execution::RunStep(size_t index, const Pipeline& pipeline
   if (step.timeout_minutes) {
     spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
   }
-  StepOutcome outcome = session_->RunStep(spec, *log_, deadline, stop);
+  StepLog sink(*log_, step.name);
+  StepOutcome outcome = session_->RunStep(spec, sink, deadline, stop);
   const auto elapsed = std::chrono::duration_cast<Millis>(clock_.SteadyNow() - t0);
   observer_.StepFinished(elapsed.count() / 1000.0);
+  MutexLock lock(&record_mu_);
   steps_[index].state = ToStepState(outcome.result);
   steps_[index].finished_at = FormatRfc3339(clock_.SystemNow());
   steps_[index].duration_ms = elapsed.count();
@@ -257,10 +267,12 @@ StepOutcome JobRunner::Execution::RunStepWithRetries(size_t index, const Pipelin
                                                      const StopSource& stop) {
   const PipelineStep& step = pipeline.steps[index];
   Backoff backoff(options_.retry);
-  while (true) {
-    ++steps_[index].attempts;
+  for (int attempt = 1;; ++attempt) {
+    {
+      MutexLock lock(&record_mu_);
+      steps_[index].attempts = attempt;
+    }
     StepOutcome outcome = RunStep(index, pipeline, commit, deadline, stop);
-    const int attempt = steps_[index].attempts;
     if (outcome.result != StepResult::kFailed || attempt > step.retries ||
         !step.retry_on.Matches(outcome.exit_code)) {
       return outcome;
@@ -277,12 +289,22 @@ StepOutcome JobRunner::Execution::RunStepWithRetries(size_t index, const Pipelin
 }
 
 void JobRunner::Execution::Skip(size_t index, const std::string& reason) {
+  MutexLock lock(&record_mu_);
   steps_[index].state = StepState::kSkipped;
   steps_[index].reason = reason;
   WriteSys(*log_, steps_[index].name, "step " + steps_[index].name + " skipped: " + reason);
   if (auto s = Record(index, "step " + steps_[index].name + " skipped"); !s) {
     spdlog::warn("{}", s.error().message);
   }
+}
+
+size_t JobRunner::Execution::ParallelBound(const Pipeline& pipeline) const {
+  if (options_.parallel_steps > 0) return static_cast<size_t>(options_.parallel_steps);
+  const std::string& cpu =
+      !pipeline.resources.cpu.empty() ? pipeline.resources.cpu : options_.job_cpu_limit;
+  auto nano = cpu.empty() ? Result<int64_t>(0) : ParseNanoCpus(cpu);
+  const int64_t cpus = nano ? (*nano + 999'999'999) / 1'000'000'000 : 0;
+  return static_cast<size_t>(std::max<int64_t>(2, cpus));
 }
 
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
@@ -293,56 +315,100 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
   // After a timeout or a cancel, the steps for failure run on a budget of their own.
   std::optional<JobDeadline> cleanup;
   StopSource cleanup_stop;
-  while (auto next = plan.Take()) {
-    const size_t i = next->index;
-    if (!next->skip_reason.empty()) {
-      Skip(i, next->skip_reason);
-      continue;
-    }
-    JobDeadline* step_deadline = &deadline;
-    const StopSource* step_stop = &stop;
-    if (stop.reason() == StopReason::kShutdown || stop.reason() == StopReason::kLeaseLost) {
-      Skip(i, "the agent stopped the job");
-      plan.Ended(i, true);
-      continue;
-    }
-    if (failure &&
-        (failure->state == JobState::kTimedOut || failure->state == JobState::kCancelled)) {
-      if (!cleanup) {
-        cleanup.emplace(clock_,
-                        std::chrono::duration_cast<Millis>(
-                            std::chrono::duration<double>(options_.cleanup_minutes * 60)),
-                        Millis(0));
-        Sys("running the steps for a failed job within agent.timeout.cleanup_minutes (" +
-            FormatSeconds(cleanup->timeout(), 0) + ")");
+  // Steps that are up run at the same time, each on a thread of its own, up to the bound; this
+  // thread hands them out and takes their ends in the order they come.
+  const size_t bound = ParallelBound(pipeline);
+  Mutex ended_mu;
+  CondVar ended_cv;
+  std::deque<std::pair<size_t, StepOutcome>> ended;  // guarded by ended_mu
+  std::map<size_t, std::thread> running;
+  const LogContext context = CurrentLogContext();
+  auto start = [&](size_t i, JobDeadline& step_deadline, const StopSource& step_stop) {
+    running.emplace(i, std::thread([&, i, context] {
+                      CurrentLogContext() = context;
+                      StepOutcome outcome =
+                          RunStepWithRetries(i, pipeline, commit, step_deadline, step_stop);
+                      MutexLock lock(&ended_mu);
+                      ended.emplace_back(i, std::move(outcome));
+                      ended_cv.NotifyOne();
+                    }));
+  };
+  while (true) {
+    while (running.size() < bound) {
+      auto next = plan.Take();
+      if (!next) break;
+      const size_t i = next->index;
+      if (!next->skip_reason.empty()) {
+        Skip(i, next->skip_reason);
+        continue;
       }
-      step_deadline = &*cleanup;
-      step_stop = &cleanup_stop;
+      if (stop.reason() == StopReason::kShutdown || stop.reason() == StopReason::kLeaseLost) {
+        // Nothing more runs here; Finish leaves the job to another agent.
+        Skip(i, "the agent stopped the job");
+        plan.Ended(i, true);
+        if (!failure) {
+          failure = Failure{JobState::kCancelled, ErrorKind::kCancelled,
+                            "the agent stopped the job", std::nullopt};
+        }
+        continue;
+      }
+      if (failure &&
+          (failure->state == JobState::kTimedOut || failure->state == JobState::kCancelled)) {
+        if (!cleanup) {
+          cleanup.emplace(clock_,
+                          std::chrono::duration_cast<Millis>(
+                              std::chrono::duration<double>(options_.cleanup_minutes * 60)),
+                          Millis(0));
+          WriteSys(*log_, pipeline.steps[i].name,
+                   "running the steps for a failed job within agent.timeout.cleanup_minutes (" +
+                       FormatSeconds(cleanup->timeout(), 0) + ")");
+        }
+        start(i, *cleanup, cleanup_stop);
+      } else {
+        start(i, deadline, stop);
+      }
     }
-    const StepOutcome outcome = RunStepWithRetries(i, pipeline, commit, *step_deadline, *step_stop);
-    const PipelineStep& step = pipeline.steps[i];
-    const bool allowed =
-        outcome.result == StepResult::kFailed && step.allow_failure.Matches(outcome.exit_code);
-    if (allowed) {
-      steps_[i].allowed_failure = true;
-      WriteSys(*log_, step.name,
-               "step " + step.name + " failed with exit code " + std::to_string(outcome.exit_code) +
-                   ", which its allow_failure admits");
-      (void)Record(i, "step " + step.name + " failed (allowed)");
+    if (running.empty()) break;
+    std::pair<size_t, StepOutcome> done;
+    {
+      MutexLock lock(&ended_mu);
+      ended_cv.Wait(&ended_mu, [&] { return !ended.empty(); });
+      done = std::move(ended.front());
+      ended.pop_front();
     }
-    plan.Ended(i, outcome.result == StepResult::kSucceeded || allowed);
-    if (outcome.result == StepResult::kCancelled) plan.Stop("the job was cancelled");
-    if (outcome.result == StepResult::kTimedOut && clock_.SteadyNow() >= step_deadline->hard()) {
-      plan.Stop("the job timed out");
-    }
-    if (allowed || outcome.result == StepResult::kSucceeded) {
-      if (!failure) *exit_code = 0;
-    } else if (!failure) {
-      failure = FailureOf(outcome);
-      *exit_code = outcome.exit_code;
-    }
+    running.at(done.first).join();
+    running.erase(done.first);
+    const auto& [i, outcome] = done;
+    const JobDeadline& used = cleanup ? *cleanup : deadline;
+    OnStepEnded(i, pipeline.steps[i], outcome, clock_.SteadyNow() >= used.hard(), plan, &failure,
+                exit_code);
   }
   return failure;
+}
+
+void JobRunner::Execution::OnStepEnded(size_t i, const PipelineStep& step,
+                                       const StepOutcome& outcome, bool past_deadline,
+                                       StepPlan& plan, std::optional<Failure>* failure,
+                                       int* exit_code) {
+  const bool allowed =
+      outcome.result == StepResult::kFailed && step.allow_failure.Matches(outcome.exit_code);
+  if (allowed) {
+    MutexLock lock(&record_mu_);
+    steps_[i].allowed_failure = true;
+    WriteSys(*log_, step.name,
+             "step " + step.name + " failed with exit code " + std::to_string(outcome.exit_code) +
+                 ", which its allow_failure admits");
+    (void)Record(i, "step " + step.name + " failed (allowed)");
+  }
+  plan.Ended(i, outcome.result == StepResult::kSucceeded || allowed);
+  if (outcome.result == StepResult::kCancelled) plan.Stop("the job was cancelled");
+  if (outcome.result == StepResult::kTimedOut && past_deadline) plan.Stop("the job timed out");
+  if (allowed || outcome.result == StepResult::kSucceeded) {
+    if (!*failure) *exit_code = 0;
+  } else if (!*failure) {
+    *failure = FailureOf(outcome);
+    *exit_code = outcome.exit_code;
+  }
 }
 
 std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunPipeline(

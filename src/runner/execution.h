@@ -13,6 +13,8 @@
 #include "runner/job_dirs.h"
 #include "runner/job_registry.h"
 #include "runner/job_runner.h"
+#include "runner/step_plan.h"
+#include "util/mutex.h"
 
 namespace raibid {
 
@@ -67,8 +69,16 @@ class JobRunner::Execution {
   StepOutcome RunStepWithRetries(size_t index, const Pipeline& pipeline, const std::string& commit,
                                  JobDeadline& deadline, const StopSource& stop);
   void Skip(size_t index, const std::string& reason);
+  // How many steps may run at the same time (agent.parallel_steps; 0: the job's CPUs rounded up,
+  // at least 2).
+  size_t ParallelBound(const Pipeline& pipeline) const;
+  // What a step's end means for the plan and the job (allow_failure, the first failure).
+  void OnStepEnded(size_t index, const PipelineStep& step, const StepOutcome& outcome,
+                   bool past_deadline, StepPlan& plan, std::optional<Failure>* failure,
+                   int* exit_code);
   std::map<std::string, std::string> StepEnv(const Pipeline& pipeline, const std::string& commit,
                                              const std::string& step) const;
+  // Writes the steps to the status hash; the caller holds record_mu_.
   Status Record(size_t index, const std::string& message);
   std::optional<Failure> PublishArtifacts(const Pipeline& pipeline, const std::string& commit);
   std::string ReadLogBack();
@@ -98,6 +108,9 @@ class JobRunner::Execution {
   // Made once the log exists (they write to it).
   std::optional<JobRegistry> registry_;
   std::optional<JobCache> cache_;
+  // Steps run on threads of their own: they touch steps_ and the status writer only with
+  // record_mu_ held (the rest of the run, before and after the steps, is one thread).
+  Mutex record_mu_;
   std::vector<StepRecord> steps_;
   std::vector<std::string> warnings_;  // masked
   std::map<std::string, std::string> image_env_;

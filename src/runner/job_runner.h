@@ -42,6 +42,10 @@ struct RunnerOptions {
   double timeout_extension_percent = 10;
   // agent.timeout.cleanup_minutes: the budget of the steps for failure after a timeout or cancel.
   double cleanup_minutes = 5;
+  // agent.parallel_steps: how many of a job's steps may run at the same time; 0: the job's CPUs
+  // (its resources.cpu, else job_cpu_limit) rounded up, at least 2.
+  int parallel_steps = 0;
+  std::string job_cpu_limit;  // agent.resources.limits.cpu ("2", "500m"; empty: none)
   ReportSettings report;
   Masker masker;  // the agent's own secrets (git token, registry password, agent.secrets)
   // agent.secrets: variables every step gets (their values are in `masker` too).

@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <functional>
 
 #include "report/status_writer.h"
 #include "runner/fake_executor_test_util.h"
@@ -203,6 +206,16 @@ TEST_F(JobRunnerTest, LeaseLostMidStepStopsTheJobAndWritesNothingFinal) {
   EXPECT_NE(Log("taken").find("lease lost: another agent took this job over"), std::string::npos);
 }
 
+// The drain comes as a step ends by itself: the next step is never started, and the job is not
+// called succeeded.
+TEST_F(JobRunnerTest, DrainBetweenStepsLeavesTheJobRunningAndPending) {
+  executor_.Script("a", {.on_start = [&] { stop_.RequestStop(StopReason::kShutdown); }});
+  RunResult r = Run(JobJson("between", Step("a") + "," + Step("b")));
+  EXPECT_EQ(r.disposition, Disposition::kLeftPending);
+  EXPECT_EQ(Field("between", "state"), "running");
+  EXPECT_EQ(executor_.steps_run(), std::vector<std::string>{"a"});
+}
+
 TEST_F(JobRunnerTest, DrainDuringAStepLeavesTheJobRunningAndPending) {
   executor_.Script("a",
                    {.hang = true, .on_start = [&] { stop_.RequestStop(StopReason::kShutdown); }});
@@ -375,6 +388,59 @@ TEST_F(JobRunnerTest, StepsRunInTheOrderTheirDependenciesAllow) {
                                        Step("build", R"("depends_on": [])") + "," + Step("test")));
   EXPECT_EQ(r.state, JobState::kSucceeded);
   EXPECT_EQ(executor_.steps_run(), (std::vector<std::string>{"build", "test", "deploy"}));
+}
+
+// Each of the two steps waits (up to a deadline) for the other to be running too.
+struct Overlap {
+  std::atomic<int> started{0};
+  std::atomic<int> inside{0};
+  std::atomic<int> most{0};
+  std::function<void()> Step(std::chrono::milliseconds patience) {
+    return [this, patience] {
+      ++started;
+      const int now = ++inside;
+      most = std::max(most.load(), now);
+      testing::WaitFor([&] { return started.load() >= 2; }, patience);
+      most = std::max(most.load(), inside.load());
+      --inside;
+    };
+  }
+};
+
+TEST_F(JobRunnerTest, IndependentStepsRunAtTheSameTime) {
+  Overlap overlap;
+  executor_.Script("lint", {.on_start = overlap.Step(seconds(10))});
+  executor_.Script("test", {.on_start = overlap.Step(seconds(10))});
+  RunResult r = Run(JobJson("fan", Step("lint", R"("depends_on": [])") + "," +
+                                       Step("test", R"("depends_on": [])") + "," +
+                                       Step("after", R"("depends_on": ["lint", "test"])")));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(overlap.most, 2);
+  EXPECT_EQ(executor_.steps_run().back(), "after");
+}
+
+TEST_F(JobRunnerTest, NoMoreStepsRunAtOnceThanTheBound) {
+  options_.parallel_steps = 1;
+  Overlap overlap;
+  executor_.Script("lint", {.on_start = overlap.Step(std::chrono::milliseconds(200))});
+  executor_.Script("test", {.on_start = overlap.Step(std::chrono::milliseconds(200))});
+  RunResult r = Run(JobJson(
+      "one", Step("lint", R"("depends_on": [])") + "," + Step("test", R"("depends_on": [])")));
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_EQ(overlap.most, 1);
+}
+
+TEST_F(JobRunnerTest, AFailedStepSkipsItsDependentsWhileAnIndependentStepRuns) {
+  executor_.Script("build", {.exit_code = 2});
+  RunResult r = Run(JobJson(
+      "dag-fail", Step("build") + "," + Step("test") + "," + Step("lint", R"("depends_on": [])")));
+  EXPECT_EQ(r.state, JobState::kFailed);
+  auto ran = executor_.steps_run();
+  std::sort(ran.begin(), ran.end());
+  EXPECT_EQ(ran, (std::vector<std::string>{"build", "lint"}));
+  const auto steps = nlohmann::json::parse(Field("dag-fail", "steps"));
+  EXPECT_EQ(steps[1]["reason"], "step build failed");
+  EXPECT_EQ(steps[2]["state"], "succeeded");
 }
 
 }  // namespace

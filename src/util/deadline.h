@@ -4,6 +4,7 @@
 // extension of zero makes the soft and hard timeouts the same moment.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 
 #include "util/clock.h"
@@ -24,12 +25,11 @@ class JobDeadline {
 
   // kExtended exactly once, when the soft deadline passes (and there is an extension); kExpired
   // from the hard deadline on.
+  // Thread-safe: steps that run at the same time share the job's deadline, and only one of them
+  // sees kExtended.
   DeadlineEvent Check(SteadyTime now) {
     if (now >= hard_) return DeadlineEvent::kExpired;
-    if (!extended_ && now >= soft_) {
-      extended_ = true;
-      return DeadlineEvent::kExtended;
-    }
+    if (now >= soft_ && !extended_.exchange(true)) return DeadlineEvent::kExtended;
     return DeadlineEvent::kNone;
   }
 
@@ -54,7 +54,7 @@ class JobDeadline {
   Millis timeout_;
   Millis extension_;
   Clock* clock_;
-  bool extended_ = false;
+  std::atomic<bool> extended_{false};
 };
 
 }  // namespace raibid
