@@ -45,6 +45,37 @@ dpkg-deb -e "$deb" "$work/control"
 grep -qx /etc/raibid/agent.yaml "$work/control/conffiles" ||
   fail "/etc/raibid/agent.yaml is not a conffile"
 
+echo "== a job run by the installed agent"
+# The shipped configuration (only the HTTP port changed, to a free one), a throwaway Redis, and
+# a step that names its parent: the reaper the installed agent found under /usr/libexec.
+if command -v redis-server >/dev/null; then
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait' EXIT
+  port=$((20000 + RANDOM % 20000))
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((20000 + RANDOM % 20000)); done
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
+    >"$work/redis.log" 2>&1 &
+  pids+=($!)
+  sed 's|^    listen: .*|    listen: "127.0.0.1:0"|' "$root/etc/raibid/agent.yaml" >"$work/agent.yaml"
+  repo=$work/repo
+  git init -q -b main "$repo"
+  git -C "$repo" -c user.name=t -c user.email=t@example.com commit -q --allow-empty -m start
+  export REDIS_URL="redis://127.0.0.1:$port" POD_NAME=deb-test
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  "$root/usr/bin/raibid-agent" run --config "$work/agent.yaml" --work-dir "$work/jobs" \
+    --cache-dir "$work/cache" 2>"$work/agent.log" &
+  pids+=($!)
+  printf '{"repository": "file://%s", "branch": "main", "pipeline": {"steps": [%s]}}\n' "$repo" \
+    '{"name": "parent", "command": "echo \"parent: $(readlink /proc/$PPID/exe)\""}' >"$work/job.json"
+  timeout 60 "$root/usr/bin/raibid-agent" submit --redis "$REDIS_URL" --follow "$work/job.json" \
+    >"$work/job.log" 2>&1 || { cat "$work/job.log" "$work/agent.log"; fail "the job failed"; }
+  grep -qx "parent: $root/usr/libexec/raibid-agent/raibid-agent-reaper" "$work/job.log" ||
+    { cat "$work/job.log"; fail "the step's parent is not the installed reaper"; }
+  echo "the step ran under $root/usr/libexec/raibid-agent/raibid-agent-reaper"
+else
+  echo "skipped: redis-server is not installed"
+fi
+
 echo "== the unit"
 unit=$root/lib/systemd/system/raibid-agent.service
 grep -qx 'ExecStart=/usr/bin/raibid-agent run --config /etc/raibid/agent.yaml' "$unit" ||
