@@ -534,6 +534,18 @@ TEST(LoadSettingsFile, TheShippedExampleIsValidAndComplete) {
   EXPECT_EQ(s->input_limits.job_bytes, 1u << 20);
   EXPECT_EQ(s->input_limits.steps, 1000u);
   EXPECT_EQ(s->input_limits.http_response_bytes, 4u << 20);
+  // The keys it gained hold their defaults, as its comments say.
+  const Settings defaults;
+  EXPECT_EQ(s->idle_maintenance_seconds, defaults.idle_maintenance_seconds);
+  EXPECT_EQ(s->cache_remote, defaults.cache_remote);
+  EXPECT_EQ(s->registry_chunk_size, defaults.registry_chunk_size);
+  EXPECT_EQ(s->registry_reference, defaults.registry_reference);
+  EXPECT_EQ(s->registry_image_tag, defaults.registry_image_tag);
+  EXPECT_EQ(s->log_format, defaults.log_format);
+  EXPECT_EQ(s->retry_initial_seconds, defaults.retry_initial_seconds);
+  EXPECT_EQ(s->retry_max_retries, defaults.retry_max_retries);
+  EXPECT_EQ(s->retry_jitter_percent, defaults.retry_jitter_percent);
+  EXPECT_TRUE(s->secret_files.empty());
 }
 
 // Whether `node` holds the dotted key path `path` (a map at every level but the last).
