@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "agent/wiring.h"
+#include "cli/reaper_path.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "util/log_context.h"
@@ -120,9 +121,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                      Agent* a = agent_view;
                      return a ? a->eviction_policy() : std::nullopt;
                    }});
-  // The small static reaper beside the binary when it is installed, else the agent's own mode.
-  const auto reaper = self.parent_path() / "raibid-agent-reaper";
-  auto wired = WireAgent(settings, {.reaper = access(reaper.c_str(), X_OK) == 0 ? reaper : self,
+  auto wired = WireAgent(settings, {.reaper = FindReaper(self),
                                     .version = RAIBID_VERSION,
                                     .observer = &metrics,
                                     .take_over = flags.take_over});

@@ -318,7 +318,26 @@ Result<std::string> ReadConfigFile(const std::filesystem::path& file) {
   return text;
 }
 
+void CollectKeyPaths(const std::vector<Key>& keys, const std::string& path,
+                     std::vector<std::string>& out) {
+  for (const Key& key : keys) {
+    const std::string key_path = JoinKeyPath(path, std::string(key.name));
+    if (key.children.empty()) {
+      out.push_back(key_path);
+    } else {
+      CollectKeyPaths(key.children, key_path, out);
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> KnownSettingKeys() {
+  Settings scratch;  // the schema's setters need somewhere to point; nothing is written
+  std::vector<std::string> paths;
+  CollectKeyPaths({Section("agent", AgentKeys(scratch))}, "", paths);
+  return paths;
+}
 
 Result<Settings> ParseSettings(std::string_view yaml, std::string_view filename,
                                const EnvLookup& lookup, std::vector<std::string>* warnings) {

@@ -147,6 +147,10 @@ struct Settings {
 Result<Settings> ParseSettings(std::string_view yaml, std::string_view filename,
                                const EnvLookup& lookup, std::vector<std::string>* warnings);
 
+// Every key the parser knows, as dotted paths in schema order ("agent.cache.remote"); a map whose
+// entries the user names (agent.secrets) is one path. Anything else in a file is an unknown key.
+std::vector<std::string> KnownSettingKeys();
+
 // Reads `file` (an error naming it when missing, unreadable or over 1 MiB), then ParseSettings
 // with the process environment.
 Result<Settings> LoadSettingsFile(const std::filesystem::path& file,

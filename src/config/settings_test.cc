@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <climits>
 #include <map>
 
@@ -17,6 +20,11 @@ std::string HostName() {
   char name[HOST_NAME_MAX + 1] = {};
   gethostname(name, sizeof name - 1);
   return name;
+}
+
+// A file of the source tree (the build passes its root).
+std::filesystem::path SourceFile(const char* relative) {
+  return std::filesystem::path(RAIBID_SOURCE_DIR) / relative;
 }
 
 // The error message of parsing `yaml` as agent.yaml with `vars`, or "" when it parses.
@@ -513,7 +521,7 @@ TEST(LoadSettingsFile, RefusesAFileOverOneMebibyte) {
 }
 
 TEST(LoadSettingsFile, TheShippedExampleIsValidAndComplete) {
-  const auto example = std::filesystem::path(__FILE__).parent_path() / "../../examples/agent.yaml";
+  const auto example = SourceFile("examples/agent.yaml");
   std::vector<std::string> warnings;
   auto s = LoadSettingsFile(example, &warnings);
   ASSERT_TRUE(s.has_value()) << s.error().message;
@@ -526,6 +534,51 @@ TEST(LoadSettingsFile, TheShippedExampleIsValidAndComplete) {
   EXPECT_EQ(s->input_limits.job_bytes, 1u << 20);
   EXPECT_EQ(s->input_limits.steps, 1000u);
   EXPECT_EQ(s->input_limits.http_response_bytes, 4u << 20);
+  // The keys it gained hold their defaults, as its comments say.
+  const Settings defaults;
+  EXPECT_EQ(s->idle_maintenance_seconds, defaults.idle_maintenance_seconds);
+  EXPECT_EQ(s->cache_remote, defaults.cache_remote);
+  EXPECT_EQ(s->registry_chunk_size, defaults.registry_chunk_size);
+  EXPECT_EQ(s->registry_reference, defaults.registry_reference);
+  EXPECT_EQ(s->registry_image_tag, defaults.registry_image_tag);
+  EXPECT_EQ(s->log_format, defaults.log_format);
+  EXPECT_EQ(s->retry_initial_seconds, defaults.retry_initial_seconds);
+  EXPECT_EQ(s->retry_max_retries, defaults.retry_max_retries);
+  EXPECT_EQ(s->retry_jitter_percent, defaults.retry_jitter_percent);
+  EXPECT_TRUE(s->secret_files.empty());
+}
+
+// Whether `node` holds the dotted key path `path` (a map at every level but the last).
+bool Has(const YAML::Node& node, std::string_view path) {
+  if (!node.IsMap()) return false;
+  const size_t dot = path.find('.');
+  const YAML::Node child = node[std::string(path.substr(0, dot))];  // const: never inserts
+  if (!child.IsDefined()) return false;
+  return dot == std::string_view::npos || Has(child, path.substr(dot + 1));
+}
+
+TEST(KnownSettingKeys, NamesLeavesAndMapsOfTheSchema) {
+  const auto keys = KnownSettingKeys();
+  for (const char* key : {"agent.cache.remote", "agent.log.format", "agent.retry.jitter_percent",
+                          "agent.secrets", "agent.redis.tls.ca_file", "agent.limits.steps"}) {
+    EXPECT_NE(std::find(keys.begin(), keys.end(), key), keys.end()) << key;
+  }
+  EXPECT_EQ(std::find(keys.begin(), keys.end(), "agent.redis"), keys.end()) << "a section";
+}
+
+TEST(KnownSettingKeys, TheShippedExampleHasEveryOne) {
+  const YAML::Node example = YAML::LoadFile(SourceFile("examples/agent.yaml").string());
+  for (const std::string& key : KnownSettingKeys()) {
+    EXPECT_TRUE(Has(example, key)) << key << " is missing from examples/agent.yaml";
+  }
+}
+
+TEST(KnownSettingKeys, TheConfigurationReferenceListsEveryOne) {
+  const std::string doc = testing::ReadFile(SourceFile("docs/configuration.md"));
+  for (const std::string& key : KnownSettingKeys()) {
+    EXPECT_NE(doc.find("| `" + key + "` |"), std::string::npos)
+        << key << " has no row in docs/configuration.md";
+  }
 }
 
 }  // namespace
