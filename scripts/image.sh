@@ -109,10 +109,11 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# Runs the built image the way deploy/deployment.yaml runs it: as uid 10001 with a read-only root
-# file system, no capabilities, writable /tmp and /var/lib/raibid only, the credential files at the
-# Deployment's paths, and deploy/configmap.yaml's own agent.yaml (only the Redis address and the
-# HTTP port changed to loopback ones), against a real redis-server that requires a password.
+# Runs the built image the way deploy/base/deployment.yaml runs it: as uid 10001 with a read-only
+# root file system, no capabilities, writable /tmp and /var/lib/raibid only, the credential files
+# at the Deployment's paths, and deploy/base/configmap.yaml's own agent.yaml (only the Redis
+# address and the HTTP port changed to loopback ones), against a real redis-server that requires a
+# password.
 # One job goes through `submit --follow`; the HTTP endpoints answer; SIGTERM ends it with 0.
 smoke_test() {
   local redis_port http_port rc password=smoke-redis-secret
@@ -138,7 +139,7 @@ smoke_test() {
   echo smoke-gitea-token >"$tmp/git/token"
   echo smoke-registry-password >"$tmp/registry/password"
   chmod 644 "$tmp/git/token" "$tmp/registry/password"
-  sed -n '/^  agent.yaml: |$/,$p' deploy/configmap.yaml | tail -n +2 | sed 's/^    //' \
+  sed -n '/^  agent.yaml: |$/,$p' deploy/base/configmap.yaml | tail -n +2 | sed 's/^    //' \
     | sed -e "s/redis\.raibid-ci\.svc\.cluster\.local:6379/127.0.0.1:$redis_port/" \
           -e "s/0\.0\.0\.0:9090/127.0.0.1:$http_port/" >"$tmp/agent.yaml"
   chmod 644 "$tmp/agent.yaml"
@@ -167,7 +168,7 @@ smoke_test() {
   grep -E '^raibid_jobs_total' "$tmp/metrics.out" || { echo "image: no raibid_jobs_total"; exit 1; }
 
   if podman logs raibid-smoke 2>&1 | grep -i 'unknown key'; then
-    echo "image: deploy/configmap.yaml has keys the agent does not know"; exit 1
+    echo "image: deploy/base/configmap.yaml has keys the agent does not know"; exit 1
   fi
   podman stop -t 30 raibid-smoke >/dev/null
   rc=$(podman inspect raibid-smoke --format '{{.State.ExitCode}}')

@@ -2,10 +2,12 @@
 // Validates Kubernetes manifests against the Kubernetes and KEDA schemas in schemas/ (strict:
 // unknown fields are errors), then checks that they work together (lib/checks.mjs).
 //
-//   node validate.mjs FILE...     a kustomization.yaml brings in its resources
+//   node validate.mjs FILE|DIR...   a kustomization.yaml (or a directory holding one) brings in
+//                                   its resources, with its patches applied
 //
 // Prints one line per problem and exits 1, or prints a summary and exits 0. The CTest test
-// deploy_manifests runs it on deploy/kustomization.yaml and deploy/secrets.example.yaml.
+// deploy_manifests runs it on deploy/kustomization.yaml and deploy/secrets.example.yaml, and
+// deploy_manifests_<overlay> on each overlay with the base's Secret templates and its own.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from './lib/load.mjs';
@@ -32,7 +34,7 @@ export function validateLoaded({ manifests, errors: loadErrors, kustomizations }
 
 function main(argv) {
   if (argv.length === 0 || argv.includes('--help')) {
-    console.error('usage: validate.mjs FILE...   (a kustomization.yaml brings in its resources)');
+    console.error('usage: validate.mjs FILE|DIR...   (a kustomization.yaml, or a directory with one, brings in its resources)');
     return 2;
   }
   const { errors, manifests } = validateFiles(argv);

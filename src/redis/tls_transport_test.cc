@@ -128,6 +128,18 @@ TEST_F(RedisTlsTest, ACertificateForAnotherNameIsRefusedAsNameMismatch) {
   EXPECT_TRUE(Redis::Connect(ep));
 }
 
+TEST_F(RedisTlsTest, AnExpiredServerCertificateIsRefusedAsExpired) {
+  testing::RedisTlsFiles files = Files(pki_, false);
+  files.cert = pki_.expired_server_cert();
+  testing::RedisServer expired(false, files);
+  RedisEndpoint ep = *ParseRedisUrl(expired.url());
+  ep.tls.ca_file = pki_.ca();
+  const std::string why = Refusal(ep);
+  EXPECT_THAT(why, HasSubstr("certificate verify failed (expired)"));
+  EXPECT_THAT(why, HasSubstr("certificate has expired"));  // OpenSSL's words
+  EXPECT_THAT(why, HasSubstr(Describe(ep)));
+}
+
 TEST_F(RedisTlsTest, InsecureSkipVerifyTakesAnyCertificate) {
   RedisEndpoint ep = Endpoint();
   ep.tls.ca_file = pki_.other_ca();

@@ -79,10 +79,28 @@ function withDefaults(agent) {
   return merged;
 }
 
-// "redis://:pw@host:6379/0" -> { host, port }; the password part may hold ${VAR}.
+// The Redis a redis.url names (the login part may hold ${VAR}; null for unix:// or a bad URL):
+//   redis://:pw@host:6379/0, rediss://...            -> { tls, host, port }
+//   redis+sentinel://:pw@s1:26379,s2/master/0, rediss+sentinel://...
+//                                                    -> { tls, sentinels: [{ host, port }], master }
+// Sentinels listen on 26379 unless a port is given; rediss+sentinel speaks TLS to both.
 export function redisEndpoint(url) {
-  const m = /^redis:\/\/(?:[^@]*@)?([^:/]+)(?::(\d+))?(?:\/.*)?$/.exec(String(url));
-  return m ? { host: m[1], port: Number(m[2] ?? 6379) } : null;
+  const m = /^(rediss?)(\+sentinel)?:\/\/(?:.*@)?([^@/]+)(?:\/(.*))?$/.exec(String(url));
+  if (!m) return null;
+  const tls = m[1] === 'rediss';
+  if (!m[2]) {
+    const server = hostPort(m[3], 6379);
+    return server && { tls, ...server };
+  }
+  const sentinels = m[3].split(',').map((address) => hostPort(address, 26379));
+  const master = (m[4] ?? '').split('/')[0];
+  return sentinels.includes(null) || !master ? null : { tls, sentinels, master };
+}
+
+// "host:port" or "host" -> { host, port }
+export function hostPort(text, defaultPort) {
+  const m = /^([^:\s]+)(?::(\d+))?$/.exec(String(text).trim());
+  return m ? { host: m[1], port: Number(m[2] ?? defaultPort) } : null;
 }
 
 // "http://host:3000/x" -> { host, port } with the scheme's default port.

@@ -4,6 +4,7 @@
 import { agentConfig } from './agent_config.mjs';
 import { WORKLOAD_CHECKS } from './workload_checks.mjs';
 import { checkNetworkPolicy, checkScaledObjectShape, checkScaledObjectTarget } from './scaling_checks.mjs';
+import { checkTriggerAuthentication } from './redis_trigger_checks.mjs';
 
 // Manifests by kind and name.
 export class Index {
@@ -71,6 +72,7 @@ export function crossCheck(manifests, kustomizations) {
   const index = new Index(manifests);
   const errors = [...checkNamespaces(manifests, kustomizations), ...checkUniqueNames(manifests)];
   for (const scaledObject of index.all('ScaledObject')) errors.push(...checkScaledObjectShape({ scaledObject, index }));
+  for (const auth of index.all('TriggerAuthentication')) errors.push(...checkTriggerAuthentication(auth));
   for (const deployment of index.all('Deployment')) errors.push(...checkDeployment(deployment, index));
   if (index.has('ScaledObject') && !index.has('Deployment')) {
     errors.push('a ScaledObject is given without the Deployment it scales');

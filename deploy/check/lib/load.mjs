@@ -1,9 +1,10 @@
 // Reads manifests the way kubectl does: YAML 1.1 (so `defaultMode: 0440` is octal and `yes` is a
 // boolean), several documents per file, and a kustomization.yaml standing for itself plus the
-// files it lists under `resources`.
+// resources it lists, with its patches applied.
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { applyPatches } from './patch.mjs';
 
 // One parsed document: where it came from, and the object.
 export class Manifest {
@@ -49,34 +50,53 @@ export function loadFile(file, display = file) {
   return { manifests, errors };
 }
 
-// Loads every file named; a Kustomization also brings in its resources (relative to it).
+// Loads every file named (a directory stands for its kustomization.yaml). A Kustomization also
+// brings in its resources, files or directories with a kustomization.yaml of their own, relative
+// to it, and applies its `patches` to them (lib/patch.mjs).
 // Returns { manifests, errors, kustomizations }.
 export function loadAll(files, cwd = process.cwd()) {
   const result = { manifests: [], errors: [], kustomizations: [] };
   const seen = new Set();
+  // Returns the objects the file brought in (a Kustomization's resources, patched).
   const visit = (file) => {
-    const absolute = path.resolve(cwd, file);
-    if (seen.has(absolute)) return;
+    let absolute = path.resolve(cwd, file);
+    if (isDirectory(absolute)) absolute = path.join(absolute, 'kustomization.yaml');
+    if (seen.has(absolute)) return [];
     seen.add(absolute);
     const loaded = loadFile(absolute, path.relative(cwd, absolute) || file);
     result.errors.push(...loaded.errors);
+    const brought = [];
     for (const m of loaded.manifests) {
       result.manifests.push(m);
-      if (m.kind !== 'Kustomization') continue;
-      result.kustomizations.push(m);
-      for (const resource of m.object.resources ?? []) {
-        if (typeof resource !== 'string') continue;
-        const target = path.resolve(path.dirname(absolute), resource);
-        if (!fs.existsSync(target)) {
-          result.errors.push(`${m.label}: resource ${resource} does not exist`);
-        } else if (fs.statSync(target).isDirectory()) {
-          result.errors.push(`${m.label}: resource ${resource} is a directory (not supported here)`);
-        } else {
-          visit(target);
-        }
+      if (m.kind !== 'Kustomization') {
+        brought.push(m);
+        continue;
       }
+      result.kustomizations.push(m);
+      const dir = path.dirname(absolute);
+      const own = (m.object.resources ?? []).flatMap((resource) => visitResource(m, dir, resource));
+      result.errors.push(...applyPatches(m, dir, own, cwd));
+      brought.push(...own);
     }
+    return brought;
+  };
+  const visitResource = (kustomization, dir, resource) => {
+    if (typeof resource !== 'string') return [];
+    const target = path.resolve(dir, resource);
+    if (!fs.existsSync(target)) {
+      result.errors.push(`${kustomization.label}: resource ${resource} does not exist`);
+      return [];
+    }
+    if (isDirectory(target) && !fs.existsSync(path.join(target, 'kustomization.yaml'))) {
+      result.errors.push(`${kustomization.label}: resource ${resource} is a directory without a kustomization.yaml`);
+      return [];
+    }
+    return visit(target);
   };
   files.forEach(visit);
   return result;
+}
+
+function isDirectory(file) {
+  return fs.existsSync(file) && fs.statSync(file).isDirectory();
 }

@@ -2,6 +2,7 @@
 // configuration. KEDA's CRD types trigger metadata as a free map of strings, so its schema cannot
 // catch a misspelt or foreign key: this file knows the redis-streams scaler's keys.
 import { httpEndpoint, listenPort, redisEndpoint } from './agent_config.mjs';
+import { checkTriggerRedis } from './redis_trigger_checks.mjs';
 import { resolvePort } from './workload_checks.mjs';
 
 // The trigger metadata KEDA's redis-streams scaler reads (pkg/scalers/redis_streams_scaler.go and
@@ -36,8 +37,9 @@ function checkTriggerKeys(label, i, metadata) {
   return errors;
 }
 
-function checkTriggerTarget(label, i, metadata, config) {
+function checkTriggerTarget(label, i, trigger, config, index) {
   const errors = [];
+  const metadata = trigger.metadata ?? {};
   const where = `${label}: triggers[${i}].metadata`;
   if (metadata.stream !== config.redis.stream_name) {
     errors.push(`${where}.stream ${metadata.stream} is not the agent's stream ${config.redis.stream_name}`);
@@ -45,10 +47,7 @@ function checkTriggerTarget(label, i, metadata, config) {
   if (metadata.consumerGroup !== config.redis.consumer_group) {
     errors.push(`${where}.consumerGroup ${metadata.consumerGroup} is not the agent's group ${config.redis.consumer_group}`);
   }
-  const redis = redisEndpoint(config.redis.url);
-  if (metadata.address && redis && metadata.address !== `${redis.host}:${redis.port}`) {
-    errors.push(`${where}.address ${metadata.address} is not the agent's Redis ${redis.host}:${redis.port}`);
-  }
+  errors.push(...checkTriggerRedis(`${label}: triggers[${i}]`, trigger, config, index));
   return errors;
 }
 
@@ -94,8 +93,9 @@ function checkFormula(label, modifiers, triggers) {
     .map((id) => `${label}: advanced.scalingModifiers.formula uses ${id}, which is no trigger's name`);
 }
 
-// The ScaledObject scales this Deployment, on the stream, group and Redis its agents use.
-export function checkScaledObjectTarget({ scaledObject, deployment, config }) {
+// The ScaledObject scales this Deployment, on the stream, group and Redis its agents use
+// (lib/redis_trigger_checks.mjs: server or sentinels, TLS, the sentinels' login).
+export function checkScaledObjectTarget({ scaledObject, deployment, config, index }) {
   const label = scaledObject.label;
   const spec = scaledObject.object.spec ?? {};
   const errors = [];
@@ -104,7 +104,7 @@ export function checkScaledObjectTarget({ scaledObject, deployment, config }) {
     errors.push(`${label}: scaleTargetRef does not name Deployment ${deployment.name}`);
   }
   (spec.triggers ?? []).forEach((trigger, i) => {
-    if (isRedisStreams(trigger)) errors.push(...checkTriggerTarget(label, i, trigger.metadata ?? {}, config));
+    if (isRedisStreams(trigger)) errors.push(...checkTriggerTarget(label, i, trigger, config, index));
   });
   return errors;
 }
@@ -148,14 +148,16 @@ export function checkNetworkPolicy({ policy, deployment, container, config }) {
   if (!types.includes('Egress')) errors.push(`${label}: policyTypes lacks Egress, so egress is not limited`);
   const egress = spec.egress ?? [];
   if (!allowsPort(egress, 53, 'UDP')) errors.push(`${label}: egress does not admit DNS (UDP 53)`);
-  const servers = {
-    'agent.redis.url': redisEndpoint(config.redis.url),
-    'agent.git.base_url': config.git?.base_url ? httpEndpoint(config.git.base_url) : null,
-    'agent.registry.url': config.registry?.url ? httpEndpoint(config.registry.url) : null,
+  // Behind Sentinel, each sentinel; the master's port is whatever they name, unknown here.
+  const redis = redisEndpoint(config.redis.url);
+  const servers = [
+    ...(redis?.sentinels ?? [redis]).map((endpoint) => ['agent.redis.url', endpoint]),
+    ['agent.git.base_url', config.git?.base_url ? httpEndpoint(config.git.base_url) : null],
+    ['agent.registry.url', config.registry?.url ? httpEndpoint(config.registry.url) : null],
     // The engine beside the agent pulls the default image through the pod's network too.
-    'agent.image': config.executor === 'docker' && config.image ? imageRegistry(config.image) : null,
-  };
-  for (const [key, endpoint] of Object.entries(servers)) {
+    ['agent.image', config.executor === 'docker' && config.image ? imageRegistry(config.image) : null],
+  ];
+  for (const [key, endpoint] of servers) {
     if (endpoint && !allowsPort(egress, endpoint.port, 'TCP')) {
       errors.push(`${label}: egress admits no TCP port ${endpoint.port}, needed for ${key} (${endpoint.host})`);
     }

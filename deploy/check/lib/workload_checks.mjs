@@ -74,10 +74,15 @@ export function checkConfigVariables({ deployment, container, configText }) {
     .map((n) => `${deployment.label}: the agent configuration uses \${${n}} but container ${container.name} does not set ${n}`);
 }
 
-// A credential file of the configuration is a key of a Secret volume mounted at its directory,
-// and the Secret (when among the manifests) holds that key.
+// A credential file of the configuration (tokens, passwords, Redis's TLS CA and client
+// certificate) is a key of a Secret volume mounted at its directory, and the Secret (when among
+// the manifests) holds that key.
 export function checkSecretFiles({ deployment, container, podSpec, config, index }) {
-  const files = { 'git.token_file': config.git?.token_file, 'registry.password_file': config.registry?.password_file };
+  const tls = config.redis.tls ?? {};
+  const files = {
+    'git.token_file': config.git?.token_file, 'registry.password_file': config.registry?.password_file,
+    'redis.tls.ca_file': tls.ca_file, 'redis.tls.cert_file': tls.cert_file, 'redis.tls.key_file': tls.key_file,
+  };
   const errors = [];
   for (const [key, file] of Object.entries(files)) {
     if (!file) continue;

@@ -35,7 +35,7 @@ function installDepsPackages() {
   return block[1].replace(/#.*$/gm, '').split(/\s+/).filter(Boolean);
 }
 
-const deployment = loadAll([path.join(ROOT, 'deploy', 'deployment.yaml')]).manifests[0].object;
+const deployment = loadAll([path.join(ROOT, 'deploy', 'base', 'deployment.yaml')]).manifests[0].object;
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 

@@ -6,37 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Manifest, loadAll, loadFile } from '../lib/load.mjs';
 import { validateLoaded } from '../validate.mjs';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DEPLOY = path.resolve(HERE, '..', '..');
-const FIXTURES = path.join(HERE, 'fixtures');
-const INPUTS = ['kustomization.yaml', 'secrets.example.yaml'];
-
-const load = () => loadAll(INPUTS, DEPLOY);
-const find = (loaded, kind, name) => loaded.manifests.find((m) => m.kind === kind && (!name || m.name === name));
-
-// Applies `change` to the object of one manifest of the real set and returns the errors.
-function errorsAfter(kind, change, name) {
-  const loaded = load();
-  change(find(loaded, kind, name).object);
-  return validateLoaded(loaded).errors;
-}
-
-function expectError(errors, pattern) {
-  assert.ok(
-    errors.some((e) => pattern.test(e)),
-    `expected an error matching ${pattern}, got:\n  ${errors.join('\n  ') || '(none)'}`,
-  );
-}
-
-const agent = (d) => d.spec.template.spec.containers[0];
-const editConfig = (from, to) => (cm) => {
-  assert.ok(cm.data['agent.yaml'].includes(from), `agent.yaml has no ${from}`);
-  cm.data['agent.yaml'] = cm.data['agent.yaml'].replace(from, to);
-};
+import { DEPLOY, FIXTURES, HERE, INPUTS, agent, editConfig, errorsAfter, expectError, find, load } from './support.mjs';
 
 test('deploy/ as committed is valid', () => {
   const { errors, manifests } = validateLoaded(load());
@@ -203,15 +175,17 @@ test('every referenced object must be there, and every kind must have a schema',
   expectError(validateLoaded(extra).errors, /no schema for apiVersion v1, kind Service/);
 });
 
-// Each fixture replaces the manifest of the same kind and name and lists, in `# expect:` lines,
-// patterns of the errors it must produce.
+// Each fixture replaces the manifests of the same kind and name in a variant of deploy/ (base
+// unless a `# variant:` line names an overlay) and lists, in `# expect:` lines, patterns of the
+// errors it must produce.
 for (const fixture of fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.yaml'))) {
   test(`fixture ${fixture} is rejected`, () => {
     const file = path.join(FIXTURES, fixture);
-    const expects = [...fs.readFileSync(file, 'utf8').matchAll(/^# expect: (.*)$/gm)].map((m) => new RegExp(m[1]));
+    const text = fs.readFileSync(file, 'utf8');
+    const expects = [...text.matchAll(/^# expect: (.*)$/gm)].map((m) => new RegExp(m[1]));
     assert.ok(expects.length > 0, 'a fixture must say what it expects');
     const broken = loadFile(file).manifests;
-    const loaded = load();
+    const loaded = load(/^# variant: (.*)$/m.exec(text)?.[1] ?? 'base');
     loaded.manifests = loaded.manifests
       .filter((m) => !broken.some((b) => b.kind === m.kind && b.name === m.name))
       .concat(broken);
@@ -224,7 +198,7 @@ test('the command line exits 0 on deploy/ and 1 on a broken manifest', () => {
   const run = (...files) => spawnSync(process.execPath, [path.join(HERE, '..', 'validate.mjs'), ...files], { cwd: DEPLOY, encoding: 'utf8' });
   const good = run(...INPUTS);
   assert.equal(good.status, 0, good.stdout + good.stderr);
-  assert.match(good.stdout, /10 document\(s\) valid/);
+  assert.match(good.stdout, /11 document\(s\) valid/);
   const bad = run(path.join(FIXTURES, 'networkpolicy-wrong-field.yaml'));
   assert.equal(bad.status, 1, bad.stdout + bad.stderr);
   assert.match(bad.stdout, /unknown field "podSelecter"/);
