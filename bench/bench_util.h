@@ -42,8 +42,8 @@ inline std::string StampJobJson(const std::string& id, const std::string& sha) {
          R"(", "pipeline": {"steps": [{"name": "stamp", "command": "echo STAMP=$EPOCHREALTIME"}]}})";
 }
 
-// The stamp that job printed, in µs; -1 when absent. The echoed command (`$ echo STAMP=$...`) may
-// stand before or after it in the log (two pipes), so only a stamp followed by a digit counts.
+// The stamp that job printed, in µs; -1 when absent. The log also holds the echoed command
+// (`$ echo STAMP=$EPOCHREALTIME`), so only a stamp followed by a digit counts.
 inline double StampMicros(const std::string& log) {
   for (size_t pos = log.find("STAMP="); pos != std::string::npos;
        pos = log.find("STAMP=", pos + 1)) {
