@@ -61,16 +61,18 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "job %s failed: %s\n", id.c_str(), h.Field(id, "error").c_str());
         return 1;
       }
-      const double took = Rfc3339Seconds(h.Field(id, "finished_at")) -
-                          Rfc3339Seconds(h.Field(id, "started_at"));
+      const double took =
+          Rfc3339Seconds(h.Field(id, "finished_at")) - Rfc3339Seconds(h.Field(id, "started_at"));
       (independent ? parallel : sequence).push_back(took);
     }
   }
-  std::printf("parallel steps: two 1-second steps, %d jobs each, job time (started_at to "
-              "finished_at)\n",
-              kRounds);
-  std::printf("  %-34s p50 %6.3f s   max %6.3f s   (goal <= 1.2 s)\n", "independent (depends_on: [])",
-              bench::Percentile(parallel, 50), bench::Percentile(parallel, 100));
+  std::printf(
+      "parallel steps: two 1-second steps, %d jobs each, job time (started_at to "
+      "finished_at)\n",
+      kRounds);
+  std::printf("  %-34s p50 %6.3f s   max %6.3f s   (goal <= 1.2 s)\n",
+              "independent (depends_on: [])", bench::Percentile(parallel, 50),
+              bench::Percentile(parallel, 100));
   std::printf("  %-34s p50 %6.3f s   max %6.3f s   (baseline)\n", "in sequence",
               bench::Percentile(sequence, 50), bench::Percentile(sequence, 100));
   return 0;

@@ -251,5 +251,28 @@ TEST_F(CliDaemonTest, SubmitFollowExitsOneForAFailedJobAndGeneratesAnId) {
   EXPECT_EQ(submitted.out.rfind("job-", 0), 0u) << submitted.out;
 }
 
+// Two steps that run at the same time (each waits for the other's mark): their lines carry the
+// step's name, in `submit --follow` and in `logs` afterwards; a step alone keeps plain lines.
+TEST_F(CliDaemonTest, LinesOfStepsThatRanAtTheSameTimeNameTheirStep) {
+  const std::string wait =
+      R"(i=0; while [ ! -e $OTHER ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo done-$RAIBID_STEP)";
+  auto job = WriteJob("job.json", R"({"job_id": "fan", "repository": ")" + repo_.file_url() +
+                                      R"(", "branch": "main", "pipeline": {"steps": [
+    {"name": "lint", "depends_on": [], "command": "touch a.mark; OTHER=b.mark; )" +
+                                      wait + R"("},
+    {"name": "test", "depends_on": [], "command": "touch b.mark; OTHER=a.mark; )" +
+                                      wait + R"("},
+    {"name": "after", "depends_on": ["lint", "test"], "command": "echo alone"}]}})");
+  auto submitted = Agent({"submit", "--redis", redis_.url(), "--follow", job});
+  EXPECT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err;
+  auto logs = Agent({"logs", "--redis", redis_.url(), "fan"});
+  EXPECT_EQ(logs.exit_code, 0);
+  for (const auto& out : {submitted.out, logs.out}) {
+    EXPECT_NE(out.find("[lint] done-lint\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("[test] done-test\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("\nalone\n"), std::string::npos) << out;
+  }
+}
+
 }  // namespace
 }  // namespace raibid

@@ -8,6 +8,7 @@
 #include "agent/wiring.h"
 #include "cli/input_file.h"
 #include "cli/interrupt.h"
+#include "cli/log_printer.h"
 #include "cli/queue_report.h"
 #include "job/job.h"
 #include "redis/redis.h"
@@ -46,26 +47,19 @@ bool LogExists(Redis& redis, const std::string& id) {
   return r && !r->is_error() && r->integer() > 0;
 }
 
-void PrintEntry(const StreamEntry& e) {
-  const std::string fd = e.Field("fd").value_or("out");
-  const std::string data = e.Field("data").value_or("");
-  if (fd == "sys") {
-    std::string_view text = data;
-    while (!text.empty()) {
-      size_t nl = text.find('\n');
-      std::string_view line = text.substr(0, nl);
-      std::printf("==> %.*s\n", static_cast<int>(line.size()), line.data());
-      text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    }
-  } else {
-    std::fwrite(data.data(), 1, data.size(), stdout);
-  }
-}
-
 std::optional<JobState> StateOf(Redis& redis, const std::string& id) {
   auto r = redis.Command({"HGET", JobKey(id), "state"});
   if (!r || r->is_nil() || r->is_error()) return std::nullopt;
   return ParseJobState(r->str());
+}
+
+// The job's state, and which of its steps ran beside another (their lines get a prefix).
+std::optional<JobState> Progress(Redis& redis, const std::string& id, LogPrinter& printer) {
+  auto r = redis.Command({"HMGET", JobKey(id), "state", "steps"});
+  if (!r || !r->is_array() || r->elements().size() != 2) return std::nullopt;
+  if (!r->element(1).is_nil()) printer.set_prefixed(OverlappingSteps(r->element(1).str()));
+  if (r->element(0).is_nil()) return std::nullopt;
+  return ParseJobState(r->element(0).str());
 }
 
 // How following a job's log ended.
@@ -108,9 +102,10 @@ Result<LogEnd> StreamLog(Redis& redis, const std::string& id, bool follow,
   std::optional<InterruptWatch> interrupt;
   if (follow) interrupt.emplace();
   QueuedNotice notice(id, entry);
+  LogPrinter printer(stdout);
   std::string last = "0-0";
   while (true) {
-    const auto state = StateOf(redis, id);
+    const auto state = Progress(redis, id, printer);
     if (interrupt && interrupt->interrupted()) return LogEnd{state, true};
     if (follow) notice.Check(redis, state);
     const bool done = !follow || (state && IsFinal(*state));
@@ -122,8 +117,12 @@ Result<LogEnd> StreamLog(Redis& redis, const std::string& id, bool follow,
     if (auto s = CheckReply(r, "XREAD"); !s) return std::unexpected(s.error());
     size_t got = 0;
     if (r->is_array() && !r->elements().empty()) {
+      // The steps' records as they are now, after these entries were written: a step that ran
+      // beside another is known to by the time its output is.
+      (void)Progress(redis, id, printer);
       for (const auto& e : ParseEntries(r->element(0).element(1))) {  // [[key, entries]]
-        PrintEntry(e);
+        printer.Print(e.Field("step").value_or(""), e.Field("fd").value_or("out"),
+                      e.Field("data").value_or(""));
         last = e.id;
         ++got;
       }
