@@ -53,6 +53,8 @@ std::vector<Key> LimitKeys(InputLimits& l) {
           {"yaml_depth", CountValue(&l.yaml_depth, 1)},
           {"yaml_nodes", CountValue(&l.yaml_nodes, 1)},
           {"steps", CountValue(&l.steps, 1)},
+          {"services", CountValue(&l.services, 0)},
+          {"images", CountValue(&l.images, 0)},
           {"command_bytes", SizeValue(&l.command_bytes, 1)},
           {"env_bytes", SizeValue(&l.env_bytes, 1)},
           {"artifacts", CountValue(&l.artifacts, 1)},

@@ -24,6 +24,19 @@ struct StepSpec {
   std::filesystem::path workdir;           // the job's workspace
   std::map<std::string, std::string> env;  // docs/reference.md's, the job's, the pipeline's
   std::optional<Millis> step_timeout;      // per-step `timeout_minutes`, on top of the job's
+  std::string image;                       // docker: the step's own image; empty: the job's
+};
+
+// A pipeline's service (docker executor): a container beside the job's, in its network
+// namespace, started before the first step and removed with the job.
+struct ServiceSpec {
+  std::string name;  // a host name: the steps reach the service as NAME:PORT and localhost:PORT
+  std::string image;
+  std::map<std::string, std::string> env;
+  std::vector<std::string> command;  // empty: the image's own
+  std::optional<int> ready_port;     // ready once this port takes a connection in the namespace
+  std::string ready_command;         // or once this command exits 0 in the service
+  int ready_timeout_seconds = 60;
 };
 
 enum class StepResult { kSucceeded, kFailed, kTimedOut, kCancelled, kError };
@@ -32,20 +45,24 @@ struct StepOutcome {
   StepResult result = StepResult::kError;
   int exit_code = -1;   // the script's exit code; 128+N when killed by signal N; -1 if none
   std::string message;  // for anything but kSucceeded: why, in words for the job's status
+  // kError: what failed, for the job's error_kind (a service that exited: kService).
+  ErrorKind error_kind = ErrorKind::kInfrastructure;
 };
 
 // What a job's steps run in. Host paths here (and in each StepSpec's workdir and env values) are
 // the agent's; an executor that runs steps elsewhere maps them to where the steps see them.
 struct JobEnvironment {
   std::string job_id;
-  std::filesystem::path workspace;   // the checkout; steps start in it
-  std::filesystem::path cache_home;  // "~" of cache.paths (RAIBID_CACHE_HOME); may not exist yet
-  std::filesystem::path auth_dir;    // the registry login file for steps; empty: none
-  std::string image;                 // docker: the image to run in
-  std::string network = "none";      // docker: the pipeline's `network`
-  std::string cpu, memory;           // docker: the pipeline's resource requests ("" = none)
-  bool privileged = false;           // docker: the pipeline asks for a privileged container
-  std::vector<std::string> volumes;  // docker: host mounts the pipeline asks for
+  std::filesystem::path workspace;    // the checkout; steps start in it
+  std::filesystem::path cache_home;   // "~" of cache.paths (RAIBID_CACHE_HOME); may not exist yet
+  std::filesystem::path auth_dir;     // the registry login file for steps; empty: none
+  std::string image;                  // docker: the image to run in
+  std::string network = "none";       // docker: the pipeline's `network`
+  std::string cpu, memory;            // docker: the pipeline's resource requests ("" = none)
+  bool privileged = false;            // docker: the pipeline asks for a privileged container
+  std::vector<std::string> volumes;   // docker: host mounts the pipeline asks for
+  std::vector<ServiceSpec> services;  // docker: the pipeline's services
+  std::vector<std::string> step_images;  // docker: the distinct images steps ask for
 };
 
 // One job's steps, run in order. Destroying the session ends everything the job started (the

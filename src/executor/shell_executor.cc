@@ -198,6 +198,18 @@ Status ChownTree(const std::filesystem::path& root, UserIds ids) {
 
 Result<std::unique_ptr<JobSession>> ShellExecutor::Begin(const JobEnvironment& job, LogSink& sink,
                                                          const StopSource&) {
+  // Services and per-step images are containers; steps on the host have neither.
+  if (!job.services.empty()) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                "services need the docker executor (agent.executor: docker); this agent runs "
+                "steps with the shell executor");
+  }
+  if (!job.step_images.empty()) {
+    return Fail(ErrorKind::kInvalidPipeline,
+                "a step's image (" + job.step_images.front() +
+                    ") needs the docker executor (agent.executor: docker); this agent runs steps "
+                    "with the shell executor");
+  }
   std::error_code ec;
   if (!job.cache_home.empty()) std::filesystem::create_directories(job.cache_home, ec);
   if (ec) return std::unexpected(ErrnoError(ec, "cannot create " + job.cache_home.string()));

@@ -388,6 +388,22 @@ class ShellSessionTest : public ShellExecutorTest {
       .job_id = "j", .workspace = dir_.path() / "j", .cache_home = dir_.path() / "j.home"};
 };
 
+TEST_F(ShellSessionTest, ServicesAndStepImagesAreRefusedNamingTheDockerExecutor) {
+  ShellExecutor executor(std::filesystem::read_symlink("/proc/self/exe"));
+  job_.services = {{.name = "db", .image = "postgres:16"}};
+  auto with_service = executor.Begin(job_, sink_, stop_);
+  ASSERT_FALSE(with_service);
+  EXPECT_EQ(with_service.error().kind, ErrorKind::kInvalidPipeline);
+  EXPECT_NE(with_service.error().message.find("services need the docker executor"),
+            std::string::npos);
+  job_.services.clear();
+  job_.step_images = {"localhost/tools/clippy:latest"};
+  auto with_image = executor.Begin(job_, sink_, stop_);
+  ASSERT_FALSE(with_image);
+  EXPECT_NE(with_image.error().message.find("(localhost/tools/clippy:latest) needs the docker"),
+            std::string::npos);
+}
+
 TEST_F(ShellSessionTest, HomeIsTheJobsCacheHomeNotTheAgents) {
   ShellExecutor executor(std::filesystem::read_symlink("/proc/self/exe"));
   ASSERT_EQ(RunIn(executor, "echo $HOME; touch ~/made").result, StepResult::kSucceeded);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include "config/setting_value.h"
 #include "config/yaml_document.h"
@@ -119,9 +120,137 @@ class PipelineReader {
     if (e.key == "artifacts") return ReadPathsSection(e, &p.artifact_paths);
     if (e.key == "env") return ReadEnv(e, &p.env);
     if (e.key == "steps") return ReadSteps(e, &p.steps);
+    if (e.key == "services") return ReadServices(e, &p.services);
     Warn(e.key, e,
          {"language", "rust_version", "image", "network", "resources", "privileged", "volumes",
-          "cache", "artifacts", "env", "steps"});
+          "cache", "artifacts", "env", "steps", "services"});
+    return {};
+  }
+
+  Status ReadServices(const YamlEntry& e, std::vector<PipelineService>* out) {
+    if (e.value.IsNull()) return {};
+    if (!e.value.IsSequence()) {
+      return doc_.Fail(e.mark(), "services",
+                       fmt::format("expected a list of services, got {}", DescribeNode(e.value)));
+    }
+    if (e.value.size() > limits_.services) {
+      return doc_.Fail(e.mark(), "services",
+                       fmt::format("{} services are more than {}", e.value.size(),
+                                   CountLimitText("services", limits_.services)));
+    }
+    std::map<std::string, size_t> names;
+    for (const YAML::Node& node : e.value) {
+      const size_t i = out->size();
+      auto service = ReadService(node, Index("services", i));
+      if (!service) return std::unexpected(service.error());
+      if (auto [it, fresh] = names.emplace(service->name, i); !fresh) {
+        return doc_.Fail(node["name"].Mark(), Index("services", i) + ".name",
+                         fmt::format("{} is already the name of services[{}]",
+                                     QuoteForMessage(service->name), it->second));
+      }
+      out->push_back(std::move(*service));
+    }
+    return {};
+  }
+
+  Result<PipelineService> ReadService(const YAML::Node& node, const std::string& path) {
+    if (!node.IsMap()) {
+      return doc_.Fail(
+          node.Mark(), path,
+          fmt::format("expected a map with name and image, got {}", DescribeNode(node)));
+    }
+    auto entries = doc_.Entries(node, path);
+    if (!entries) return std::unexpected(entries.error());
+    PipelineService service;
+    for (const YamlEntry& field : *entries) {
+      const std::string at = JoinKeyPath(path, field.key);
+      Status s;
+      if (field.key == "name") {
+        s = ReadHostName(field, at, &service.name);
+      } else if (field.key == "image") {
+        s = ReadText(field, at, &service.image);
+      } else if (field.key == "env") {
+        s = ReadEnvAt(field, at, &service.env);
+      } else if (field.key == "command") {
+        s = ReadWords(field, at, &service.command);
+      } else if (field.key == "ready") {
+        s = ReadReady(field, at, &service);
+      } else {
+        Warn(at, field, {"name", "image", "env", "command", "ready"});
+      }
+      if (!s) return std::unexpected(s.error());
+    }
+    if (service.name.empty()) return doc_.Fail(node.Mark(), path + ".name", "required");
+    if (service.image.empty()) return doc_.Fail(node.Mark(), path + ".image", "required");
+    return service;
+  }
+
+  // A service's name is the host name steps reach it by.
+  Status ReadHostName(const YamlEntry& e, const std::string& path, std::string* out) {
+    auto name = doc_.Text(e, path);
+    if (!name) return std::unexpected(name.error());
+    const bool ok = !name->empty() && name->size() <= 63 && name->front() != '-' &&
+                    name->back() != '-' && std::all_of(name->begin(), name->end(), [](char c) {
+                      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                    });
+    if (!ok) {
+      return doc_.Fail(e.mark(), path,
+                       "expected a host name (a-z, 0-9 and inner '-', at most 63 bytes), got " +
+                           QuoteForMessage(*name));
+    }
+    *out = std::move(*name);
+    return {};
+  }
+
+  Status ReadWords(const YamlEntry& e, const std::string& path, std::vector<std::string>* out) {
+    if (e.value.IsNull()) return {};
+    if (!e.value.IsSequence()) {
+      return doc_.Fail(
+          e.mark(), path,
+          fmt::format("expected a list of words ([\"postgres\", \"-c\", \"fsync=off\"]), "
+                      "got {}",
+                      DescribeNode(e.value)));
+    }
+    auto words = ReadTexts(e, path);
+    if (!words) return std::unexpected(words.error());
+    for (const auto& [word, mark] : *words) {
+      if (word.find('\0') != std::string::npos)
+        return doc_.Fail(mark, path, "must not contain NUL bytes");
+      out->push_back(word);
+    }
+    return {};
+  }
+
+  Status ReadReady(const YamlEntry& e, const std::string& path, PipelineService* service) {
+    if (e.value.IsNull()) return {};
+    if (!e.value.IsMap()) {
+      return doc_.Fail(
+          e.mark(), path,
+          fmt::format("expected a map with port or command, got {}", DescribeNode(e.value)));
+    }
+    auto entries = doc_.Entries(e.value, path);
+    if (!entries) return std::unexpected(entries.error());
+    for (const YamlEntry& inner : *entries) {
+      const std::string at = JoinKeyPath(path, inner.key);
+      if (inner.key == "port") {
+        auto text = doc_.Text(inner, at);
+        if (!text) return std::unexpected(text.error());
+        int port = 0;
+        if (auto complaint = WholeValue(&port, 1)(*text); complaint || port > 65535) {
+          return doc_.Fail(inner.mark(), at,
+                           "expected a port from 1 to 65535, got " + QuoteForMessage(*text));
+        }
+        service->ready_port = port;
+      } else if (inner.key == "command") {
+        if (Status s = ReadCommand(inner, at, &service->ready_command); !s) return s;
+      } else if (inner.key == "timeout_seconds") {
+        if (Status s = ReadChecked(inner, at, WholeValue(&service->ready_timeout_seconds, 1)); !s) {
+          return s;
+        }
+      } else {
+        Warn(at, inner, {"port", "command", "timeout_seconds"});
+      }
+    }
     return {};
   }
 
@@ -244,15 +373,20 @@ class PipelineReader {
   }
 
   Status ReadEnv(const YamlEntry& e, std::map<std::string, std::string>* out) {
+    return ReadEnvAt(e, "env", out);
+  }
+
+  Status ReadEnvAt(const YamlEntry& e, const std::string& at,
+                   std::map<std::string, std::string>* out) {
     if (e.value.IsNull()) return {};
     if (!e.value.IsMap()) {
-      return doc_.Fail(e.mark(), "env",
+      return doc_.Fail(e.mark(), at,
                        fmt::format("expected a map of variables, got {}", DescribeNode(e.value)));
     }
-    auto entries = doc_.Entries(e.value, "env");
+    auto entries = doc_.Entries(e.value, at);
     if (!entries) return std::unexpected(entries.error());
     for (const YamlEntry& var : *entries) {
-      const std::string path = JoinKeyPath("env", var.key);
+      const std::string path = JoinKeyPath(at, var.key);
       if (!IsEnvName(var.key)) {
         return doc_.Fail(var.key_node.Mark(), path,
                          fmt::format("a variable name is {}", kEnvNameRule));
@@ -265,7 +399,7 @@ class PipelineReader {
       (*out)[var.key] = std::move(*value);
     }
     if (const uint64_t bytes = EnvBytes(*out); bytes > limits_.env_bytes) {
-      return doc_.Fail(e.mark(), "env", SizeOverLimit(bytes, "env_bytes", limits_.env_bytes));
+      return doc_.Fail(e.mark(), at, SizeOverLimit(bytes, "env_bytes", limits_.env_bytes));
     }
     return {};
   }
@@ -292,6 +426,15 @@ class PipelineReader {
                                      QuoteForMessage(step->name), it->second));
       }
       out->push_back(std::move(*step));
+    }
+    std::set<std::string> images;
+    for (size_t i = 0; i < out->size(); ++i) {
+      if ((*out)[i].image.empty() || !images.insert((*out)[i].image).second) continue;
+      if (images.size() > limits_.images) {
+        return doc_.Fail(e.value[i].Mark(), Index("steps", i) + ".image",
+                         fmt::format("{} distinct step images are more than {}", images.size(),
+                                     CountLimitText("images", limits_.images)));
+      }
     }
     return ResolveDependencies(*out);
   }
@@ -389,8 +532,10 @@ class PipelineReader {
     if (field.key == "allow_failure") return ReadAllowFailure(field, path, &step.allow_failure);
     if (field.key == "retry") return ReadRetry(field, path, &step);
     if (field.key == "depends_on") return ReadDependsOn(field, path, &deps_.back());
+    if (field.key == "image") return ReadText(field, path, &step.image);
     Warn(path, field,
-         {"name", "command", "timeout_minutes", "when", "allow_failure", "retry", "depends_on"});
+         {"name", "command", "timeout_minutes", "when", "allow_failure", "retry", "depends_on",
+          "image"});
     return {};
   }
 

@@ -45,6 +45,18 @@ struct PipelineStep {
   ExitCodes retry_on;       // retry.exit_codes; `retry: N` retries any failure
   // depends_on, as indices of other steps; without it the step above (none for the first).
   std::vector<size_t> depends_on;
+  std::string image;  // the step's own image (docker executor); empty: the pipeline's
+};
+
+// `services:` entry (docker executor): a container beside the job's, reached by name.
+struct PipelineService {
+  std::string name;  // a host name: [a-z0-9] and inner '-', at most 63 bytes; unique
+  std::string image;
+  std::map<std::string, std::string> env;
+  std::vector<std::string> command;  // the container's command; empty: the image's
+  std::optional<int> ready_port;     // ready.port, 1..65535
+  std::string ready_command;         // ready.command, a shell command run in the service
+  int ready_timeout_seconds = 60;    // ready.timeout_seconds
 };
 
 struct Pipeline {
@@ -60,6 +72,7 @@ struct Pipeline {
   bool privileged = false;                  // privileged: true (only where the agent allows it)
   std::vector<std::string> volumes;         // volumes: ["/host/path:/in/container[:ro]"] (likewise)
   std::vector<PipelineStep> steps;          // at least one
+  std::vector<PipelineService> services;    // services: (docker executor)
 };
 
 // Parses a `.raibid.yaml`, or the JSON text of an inline pipeline. Errors are kind
@@ -84,6 +97,10 @@ struct Pipeline {
 // {max, exit_codes}) and `depends_on` (a list of step names; [] starts with the first step). A
 // depends_on naming no step, a step twice or itself, or making a cycle is an error naming the
 // step, as is a glob that does not parse (an unclosed `[`).
+//
+// `services` is a list of {name, image, env, command (a list of words), ready: {port, command,
+// timeout_seconds}}; a step's `image` names its own image. At most agent.limits.services
+// services and agent.limits.images distinct step images.
 //
 // `limits` bounds the document (pipeline_bytes, yaml_nodes, yaml_depth: checked before the
 // document is read), the number of steps, each command's length and the `env` (its names and

@@ -234,7 +234,7 @@ TEST(ParsePipeline, AnUnknownKeyNearAKnownOneSuggestsIt) {
 
 TEST(ParsePipeline, UnknownKeysAreWarningsNotErrors) {
   const char* text = R"(language: rust
-services: [postgres]
+notifications: [chat]
 cache:
   keep: abc
 steps:
@@ -246,7 +246,7 @@ steps:
   auto p = ParsePipeline(text, ".raibid.yaml", &warnings);
   ASSERT_TRUE(p.has_value()) << p.error().message;
   EXPECT_EQ(warnings, (std::vector<std::string>{
-                          "services (line 2): unknown key, ignored",
+                          "notifications (line 2): unknown key, ignored",
                           "cache.keep (line 4): unknown key, ignored",
                           "steps[0].retries (line 8): unknown key, ignored",
                       }));
@@ -476,6 +476,50 @@ TEST(ParsePipeline, BadFlowKeysNameTheStepKeyAndLine) {
   EXPECT_EQ(ErrorOf(head + "    allow_failure: [0]\n"),
             ".raibid.yaml:6:21: steps[1].allow_failure[0]: expected an exit code from 1 to 255, "
             "got '0'");
+}
+
+TEST(ParsePipeline, ReadsServicesAndStepImages) {
+  auto p = ParsePipeline(R"(services:
+  - name: db
+    image: postgres:16
+    env: {POSTGRES_PASSWORD: test}
+    command: [postgres, -c, fsync=off]
+    ready: {port: 5432, timeout_seconds: 90}
+  - name: cache
+    image: redis:7
+    ready: {command: redis-cli ping}
+steps:
+  - {name: lint, image: "localhost/tools/clippy:latest", command: cargo clippy}
+  - {name: test, command: cargo test}
+)",
+                         ".raibid.yaml");
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  ASSERT_EQ(p->services.size(), 2u);
+  EXPECT_EQ(p->services[0].name, "db");
+  EXPECT_EQ(p->services[0].env.at("POSTGRES_PASSWORD"), "test");
+  EXPECT_EQ(p->services[0].command, (std::vector<std::string>{"postgres", "-c", "fsync=off"}));
+  EXPECT_EQ(p->services[0].ready_port, 5432);
+  EXPECT_EQ(p->services[0].ready_timeout_seconds, 90);
+  EXPECT_EQ(p->services[1].ready_command, "redis-cli ping");
+  EXPECT_EQ(p->services[1].ready_timeout_seconds, 60);
+  EXPECT_EQ(p->steps[0].image, "localhost/tools/clippy:latest");
+  EXPECT_EQ(p->steps[1].image, "");
+}
+
+TEST(ParsePipeline, BadServicesNameTheKeyAndLine) {
+  EXPECT_EQ(ErrorOf("services:\n  - {name: db, image: x, ready: {port: 70000}}\nsteps: [{name: a, "
+                    "command: b}]\n"),
+            ".raibid.yaml:2:40: services[0].ready.port: expected a port from 1 to 65535, got "
+            "'70000'");
+  EXPECT_EQ(ErrorOf("services:\n  - {name: Db_1, image: x}\nsteps: [{name: a, command: b}]\n"),
+            ".raibid.yaml:2:12: services[0].name: expected a host name (a-z, 0-9 and inner '-', "
+            "at most 63 bytes), got 'Db_1'");
+  EXPECT_EQ(ErrorOf("services:\n  - {name: db}\nsteps: [{name: a, command: b}]\n"),
+            ".raibid.yaml:2:5: services[0].image: required");
+  std::string many = "services:\n";
+  for (int i = 0; i < 1000; ++i) many += "  - {name: s" + std::to_string(i) + ", image: x}\n";
+  EXPECT_EQ(ErrorOf(many + "steps: [{name: a, command: b}]\n"),
+            ".raibid.yaml:2:3: services: 1000 services are more than agent.limits.services (10)");
 }
 
 }  // namespace

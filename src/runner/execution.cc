@@ -41,6 +41,30 @@ std::string WarningsJson(const std::vector<std::string>& warnings) {
   return nlohmann::json(warnings).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::vector<ServiceSpec> ServiceSpecs(const Pipeline& pipeline) {
+  std::vector<ServiceSpec> out;
+  for (const auto& s : pipeline.services) {
+    out.push_back({.name = s.name,
+                   .image = s.image,
+                   .env = s.env,
+                   .command = s.command,
+                   .ready_port = s.ready_port,
+                   .ready_command = s.ready_command,
+                   .ready_timeout_seconds = s.ready_timeout_seconds});
+  }
+  return out;
+}
+
+std::vector<std::string> StepImages(const Pipeline& pipeline) {
+  std::vector<std::string> out;
+  for (const auto& step : pipeline.steps) {
+    if (!step.image.empty() && std::find(out.begin(), out.end(), step.image) == out.end()) {
+      out.push_back(step.image);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 JobRunner::Execution::Execution(const RunnerOptions& options, SourceCheckout& source,
@@ -150,7 +174,9 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::BeginSession(
       .cpu = pipeline.resources.cpu,
       .memory = pipeline.resources.memory,
       .privileged = pipeline.privileged,
-      .volumes = pipeline.volumes};
+      .volumes = pipeline.volumes,
+      .services = ServiceSpecs(pipeline),
+      .step_images = StepImages(pipeline)};
   Backoff backoff(options_.retry);
   while (true) {
     auto session = executor_.Begin(env, *log_, stop);
@@ -223,7 +249,8 @@ StepOutcome JobRunner::Execution::RunStep(size_t index, const Pipeline& pipeline
   StepSpec spec{.name = step.name,
                 .script = step.command,
                 .workdir = dirs_.workspace,
-                .env = StepEnv(pipeline, commit, step.name)};
+                .env = StepEnv(pipeline, commit, step.name),
+                .image = step.image};
   if (step.timeout_minutes) {
     spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
   }
@@ -254,7 +281,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::FailureOf(
       return Failure{JobState::kCancelled, ErrorKind::kCancelled, outcome.message,
                      outcome.exit_code};
     case StepResult::kError:
-      return Failure{JobState::kFailed, ErrorKind::kInfrastructure, outcome.message, {}};
+      return Failure{JobState::kFailed, outcome.error_kind, outcome.message, {}};
     case StepResult::kFailed:
       break;
   }

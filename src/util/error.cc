@@ -21,6 +21,8 @@ std::string_view ToString(ErrorKind kind) {
       return "cancelled";
     case ErrorKind::kInfrastructure:
       return "infrastructure";
+    case ErrorKind::kService:
+      return "service";
     case ErrorKind::kDeadLetter:
       return "dead_letter";
     case ErrorKind::kConfig:

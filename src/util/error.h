@@ -18,6 +18,7 @@ enum class ErrorKind {
   kTimeout,
   kCancelled,
   kInfrastructure,
+  kService,  // a pipeline's service did not start, was not ready in time, or exited
   kDeadLetter,
   kConfig,  // agent configuration; never written to a job, fails start-up instead
 };

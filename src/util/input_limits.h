@@ -20,6 +20,8 @@ struct InputLimits {
   uint64_t yaml_depth = 64;                    // lists and maps nested in a pipeline
   uint64_t yaml_nodes = 100000;                // values, lists and maps in a pipeline
   uint64_t steps = 1000;                       // steps in a pipeline
+  uint64_t services = 10;                      // services of a pipeline (docker executor)
+  uint64_t images = 10;                        // distinct per-step images of a pipeline
   uint64_t command_bytes = 64 << 10;           // one step's command
   uint64_t env_bytes = 64 << 10;               // names and values of the job's and pipeline's env
   uint64_t artifacts = 1000;                   // files and directories a job publishes
