@@ -334,6 +334,16 @@ TEST_F(AgentTest, IndependentStepsRunAtTheSameTimeAsTheirRecordsShow) {
   EXPECT_GE(steps[2]["started_at"].get<std::string>(), steps[1]["finished_at"].get<std::string>());
 }
 
+TEST_F(AgentTest, TheBytesAJobLeftInItsWorkspaceAreRecorded) {
+  auto& h = Start();
+  h.Enqueue(Job("disk", R"("branch": "main", "pipeline": {"steps": [
+    {"name": "write", "command": "head -c 5000000 /dev/zero > big"}]})"));
+  ASSERT_EQ(h.WaitFinal("disk"), "succeeded") << h.Field("disk", "error");
+  const uint64_t bytes = std::stoull(h.Field("disk", "workspace_bytes"));
+  EXPECT_GE(bytes, 5000000u);
+  EXPECT_LT(bytes, 6000000u);  // the checkout adds little
+}
+
 TEST_F(AgentTest, ArtifactsArePushedToTheRegistryAndRecorded) {
   testing::OciRegistry registry({.username = "ci", .password = "registry-secret"});
   auto& h = Start({.secret = "registry-secret",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "util/disk_usage.h"
 #include "util/unique_fd.h"
 
 namespace raibid {
@@ -12,17 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 constexpr const char* kSuffix = ".tar.zst";
-
-uint64_t TreeBytes(const fs::path& dir) {
-  uint64_t total = 0;
-  std::error_code ec;
-  for (auto it =
-           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
-  }
-  return total;
-}
 
 void Touch(const fs::path& p) {
   std::error_code ec;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "agent/disk_survey.h"
 #include "agent/wiring.h"
 #include "cli/reaper_path.h"
 #include "server/http_server.h"
@@ -101,6 +102,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   SignalWatcher watcher;
   std::atomic<Agent*> agent_view{nullptr};  // what the HTTP threads read, once the agent exists
   std::atomic<bool> started{false};
+  DiskSurvey disks({{"work", settings.work_dir}, {"cache", settings.cache_path}}, Clock::Real());
   Metrics metrics({.busy_slots =
                        [&] {
                          Agent* a = agent_view;
@@ -120,7 +122,9 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                    .eviction_policy = [&]() -> std::optional<std::string> {
                      Agent* a = agent_view;
                      return a ? a->eviction_policy() : std::nullopt;
-                   }});
+                   },
+                   .disks = [&] { return disks.Read(); },
+                   .cache_limit_bytes = settings.cache_enabled ? settings.cache_size_bytes : 0});
   auto wired = WireAgent(settings, {.reaper = FindReaper(self),
                                     .version = RAIBID_VERSION,
                                     .observer = &metrics,

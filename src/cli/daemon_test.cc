@@ -58,10 +58,11 @@ class DaemonTest : public ::testing::Test {
   }
   std::string Log() const { return (dir_.path() / "agent.log").string(); }
   // The /readyz answer: "STATUS BODY".
-  std::string Readyz(int port) {
+  std::string Readyz(int port) { return Get(port, "/readyz"); }
+  std::string Get(int port, const std::string& path) {
     httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(5);
-    auto r = client.Get("/readyz");
+    auto r = client.Get(path);
     return r ? std::to_string(r->status) + " " + r->body : "no answer";
   }
 
@@ -159,6 +160,27 @@ TEST_F(DaemonTest, ReadinessFollowsTheWorkDirAndTheFreeDisk) {
     answer = Readyz(port);
     return answer.find("free, below agent.min_free_disk (1024 TiB)") != std::string::npos;
   })) << answer;
+}
+
+TEST_F(DaemonTest, MetricsShowTheDisksOfTheWorkAndCacheDirectories) {
+  testing::RedisServer redis;
+  redis_url_ = redis.url();
+  const int port = testing::FreePort();
+  std::filesystem::create_directories(dir_.path() / "cache" / "deps");
+  testing::WriteFile(dir_.path() / "cache" / "deps" / "entry", std::string(4096, 'x'));
+  auto agent = Start(Config("", port));
+  std::string metrics;
+  ASSERT_TRUE(WaitFor([&] {
+    metrics = Get(port, "/metrics");
+    return metrics.starts_with("200 ");
+  })) << testing::ReadFile(Log());
+  EXPECT_NE(metrics.find("raibid_disk_free_bytes{dir=\"work\"}"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("raibid_disk_free_bytes{dir=\"cache\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("raibid_dir_bytes{dir=\"cache\"} 4096"), std::string::npos) << metrics;
+  const size_t limit = metrics.find("\nraibid_cache_limit_bytes ");
+  ASSERT_NE(limit, std::string::npos);
+  EXPECT_EQ(std::stod(metrics.substr(limit + 26)), 50.0 * (1ull << 30));  // cache.size's default
+  EXPECT_EQ(agent->Terminate(), 0);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "runner/pipeline_source.h"
 #include "runner/step_log.h"
 #include "runner/step_plan.h"
+#include "util/disk_usage.h"
 #include "util/log_context.h"
 #include "util/text.h"
 
@@ -449,6 +450,9 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunPipeline(
     failure = RunSteps(pipeline, commit, deadline, stop, exit_code);
   }
   session_.reset();  // the job's container goes before its caches are saved
+  const uint64_t workspace_bytes = TreeBytes(dirs_.workspace);
+  observer_.JobDisk(workspace_bytes);
+  (void)status_.Annotate({{"workspace_bytes", std::to_string(workspace_bytes)}});
   if (!failure) cache_->Save();
   if (!failure) failure = PublishArtifacts(pipeline, commit);
   return failure;

@@ -24,6 +24,8 @@ class RunObserver {
   // `reason`: "git_transport", ...
   virtual void Retry(std::string_view reason) { (void)reason; }
   virtual void DeadLettered() {}
+  // The bytes a job's workspace held when its steps ended.
+  virtual void JobDisk(uint64_t workspace_bytes) { (void)workspace_bytes; }
 };
 
 }  // namespace raibid

@@ -107,7 +107,28 @@ Metrics::Metrics(AgentGauges gauges)
                          .Name("raibid_redis_eviction_risk")
                          .Help("1 when Redis' maxmemory-policy (the label) may evict queued jobs "
                                "or job status: anything but noeviction.")
-                         .Register(*registry_)) {
+                         .Register(*registry_)),
+      disk_free_(BuildGauge()
+                     .Name("raibid_disk_free_bytes")
+                     .Help("Free bytes on the filesystem of the work or cache directory (dir).")
+                     .Register(*registry_)),
+      dir_bytes_(BuildGauge()
+                     .Name("raibid_dir_bytes")
+                     .Help("Bytes of the files under the work or cache directory (dir), surveyed "
+                           "at most every 30 s.")
+                     .Register(*registry_)),
+      cache_limit_(BuildGauge()
+                       .Name("raibid_cache_limit_bytes")
+                       .Help("agent.cache.size: what the cache directory may hold.")
+                       .Register(*registry_)
+                       .Add({})),
+      job_workspace_(BuildHistogram()
+                         .Name("raibid_job_workspace_bytes")
+                         .Help("Bytes a job's workspace held when its steps ended.")
+                         .Register(*registry_)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      1 << 20, 16 << 20, 128 << 20, 1 << 30, 4.0 * (1 << 30),
+                                      16.0 * (1 << 30)})) {
   for (const char* reason : {"limit", "redis"}) log_dropped_bytes_.Add({{"reason", reason}});
   for (auto state :
        {JobState::kSucceeded, JobState::kFailed, JobState::kTimedOut, JobState::kCancelled}) {
@@ -127,6 +148,10 @@ void Metrics::JobFinished(JobState state, double seconds) {
 }
 
 void Metrics::StepFinished(double seconds) { step_duration_.Observe(seconds); }
+
+void Metrics::JobDisk(uint64_t workspace_bytes) {
+  job_workspace_.Observe(static_cast<double>(workspace_bytes));
+}
 
 void Metrics::CacheRequest(std::string_view cache, bool hit) {
   cache_requests_.Add({{"cache", std::string(cache)}, {"result", hit ? "hit" : "miss"}})
@@ -160,6 +185,14 @@ void Metrics::RefreshGauges() {
       eviction_policy_shown_ = true;
     }
   }
+  if (gauges_.disks) {
+    for (const DirUsage& dir : gauges_.disks()) {
+      if (dir.free >= 0) disk_free_.Add({{"dir", dir.name}}).Set(static_cast<double>(dir.free));
+      dir_bytes_.Add({{"dir", dir.name}}).Set(static_cast<double>(dir.used));
+    }
+  }
+  if (gauges_.cache_limit_bytes > 0)
+    cache_limit_.Set(static_cast<double>(gauges_.cache_limit_bytes));
   const double now = static_cast<double>(Redis::reconnects());
   if (now > reconnects_seen_) redis_reconnects_.Increment(now - reconnects_seen_);
   reconnects_seen_ = now;

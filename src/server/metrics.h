@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/disk_survey.h"
 #include "runner/run_observer.h"
 #include "util/mutex.h"
 
@@ -27,6 +28,9 @@ struct AgentGauges {
   std::function<bool()> connected;
   // Redis' maxmemory-policy as read at start; nullopt when unknown (CONFIG refused).
   std::function<std::optional<std::string>()> eviction_policy;
+  // The work and cache directories' disk figures (agent/disk_survey.h).
+  std::function<std::vector<DirUsage>()> disks;
+  uint64_t cache_limit_bytes = 0;  // agent.cache.size; 0: not shown
 };
 
 class Metrics final : public RunObserver {
@@ -41,6 +45,7 @@ class Metrics final : public RunObserver {
   void LogLost(uint64_t bytes) override;
   void Retry(std::string_view reason) override;
   void DeadLettered() override;
+  void JobDisk(uint64_t workspace_bytes) override;
 
   // The exposition text (format 0.0.4) of every raibid_* and process_* series.
   std::string Render() EXCLUDES(render_mu_);
@@ -65,6 +70,10 @@ class Metrics final : public RunObserver {
   prometheus::Gauge& redis_connected_;
   prometheus::Counter& redis_reconnects_;
   prometheus::Family<prometheus::Gauge>& eviction_risk_;
+  prometheus::Family<prometheus::Gauge>& disk_free_;
+  prometheus::Family<prometheus::Gauge>& dir_bytes_;
+  prometheus::Gauge& cache_limit_;
+  prometheus::Histogram& job_workspace_;
   Mutex render_mu_;
   double reconnects_seen_ GUARDED_BY(render_mu_) = 0;
   bool eviction_policy_shown_ GUARDED_BY(render_mu_) = false;
