@@ -334,7 +334,7 @@ TEST_F(AgentTest, IndependentStepsRunAtTheSameTimeAsTheirRecordsShow) {
   EXPECT_GE(steps[2]["started_at"].get<std::string>(), steps[1]["finished_at"].get<std::string>());
 }
 
-TEST_F(AgentTest, TheBytesAJobLeftInItsWorkspaceAreRecorded) {
+TEST_F(AgentTest, WhatAJobUsedIsRecorded) {
   auto& h = Start();
   h.Enqueue(Job("disk", R"("branch": "main", "pipeline": {"steps": [
     {"name": "write", "command": "head -c 5000000 /dev/zero > big"}]})"));
@@ -342,6 +342,11 @@ TEST_F(AgentTest, TheBytesAJobLeftInItsWorkspaceAreRecorded) {
   const uint64_t bytes = std::stoull(h.Field("disk", "workspace_bytes"));
   EXPECT_GE(bytes, 5000000u);
   EXPECT_LT(bytes, 6000000u);  // the checkout adds little
+  EXPECT_GE(std::stod(h.Field("disk", "cpu_seconds")), 0.0);
+  EXPECT_GT(std::stoull(h.Field("disk", "peak_memory_bytes")), 0u);
+  const auto steps = nlohmann::json::parse(h.Field("disk", "steps"));
+  EXPECT_TRUE(steps[0].contains("cpu_seconds"));
+  EXPECT_GT(steps[0]["peak_memory_bytes"].get<uint64_t>(), 0u);
 }
 
 TEST_F(AgentTest, ArtifactsArePushedToTheRegistryAndRecorded) {

@@ -47,6 +47,10 @@ struct StepOutcome {
   std::string message;  // for anything but kSucceeded: why, in words for the job's status
   // kError: what failed, for the job's error_kind (a service that exited: kService).
   ErrorKind error_kind = ErrorKind::kInfrastructure;
+  // What the step's processes used, where the executor can tell (the shell executor, from the
+  // reaper's rusage: CPU summed over every process, memory the largest single process's).
+  std::optional<double> cpu_seconds;
+  std::optional<uint64_t> peak_memory_bytes;
 };
 
 // What a job's steps run in. Host paths here (and in each StepSpec's workdir and env values) are

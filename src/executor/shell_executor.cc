@@ -156,7 +156,9 @@ StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadl
   const int exit_code = proc->Wait();
   echo.Flush();
   const std::string where = echo.LastLine();
-  const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, exit_code, where);
+  StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, exit_code, where);
+  outcome.cpu_seconds = proc->usage().cpu_seconds;
+  outcome.peak_memory_bytes = proc->usage().max_rss_bytes;
   WriteSys(sink, step.name, StepEndLine(ending, step, outcome, SteadyClock::now() - start, where));
   sink.Flush();
   return outcome;

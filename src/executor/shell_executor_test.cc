@@ -152,6 +152,20 @@ TEST_F(ShellExecutorTest, EachEchoComesBetweenThePreviousLinesOutputAndItsOwn) {
   EXPECT_EQ(lines(order), lines(want)) << order;
 }
 
+// What the step's processes used comes from the reaper's rusage: CPU summed over the tree, memory
+// the largest process's (here bash holding 20 MB in a variable).
+TEST_F(ShellExecutorTest, TheStepsCpuAndPeakMemoryAreMeasured) {
+  auto outcome =
+      Run("x=$(head -c 20000000 /dev/zero | tr '\\0' a); echo ${#x}\n"
+          "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done");
+  ASSERT_EQ(outcome.result, StepResult::kSucceeded) << outcome.message;
+  ASSERT_TRUE(outcome.cpu_seconds.has_value());
+  EXPECT_GT(*outcome.cpu_seconds, 0.05);
+  ASSERT_TRUE(outcome.peak_memory_bytes.has_value());
+  EXPECT_GT(*outcome.peak_memory_bytes, 19u << 20);
+  EXPECT_LT(*outcome.peak_memory_bytes, 1u << 30);
+}
+
 TEST_F(ShellExecutorTest, EchoingChangesNothingTheScriptSees) {
   auto outcome =
       Run("echo \"args=$# zero=${0##*/}\"\nfalse && echo no\necho \"status=$?\"\n"

@@ -80,9 +80,15 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
   return pid;
 }
 
-int WaitExitCode(pid_t pid) {
+int WaitExitCode(pid_t pid, ProcessUsage* usage) {
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  struct rusage ru {};
+  while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
+  }
+  if (usage != nullptr) {
+    usage->cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    usage->max_rss_bytes = static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux: KiB
   }
   return ExitCodeOf(status);
 }

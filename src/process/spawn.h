@@ -4,6 +4,7 @@
 // dispositions, stdin from /dev/null, and no descriptor of the agent beyond 0-2.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -41,9 +42,16 @@ inline int ExitCodeOf(int wait_status) {
   return 255;
 }
 
+// What a reaped child and the descendants it reaped used (wait4's rusage): CPU time, user plus
+// system, and the largest resident set any one of those processes reached (not their sum).
+struct ProcessUsage {
+  double cpu_seconds = 0;
+  uint64_t max_rss_bytes = 0;
+};
+
 // Blocks until `pid`, a child of this process, exits; reaps it (retrying on EINTR) and returns
-// ExitCodeOf its status.
-int WaitExitCode(pid_t pid);
+// ExitCodeOf its status; `usage`, when given, gets what it used.
+int WaitExitCode(pid_t pid, ProcessUsage* usage = nullptr);
 
 struct Pipe {
   UniqueFd read, write;

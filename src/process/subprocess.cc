@@ -116,7 +116,7 @@ void Subprocess::Terminate(std::chrono::milliseconds grace) {
 
 int Subprocess::Wait() {
   if (!running()) return exit_code_;
-  exit_code_ = WaitExitCode(pid_.release());
+  exit_code_ = WaitExitCode(pid_.release(), &usage_);
   exit_.reset();
   return exit_code_;
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "process/spawn.h"
 #include "process/user_ids.h"
 #include "util/error.h"
 #include "util/unique_fd.h"
@@ -63,6 +64,9 @@ class Subprocess {
   // Reaps the reaper (retrying on EINTR) and returns its exit code: the command's exit code, or
   // 128+N for signal N. Returns the same code again when called after it has returned once.
   int Wait();
+  // What the reaper and every process of the step used (the reaper reaps them all), once Wait
+  // returned.
+  const ProcessUsage& usage() const { return usage_; }
 
  private:
   // A pid that moves like a handle: a moved-from Subprocess owns no child.
@@ -94,6 +98,7 @@ class Subprocess {
   UniqueFd err_;
   UniqueFd exit_;  // pidfd of the reaper
   int exit_code_ = -1;
+  ProcessUsage usage_;
 };
 
 }  // namespace raibid

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -43,6 +45,8 @@ std::string StepsJson(const std::vector<StepRecord>& steps) {
     if (s.attempts > 1) j["attempts"] = s.attempts;
     if (s.allowed_failure) j["allowed_failure"] = true;
     if (!s.reason.empty()) j["reason"] = s.reason;
+    if (s.cpu_seconds) j["cpu_seconds"] = std::round(*s.cpu_seconds * 1000) / 1000;
+    if (s.peak_memory_bytes) j["peak_memory_bytes"] = *s.peak_memory_bytes;
     arr.push_back(std::move(j));
   }
   return arr.dump();

@@ -23,9 +23,11 @@ struct StepRecord {
   std::optional<int> exit_code;
   std::string started_at, finished_at;
   std::optional<int64_t> duration_ms;
-  int attempts = 0;              // runs of the step, retries included (written when above 1)
-  bool allowed_failure = false;  // failed with an exit code its allow_failure admits
-  std::string reason;            // why a skipped step was skipped
+  int attempts = 0;                   // runs of the step, retries included (written when above 1)
+  bool allowed_failure = false;       // failed with an exit code its allow_failure admits
+  std::string reason;                 // why a skipped step was skipped
+  std::optional<double> cpu_seconds;  // what its processes used, where known
+  std::optional<uint64_t> peak_memory_bytes;  // the largest process's resident set
 };
 
 // The `steps` field: [{name, state, exit_code, started_at, finished_at, duration_ms}], plus

@@ -1,5 +1,6 @@
 #include "runner/execution.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
@@ -264,6 +265,15 @@ StepOutcome JobRunner::Execution::RunStep(size_t index, const Pipeline& pipeline
   steps_[index].finished_at = FormatRfc3339(clock_.SystemNow());
   steps_[index].duration_ms = elapsed.count();
   if (outcome.exit_code >= 0) steps_[index].exit_code = outcome.exit_code;
+  if (outcome.cpu_seconds) {
+    steps_[index].cpu_seconds = steps_[index].cpu_seconds.value_or(0) + *outcome.cpu_seconds;
+    job_cpu_seconds_ = job_cpu_seconds_.value_or(0) + *outcome.cpu_seconds;
+  }
+  if (outcome.peak_memory_bytes) {
+    steps_[index].peak_memory_bytes =
+        std::max(steps_[index].peak_memory_bytes.value_or(0), *outcome.peak_memory_bytes);
+    job_peak_memory_ = std::max(job_peak_memory_.value_or(0), *outcome.peak_memory_bytes);
+  }
   const std::string verdict = "step " + step.name + " " +
                               std::string(ToString(steps_[index].state)) + " in " +
                               FormatSeconds(elapsed, 1);
@@ -452,7 +462,17 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunPipeline(
   session_.reset();  // the job's container goes before its caches are saved
   const uint64_t workspace_bytes = TreeBytes(dirs_.workspace);
   observer_.JobDisk(workspace_bytes);
-  (void)status_.Annotate({{"workspace_bytes", std::to_string(workspace_bytes)}});
+  std::vector<std::pair<std::string, std::string>> used = {
+      {"workspace_bytes", std::to_string(workspace_bytes)}};
+  if (job_cpu_seconds_) {
+    used.emplace_back("cpu_seconds", fmt::format("{:.3f}", *job_cpu_seconds_));
+    observer_.JobCpu(*job_cpu_seconds_);
+  }
+  if (job_peak_memory_) {
+    used.emplace_back("peak_memory_bytes", std::to_string(*job_peak_memory_));
+    observer_.JobMemory(*job_peak_memory_);
+  }
+  (void)status_.Annotate(used);
   if (!failure) cache_->Save();
   if (!failure) failure = PublishArtifacts(pipeline, commit);
   return failure;

@@ -112,6 +112,10 @@ class JobRunner::Execution {
   // record_mu_ held (the rest of the run, before and after the steps, is one thread).
   Mutex record_mu_;
   std::vector<StepRecord> steps_;
+  // What the steps' processes used, summed (CPU) and at most (memory), where the executor
+  // tells; under record_mu_ while steps run.
+  std::optional<double> job_cpu_seconds_;
+  std::optional<uint64_t> job_peak_memory_;
   std::vector<std::string> warnings_;  // masked
   std::map<std::string, std::string> image_env_;
   std::unique_ptr<JobSession> session_;  // between BeginSession and the end of the steps

@@ -122,13 +122,28 @@ Metrics::Metrics(AgentGauges gauges)
                        .Help("agent.cache.size: what the cache directory may hold.")
                        .Register(*registry_)
                        .Add({})),
-      job_workspace_(BuildHistogram()
-                         .Name("raibid_job_workspace_bytes")
-                         .Help("Bytes a job's workspace held when its steps ended.")
-                         .Register(*registry_)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{
-                                      1 << 20, 16 << 20, 128 << 20, 1 << 30, 4.0 * (1 << 30),
-                                      16.0 * (1 << 30)})) {
+      job_workspace_(
+          BuildHistogram()
+              .Name("raibid_job_workspace_bytes")
+              .Help("Bytes a job's workspace held when its steps ended.")
+              .Register(*registry_)
+              .Add({},
+                   prometheus::Histogram::BucketBoundaries{1 << 20, 16 << 20, 128 << 20, 1 << 30,
+                                                           4.0 * (1 << 30), 16.0 * (1 << 30)})),
+      job_cpu_(BuildHistogram()
+                   .Name("raibid_job_cpu_seconds")
+                   .Help("CPU seconds (user and system) a job's step processes used, summed "
+                         "(shell executor).")
+                   .Register(*registry_)
+                   .Add({}, DurationBuckets())),
+      job_memory_(BuildHistogram()
+                      .Name("raibid_job_peak_memory_bytes")
+                      .Help("The largest resident set of any one of a job's step processes "
+                            "(shell executor).")
+                      .Register(*registry_)
+                      .Add({}, prometheus::Histogram::BucketBoundaries{
+                                   16 << 20, 128 << 20, 512 << 20, 1 << 30, 4.0 * (1 << 30),
+                                   16.0 * (1 << 30)})) {
   for (const char* reason : {"limit", "redis"}) log_dropped_bytes_.Add({{"reason", reason}});
   for (auto state :
        {JobState::kSucceeded, JobState::kFailed, JobState::kTimedOut, JobState::kCancelled}) {
@@ -151,6 +166,12 @@ void Metrics::StepFinished(double seconds) { step_duration_.Observe(seconds); }
 
 void Metrics::JobDisk(uint64_t workspace_bytes) {
   job_workspace_.Observe(static_cast<double>(workspace_bytes));
+}
+
+void Metrics::JobCpu(double seconds) { job_cpu_.Observe(seconds); }
+
+void Metrics::JobMemory(uint64_t peak_bytes) {
+  job_memory_.Observe(static_cast<double>(peak_bytes));
 }
 
 void Metrics::CacheRequest(std::string_view cache, bool hit) {

@@ -46,6 +46,8 @@ class Metrics final : public RunObserver {
   void Retry(std::string_view reason) override;
   void DeadLettered() override;
   void JobDisk(uint64_t workspace_bytes) override;
+  void JobCpu(double seconds) override;
+  void JobMemory(uint64_t peak_bytes) override;
 
   // The exposition text (format 0.0.4) of every raibid_* and process_* series.
   std::string Render() EXCLUDES(render_mu_);
@@ -74,6 +76,8 @@ class Metrics final : public RunObserver {
   prometheus::Family<prometheus::Gauge>& dir_bytes_;
   prometheus::Gauge& cache_limit_;
   prometheus::Histogram& job_workspace_;
+  prometheus::Histogram& job_cpu_;
+  prometheus::Histogram& job_memory_;
   Mutex render_mu_;
   double reconnects_seen_ GUARDED_BY(render_mu_) = 0;
   bool eviction_policy_shown_ GUARDED_BY(render_mu_) = false;
