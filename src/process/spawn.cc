@@ -82,7 +82,7 @@ Result<pid_t> Spawn(const SpawnSpec& spec) {
 
 int WaitExitCode(pid_t pid, ProcessUsage* usage) {
   int status = 0;
-  struct rusage ru {};
+  rusage ru = {};
   while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
   }
   if (usage != nullptr) {
