@@ -483,15 +483,28 @@ Result<std::string> EngineClient::CreateExec(const std::string& container, const
 
 Status EngineClient::StartExec(const std::string& exec_id, const MuxDecoder::Output& output,
                                const std::function<bool()>& keep_going) {
+  return Stream("POST", "/exec/" + Escape(exec_id) + "/start", R"({"Detach":false,"Tty":false})",
+                output, keep_going, "exec");
+}
+
+Status EngineClient::StreamLogs(const std::string& container, const MuxDecoder::Output& output,
+                                const std::function<bool()>& keep_going) {
+  return Stream("GET", "/containers/" + Escape(container) + "/logs?follow=1&stdout=1&stderr=1", "",
+                output, keep_going, "logs");
+}
+
+Status EngineClient::Stream(const std::string& method, const std::string& path,
+                            const std::string& body, const MuxDecoder::Output& output,
+                            const std::function<bool()>& keep_going, const std::string& what) {
   if (prefix_.empty()) {
     if (auto s = Negotiate(); !s) return s;
   }
   MuxDecoder decoder(output);
-  const std::string body = R"({"Detach":false,"Tty":false})";
-  HttpRequest req{.method = "POST",
-                  .url = endpoint_.base_url + prefix_ + "/exec/" + Escape(exec_id) + "/start",
-                  .headers = {"Content-Type: application/json"}};
-  req.body = HttpBody{.bytes = body};
+  HttpRequest req{.method = method, .url = endpoint_.base_url + prefix_ + path};
+  if (method == "POST") {
+    req.headers.push_back("Content-Type: application/json");
+    req.body = HttpBody{.bytes = body};
+  }
   req.sink = [&](std::string_view piece) {
     if (!decoder.Feed(piece)) return false;
     return !keep_going || keep_going();
@@ -501,19 +514,22 @@ Status EngineClient::StartExec(const std::string& exec_id, const MuxDecoder::Out
   if (!res) {
     if (!decoder.error().empty()) return Fail(ErrorKind::kInfrastructure, decoder.error());
     if (res.error().kind == ErrorKind::kCancelled || (keep_going && !keep_going())) {
-      return Fail(ErrorKind::kCancelled, "exec stopped");
+      return Fail(ErrorKind::kCancelled, what + " stopped");
     }
-    return Fail(ErrorKind::kInfrastructure,
-                "container engine at " + endpoint_.host + ": exec stream: " + res.error().message,
-                true);
+    return Fail(
+        ErrorKind::kInfrastructure,
+        "container engine at " + endpoint_.host + ": " + what + " stream: " + res.error().message,
+        true);
   }
   if (res->status != 200 && res->status != 101) {
     return Fail(ErrorKind::kInfrastructure,
-                "starting a process in the container: " + EngineMessage(res->body));
+                (what == "exec" ? "starting a process in the container: "
+                                : "reading the container's output: ") +
+                    EngineMessage(res->body));
   }
   if (!decoder.complete()) {
-    return Fail(ErrorKind::kInfrastructure,
-                "container engine at " + endpoint_.host + ": the exec stream ended inside a frame");
+    return Fail(ErrorKind::kInfrastructure, "container engine at " + endpoint_.host + ": the " +
+                                                what + " stream ended inside a frame");
   }
   return {};
 }

@@ -145,11 +145,20 @@ class EngineClient {
                    const std::function<bool()>& keep_going = {});
   Result<ExecState> InspectExec(const std::string& exec_id);
 
+  // Streams the container's output (from its start, then following it) to `output` until the
+  // container stops; `keep_going` as for StartExec (kCancelled when it says no).
+  Status StreamLogs(const std::string& container, const MuxDecoder::Output& output,
+                    const std::function<bool()>& keep_going = {});
+
  private:
   struct Reply;
   Result<Reply> Call(const std::string& method, const std::string& path,
                      const std::string& body = "", std::vector<std::string> headers = {});
   Status Negotiate();
+  // A POST or GET whose answer is a multiplexed stream (an exec's, a container's logs).
+  Status Stream(const std::string& method, const std::string& path, const std::string& body,
+                const MuxDecoder::Output& output, const std::function<bool()>& keep_going,
+                const std::string& what);
 
   EngineEndpoint endpoint_;
   std::unique_ptr<HttpTransport> http_;

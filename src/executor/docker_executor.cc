@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "config/size.h"
 #include "executor/command_echo.h"
+#include "executor/docker_service.h"
 #include "executor/step_report.h"
 #include "util/mutex.h"
 #include "util/text.h"
@@ -187,6 +190,16 @@ void AddStepEngine(const std::string& step_host, ContainerSpec& spec) {
   }
 }
 
+// The labels of each container of a job: the restart sweep finds them by raibid.agent and
+// removes the one holding the namespace (role "network") after the others.
+std::map<std::string, std::string> Labels(const DockerOptions& options, const std::string& job_id,
+                                          const std::string& role) {
+  return {{"raibid.agent", options.agent_name},
+          {"raibid.job", job_id},
+          {"raibid.managed", "true"},
+          {"raibid.role", role}};
+}
+
 // The job's container: the agent's capabilities and labels, the job's mounts and resources.
 ContainerSpec SpecFor(const DockerOptions& options, const JobEnvironment& job,
                       const std::string& user, const Resources& resources, const Mounts& mounts) {
@@ -197,9 +210,7 @@ ContainerSpec SpecFor(const DockerOptions& options, const JobEnvironment& job,
       .cmd = {},
       .working_dir = kWorkspace,
       .user = user,
-      .labels = {{"raibid.agent", options.agent_name},
-                 {"raibid.job", job.job_id},
-                 {"raibid.managed", "true"}},
+      .labels = Labels(options, job.job_id, "job"),
       .binds = Binds(job, mounts),
       .tmpfs = {{"/tmp", "rw,nosuid,nodev,mode=1777,size=" + std::to_string(options.tmp_size)}},
       .network_mode = job.network,
@@ -229,8 +240,9 @@ Result<std::string> CreateAndStart(EngineClient& client, const ContainerSpec& sp
 }
 
 // "container 0123456789ab from IMAGE (network none, memory 64 MiB, 0.5 CPUs, user 1000)".
-std::string ReadyLine(const std::string& id, const std::string& image, const ContainerSpec& spec) {
-  std::string limits = "network " + spec.network_mode;
+std::string ReadyLine(const std::string& id, const std::string& image, const ContainerSpec& spec,
+                      const std::string& network) {
+  std::string limits = "network " + network;
   if (spec.memory_bytes > 0) limits += ", memory " + FormatBytes(spec.memory_bytes);
   if (spec.nano_cpus > 0) {
     char cpus[32];
@@ -241,49 +253,89 @@ std::string ReadyLine(const std::string& id, const std::string& image, const Con
   return "container " + id.substr(0, 12) + " from " + image + " (" + limits + ")";
 }
 
-// One job's container. Steps may run at the same time (a pipeline's independent steps): each
+// A container the job's steps run in: the job's own (index 0 of a session's list), or one per
+// image steps ask for, sharing its mounts and network namespace.
+struct StepContainer {
+  std::string id, image, user;
+};
+
+}  // namespace
+
+// One job's containers. Steps may run at the same time (a pipeline's independent steps): each
 // step talks to the engine over a connection of its own (an EngineClient is one connection and
-// not thread-safe); the session's own client serves its start and its end.
+// not thread-safe); the session's own client serves its start and its end. Begin fills in the
+// containers and services before any step runs; they do not change after.
 class DockerSession final : public JobSession {
  public:
   using Connect = std::function<std::unique_ptr<EngineClient>()>;
-  DockerSession(std::unique_ptr<EngineClient> client, Connect connect, std::string container,
-                Mounts mounts, std::string user, int64_t memory, bool give_back, LogSink& sink)
+  DockerSession(std::unique_ptr<EngineClient> client, Connect connect, Mounts mounts,
+                int64_t memory, bool give_back, LogSink& sink)
       : client_(std::move(client)),
         connect_(std::move(connect)),
-        container_(std::move(container)),
         mounts_(std::move(mounts)),
-        user_(std::move(user)),
         memory_(memory),
         give_back_(give_back),
         sink_(sink) {}
 
+  // Services go first, then the step containers, the job's, and last the one holding the
+  // network namespace (the engine refuses to remove a container others joined).
   ~DockerSession() override {
     const auto t0 = SteadyClock::now();
-    if (give_back_ && Alive()) {
+    if (give_back_ && !containers_.empty() && Alive(containers_.front().id)) {
       // Files a step made as root (or as the image's user) go back to the agent's user, so the
       // agent can save the cache and delete the workspace.
       (void)Chown(*client_, std::to_string(getuid()) + ":" + std::to_string(getgid()),
                   {kWorkspace, kCacheHome});
     }
-    auto removed = client_->RemoveContainer(container_);
-    WriteSys(sink_, "",
-             removed ? "container " + container_.substr(0, 12) + " removed in " +
-                           FormatSeconds(SteadyClock::now() - t0)
-                     : "warning: " + removed.error().message);
+    services_.clear();
+    for (auto it = containers_.rbegin(); it != containers_.rend(); ++it) Remove(it->id);
+    if (!network_holder_.empty()) Remove(network_holder_);
+    if (!hosts_file_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(hosts_file_, ec);
+    }
+    if (!containers_.empty()) {
+      WriteSys(sink_, "",
+               "container " + containers_.front().id.substr(0, 12) + " removed in " +
+                   FormatSeconds(SteadyClock::now() - t0));
+    }
   }
+
+  // What Begin adds, in order: the namespace holder and hosts file, the job's container, the
+  // step images' containers, the services.
+  void SetNetworkHolder(std::string id, std::filesystem::path hosts_file) {
+    network_holder_ = std::move(id);
+    hosts_file_ = std::move(hosts_file);
+  }
+  void AddContainer(StepContainer container) { containers_.push_back(std::move(container)); }
+  void AddService(std::unique_ptr<DockerService> service) {
+    services_.push_back(std::move(service));
+  }
+  const std::string& network_holder() const { return network_holder_; }
 
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
                       const StopSource& stop) override {
     const auto start = SteadyClock::now();
     WriteSys(sink, step.name, StepStartLine(step));
+    // A service's end fails the steps it happens beside, and the first step after it; steps
+    // after that (those that run for a failed job) run without it.
+    const bool watch_services = !ServiceReported();
+    if (auto failed = watch_services ? ReportServiceFailure() : std::nullopt) {
+      return Report(sink, step, {StepResult::kError, -1, *failed, ErrorKind::kService});
+    }
+    const StepContainer* container = ContainerFor(step);
+    if (!container) {
+      return Report(sink, step,
+                    {StepResult::kError, -1,
+                     "step '" + step.name + "': no container for image " + step.image});
+    }
     const std::unique_ptr<EngineClient> client = connect_();
-    if (Status up = StartAgain(*client, step, sink); !up) {
+    if (Status up = StartAgain(*client, container->id, step, sink); !up) {
       return Report(sink, step,
                     {StepResult::kError, -1,
                      "step '" + step.name + "' could not start: " + up.error().message});
     }
-    auto id = client->CreateExec(container_, StepExec(step));
+    auto id = client->CreateExec(container->id, StepExec(step, container->user));
     if (!id) {
       return Report(sink, step,
                     {StepResult::kError, -1,
@@ -291,6 +343,7 @@ class DockerSession final : public JobSession {
     }
     StepClock clock(step, deadline, stop, sink, start);
     std::optional<StepEnding> ending;
+    std::optional<std::string> service_failed;
     CommandEcho echo(sink, step.script);
     auto streamed = client->StartExec(
         *id,
@@ -299,26 +352,33 @@ class DockerSession final : public JobSession {
         },
         [&] {
           if (!ending) ending = clock.Check();
-          return !ending;
+          if (!ending && !service_failed && watch_services) service_failed = ServiceFailure();
+          return !ending && !service_failed;
         });
     echo.Flush();
-    if (ending) return Ended(*client, *ending, step, sink, deadline, stop, start);
+    if (ending) return Ended(*client, container->id, *ending, step, sink, deadline, stop, start);
+    if (service_failed) return ServiceEnded(*client, container->id, step, sink);
     if (!streamed) {
       return Report(
           sink, step,
           {StepResult::kError, -1, "step '" + step.name + "': " + streamed.error().message});
     }
-    return Exited(*client, *id, step, sink, deadline, stop, start, echo.LastLine());
+    StepOutcome outcome =
+        Exited(*client, *container, *id, step, sink, deadline, stop, start, echo.LastLine());
+    if (auto failed = watch_services ? ReportServiceFailure() : std::nullopt) {
+      return Report(sink, step, {StepResult::kError, -1, *failed, ErrorKind::kService});
+    }
+    return outcome;
   }
 
-  // `chown -R -- OWNER DIRS...` as root in the container, given as argv: the owner may come from
-  // the image, and no shell ever reads it. Fails only when the engine cannot run the command; a
-  // path chown cannot change is left as it is.
+  // `chown -R -- OWNER DIRS...` as root in the job's container, given as argv: the owner may
+  // come from the image, and no shell ever reads it. Fails only when the engine cannot run the
+  // command; a path chown cannot change is left as it is.
   Status Chown(EngineClient& client, const std::string& owner,
                const std::vector<std::string>& dirs) {
     std::vector<std::string> cmd = {"chown", "-R", "--", owner};
     cmd.insert(cmd.end(), dirs.begin(), dirs.end());
-    auto ran = RunQuietly(client, std::move(cmd), "0");
+    auto ran = RunQuietly(client, containers_.front().id, std::move(cmd), "0");
     if (!ran) return std::unexpected(ran.error());
     return {};
   }
@@ -326,11 +386,11 @@ class DockerSession final : public JobSession {
     return Chown(*client_, owner, dirs);
   }
 
-  // Runs a helper command (argv) in the container and waits for it; what it prints on stdout,
+  // Runs a helper command (argv) in `container` and waits for it; what it prints on stdout,
   // up to 4 KiB.
-  Result<std::string> RunQuietly(EngineClient& client, std::vector<std::string> cmd,
-                                 const std::string& user) {
-    auto id = client.CreateExec(container_, {.cmd = std::move(cmd), .user = user});
+  Result<std::string> RunQuietly(EngineClient& client, const std::string& container,
+                                 std::vector<std::string> cmd, const std::string& user) {
+    auto id = client.CreateExec(container, {.cmd = std::move(cmd), .user = user});
     if (!id) return std::unexpected(id.error());
     std::string out;
     auto s = client.StartExec(*id, [&](MuxStream st, std::string_view b) {
@@ -341,19 +401,60 @@ class DockerSession final : public JobSession {
   }
 
  private:
-  bool Alive() {
+  void Remove(const std::string& id) {
+    if (auto removed = client_->RemoveContainer(id); !removed) {
+      WriteSys(sink_, "", "warning: " + removed.error().message);
+    }
+  }
+
+  bool Alive(const std::string& id) {
     MutexLock lock(&mu_);
-    return alive_;
+    return !stopped_.contains(id);
+  }
+
+  // The job's container for a step without an image of its own (or with the job's).
+  const StepContainer* ContainerFor(const StepSpec& step) const {
+    if (step.image.empty()) return &containers_.front();
+    for (const auto& c : containers_) {
+      if (c.image == step.image) return &c;
+    }
+    return nullptr;
+  }
+
+  // The first service that ended, in words; nullopt while all run.
+  std::optional<std::string> ServiceFailure() {
+    for (const auto& service : services_) {
+      if (auto failed = service->Failure()) return failed;
+    }
+    return std::nullopt;
+  }
+  bool ServiceReported() {
+    MutexLock lock(&mu_);
+    return service_reported_;
+  }
+  // A service's end that no step has reported yet, now reported.
+  std::optional<std::string> ReportServiceFailure() {
+    auto failed = ServiceFailure();
+    if (!failed) return std::nullopt;
+    MutexLock lock(&mu_);
+    if (service_reported_) return std::nullopt;
+    service_reported_ = true;
+    return failed;
   }
 
   // A container a timeout, a cancel or the OOM killer stopped is started again for the steps
-  // that still run (those for a failed job): its workspace and caches are mounts, kept.
-  Status StartAgain(EngineClient& client, const StepSpec& step, LogSink& sink) {
+  // that still run (those for a failed job): its workspace and caches are mounts, kept, and its
+  // network namespace belongs to another container.
+  Status StartAgain(EngineClient& client, const std::string& container, const StepSpec& step,
+                    LogSink& sink) {
     MutexLock lock(&mu_);
-    if (alive_) return {};
-    if (Status s = client.StartContainer(container_); !s) return s;
-    alive_ = true;
-    WriteSys(sink, step.name, "the job's container was stopped; started it again");
+    if (!stopped_.contains(container)) return {};
+    if (Status s = client.StartContainer(container); !s) return s;
+    stopped_.erase(container);
+    WriteSys(sink, step.name,
+             container == containers_.front().id
+                 ? "the job's container was stopped; started it again"
+                 : "the container of image " + step.image + " was stopped; started it again");
     return {};
   }
 
@@ -364,41 +465,57 @@ class DockerSession final : public JobSession {
   }
 
   // The step's command, in the directory it names, with host paths in its environment mapped.
-  ExecSpec StepExec(const StepSpec& step) const {
+  ExecSpec StepExec(const StepSpec& step, const std::string& user) const {
     ExecSpec exec{.cmd = StepCommand(step.script),
                   .working_dir = MapPath(step.workdir.string()),
-                  .user = user_};
+                  .user = user};
     for (const auto& [k, v] : step.env) exec.env.push_back(k + "=" + MapPath(v));
     return exec;
   }
 
+  void Kill(EngineClient& client, const std::string& container) {
+    MutexLock lock(&mu_);
+    (void)client.KillContainer(container);
+    stopped_.insert(container);
+  }
+
   // A timeout or a stop: the container goes, with everything the step started (and what other
   // steps running beside it started: they end too).
-  StepOutcome Ended(EngineClient& client, StepEnding ending, const StepSpec& step, LogSink& sink,
-                    const JobDeadline& deadline, const StopSource& stop, SteadyTime start) {
-    {
-      MutexLock lock(&mu_);
-      (void)client.KillContainer(container_);
-      alive_ = false;
-    }
+  StepOutcome Ended(EngineClient& client, const std::string& container, StepEnding ending,
+                    const StepSpec& step, LogSink& sink, const JobDeadline& deadline,
+                    const StopSource& stop, SteadyTime start) {
+    Kill(client, container);
     const StepOutcome outcome = MakeOutcome(ending, step, deadline, stop, -1);
     WriteSys(sink, step.name, StepEndLine(ending, step, outcome, SteadyClock::now() - start));
     sink.Flush();
     return outcome;
   }
 
+  // A service ended while the step ran: the step ends the way a timeout ends it.
+  StepOutcome ServiceEnded(EngineClient& client, const std::string& container, const StepSpec& step,
+                           LogSink& sink) {
+    Kill(client, container);
+    {
+      MutexLock lock(&mu_);
+      service_reported_ = true;
+    }
+    return Report(sink, step,
+                  {StepResult::kError, -1, ServiceFailure().value_or("a service ended"),
+                   ErrorKind::kService});
+  }
+
   // The step's process exited by itself (or by the OOM killer): its exit code decides.
   // `where`: the line that ran last (CommandEcho::LastLine).
-  StepOutcome Exited(EngineClient& client, const std::string& id, const StepSpec& step,
-                     LogSink& sink, const JobDeadline& deadline, const StopSource& stop,
-                     SteadyTime start, const std::string& where) {
+  StepOutcome Exited(EngineClient& client, const StepContainer& container, const std::string& id,
+                     const StepSpec& step, LogSink& sink, const JobDeadline& deadline,
+                     const StopSource& stop, SteadyTime start, const std::string& where) {
     auto code = ExitCode(client, id);
     if (!code) {
       return Report(sink, step,
                     {StepResult::kError, -1, "step '" + step.name + "': " + code.error().message});
     }
     StepOutcome outcome = MakeOutcome(StepEnding::kExited, step, deadline, stop, *code, where);
-    if (*code == 137 && OutOfMemory(client)) {
+    if (*code == 137 && OutOfMemory(client, container.id)) {
       outcome.message = "step '" + step.name +
                         "' was killed: out of memory (the job's memory limit is " +
                         FormatBytes(memory_) + ")";
@@ -424,20 +541,20 @@ class DockerSession final : public JobSession {
   // After an exit by SIGKILL that the agent did not send: was it the kernel's OOM killer? It may
   // have killed the container's PID 1 as well (the container stopped), or only the step (the
   // memory cgroup's oom_kill counter says so).
-  bool OutOfMemory(EngineClient& client) {
+  bool OutOfMemory(EngineClient& client, const std::string& container) {
     if (memory_ <= 0) return false;
     auto stopped = [&] {
-      auto state = client.InspectContainer(container_);
+      auto state = client.InspectContainer(container);
       if (!state || !state->has_value()) return false;
       if ((*state)->running && !(*state)->oom_killed) return false;
       if (!(*state)->running) {
         MutexLock lock(&mu_);
-        alive_ = false;
+        stopped_.insert(container);
       }
       return true;
     };
     if (stopped()) return true;
-    auto count = RunQuietly(client, {"/bin/sh", "-c", kOomCount}, "0");
+    auto count = RunQuietly(client, container, {"/bin/sh", "-c", kOomCount}, "0");
     if (!count) return stopped();
     // The counter's digits, after any blanks.
     std::string_view text(*count);
@@ -460,17 +577,18 @@ class DockerSession final : public JobSession {
 
   std::unique_ptr<EngineClient> client_;  // the session's start and end, one thread
   const Connect connect_;                 // a connection for each step
-  const std::string container_;
   const Mounts mounts_;
-  const std::string user_;
   const int64_t memory_;
   const bool give_back_;
   LogSink& sink_;
+  std::string network_holder_;  // empty: the job's container has the namespace
+  std::filesystem::path hosts_file_;
+  std::vector<StepContainer> containers_;
+  std::vector<std::unique_ptr<DockerService>> services_;
   Mutex mu_;
-  bool alive_ GUARDED_BY(mu_) = true;  // false once killed, until started again
+  std::set<std::string> stopped_ GUARDED_BY(mu_);  // killed, until started again
+  bool service_reported_ GUARDED_BY(mu_) = false;
 };
-
-}  // namespace
 
 Result<int64_t> ParseNanoCpus(std::string_view text) {
   double cpus = 0;
@@ -514,10 +632,23 @@ Status DockerExecutor::Ready() { return Connect()->Ping(); }
 
 Result<int> DockerExecutor::RemoveLeftovers() {
   EngineClient client(endpoint_);
-  auto left = client.ListContainers("raibid.agent", options_.agent_name);
+  return RemoveLabelled(client, "raibid.agent", options_.agent_name);
+}
+
+// The engine refuses to remove a container others joined, so the namespace holders go last.
+Result<int> DockerExecutor::RemoveLabelled(EngineClient& client, const std::string& key,
+                                           const std::string& value) {
+  auto left = client.ListContainers(key, value);
   if (!left) return std::unexpected(left.error());
+  std::stable_partition(left->begin(), left->end(), [](const ContainerState& c) {
+    auto role = c.labels.find("raibid.role");
+    return role == c.labels.end() || role->second != "network";
+  });
   int removed = 0;
   for (const auto& c : *left) {
+    if (c.labels.contains("raibid.agent") && c.labels.at("raibid.agent") != options_.agent_name) {
+      continue;
+    }
     if (auto s = client.RemoveContainer(c.id); !s) return std::unexpected(s.error());
     ++removed;
   }
@@ -595,23 +726,152 @@ Result<std::unique_ptr<JobSession>> DockerExecutor::Begin(const JobEnvironment& 
   if (!image) return std::unexpected(image.error());
   const std::string user = !options_.user.empty() ? options_.user : image->user;
   const Mounts mounts = JobMounts(job);
-  const ContainerSpec spec = SpecFor(options_, job, user, *resources, mounts);
+  ContainerSpec spec = SpecFor(options_, job, user, *resources, mounts);
+  // From here the session's destructor removes every container it was given, on every path.
+  auto session = std::make_unique<DockerSession>(
+      Connect(), [this] { return Connect(); }, mounts, spec.memory_bytes, getuid() != 0, sink);
+  if (!job.services.empty() || !job.step_images.empty()) {
+    if (Status shared = ShareNetwork(*client, job, spec, *session); !shared) {
+      return std::unexpected(shared.error());
+    }
+  }
   auto id = CreateAndStart(*client, spec);
   if (!id) return std::unexpected(id.error());
-  // From here the session's destructor removes the container on every path.
-  auto session = std::make_unique<DockerSession>(
-      std::move(client), [this] { return Connect(); }, *id, mounts, user, spec.memory_bytes,
-      getuid() != 0, sink);
+  session->AddContainer({*id, job.image, user});
   if (!IsRoot(user)) {
     // The step's user must own what it builds in: the workspace and cache home the agent made.
     std::vector<std::string> dirs = {kWorkspace};
     if (!job.cache_home.empty()) dirs.push_back(kCacheHome);
     if (auto given = session->Chown(user, dirs); !given) return std::unexpected(given.error());
   }
+  for (size_t i = 0; i < job.step_images.size(); ++i) {
+    if (job.step_images[i] == job.image) continue;
+    if (Status made = AddStepImage(*client, job, spec, i, *session, sink, stop); !made) {
+      return std::unexpected(made.error());
+    }
+  }
+  if (Status started = StartServices(job, spec, *session, sink, stop); !started) {
+    return std::unexpected(started.error());
+  }
   WriteSys(sink, "",
-           ReadyLine(*id, job.image, spec) + " ready in " + FormatSeconds(SteadyClock::now() - t0) +
-               " on " + engine);
+           ReadyLine(*id, job.image, spec, job.network) + " ready in " +
+               FormatSeconds(SteadyClock::now() - t0) + " on " + engine);
   return session;
+}
+
+// A container that holds the job's network namespace (the pipeline's `network`) for the job's
+// container, the step images' and the services, which all join it: a timeout that kills the
+// job's container leaves the services reachable. Joined containers cannot take the engine's
+// host entries, so each gets the same /etc/hosts, written here: the services' names resolve to
+// 127.0.0.1.
+Status DockerExecutor::ShareNetwork(EngineClient& client, const JobEnvironment& job,
+                                    ContainerSpec& spec, DockerSession& session) {
+  // An earlier attempt's containers of this job, joined ones first.
+  if (auto removed = RemoveLabelled(client, "raibid.job", job.job_id); !removed) {
+    return std::unexpected(removed.error());
+  }
+  const std::filesystem::path hosts = job.workspace.string() + ".hosts";
+  std::string text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  for (const auto& service : job.services) text += "127.0.0.1\t" + service.name + "\n";
+  {
+    std::ofstream out(hosts, std::ios::trunc);
+    out << text;
+    if (!out.flush()) {
+      return Fail(ErrorKind::kInfrastructure, "cannot write " + hosts.string(), false);
+    }
+  }
+  ContainerSpec holder{.name = ContainerName(options_.agent_name, job.job_id + "-net"),
+                       .image = job.image,
+                       .entrypoint = kKeepAlive,
+                       .labels = Labels(options_, job.job_id, "network"),
+                       .network_mode = job.network,
+                       .pids_limit = 16,
+                       .cap_drop = {"ALL"},
+                       .security_opt = {"no-new-privileges"}};
+  auto id = CreateAndStart(client, holder);
+  if (!id) return std::unexpected(id.error());
+  session.SetNetworkHolder(*id, hosts);
+  spec.network_mode = "container:" + *id;
+  spec.binds.push_back(hosts.string() + ":/etc/hosts:ro");
+  return {};
+}
+
+// The container of the job's `index`th step image: the job's container's mounts, environment,
+// namespace and limits, the image's user (or the agent's forced one).
+Status DockerExecutor::AddStepImage(EngineClient& client, const JobEnvironment& job,
+                                    const ContainerSpec& job_spec, size_t index,
+                                    DockerSession& session, LogSink& sink, const StopSource& stop) {
+  const std::string& image = job.step_images[index];
+  auto info = PullForJob(client, image, sink, stop);
+  if (!info) {
+    return Fail(info.error().kind, "step image " + image + ": " + info.error().message,
+                info.error().retryable);
+  }
+  ContainerSpec spec = job_spec;
+  spec.name = ContainerName(options_.agent_name, job.job_id + "-img-" + std::to_string(index));
+  spec.image = image;
+  spec.user = !options_.user.empty() ? options_.user : info->user;
+  spec.labels = Labels(options_, job.job_id, "step");
+  auto id = CreateAndStart(client, spec);
+  if (!id) return std::unexpected(id.error());
+  session.AddContainer({*id, image, spec.user});
+  return {};
+}
+
+// Starts the job's services at the same time and waits until each is ready; the first failure.
+Status DockerExecutor::StartServices(const JobEnvironment& job, const ContainerSpec& job_spec,
+                                     DockerSession& session, LogSink& sink,
+                                     const StopSource& stop) {
+  std::vector<DockerService*> services;
+  for (const auto& spec : job.services) {
+    DockerService::Connect connect = [this] { return Connect(); };
+    auto service = std::make_unique<DockerService>(spec, std::move(connect), sink);
+    services.push_back(service.get());
+    session.AddService(std::move(service));
+  }
+  std::vector<Status> results(services.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < services.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = StartService(*services[i], job, job_spec, session.network_holder(), sink, stop);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& result : results) {
+    if (!result) return result;
+  }
+  return {};
+}
+
+// One service: its image by the pull policy, a container in the job's namespace with the job's
+// labels and limits (each service gets the job's memory and CPU limits of its own) and the
+// build-safe capabilities, but none of the job's mounts.
+Status DockerExecutor::StartService(DockerService& service, const JobEnvironment& job,
+                                    const ContainerSpec& job_spec, const std::string& holder,
+                                    LogSink& sink, const StopSource& stop) {
+  const ServiceSpec& s = service.spec();
+  auto client = Connect();
+  auto info = PullForJob(*client, s.image, sink, stop);
+  if (!info) {
+    return Fail(info.error().kind, "service '" + s.name + "': " + info.error().message,
+                info.error().retryable);
+  }
+  ContainerSpec spec{.name = ContainerName(options_.agent_name, job.job_id + "-svc-" + s.name),
+                     .image = s.image,
+                     .cmd = s.command,
+                     .labels = Labels(options_, job.job_id, "service"),
+                     .binds = {job_spec.binds.back()},  // the hosts file
+                     .network_mode = "container:" + holder,
+                     .memory_bytes = job_spec.memory_bytes,
+                     .nano_cpus = job_spec.nano_cpus,
+                     .pids_limit = job_spec.pids_limit,
+                     .cap_drop = {"ALL"},
+                     .cap_add = kBuildCapabilities,
+                     .security_opt = {"no-new-privileges"}};
+  for (const auto& [k, v] : s.env) spec.env.push_back(k + "=" + v);
+  spec.labels["raibid.service"] = s.name;
+  if (Status started = service.Start(spec); !started) return started;
+  return service.WaitReady(holder, stop);
 }
 
 Result<ImageInfo> DockerExecutor::PullForJob(EngineClient& client, const std::string& image,

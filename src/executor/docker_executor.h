@@ -33,6 +33,9 @@
 
 namespace raibid {
 
+class DockerService;
+class DockerSession;
+
 struct RegistryLogin {
   std::string server;  // host[:port] as image references name it
   std::string username, password;
@@ -86,6 +89,20 @@ class DockerExecutor final : public Executor {
   // EnsureImage for a job: the pull ends with `stop`, its progress goes to the job's log.
   Result<ImageInfo> PullForJob(EngineClient& client, const std::string& image, LogSink& sink,
                                const StopSource& stop);
+  // Removes the containers labelled `key`=`value` of this agent, namespace holders last.
+  Result<int> RemoveLabelled(EngineClient& client, const std::string& key,
+                             const std::string& value);
+  // Begin's parts for services and step images (docker_executor.cc says what each does).
+  Status ShareNetwork(EngineClient& client, const JobEnvironment& job, ContainerSpec& spec,
+                      DockerSession& session);
+  Status AddStepImage(EngineClient& client, const JobEnvironment& job,
+                      const ContainerSpec& job_spec, size_t index, DockerSession& session,
+                      LogSink& sink, const StopSource& stop);
+  Status StartServices(const JobEnvironment& job, const ContainerSpec& job_spec,
+                       DockerSession& session, LogSink& sink, const StopSource& stop);
+  Status StartService(DockerService& service, const JobEnvironment& job,
+                      const ContainerSpec& job_spec, const std::string& holder, LogSink& sink,
+                      const StopSource& stop);
   // A client for one job; after the first, without a negotiation round trip.
   std::unique_ptr<EngineClient> Connect();
   // "Podman Engine 4.3.1", asked once.

@@ -44,14 +44,15 @@ class DockerExecutorTest : public ::testing::Test {
   }
   StepOutcome Run(JobSession& session, const std::string& script, RecordingSink& sink,
                   std::optional<Millis> step_timeout = std::nullopt,
-                  const StopSource& stop = StopSource()) {
+                  const StopSource& stop = StopSource(), const std::string& image = "") {
     StepSpec step{.name = "s",
                   .script = script,
                   .workdir = workspace(),
                   .env = {{"RAIBID_WORKSPACE", workspace().string()},
                           {"CARGO_HOME", (dir_.path() / "home" / ".cargo").string()},
                           {"PLAIN", "value with spaces"}},
-                  .step_timeout = step_timeout};
+                  .step_timeout = step_timeout,
+                  .image = image};
     JobDeadline deadline(std::chrono::steady_clock::now(), std::chrono::minutes(10), Millis(0));
     return session.RunStep(step, sink, deadline, stop);
   }
@@ -368,6 +369,147 @@ TEST_F(DockerExecutorTest, PullsByPolicyWithTheRegistryLogin) {
       << sink.Text(LogFd::kSys);
   EXPECT_EQ(Run(**session, "cat /etc/pulled", sink).result, StepResult::kSucceeded);
   EXPECT_EQ(sink.Text(LogFd::kOut), "image\n");
+}
+
+// A busybox httpd serving the image's /etc on port 8080 (after `before`, a shell snippet).
+ServiceSpec Web(std::string before = "", std::optional<int> ready_port = 8080) {
+  return {.name = "web",
+          .image = kImage,
+          .command = {"/bin/sh", "-c", before + "exec httpd -f -v -p 8080 -h /etc"},
+          .ready_port = ready_port,
+          .ready_timeout_seconds = 20};
+}
+
+TEST_F(DockerExecutorTest, AServiceIsReachedByNameAndByLocalhostWithoutOtherNetworks) {
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.services = {Web("sleep 0.5; ")};  // not listening at once: the wait is needed
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_NE(sink.Text(LogFd::kSys).find("service web ready in"), std::string::npos);
+  auto outcome = Run(**session,
+                     "wget -qO- http://web:8080/from-image; wget -qO- "
+                     "http://localhost:8080/from-image; grep -v -e Inter- -e face /proc/net/dev "
+                     "| cut -d: -f1 | tr -d ' '",
+                     sink);
+  EXPECT_EQ(outcome.result, StepResult::kSucceeded) << sink.Text(LogFd::kErr);
+  EXPECT_EQ(sink.Text(LogFd::kOut), "image\nimage\nlo\n");
+  session->reset();
+  // httpd -v logs each request; its output is the job's, attributed to the service.
+  EXPECT_NE(sink.Lines().find("service:web/err: "), std::string::npos) << sink.Lines();
+  EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+TEST_F(DockerExecutorTest, AReadyCommandDecidesWhenAServiceIsReady) {
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.services = {Web("sleep 0.5; touch /tmp/up; ", std::nullopt)};
+  job.services[0].ready_command = "test -e /tmp/up";
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_EQ(Run(**session, "wget -qO- http://web:8080/from-image", sink).result,
+            StepResult::kSucceeded)
+      << sink.Text(LogFd::kErr);
+}
+
+TEST_F(DockerExecutorTest, AServiceNeverReadyFailsWithinItsTimeoutLeavingNoContainer) {
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.services = {Web("echo starting slowly; ", 9999)};
+  job.services[0].ready_timeout_seconds = 2;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_FALSE(session);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
+  EXPECT_EQ(session.error().kind, ErrorKind::kService);
+  EXPECT_NE(session.error().message.find("service 'web' was not ready within 2s (port 9999"),
+            std::string::npos)
+      << session.error().message;
+  EXPECT_NE(session.error().message.find("starting slowly"), std::string::npos);
+  EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+TEST_F(DockerExecutorTest, AServiceThatCrashesMidJobFailsTheStepBesideItNamingTheService) {
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.services = {Web()};
+  job.services[0].command = {"/bin/sh", "-c",
+                             "httpd -p 8080 -h /etc; sleep 1.5; echo going down >&2; exit 7"};
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  auto outcome = Run(**session, "sleep 60", sink);
+  EXPECT_EQ(outcome.result, StepResult::kError);
+  EXPECT_EQ(outcome.error_kind, ErrorKind::kService);
+  EXPECT_NE(outcome.message.find("service 'web' exited with code 7"), std::string::npos)
+      << outcome.message;
+  EXPECT_NE(outcome.message.find("going down"), std::string::npos) << outcome.message;
+  // A step after it (one that runs for a failed job) runs in the restarted container.
+  EXPECT_EQ(Run(**session, "cat from-workspace", sink).result, StepResult::kSucceeded);
+  session->reset();
+  EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+TEST_F(DockerExecutorTest, AMissingServiceImageFailsNamingTheServiceAndTheImage) {
+  auto executor = Make({.pull_policy = PullPolicy::kNever});
+  RecordingSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.services = {Web()};
+  job.services[0].image = "localhost/no-such-image:1";
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_FALSE(session);
+  EXPECT_NE(session.error().message.find("service 'web': image localhost/no-such-image:1"),
+            std::string::npos)
+      << session.error().message;
+  EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+TEST_F(DockerExecutorTest, StepsInTwoImagesShareTheWorkspace) {
+  const std::string other = "localhost/raibid-other:test";
+  podman_->MakeBusyboxImage(other, "/etc/other-image");
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.step_images = {other};
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  EXPECT_EQ(Run(**session, "test -e /etc/other-image && echo written > shared.txt", sink,
+                std::nullopt, stop, other)
+                .result,
+            StepResult::kSucceeded);
+  EXPECT_EQ(Run(**session, "test ! -e /etc/other-image && cat shared.txt", sink).result,
+            StepResult::kSucceeded);
+  EXPECT_EQ(sink.Text(LogFd::kOut), "written\n");
+  session->reset();
+  EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+TEST_F(DockerExecutorTest, TheRestartSweepRemovesServicesAndStepImagesOfACrashedAgent) {
+  auto executor = Make({.agent_name = "crashed-with-services"});
+  RecordingSink sink;
+  StopSource stop;
+  auto job = Job();
+  job.services = {Web()};
+  job.step_images = {"localhost/raibid-bash:test"};
+  podman_->MakeBashImage("localhost/raibid-bash:test");
+  auto session = executor->Begin(job, sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  static auto* crashed = new std::vector<JobSession*>;
+  crashed->push_back(session->release());
+  EXPECT_EQ(podman_->ContainerCount(), 4) << "namespace, job, step image, service";
+  auto removed = Make({.agent_name = "crashed-with-services"})->RemoveLeftovers();
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(*removed, 4);
+  EXPECT_EQ(podman_->ContainerCount(), 0);
 }
 
 TEST(DockerExecutor, AnEngineThatIsDownIsARetryableInfrastructureError) {

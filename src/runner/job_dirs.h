@@ -18,8 +18,11 @@ struct JobDirs {
 };
 
 // The suffixes a job's directories other than its workspace carry.
-inline constexpr std::string_view kHomeSuffix = ".home", kAuthSuffix = ".auth";
-inline constexpr std::array<std::string_view, 2> kJobDirSuffixes = {kHomeSuffix, kAuthSuffix};
+// WORK/ID.hosts is the docker executor's /etc/hosts for a job with services or step images.
+inline constexpr std::string_view kHomeSuffix = ".home", kAuthSuffix = ".auth",
+                                  kHostsSuffix = ".hosts";
+inline constexpr std::array<std::string_view, 3> kJobDirSuffixes = {kHomeSuffix, kAuthSuffix,
+                                                                    kHostsSuffix};
 
 // The id of the job a directory under the work directory belongs to: its name without one of
 // kJobDirSuffixes.
