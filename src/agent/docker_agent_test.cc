@@ -68,6 +68,26 @@ TEST_F(DockerAgentTest, AJobRunsInItsContainerWithTheContractEnvironment) {
   EXPECT_NE(log.find(" removed in "), std::string::npos) << log;
 }
 
+// The whole path: a pipeline's service started beside the job and reached by name, then a
+// pipeline whose service never becomes ready failing as `service`, leaving no container.
+TEST_F(DockerAgentTest, AServiceIsReachedByNameAndOneNeverReadyFailsTheJobAsService) {
+  auto& h = Start();
+  const std::string service =
+      R"({"name": "web", "image": ")" + std::string(kImage) +
+      R"(", "command": ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /etc"], "ready": {"port": )";
+  h.Enqueue(Job("svc", R"({"services": [)" + service + R"(8080}}], "steps": [
+    {"name": "get", "command": "wget -qO- http://web:8080/from-image"}]})"));
+  ASSERT_EQ(h.WaitFinal("svc"), "succeeded") << h.Field("svc", "error") << h.Log("svc");
+  EXPECT_NE(h.Log("svc").find("image\n"), std::string::npos) << h.Log("svc");
+  h.Enqueue(Job("never", R"({"services": [)" + service +
+                             R"(9999, "timeout_seconds": 2}}], "steps": [
+    {"name": "get", "command": "true"}]})"));
+  ASSERT_EQ(h.WaitFinal("never"), "failed") << h.Log("never");
+  EXPECT_EQ(h.Field("never", "error_kind"), "service");
+  EXPECT_NE(h.Field("never", "error").find("web"), std::string::npos) << h.Field("never", "error");
+  EXPECT_TRUE(testing::WaitFor([&] { return podman_->ContainerCount() == 0; }));
+}
+
 TEST_F(DockerAgentTest, CacheDirectoriesAreWhereThePipelineExpectsThem) {
   auto& h = Start();
   const std::string pipeline =

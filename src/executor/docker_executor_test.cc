@@ -494,14 +494,16 @@ TEST_F(DockerExecutorTest, StepsInTwoImagesShareTheWorkspace) {
 }
 
 TEST_F(DockerExecutorTest, TheRestartSweepRemovesServicesAndStepImagesOfACrashedAgent) {
-  auto executor = Make({.agent_name = "crashed-with-services"});
-  RecordingSink sink;
+  // A crashed agent never ends its session: the session, its executor and the log it writes to
+  // are left alive (leaked), as they would be in the dead process; only the sweep cleans up.
+  static auto* executor = Make({.agent_name = "crashed-with-services"}).release();
+  static auto* sink = new RecordingSink;
   StopSource stop;
   auto job = Job();
   job.services = {Web()};
   job.step_images = {"localhost/raibid-bash:test"};
   podman_->MakeBashImage("localhost/raibid-bash:test");
-  auto session = executor->Begin(job, sink, stop);
+  auto session = executor->Begin(job, *sink, stop);
   ASSERT_TRUE(session) << session.error().message;
   static auto* crashed = new std::vector<JobSession*>;
   crashed->push_back(session->release());

@@ -135,6 +135,7 @@ std::string DockerService::LastLines() {
     tail = tail_;
   }
   while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  if (tail.empty()) return "; it printed nothing";
   size_t start = tail.size();
   for (int lines = 0; lines < kTailLines && start != std::string::npos && start > 0; ++lines) {
     start = tail.rfind('\n', start - 1);
