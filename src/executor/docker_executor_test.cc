@@ -494,19 +494,19 @@ TEST_F(DockerExecutorTest, StepsInTwoImagesShareTheWorkspace) {
 }
 
 TEST_F(DockerExecutorTest, TheRestartSweepRemovesServicesAndStepImagesOfACrashedAgent) {
-  // A crashed agent never ends its session: the session, its executor and the log it writes to
-  // are left alive (leaked), as they would be in the dead process; only the sweep cleans up.
-  static auto* executor = Make({.agent_name = "crashed-with-services"}).release();
-  static auto* sink = new RecordingSink;
+  // A crashed agent never ends its session: the sweep of the next start runs while this one is
+  // still open (as if its process were gone), and must remove everything on its own. The session
+  // is ended only afterwards, so its watcher threads are joined (a leaked one would be a thread
+  // leak of the test, not of the agent).
+  auto executor = Make({.agent_name = "crashed-with-services"});
+  RecordingSink sink;
   StopSource stop;
   auto job = Job();
   job.services = {Web()};
   job.step_images = {"localhost/raibid-bash:test"};
   podman_->MakeBashImage("localhost/raibid-bash:test");
-  auto session = executor->Begin(job, *sink, stop);
+  auto session = executor->Begin(job, sink, stop);
   ASSERT_TRUE(session) << session.error().message;
-  static auto* crashed = new std::vector<JobSession*>;
-  crashed->push_back(session->release());
   EXPECT_EQ(podman_->ContainerCount(), 4) << "namespace, job, step image, service";
   auto removed = Make({.agent_name = "crashed-with-services"})->RemoveLeftovers();
   ASSERT_TRUE(removed) << removed.error().message;
