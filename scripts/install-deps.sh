@@ -11,7 +11,7 @@ packages=(
   redis-server nginx-light fcgiwrap apache2-utils procps curl e2fsprogs
   docker-registry skopeo prometheus openssl buildah podman runc busybox-static
   librust-serde-json-dev librust-serde-derive-dev
-  file lintian  # the Debian package's test (CTest deb_package): CPack's dpkg-shlibdeps, lintian
+  file lintian systemd  # the Debian package's test (deb_package): dpkg-shlibdeps, lintian, systemd-analyze
   clang-19 libclang-rt-19-dev llvm-19 clang-tidy-19 clang-format clang-format-19
 )
 

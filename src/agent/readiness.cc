@@ -1,13 +1,14 @@
 #include "agent/readiness.h"
 
 #include <fcntl.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <optional>
 
 #include "agent/agent.h"
+#include "util/disk_usage.h"
 #include "util/text.h"
 #include "util/unique_fd.h"
 
@@ -80,15 +81,14 @@ Status CheckWritable(const std::filesystem::path& dir, std::string_view what) {
 
 Status CheckFreeSpace(const std::filesystem::path& dir, std::string_view what, uint64_t min_free) {
   if (min_free == 0) return {};
-  struct statvfs fs;
-  if (::statvfs(dir.c_str(), &fs) != 0) {
+  const std::optional<uint64_t> free = FreeBytes(dir);
+  if (!free) {
     return std::unexpected(
         ErrnoError(errno, std::string(what) + " " + dir.string() + ": cannot read the free space"));
   }
-  const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-  if (free >= min_free) return {};
+  if (*free >= min_free) return {};
   return Fail(ErrorKind::kInfrastructure,
-              std::string(what) + " " + dir.string() + ": " + FormatBytes(free) +
+              std::string(what) + " " + dir.string() + ": " + FormatBytes(*free) +
                   " free, below agent.min_free_disk (" + FormatBytes(min_free) + ")",
               true);
 }

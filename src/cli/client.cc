@@ -104,22 +104,23 @@ Result<LogEnd> StreamLog(Redis& redis, const std::string& id, bool follow,
   QueuedNotice notice(id, entry);
   LogPrinter printer(stdout);
   std::string last = "0-0";
+  std::optional<JobState> state;
+  bool final_seen = false;  // the job was final before this read: the read gets what is left
   while (true) {
-    const auto state = Progress(redis, id, printer);
     if (interrupt && interrupt->interrupted()) return LogEnd{state, true};
-    if (follow) notice.Check(redis, state);
-    const bool done = !follow || (state && IsFinal(*state));
+    const bool done = !follow || final_seen;
     RedisArgs read = {"XREAD", "COUNT", "1000"};
     if (!done) read.insert(read.end(), {"BLOCK", "500"});
     read.insert(read.end(), {"STREAMS", LogKey(id), last});
     redis.SetTimeout(std::chrono::seconds(10));
     auto r = redis.Command(read);
     if (auto s = CheckReply(r, "XREAD"); !s) return std::unexpected(s.error());
+    // Read after the entries: a step that ran beside another is on record by the time its
+    // output is, and the agent writes a final state only once the log is complete.
+    state = Progress(redis, id, printer);
+    if (follow) notice.Check(redis, state);
     size_t got = 0;
     if (r->is_array() && !r->elements().empty()) {
-      // The steps' records as they are now, after these entries were written: a step that ran
-      // beside another is known to by the time its output is.
-      (void)Progress(redis, id, printer);
       for (const auto& e : ParseEntries(r->element(0).element(1))) {  // [[key, entries]]
         printer.Print(e.Field("step").value_or(""), e.Field("fd").value_or("out"),
                       e.Field("data").value_or(""));
@@ -129,6 +130,7 @@ Result<LogEnd> StreamLog(Redis& redis, const std::string& id, bool follow,
       std::fflush(stdout);
     }
     if (done && got == 0) return LogEnd{state};
+    final_seen = state && IsFinal(*state);
   }
 }
 

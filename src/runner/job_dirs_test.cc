@@ -6,10 +6,11 @@ namespace raibid {
 namespace {
 
 TEST(JobDirs, EveryDirectoryOfAJobMapsBackToItsId) {
-  const JobDirs dirs = JobDirs::For("/var/lib/raibid/work", "job-7");
-  EXPECT_EQ(dirs.workspace, "/var/lib/raibid/work/job-7");
+  const std::filesystem::path work = "work";
+  const JobDirs dirs = JobDirs::For(work, "job-7");
+  EXPECT_EQ(dirs.workspace, work / "job-7");
   for (const auto& dir : {dirs.workspace, dirs.home, dirs.auth}) {
-    EXPECT_EQ(dir.parent_path(), "/var/lib/raibid/work");
+    EXPECT_EQ(dir.parent_path(), work);
     EXPECT_EQ(JobIdOfDir(dir.filename().string()), "job-7") << dir;
   }
 }

@@ -13,7 +13,7 @@ namespace raibid {
 uint64_t TreeBytes(const std::filesystem::path& dir);
 
 // The bytes an unprivileged user may still write on `dir`'s filesystem (statvfs f_bavail);
-// nullopt when the filesystem cannot be asked.
+// nullopt when the filesystem cannot be asked (errno says why).
 std::optional<uint64_t> FreeBytes(const std::filesystem::path& dir);
 
 }  // namespace raibid
