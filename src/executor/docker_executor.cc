@@ -20,6 +20,11 @@
 namespace raibid {
 namespace {
 
+// The bind that gives a container of the job the hosts file naming its services.
+std::string HostsBind(const std::filesystem::path& hosts_file) {
+  return hosts_file.string() + ":/etc/hosts:ro";
+}
+
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kWorkspace = "/workspace";
@@ -312,6 +317,7 @@ class DockerSession final : public JobSession {
     services_.push_back(std::move(service));
   }
   const std::string& network_holder() const { return network_holder_; }
+  const std::filesystem::path& hosts_file() const { return hosts_file_; }
 
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
                       const StopSource& stop) override {
@@ -792,7 +798,7 @@ Status DockerExecutor::ShareNetwork(EngineClient& client, const JobEnvironment& 
   if (!id) return std::unexpected(id.error());
   session.SetNetworkHolder(*id, hosts);
   spec.network_mode = "container:" + *id;
-  spec.binds.push_back(hosts.string() + ":/etc/hosts:ro");
+  spec.binds.push_back(HostsBind(hosts));
   return {};
 }
 
@@ -833,7 +839,7 @@ Status DockerExecutor::StartServices(const JobEnvironment& job, const ContainerS
   std::vector<std::thread> threads;
   for (size_t i = 0; i < services.size(); ++i) {
     threads.emplace_back([&, i] {
-      results[i] = StartService(*services[i], job, job_spec, session.network_holder(), sink, stop);
+      results[i] = StartService(*services[i], job, job_spec, session, sink, stop);
     });
   }
   for (auto& t : threads) t.join();
@@ -847,9 +853,10 @@ Status DockerExecutor::StartServices(const JobEnvironment& job, const ContainerS
 // labels and limits (each service gets the job's memory and CPU limits of its own) and the
 // build-safe capabilities, but none of the job's mounts.
 Status DockerExecutor::StartService(DockerService& service, const JobEnvironment& job,
-                                    const ContainerSpec& job_spec, const std::string& holder,
+                                    const ContainerSpec& job_spec, const DockerSession& session,
                                     LogSink& sink, const StopSource& stop) {
   const ServiceSpec& s = service.spec();
+  const std::string& holder = session.network_holder();
   auto client = Connect();
   auto info = PullForJob(*client, s.image, sink, stop);
   if (!info) {
@@ -860,7 +867,7 @@ Status DockerExecutor::StartService(DockerService& service, const JobEnvironment
                      .image = s.image,
                      .cmd = s.command,
                      .labels = Labels(options_, job.job_id, "service"),
-                     .binds = {job_spec.binds.back()},  // the hosts file
+                     .binds = {HostsBind(session.hosts_file())},
                      .network_mode = "container:" + holder,
                      .memory_bytes = job_spec.memory_bytes,
                      .nano_cpus = job_spec.nano_cpus,

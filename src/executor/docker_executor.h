@@ -101,7 +101,7 @@ class DockerExecutor final : public Executor {
   Status StartServices(const JobEnvironment& job, const ContainerSpec& job_spec,
                        DockerSession& session, LogSink& sink, const StopSource& stop);
   Status StartService(DockerService& service, const JobEnvironment& job,
-                      const ContainerSpec& job_spec, const std::string& holder, LogSink& sink,
+                      const ContainerSpec& job_spec, const DockerSession& session, LogSink& sink,
                       const StopSource& stop);
   // A client for one job; after the first, without a negotiation round trip.
   std::unique_ptr<EngineClient> Connect();
