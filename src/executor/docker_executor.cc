@@ -838,9 +838,8 @@ Status DockerExecutor::StartServices(const JobEnvironment& job, const ContainerS
   std::vector<Status> results(services.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < services.size(); ++i) {
-    threads.emplace_back([&, i] {
-      results[i] = StartService(*services[i], job, job_spec, session, sink, stop);
-    });
+    threads.emplace_back(
+        [&, i] { results[i] = StartService(*services[i], job, job_spec, session, sink, stop); });
   }
   for (auto& t : threads) t.join();
   for (auto& result : results) {

@@ -454,9 +454,9 @@ class PipelineReader {
       for (size_t k = 0; k < written.names.size(); ++k) {
         const auto& [name, mark] = written.names[k];
         const auto it = index.find(name);
-        std::vector<std::string_view> known;
-        for (const auto& step : steps) known.push_back(step.name);
         if (it == index.end()) {
+          std::vector<std::string_view> known;
+          for (const auto& step : steps) known.push_back(step.name);
           return doc_.Fail(
               mark, Index(path, k),
               fmt::format("no step is named {}{}", QuoteForMessage(name), DidYouMean(name, known)));

@@ -12,15 +12,14 @@ StepPlan::StepPlan(const std::vector<PipelineStep>& steps, std::string branch, s
       ended_(steps.size(), false),
       broken_(steps.size()) {}
 
-bool StepPlan::Up(size_t index, bool strict) const {
+bool StepPlan::Up(size_t index, bool strict, size_t first_open) const {
   const PipelineStep& step = steps_[index];
   if (!std::all_of(step.depends_on.begin(), step.depends_on.end(),
                    [&](size_t dep) { return ended_[dep]; })) {
     return false;
   }
   if (!strict || !step.when.AfterAllAbove()) return true;
-  return std::all_of(ended_.begin(), ended_.begin() + static_cast<std::ptrdiff_t>(index),
-                     [](bool ended) { return ended; });
+  return index <= first_open;  // every step above it has ended
 }
 
 std::string StepPlan::SkipReason(size_t index) const {
@@ -44,9 +43,12 @@ std::string StepPlan::SkipReason(size_t index) const {
 std::optional<StepPlan::Next> StepPlan::Take() {
   // Not strict only when a step above a failure step depends on it (directly or not): then the
   // failure step cannot wait for everything above it.
+  // The first step that has not ended: a failure step at or before it has nothing above it open.
+  const size_t first_open =
+      static_cast<size_t>(std::find(ended_.begin(), ended_.end(), false) - ended_.begin());
   for (const bool strict : {true, false}) {
     for (size_t i = 0; i < steps_.size(); ++i) {
-      if (taken_[i] || !Up(i, strict)) continue;
+      if (taken_[i] || !Up(i, strict, first_open)) continue;
       taken_[i] = true;
       Next next{.index = i, .skip_reason = SkipReason(i)};
       if (!next.skip_reason.empty()) {

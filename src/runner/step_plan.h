@@ -44,7 +44,9 @@ class StepPlan {
   bool failed() const { return !why_failed_.empty(); }
 
  private:
-  bool Up(size_t index, bool strict) const;
+  // Whether the step's dependencies have ended (and, `strict`, every step above a failure step:
+  // `first_open` is the first step that has not ended).
+  bool Up(size_t index, bool strict, size_t first_open) const;
   std::string SkipReason(size_t index) const;
 
   const std::vector<PipelineStep>& steps_;
