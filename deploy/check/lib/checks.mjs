@@ -3,6 +3,7 @@
 // the scaling checks on each ScaledObject and NetworkPolicy that points at it.
 import { agentConfig } from './agent_config.mjs';
 import { WORKLOAD_CHECKS } from './workload_checks.mjs';
+import { ENGINE_CHECKS } from './engine_checks.mjs';
 import { checkNetworkPolicy, checkScaledObjectShape, checkScaledObjectTarget } from './scaling_checks.mjs';
 import { checkTriggerAuthentication } from './redis_trigger_checks.mjs';
 
@@ -57,7 +58,7 @@ function checkDeployment(deployment, index) {
   const found = agentConfig(deployment, container, index);
   if (found.errors.length > 0) return found.errors;
   const context = { deployment, podSpec, container, config: found.config, configText: found.text, index };
-  const errors = WORKLOAD_CHECKS.flatMap((check) => check(context));
+  const errors = [...WORKLOAD_CHECKS, ...ENGINE_CHECKS].flatMap((check) => check(context));
   for (const scaledObject of index.all('ScaledObject')) {
     errors.push(...checkScaledObjectTarget({ ...context, scaledObject }));
   }

@@ -2,7 +2,8 @@
 // a strategic merge for Kubernetes' own kinds (the lists that declare a merge key, such as
 // containers, volumes, env and volumeMounts, merge item by item on it; other lists are replaced)
 // and a JSON merge for custom resources such as KEDA's (every list is replaced). In both a null
-// removes the key. JSON 6902 patches (a list of operations) are not supported here.
+// removes the key; in a strategic merge a list item `{name: x, $patch: delete}` removes item x.
+// JSON 6902 patches (a list of operations) are not supported here.
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -36,18 +37,22 @@ export function mergePatch(base, patch, keys = {}, at = '') {
   return out;
 }
 
-// Items of `patch` whose key is in `base` merge into them; the others come first, as kustomize
-// puts them.
+// Items of `patch` whose key is in `base` merge into them, or remove them when they say
+// `$patch: delete`. The order is kustomize's: the patch's items in the patch's order, and the
+// base's other items merged in by their place in the base, so new items come before them and an
+// item the patch names keeps its place among them.
 function mergeList(base, patch, keys, at) {
   const key = keys[at];
-  const out = [...base];
-  const added = [];
-  for (const item of patch) {
-    const i = out.findIndex((b) => isObject(b) && isObject(item) && b[key] === item[key]);
-    if (i >= 0) out[i] = mergePatch(out[i], item, keys, at);
-    else added.push(structuredClone(item));
-  }
-  return [...added, ...out];
+  const indexIn = (item) => base.findIndex((b) => isObject(b) && isObject(item) && b[key] === item[key]);
+  const named = new Set(patch.map(indexIn).filter((i) => i >= 0));
+  const patched = patch.filter((item) => !(isObject(item) && item.$patch === 'delete')).map((item) => {
+    const i = indexIn(item);
+    return { at: i, item: i >= 0 ? mergePatch(base[i], item, keys, at) : structuredClone(item) };
+  });
+  const rest = base.map((item, i) => ({ at: i, item })).filter(({ at: i }) => !named.has(i));
+  const out = [];
+  while (patched.length > 0 && rest.length > 0) out.push((rest[0].at < patched[0].at ? rest : patched).shift().item);
+  return [...out, ...patched.map((p) => p.item), ...rest.map((r) => r.item)];
 }
 
 // The documents of one `patches` entry, or an error message.
