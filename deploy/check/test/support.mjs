@@ -15,6 +15,7 @@ export const VARIANTS = {
   base: ['.', 'secrets.example.yaml'],
   'redis-tls': ['redis-tls', 'secrets.example.yaml', 'redis-tls/secrets.example.yaml'],
   'redis-sentinel': ['redis-sentinel', 'secrets.example.yaml', 'redis-sentinel/secrets.example.yaml'],
+  scaledjob: ['scaledjob', 'secrets.example.yaml'],
 };
 export const INPUTS = VARIANTS.base;
 
