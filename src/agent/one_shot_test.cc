@@ -17,14 +17,16 @@ using testing::ServerProcess;
 class OneShotTest : public ::testing::Test {
  protected:
   OneShotTest() : repo_(dir_.path() / "repo") { repo_.Commit({{"README", "hi\n"}}); }
-  // `yaml`: more agent keys, indented by two; `args`: more flags of `run`.
+  // `yaml`: more agent keys, indented by two; `args`: more flags of `run`; `streams`:
+  // agent.redis.streams.
   ServerProcess& StartAgent(const std::string& name, const std::string& yaml,
-                            std::vector<std::string> args = {}) {
+                            std::vector<std::string> args = {}, const std::string& streams = "") {
     const auto config = dir_.path() / (name + ".yaml");
     testing::WriteFile(
-        config, "agent:\n  redis:\n    url: \"" + redis_.url() + "\"\n    consumer_name: " + name +
-                    "\n  work_dir: \"" + (dir_.path() / "work" / name).string() +
-                    "\"\n  cache:\n    path: \"" + (dir_.path() / "cache").string() +
+        config, "agent:\n  redis:\n    url: \"" + redis_.url() + "\"\n    streams: \"" + streams +
+                    "\"\n    consumer_name: " + name + "\n  work_dir: \"" +
+                    (dir_.path() / "work" / name).string() + "\"\n  cache:\n    path: \"" +
+                    (dir_.path() / "cache").string() +
                     "\"\n  lease_seconds: 2\n  http:\n    listen: \"127.0.0.1:0\"\n" + yaml);
     std::vector<std::string> argv = {RAIBID_AGENT_BINARY, "run", "--config", config.string()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -89,8 +91,8 @@ TEST_F(OneShotTest, ExitAfterIdleWaitsForTheRunningJobThenExitsZero) {
 }
 
 TEST_F(OneShotTest, AgentsOnTwoQueuesEachTakeOnlyTheirOwnJobs) {
-  StartAgent("arm", "  redis:\n    streams: \"ci-jobs:linux-arm64\"\n");
-  StartAgent("amd", "  redis:\n    streams: \"ci-jobs:linux-amd64\"\n");
+  StartAgent("arm", "", {}, "ci-jobs:linux-arm64");
+  StartAgent("amd", "", {}, "ci-jobs:linux-amd64");
   for (const char* id : {"arm1", "arm2"}) Submit(id, "true", "ci-jobs:linux-arm64");
   for (const char* id : {"amd1", "amd2"}) Submit(id, "true", "ci-jobs:linux-amd64");
   for (const char* id : {"arm1", "arm2", "amd1", "amd2"}) ASSERT_TRUE(WaitState(id, "succeeded"));
@@ -104,12 +106,12 @@ TEST_F(OneShotTest, AgentsOnTwoQueuesEachTakeOnlyTheirOwnJobs) {
 }
 
 TEST_F(OneShotTest, AKilledAgentsJobOnAPlatformQueueIsTakenOverThere) {
-  const std::string queue = "  redis:\n    streams: \"ci-jobs:linux-arm64\"\n";
-  StartAgent("a", queue);
+  const std::string queue = "ci-jobs:linux-arm64";
+  StartAgent("a", "", {}, queue);
   Submit("crash", "sleep 1.5; echo finished", "ci-jobs:linux-arm64");
   ASSERT_TRUE(WaitState("crash", "running"));
   agents_["a"]->Stop();  // SIGKILL
-  StartAgent("b", queue);
+  StartAgent("b", "", {}, queue);
   ASSERT_TRUE(WaitState("crash", "succeeded")) << Log("b");
   EXPECT_EQ(Field("crash", "agent"), "b");
   EXPECT_EQ(Field("crash", "attempt"), "2");
@@ -117,14 +119,14 @@ TEST_F(OneShotTest, AKilledAgentsJobOnAPlatformQueueIsTakenOverThere) {
 }
 
 TEST_F(OneShotTest, OnceOnTwoQueuesTakesOneJobAndLeavesTheOtherForTheNextAgent) {
-  const std::string both = "  redis:\n    streams: \"q:a, q:b\"\n";
+  const std::string both = "q:a, q:b";
   Submit("on-a", "true", "q:a");
   Submit("on-b", "true", "q:b");
-  auto& first = StartAgent("first", both, {"--once"});
+  auto& first = StartAgent("first", "", {"--once"}, both);
   EXPECT_EQ(first.WaitExit(30000), 0) << Log("first");
   EXPECT_EQ(Field("on-a", "state"), "succeeded");
   EXPECT_EQ(Field("on-b", "state"), "");
-  auto& second = StartAgent("second", both, {"--once"});
+  auto& second = StartAgent("second", "", {"--once"}, both);
   EXPECT_EQ(second.WaitExit(30000), 0) << Log("second");
   EXPECT_EQ(Field("on-b", "state"), "succeeded");
   EXPECT_EQ(Field("on-b", "attempt"), "1");
