@@ -69,10 +69,12 @@ int Main(int argc, char** argv) {
   run->add_option("--max-jobs", daemon.max_jobs,
                   "exit 0 after N jobs have ended, taking no more (agent.max_jobs)")
       ->check(CLI::PositiveNumber)
+      ->type_name("N")
       ->excludes(once_flag);
   run->add_option("--exit-after-idle", daemon.exit_after_idle,
                   "exit 0 once no job has run or been taken for DURATION, e.g. 30s or 5m "
-                  "(agent.exit_after_idle)");
+                  "(agent.exit_after_idle)")
+      ->type_name("DURATION");
 
   auto* submit = app.add_subcommand("submit", "enqueue a job and print its job_id");
   std::string job_file;
