@@ -5,8 +5,12 @@
 //   node make-schemas.mjs --swagger swagger.json --crd keda.sh_scaledobjects.yaml \
 //       --crd keda.sh_triggerauthentications.yaml --out schemas
 //
+//   node make-schemas.mjs --definitions-from schemas/scaledobject-keda.sh-v1alpha1.json \
+//       --crd keda.sh_scaledjobs.yaml --out schemas
+//
 // Kubernetes kinds come from the API server's OpenAPI v2 document (swagger.json); KEDA's from the
-// openAPIV3Schema of its CustomResourceDefinitions. Every schema is made strict the way
+// openAPIV3Schema of its CustomResourceDefinitions. With --definitions-from instead of --swagger
+// only the CRDs are written, their ObjectMeta taken from a schema written earlier. Every schema is made strict the way
 // `kubectl apply --validate=strict` is: an object with known properties admits no others (a typo
 // such as `livenesProbe` is an error, where the API server would silently drop it).
 import fs from 'node:fs';
@@ -44,8 +48,8 @@ function parseArgs(argv) {
     if (key === 'crd') args.crd.push(argv[i + 1]);
     else args[key] = argv[i + 1];
   }
-  if (!args.swagger || !args.out || args.crd.length === 0) {
-    throw new Error('usage: make-schemas.mjs --swagger FILE --crd FILE... --out DIR');
+  if (!(args.swagger || args['definitions-from']) || !args.out || args.crd.length === 0) {
+    throw new Error('usage: make-schemas.mjs --swagger FILE|--definitions-from SCHEMA --crd FILE... --out DIR');
   }
   return args;
 }
@@ -141,15 +145,28 @@ function crdSchemas(crdFile, definitions, source) {
   return result;
 }
 
+// The definitions of a schema written earlier, where `closure` finds them (already strict).
+function definitionsFrom(file) {
+  const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const source = /from \S+ and (\S+);/.exec(schema.$comment ?? '')?.[1] ?? path.basename(file);
+  return { definitions: schema.definitions, source };
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  const swagger = JSON.parse(fs.readFileSync(args.swagger, 'utf8'));
-  const source = path.basename(args.swagger);
   const outputs = {};
-  for (const [file, root] of Object.entries(K8S_KINDS)) {
-    outputs[file] = kubernetesSchema(swagger.definitions, root, source);
+  let definitions;
+  let source;
+  if (args.swagger) {
+    definitions = JSON.parse(fs.readFileSync(args.swagger, 'utf8')).definitions;
+    source = path.basename(args.swagger);
+    for (const [file, root] of Object.entries(K8S_KINDS)) {
+      outputs[file] = kubernetesSchema(definitions, root, source);
+    }
+  } else {
+    ({ definitions, source } = definitionsFrom(args['definitions-from']));
   }
-  for (const crd of args.crd) Object.assign(outputs, crdSchemas(crd, swagger.definitions, source));
+  for (const crd of args.crd) Object.assign(outputs, crdSchemas(crd, definitions, source));
   fs.mkdirSync(args.out, { recursive: true });
   for (const [file, schema] of Object.entries(outputs)) {
     const text = JSON.stringify(schema, null, 1) + '\n';

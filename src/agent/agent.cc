@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "redis/eviction_policy.h"
@@ -22,6 +23,12 @@ namespace {
 std::chrono::seconds HeartbeatTtl(std::chrono::milliseconds lease) {
   return std::chrono::seconds(std::max<int64_t>(
       3, 3 * std::chrono::duration_cast<std::chrono::seconds>(lease / 3).count()));
+}
+
+std::string Join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
+  return out;
 }
 
 }  // namespace
@@ -149,10 +156,10 @@ RunResult Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
   {
     MutexLock lock(&mu_);
     slot.stop = &stop;
-    running_[entry.id] = &stop;
+    running_[{entry.stream, entry.id}] = &stop;
     if (stop_requests_ > 1) stop.RequestStop(StopReason::kShutdown);
   }
-  JobQueue queue(redis, options_.queue);
+  JobQueue queue(redis, options_.queue.For(entry.stream));
   const auto t0 = std::chrono::steady_clock::now();
   RunResult result = runner_.Run(entry, redis, queue, stop);
   LogDeliveryEnded(entry.id, result,
@@ -160,7 +167,7 @@ RunResult Agent::RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry) {
   if (result.disposition == Disposition::kHandedBack) HandBack(redis, entry, result.message);
   MutexLock lock(&mu_);
   slot.stop = nullptr;
-  running_.erase(entry.id);
+  running_.erase({entry.stream, entry.id});
   return result;
 }
 
@@ -172,7 +179,7 @@ void Agent::HandBack(Redis& redis, const StreamEntry& entry, const std::string& 
   }
   spdlog::error("this agent cannot run jobs: {}; it takes none until that clears", fault);
   // Unacknowledged and idle at once: the next agent to look for abandoned entries takes it.
-  Leases leases(redis, options_.queue);
+  Leases leases(redis, options_.queue.For(entry.stream));
   if (auto released = leases.Release(entry.id); !released) {
     spdlog::warn("releasing {}: {}; it is taken over once its lease runs out", entry.id,
                  released.error().message);
@@ -204,6 +211,7 @@ void Agent::SlotLoop(Slot& slot) {
     {
       MutexLock lock(&mu_);
       --busy_;
+      last_active_ = std::chrono::steady_clock::now();
     }
     free_cv_.NotifyAll();
   }
@@ -214,44 +222,83 @@ void Agent::Dispatch(std::vector<StreamEntry> entries) {
     MutexLock lock(&mu_);
     for (auto& e : entries) inbox_.push_back(std::move(e));
     busy_ += static_cast<int>(entries.size());
+    taken_ += static_cast<int>(entries.size());
+    last_active_ = std::chrono::steady_clock::now();
   }
   work_cv_.NotifyAll();
 }
 
+void Agent::TakeAtMost(std::vector<StreamEntry> entries, size_t limit, StreamLeases& leases) {
+  for (size_t i = limit; i < entries.size(); ++i) {
+    const StreamEntry& extra = entries[i];
+    auto it = leases.find(extra.stream);
+    auto released = it == leases.end() ? Result<bool>(false) : it->second.Release(extra.id);
+    spdlog::debug("more entries than free slots: handing {} of {} back", extra.id, extra.stream);
+    if (!released) spdlog::warn("handing {} back: {}", extra.id, released.error().message);
+    last_claim_ = {};  // so the next free slot claims it at once, unless another agent did
+  }
+  if (entries.size() > limit) entries.resize(limit);
+  if (!entries.empty()) Dispatch(std::move(entries));
+}
+
+std::optional<std::string> Agent::OneShotEnd(int* free_slots) {
+  *free_slots = options_.concurrency - busy_;
+  if (options_.max_jobs > 0) {
+    if (taken_ >= options_.max_jobs && busy_ == 0) {
+      return fmt::format("{} job(s) ended (max_jobs {})", taken_, options_.max_jobs);
+    }
+    *free_slots = std::min(*free_slots, options_.max_jobs - taken_);
+  }
+  const auto idle = std::chrono::steady_clock::now() - last_active_;
+  if (options_.exit_after_idle.count() > 0 && busy_ == 0 && idle >= options_.exit_after_idle) {
+    return fmt::format("idle for {} (exit_after_idle)",
+                       FormatDuration(std::chrono::duration_cast<Millis>(idle)));
+  }
+  return std::nullopt;
+}
+
 // One round of the consumer loop: wait for a free slot, then read. An Error when Redis failed.
-Status Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
+Status Agent::ConsumeOnce(JobQueue& queue, StreamLeases& leases) {
   Tick();
   int free_slots = 0;
+  std::optional<std::string> end;
   {
     MutexLock lock(&mu_);
+    // A one-shot agent that has taken its jobs waits for them to end instead.
     while (!free_cv_.WaitFor(&mu_, options_.block, [&]() REQUIRES(mu_) {
-      return stop_requests_ > 0 || busy_ < options_.concurrency;
+      const bool used_up = options_.max_jobs > 0 && taken_ >= options_.max_jobs;
+      return stop_requests_ > 0 || (used_up ? busy_ == 0 : busy_ < options_.concurrency);
     })) {
       Tick();  // all slots busy: still alive
     }
     if (stop_requests_ > 0) return {};
-    free_slots = options_.concurrency - busy_;
+    end = OneShotEnd(&free_slots);
     state_ = AgentState::kRunning;
-    if (LocalFault()) {
+    if (!end && LocalFault()) {
       // Jobs are left to healthy agents until the housekeeper finds the fault cleared.
       (void)free_cv_.WaitFor(&mu_, options_.block,
                              [&]() REQUIRES(mu_) { return stop_requests_ > 0; });
       return {};
     }
   }
+  if (end) {
+    spdlog::info("{}: stopping", *end);
+    RequestStop();
+    return {};
+  }
   auto claimed = ClaimAbandoned(leases, free_slots);
   if (!claimed) return std::unexpected(claimed.error());
   if (!claimed->empty()) {
     spdlog::info("taking over {} job(s) whose agent stopped renewing its lease", claimed->size());
-    Dispatch(std::move(*claimed));
+    TakeAtMost(std::move(*claimed), free_slots, leases);
     return {};
   }
   auto entries = queue.ReadNew(free_slots, options_.block);
   if (!entries) {
-    return Fail(ErrorKind::kInfrastructure,
-                "reading " + options_.queue.stream + ": " + entries.error().message);
+    return Fail(ErrorKind::kInfrastructure, "reading " + Join(options_.queue.all_streams(), ", ") +
+                                                ": " + entries.error().message);
   }
-  if (!entries->empty()) Dispatch(std::move(*entries));
+  TakeAtMost(std::move(*entries), free_slots, leases);
   return {};
 }
 
@@ -296,8 +343,8 @@ void Agent::Drain() {
 void Agent::LogConnected(const std::optional<std::chrono::steady_clock::time_point>& lost_at) {
   const std::string where = Describe(options_.redis);
   if (!lost_at) {
-    spdlog::info("connected to redis at {}: consuming {} in group {}", where, options_.queue.stream,
-                 options_.queue.group);
+    spdlog::info("connected to redis at {}: consuming {} in group {}", where,
+                 Join(options_.queue.all_streams(), ", "), options_.queue.group);
     return;
   }
   spdlog::info("reconnected to redis at {} after {} without it", where,
@@ -359,16 +406,18 @@ int Agent::Run() {
     }
     connected_ = true;
     LogConnected(lost_at);
+    StreamLeases leases = LeasesOn(**redis);
     if (!recovered_pending) {
-      // Entries this consumer took before a restart are finished first.
+      // Entries this consumer took before a restart are finished first (a one-shot agent's
+      // share of them; the rest go back to the group).
       auto pending = queue.ReadOwnPending(1000);
       if (pending && !pending->empty()) {
         spdlog::info("resuming {} entries left pending by this consumer", pending->size());
-        Dispatch(std::move(*pending));
+        const size_t share = options_.max_jobs > 0 ? options_.max_jobs : pending->size();
+        TakeAtMost(std::move(*pending), share, leases);
       }
       recovered_pending = pending.has_value();
     }
-    Leases leases(**redis, options_.queue);
     Status round;
     while (stop_requests_ == 0 && (round = ConsumeOnce(queue, leases))) {
       options_.faults->Clear("consumer");

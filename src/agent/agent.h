@@ -1,7 +1,7 @@
-// The daemon: a consumer loop that reads jobs from the group only while a slot is free, and
-// `concurrency` slots that run them. Each thread has its own Redis connection. RequestStop (from
-// the signal thread) stops reading; running jobs get `shutdown_grace` to finish, after which
-// they are interrupted and left pending for another agent.
+// The daemon: a consumer loop that reads jobs from the group (on one stream or several, one per
+// platform queue) only while a slot is free, and `concurrency` slots that run them. Each thread has
+// its own Redis connection. RequestStop (from the signal thread) stops reading; running jobs get
+// `shutdown_grace` to finish, after which they are interrupted and left pending for another agent.
 #pragma once
 
 #include <atomic>
@@ -53,6 +53,12 @@ struct AgentOptions {
   // housekeeping tick whether the fault has cleared (an error saying what is still wrong). Unset:
   // the fault clears after one lease.
   std::function<Status()> local_probe;
+  // One-shot agents (`run --once`, --max-jobs): after taking this many entries the agent takes
+  // none, and once they have ended it stops as after a first stop request (Run returns 0).
+  // 0: no limit.
+  int max_jobs = 0;
+  // Stop the same way once no job has run and none was taken for this long; 0: never.
+  std::chrono::milliseconds exit_after_idle{0};
 };
 
 // The daemon's phase; whether it is idle or busy comes from its slots (see HeartbeatFields).
@@ -65,6 +71,7 @@ class Agent {
 
   // Runs until RequestStop; returns the process exit code (0 after a clean drain; 2 when another
   // live instance holds the consumer name, or took it over while this one ran).
+  // Also returns 0 once AgentOptions::max_jobs entries have ended, or after exit_after_idle idle.
   int Run();
   // Thread-safe. The first call drains; a second one interrupts running jobs at once.
   void RequestStop();
@@ -95,6 +102,8 @@ class Agent {
 
  private:
   struct Slot;
+  // A Leases for each stream consumed, by stream.
+  using StreamLeases = std::map<std::string, Leases>;
   void SlotLoop(Slot& slot);
   RunResult RunEntry(Slot& slot, Redis& redis, const StreamEntry& entry);
   // A job handed back for a fault of this agent's: the fault is set and the entry released.
@@ -102,13 +111,20 @@ class Agent {
   bool ClaimName();
   // Housekeeping thread (agent/housekeeping.cc): leases, heartbeat, trimming.
   void HousekeepingLoop();
-  void RenewLeases(Leases& leases);
+  void RenewLeases(StreamLeases& leases);
   void Beat(Redis& redis);
   Heartbeat::Fields HeartbeatFields();
   void RecheckLocalFault();
   void MaintainIfIdle();
-  Result<std::vector<StreamEntry>> ClaimAbandoned(Leases& leases, int free_slots);
-  Status ConsumeOnce(JobQueue& queue, Leases& leases);
+  StreamLeases LeasesOn(Redis& redis) const;  // on `redis`
+  Result<std::vector<StreamEntry>> ClaimAbandoned(StreamLeases& leases, int free_slots);
+  Status ConsumeOnce(JobQueue& queue, StreamLeases& leases);
+  // Why the agent should stop now that a slot is free (max_jobs ended, idle too long), or
+  // nullopt; `free_slots`: how many it may take otherwise.
+  std::optional<std::string> OneShotEnd(int* free_slots) REQUIRES(mu_);
+  // Dispatches the first `limit` entries and hands the rest back unrun (a read of several
+  // streams returns up to its count from each), so any agent's next claim takes them.
+  void TakeAtMost(std::vector<StreamEntry> entries, size_t limit, StreamLeases& leases);
   // Connects, waiting out failures with a backoff (each logged); `announce`: log the recovery.
   Result<std::unique_ptr<Redis>> ConnectWithRetry(bool announce = true);
   // "connected to redis ..." the first time, "reconnected ... after Ns" after a loss.
@@ -133,7 +149,11 @@ class Agent {
   CondVar work_cv_;  // slots: an entry is waiting, or stopping
   CondVar free_cv_;  // consumer: a slot became free, or stopping
   std::deque<StreamEntry> inbox_ GUARDED_BY(mu_);
-  int busy_ GUARDED_BY(mu_) = 0;  // slots holding an entry
+  int busy_ GUARDED_BY(mu_) = 0;   // slots holding an entry
+  int taken_ GUARDED_BY(mu_) = 0;  // entries dispatched since start (max_jobs)
+  // The last dispatch or end of a job, or the start (exit_after_idle).
+  std::chrono::steady_clock::time_point last_active_ GUARDED_BY(mu_) =
+      std::chrono::steady_clock::now();
   bool slots_stop_ GUARDED_BY(mu_) = false;
 
   std::atomic<int> stop_requests_{0};
@@ -146,8 +166,9 @@ class Agent {
   bool policy_checked_ = false;  // consumer thread only
   void Tick();
 
-  std::map<std::string, StopSource*> running_ GUARDED_BY(mu_);  // entry id -> its job's stop
-  CondVar housekeeping_cv_;                                     // wakes the housekeeper to stop
+  // (stream, entry id) -> its job's stop
+  std::map<std::pair<std::string, std::string>, StopSource*> running_ GUARDED_BY(mu_);
+  CondVar housekeeping_cv_;  // wakes the housekeeper to stop
   bool housekeeping_stop_ GUARDED_BY(mu_) = false;
   std::thread housekeeper_;
   std::chrono::steady_clock::time_point last_claim_{};  // consumer thread only

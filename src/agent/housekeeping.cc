@@ -17,21 +17,41 @@ std::string_view StateName(AgentState s, bool busy) {
 
 }  // namespace
 
-Result<std::vector<StreamEntry>> Agent::ClaimAbandoned(Leases& leases, int free_slots) {
+Agent::StreamLeases Agent::LeasesOn(Redis& redis) const {
+  StreamLeases leases;
+  for (const std::string& stream : options_.queue.all_streams()) {
+    leases.try_emplace(stream, redis, options_.queue.For(stream));
+  }
+  return leases;
+}
+
+// Every stream in turn, until the free slots are taken.
+Result<std::vector<StreamEntry>> Agent::ClaimAbandoned(StreamLeases& leases, int free_slots) {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_claim_ < options_.lease / 2) return std::vector<StreamEntry>{};
   last_claim_ = now;
-  return leases.ClaimAbandoned(options_.lease, free_slots);
+  std::vector<StreamEntry> claimed;
+  for (auto& [stream, stream_leases] : leases) {
+    const int want = free_slots - static_cast<int>(claimed.size());
+    if (want <= 0) break;
+    auto got = stream_leases.ClaimAbandoned(options_.lease, want);
+    if (!got) return got;
+    for (auto& e : *got) claimed.push_back(std::move(e));
+  }
+  return claimed;
 }
 
-void Agent::RenewLeases(Leases& leases) {
-  std::vector<std::string> ids;
+void Agent::RenewLeases(StreamLeases& leases) {
+  std::vector<std::pair<std::string, std::string>> ids;  // (stream, id)
   {
     MutexLock lock(&mu_);
-    for (const auto& [id, stop] : running_) ids.push_back(id);
+    for (const auto& [key, stop] : running_) ids.push_back(key);
   }
-  for (const auto& id : ids) {
-    auto renewed = leases.Renew(id);
+  for (const auto& key : ids) {
+    const auto& [stream, id] = key;
+    auto it = leases.find(stream.empty() ? options_.queue.stream : stream);
+    if (it == leases.end()) continue;  // cannot happen: entries come from these streams
+    auto renewed = it->second.Renew(id);
     if (!renewed) {
       spdlog::warn("lease renewal of {}: {}", id, renewed.error().message);
       continue;  // Redis trouble: try again next tick; the lease has slack
@@ -39,7 +59,7 @@ void Agent::RenewLeases(Leases& leases) {
     if (*renewed) continue;
     spdlog::warn("entry {} was taken over by another agent; stopping this copy", id);
     MutexLock lock(&mu_);
-    if (auto it = running_.find(id); it != running_.end()) {
+    if (auto it = running_.find(key); it != running_.end()) {
       it->second->RequestStop(StopReason::kLeaseLost);
     }
   }
@@ -152,16 +172,18 @@ void Agent::HousekeepingLoop() {
       if (conn) redis = std::move(*conn);
     }
     if (redis && redis->ok()) {
-      JobQueue queue(*redis, options_.queue);
-      Leases leases(*redis, options_.queue);
+      StreamLeases leases = LeasesOn(*redis);
       RenewLeases(leases);
       RecheckLocalFault();
       Beat(*redis);
       MaintainIfIdle();
       if (std::chrono::steady_clock::now() - last_trim >= options_.trim_interval) {
         last_trim = std::chrono::steady_clock::now();
-        if (auto trimmed = queue.TrimDelivered(); !trimmed) {
-          spdlog::warn("trimming {}: {}", options_.queue.stream, trimmed.error().message);
+        for (const std::string& stream : options_.queue.all_streams()) {
+          JobQueue queue(*redis, options_.queue.For(stream));
+          if (auto trimmed = queue.TrimDelivered(); !trimmed) {
+            spdlog::warn("trimming {}: {}", stream, trimmed.error().message);
+          }
         }
       }
     }

@@ -213,13 +213,16 @@ AgentOptions AgentOptionsFrom(const Settings& settings, const RedisEndpoint& end
   return {.redis = endpoint,
           .queue = {.stream = settings.redis.stream,
                     .group = settings.redis.group,
-                    .consumer = settings.redis.consumer},
+                    .consumer = settings.redis.consumer,
+                    .streams = settings.redis.streams},
           .concurrency = settings.concurrency,
           .shutdown_grace = std::chrono::seconds(settings.shutdown_grace_seconds),
           .block = options.block,
           .lease = std::chrono::seconds(settings.lease_seconds),
           .version = options.version,
-          .maintain_after_idle = std::chrono::seconds(settings.idle_maintenance_seconds)};
+          .maintain_after_idle = std::chrono::seconds(settings.idle_maintenance_seconds),
+          .max_jobs = settings.max_jobs,
+          .exit_after_idle = settings.exit_after_idle};
 }
 
 }  // namespace

@@ -62,6 +62,19 @@ int Main(int argc, char** argv) {
   run->add_option("--cache-dir", daemon.cache_dir, "where caches (git mirrors) live");
   run->add_flag("--take-over", daemon.take_over,
                 "start even while another live agent holds the consumer name (it stops)");
+  bool once = false;
+  auto* once_flag = run->add_flag(
+      "--once", once,
+      "take at most one job, run it and exit 0 once it is acknowledged (KEDA ScaledJob)");
+  run->add_option("--max-jobs", daemon.max_jobs,
+                  "exit 0 after N jobs have ended, taking no more (agent.max_jobs)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("N")
+      ->excludes(once_flag);
+  run->add_option("--exit-after-idle", daemon.exit_after_idle,
+                  "exit 0 once no job has run or been taken for DURATION, e.g. 30s or 5m "
+                  "(agent.exit_after_idle)")
+      ->type_name("DURATION");
 
   auto* submit = app.add_subcommand("submit", "enqueue a job and print its job_id");
   std::string job_file;
@@ -73,6 +86,9 @@ int Main(int argc, char** argv) {
                    "stream the job's log; exit 0 if it succeeded, else 1");
   submit->add_flag("--allow-unknown", submit_flags.allow_unknown,
                    "send a job with keys the agent does not know (they are ignored)");
+  submit->add_option("--queue", submit_flags.queue,
+                     "the stream to enqueue on, e.g. ci-jobs:linux-arm64 (default: "
+                     "agent.redis.stream_name)");
 
   std::string job_id;
   bool json = false;
@@ -111,6 +127,7 @@ int Main(int argc, char** argv) {
                : settings->log_format == "text" ? LogFormat::kText
                                                 : LogFormat::kAuto);
   for (const auto& w : warnings) spdlog::warn("{}", w);
+  if (once) daemon.max_jobs = 1;
   if (*run) return RunDaemon(std::move(*settings), daemon, SelfPath());
   if (*submit) return Submit(*settings, job_file, submit_flags);
   if (*status) return ShowStatus(*settings, job_id, json);

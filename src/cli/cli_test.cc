@@ -106,6 +106,35 @@ TEST(Cli, SubmitRefusesUnknownJobKeysUnlessAllowed) {
   EXPECT_EQ(redis.Cli({"XLEN", "ci-jobs"}), "1");
 }
 
+TEST(Cli, SubmitQueueEnqueuesOnThatStreamAndWarnsWhenNoAgentReadsIt) {
+  testing::RedisServer redis;
+  TempDir dir;
+  WriteFile(dir.path() / "job.json", R"({"repository": "a/b", "branch": "main"})");
+  auto r = Agent({"submit", "--redis", redis.url(), "--queue", "ci-jobs:linux-arm64",
+                  (dir.path() / "job.json").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(redis.Cli({"XLEN", "ci-jobs:linux-arm64"}), "1");
+  EXPECT_EQ(redis.Cli({"XLEN", "ci-jobs"}), "0");
+  EXPECT_NE(r.err.find("no agent reads ci-jobs:linux-arm64 yet"), std::string::npos) << r.err;
+  redis.Cli({"XGROUP", "CREATE", "ci-jobs:linux-arm64", "ci-workers", "0"});
+  r = Agent({"submit", "--redis", redis.url(), "--queue", "ci-jobs:linux-arm64",
+             (dir.path() / "job.json").string()});
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Cli, OneShotFlagsAreDescribedAndChecked) {
+  auto help = Agent({"run", "--help"});
+  for (const char* flag : {"--once", "--max-jobs", "--exit-after-idle"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_EQ(Agent({"run", "--once", "--max-jobs", "2"}).exit_code, 2);
+  auto bad = Agent({"run", "--redis", "redis://127.0.0.1:1", "--exit-after-idle", "soon"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--exit-after-idle: expected a duration like 30s or 5m, got 'soon'"),
+            std::string::npos)
+      << bad.err;
+}
+
 TEST(Cli, AJobMissingARequiredKeyNamesTheUnknownOne) {
   testing::RedisServer redis;
   TempDir dir;

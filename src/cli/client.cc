@@ -156,6 +156,23 @@ std::optional<std::string> UnknownKeysRefusal(const Job& job) {
   return text + "\n  (agents ignore unknown keys; submit --allow-unknown sends the job anyway)";
 }
 
+// A stream no agent's group reads yet is most likely a misspelt --queue: the job would wait
+// for an agent that never comes.
+void WarnIfUnread(Redis& redis, const std::string& stream, const std::string& group) {
+  auto r = redis.Command({"XINFO", "GROUPS", stream});
+  if (!r || r->is_error() || !r->is_array()) return;
+  for (const RedisValue& g : r->elements()) {
+    const auto& kv = g.elements();
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      if (kv[i].str() == "name" && kv[i + 1].str() == group) return;
+    }
+  }
+  std::fprintf(stderr,
+               "raibid-agent: warning: no agent reads %s yet (no consumer group %s on it); the job "
+               "waits until one does\n",
+               stream.c_str(), group.c_str());
+}
+
 }  // namespace
 
 int Submit(const Settings& settings, const std::string& file, const SubmitFlags& flags) {
@@ -173,14 +190,16 @@ int Submit(const Settings& settings, const std::string& file, const SubmitFlags&
   }
   auto redis = ConnectTo(settings);
   if (!redis) return Error(redis.error().message);
+  const std::string& stream = flags.queue.empty() ? settings.redis.stream : flags.queue;
   StatusWriter status(**redis, {}, job->id);
   if (auto s = status.Queued(job->repository); !s) return Error(s.error().message);
-  auto r = (*redis)->Command({"XADD", settings.redis.stream, "*", "job", doc.dump()});
+  auto r = (*redis)->Command({"XADD", stream, "*", "job", doc.dump()});
   if (auto s = CheckReply(r, "XADD"); !s) return Error(s.error().message);
+  if (!flags.queue.empty()) WarnIfUnread(**redis, stream, settings.redis.group);
   std::printf("%s\n", job->id.c_str());
   std::fflush(stdout);
   if (!flags.follow) return 0;
-  const QueuedEntry entry{settings.redis.stream, settings.redis.group, r->str()};
+  const QueuedEntry entry{stream, settings.redis.group, r->str()};
   auto end = StreamLog(**redis, job->id, true, &entry);
   if (!end) return Error(end.error().message);
   if (end->interrupted) return Interrupted(job->id, end->state);

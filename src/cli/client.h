@@ -11,10 +11,12 @@ namespace raibid::cli {
 struct SubmitFlags {
   bool follow = false;         // --follow: stream the log, exit with the job's result
   bool allow_unknown = false;  // --allow-unknown: send a job with keys the agent does not know
+  std::string queue;           // --queue: the stream; empty: agent.redis.stream_name
 };
 
-// Refuses a job with unknown keys (a typo, most likely) unless flags.allow_unknown. While
-// following, says on stderr when the job stays queued (where it stands, whether an agent is
+// Refuses a job with unknown keys (a typo, most likely) unless flags.allow_unknown. With --queue,
+// warns on stderr when no consumer group reads that stream yet (a misspelt queue, most likely).
+// While following, says on stderr when the job stays queued (where it stands, whether an agent is
 // alive); on Ctrl-C stops following, says the job goes on and how to cancel or follow it again,
 // and returns 130. `ShowLogs` with `follow` does the same on Ctrl-C.
 int Submit(const Settings& settings, const std::string& file, const SubmitFlags& flags);

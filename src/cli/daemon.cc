@@ -1,5 +1,6 @@
 #include "cli/daemon.h"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "agent/disk_survey.h"
 #include "agent/wiring.h"
 #include "cli/reaper_path.h"
+#include "config/duration.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "util/log_context.h"
@@ -99,6 +101,15 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   if (!flags.consumer_name.empty()) settings.redis.consumer = flags.consumer_name;
   if (!flags.work_dir.empty()) settings.work_dir = flags.work_dir;
   if (!flags.cache_dir.empty()) settings.cache_path = flags.cache_dir;
+  if (flags.max_jobs > 0) settings.max_jobs = flags.max_jobs;
+  if (!flags.exit_after_idle.empty()) {
+    auto idle = ParseDuration(flags.exit_after_idle);
+    if (!idle) {
+      spdlog::error("--exit-after-idle: {}", idle.error().message);
+      return 2;
+    }
+    settings.exit_after_idle = *idle;
+  }
   SignalWatcher watcher;
   std::atomic<Agent*> agent_view{nullptr};  // what the HTTP threads read, once the agent exists
   std::atomic<bool> started{false};
@@ -155,9 +166,9 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   spdlog::info(
       "raibid-agent {} starting: consumer {} in group {} on {} ({}), {} slot(s), "
       "work dir {}, cache {}",
-      RAIBID_VERSION, settings.redis.consumer, settings.redis.group, settings.redis.stream,
-      Describe(w.redis()), settings.concurrency, settings.work_dir.string(),
-      settings.cache_path.string());
+      RAIBID_VERSION, settings.redis.consumer, settings.redis.group,
+      fmt::join(settings.redis.streams, ", "), Describe(w.redis()), settings.concurrency,
+      settings.work_dir.string(), settings.cache_path.string());
   watcher.Attach(agent);
   int rc = agent.Run();
   watcher.Detach();

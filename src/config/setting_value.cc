@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <climits>
 #include <cmath>
 
+#include "config/duration.h"
 #include "config/size.h"
 #include "config/yaml_document.h"
 #include "util/env_name.h"
@@ -69,6 +71,35 @@ SettingValue EnvNameListValue(std::vector<std::string>* out) {
       text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
     }
     *out = std::move(names);
+    return std::nullopt;
+  };
+}
+
+SettingValue DurationValue(std::chrono::milliseconds* out) {
+  return [out](std::string_view text) -> std::optional<std::string> {
+    auto d = ParseDuration(text);
+    if (!d) return d.error().message;
+    *out = *d;
+    return std::nullopt;
+  };
+}
+
+SettingValue KeyListValue(std::vector<std::string>* out) {
+  return [out](std::string_view text) -> std::optional<std::string> {
+    std::vector<std::string> keys;
+    while (!text.empty()) {
+      const size_t comma = text.find(',');
+      const std::string_view item = TrimBlanks(text.substr(0, comma));
+      if (item.empty() || item.find_first_of(" \t") != std::string_view::npos) {
+        return fmt::format("expected comma-separated stream names, got {}", QuoteForMessage(item));
+      }
+      if (std::find(keys.begin(), keys.end(), item) != keys.end()) {
+        return fmt::format("{} is named twice", QuoteForMessage(item));
+      }
+      keys.emplace_back(item);
+      text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
+    }
+    *out = std::move(keys);
     return std::nullopt;
   };
 }

@@ -4,6 +4,7 @@
 // The pointers must outlive the setter.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -36,6 +37,11 @@ SettingValue MemoryValue(std::string* out);         // a size, kept as written
 SettingValue ListenAddressValue(std::string* out);  // HOST:PORT, [V6]:PORT, :PORT
 // Comma-separated environment variable names ("PATH, LANG"); blanks around each are dropped.
 SettingValue EnvNameListValue(std::vector<std::string>* out);
+// A duration ("30s", "5m", "0"; config/duration.h).
+SettingValue DurationValue(std::chrono::milliseconds* out);
+// Comma-separated Redis key names ("ci-jobs:linux-amd64, ci-jobs:linux-arm64"): none empty, none
+// with blanks inside, none given twice.
+SettingValue KeyListValue(std::vector<std::string>* out);
 
 // "expected A or B or C, got 'x'", the complaint of a ChoiceValue.
 std::string NotAChoice(const std::vector<std::string>& choices, std::string_view text);

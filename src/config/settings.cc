@@ -91,6 +91,7 @@ std::vector<Key> AgentKeys(Settings& s) {
       Section("redis",
               {{"url", TextValue(&s.redis.url)},
                {"stream_name", TextValue(&s.redis.stream)},
+               {"streams", KeyListValue(&s.redis.streams)},
                {"consumer_group", TextValue(&s.redis.group)},
                {"consumer_name", TextValue(&s.redis.consumer)},
                Section("tls", RedisTlsKeys(s.redis.tls)),
@@ -115,6 +116,8 @@ std::vector<Key> AgentKeys(Settings& s) {
                          {"host_paths", TextValue(&s.docker.host_paths)},
                          {"step_host", TextValue(&s.docker.step_host)}}),
       {"concurrency", WholeValue(&s.concurrency, 1)},
+      {"max_jobs", WholeValue(&s.max_jobs, 0)},
+      {"exit_after_idle", DurationValue(&s.exit_after_idle)},
       {"parallel_steps", WholeValue(&s.parallel_steps, 0)},
       {"work_dir", PathValue(&s.work_dir)},
       {"min_free_disk", SizeValue(&s.min_free_disk_bytes, 0)},
@@ -292,6 +295,7 @@ std::string HostName() {
 
 void FillDefaultsFromHost(Settings& s, const EnvLookup& lookup) {
   if (s.redis.consumer.empty()) s.redis.consumer = HostName();
+  if (s.redis.streams.empty()) s.redis.streams = {s.redis.stream};
   if (s.docker_host.empty()) {
     s.docker_host = lookup("DOCKER_HOST").value_or("");
     if (s.docker_host.empty()) s.docker_host = kDefaultDockerHost;

@@ -3,6 +3,7 @@
 // EnvLookup, so only LoadSettingsFile reads the process environment and the disk.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -37,7 +38,10 @@ struct RedisTlsSettings {
 
 struct RedisSettings {
   std::string url = "redis://127.0.0.1:6379";
-  std::string stream = "ci-jobs";
+  std::string stream = "ci-jobs";  // stream_name: where `submit` enqueues without --queue
+  // agent.redis.streams: every stream the agent consumes, through the one group; never empty
+  // after parsing (`stream` alone when not configured).
+  std::vector<std::string> streams;
   std::string group = "ci-workers";
   std::string consumer;  // never empty after parsing: the host name when not configured
   RedisTlsSettings tls;
@@ -94,6 +98,11 @@ struct Settings {
   std::string docker_host;  // never empty after parsing
   DockerSettings docker;
   int concurrency = 1;
+  // agent.max_jobs: exit once this many jobs have ended (`run --max-jobs`, `--once` is 1); 0: no
+  // limit.
+  int max_jobs = 0;
+  // agent.exit_after_idle: exit once no job ran or was taken for this long; 0: never.
+  std::chrono::milliseconds exit_after_idle{0};
   // How many of one job's steps may run at the same time (independent steps, depends_on);
   // 0: the job's CPUs rounded up, at least 2.
   int parallel_steps = 0;

@@ -583,3 +583,39 @@ TEST(KnownSettingKeys, TheConfigurationReferenceListsEveryOne) {
 
 }  // namespace
 }  // namespace raibid
+
+namespace raibid {
+namespace {
+
+TEST(ParseSettings, StreamsDefaultToTheOneStreamName) {
+  auto s =
+      ParseSettings("agent:\n  redis:\n    stream_name: jobs\n", "agent.yaml", Vars({}), nullptr);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->redis.streams, std::vector<std::string>{"jobs"});
+}
+
+TEST(ParseSettings, StreamsAreACommaSeparatedListOfDistinctNames) {
+  auto s = ParseSettings("agent:\n  redis:\n    streams: \"ci-jobs:linux-amd64, ci-jobs\"\n",
+                         "agent.yaml", Vars({}), nullptr);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->redis.streams, (std::vector<std::string>{"ci-jobs:linux-amd64", "ci-jobs"}));
+  EXPECT_EQ(s->redis.stream, "ci-jobs");
+  EXPECT_EQ(ErrorOf("agent:\n  redis:\n    streams: \"a, a\"\n"),
+            "agent.yaml:3:14: agent.redis.streams: 'a' is named twice");
+  EXPECT_EQ(ErrorOf("agent:\n  redis:\n    streams: \"a,,b\"\n"),
+            "agent.yaml:3:14: agent.redis.streams: expected comma-separated stream names, got ''");
+}
+
+TEST(ParseSettings, OneShotLimitsAreAJobCountAndADuration) {
+  auto s = ParseSettings("agent:\n  max_jobs: 3\n  exit_after_idle: 5m\n", "agent.yaml", Vars({}),
+                         nullptr);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  EXPECT_EQ(s->max_jobs, 3);
+  EXPECT_EQ(s->exit_after_idle, std::chrono::minutes(5));
+  EXPECT_EQ(ErrorOf("agent:\n  exit_after_idle: soon\n"),
+            "agent.yaml:2:20: agent.exit_after_idle: expected a duration like 30s or 5m, got "
+            "'soon'");
+}
+
+}  // namespace
+}  // namespace raibid

@@ -24,21 +24,24 @@ std::string NextId(const std::string& id) {
 }  // namespace
 
 Status JobQueue::EnsureGroup() {
-  auto r = redis_.Command({"XGROUP", "CREATE", names_.stream, names_.group, "0", "MKSTREAM"});
-  if (r && r->is_error() && r->str().starts_with("BUSYGROUP")) return {};
-  if (r && r->is_error()) return std::unexpected(StreamFault(r->str()));
-  return CheckReply(r, "XGROUP CREATE");
+  for (const std::string& stream : names_.all_streams()) {
+    auto r = redis_.Command({"XGROUP", "CREATE", stream, names_.group, "0", "MKSTREAM"});
+    if (r && r->is_error() && r->str().starts_with("BUSYGROUP")) continue;
+    if (r && r->is_error()) return std::unexpected(StreamFault(r->str(), stream));
+    if (auto s = CheckReply(r, "XGROUP CREATE"); !s) return s;
+  }
+  return {};
 }
 
-Error JobQueue::StreamFault(const std::string& reply) {
+Error JobQueue::StreamFault(const std::string& reply, const std::string& stream) {
   const RedisFault fault = ClassifyRedisError(reply);
   std::string detail;
   if (fault.code == "WRONGTYPE") {
     // What the key is tells the operator what overwrote it.
-    auto type = redis_.Command({"TYPE", names_.stream});
+    auto type = redis_.Command({"TYPE", stream});
     if (type && !type->is_error()) detail = "the key is a " + type->str() + ", not a stream";
   }
-  return RedisFaultError(fault, DescribeRedisFault(fault, names_.stream, detail));
+  return RedisFaultError(fault, DescribeRedisFault(fault, stream, detail));
 }
 
 Result<std::vector<StreamEntry>> JobQueue::ReadGroup(int count,
@@ -52,7 +55,10 @@ Result<std::vector<StreamEntry>> JobQueue::ReadGroup(int count,
     // The socket must wait longer than the server blocks.
     redis_.SetTimeout(*block + std::chrono::seconds(5));
   }
-  args.insert(args.end(), {"STREAMS", names_.stream, from});
+  const std::vector<std::string> streams = names_.all_streams();
+  args.push_back("STREAMS");
+  args.insert(args.end(), streams.begin(), streams.end());
+  args.insert(args.end(), streams.size(), from);
   auto r = redis_.Command(args);
   if (block) redis_.SetTimeout(std::chrono::seconds(5));
   if (!r) return std::unexpected(r.error());
@@ -62,10 +68,27 @@ Result<std::vector<StreamEntry>> JobQueue::ReadGroup(int count,
       if (auto g = EnsureGroup(); !g) return std::unexpected(g.error());
       return std::vector<StreamEntry>{};
     }
-    return std::unexpected(StreamFault(r->str()));
+    // Which stream it is about the reply does not say: the first one of the wrong type.
+    std::string culprit = streams.front();
+    for (const std::string& stream : streams) {
+      auto type = redis_.Command({"TYPE", stream});
+      if (type && !type->is_error() && type->str() != "stream" && type->str() != "none") {
+        culprit = stream;
+        break;
+      }
+    }
+    return std::unexpected(StreamFault(r->str(), culprit));
   }
-  // [[stream, entries]], or nil when nothing came in time.
-  return ParseEntries(r->element(0).element(1));
+  // [[stream, entries], ...], or nil when nothing came in time.
+  std::vector<StreamEntry> out;
+  if (!r->is_array()) return out;
+  for (const RedisValue& per_stream : r->elements()) {
+    for (StreamEntry& e : ParseEntries(per_stream.element(1))) {
+      e.stream = per_stream.element(0).str();
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
 }
 
 Result<std::vector<StreamEntry>> JobQueue::ReadNew(int count, std::chrono::milliseconds block) {
@@ -103,18 +126,24 @@ Status JobQueue::DeadLetter(const StreamEntry& entry, const std::string& reason,
 }
 
 Result<int64_t> JobQueue::PendingOfConsumer() {
-  auto r = redis_.Command(
-      {"XPENDING", names_.stream, names_.group, "-", "+", "1000000", names_.consumer});
-  if (auto s = CheckReply(r, "XPENDING"); !s) return std::unexpected(s.error());
-  return static_cast<int64_t>(r->elements().size());
+  int64_t pending = 0;
+  for (const std::string& stream : names_.all_streams()) {
+    auto r =
+        redis_.Command({"XPENDING", stream, names_.group, "-", "+", "1000000", names_.consumer});
+    if (auto s = CheckReply(r, "XPENDING"); !s) return std::unexpected(s.error());
+    pending += static_cast<int64_t>(r->elements().size());
+  }
+  return pending;
 }
 
 Result<bool> JobQueue::RemoveConsumerIfIdle() {
   auto pending = PendingOfConsumer();
   if (!pending) return std::unexpected(pending.error());
   if (*pending > 0) return false;
-  auto r = redis_.Command({"XGROUP", "DELCONSUMER", names_.stream, names_.group, names_.consumer});
-  if (auto s = CheckReply(r, "XGROUP DELCONSUMER"); !s) return std::unexpected(s.error());
+  for (const std::string& stream : names_.all_streams()) {
+    auto r = redis_.Command({"XGROUP", "DELCONSUMER", stream, names_.group, names_.consumer});
+    if (auto s = CheckReply(r, "XGROUP DELCONSUMER"); !s) return std::unexpected(s.error());
+  }
   return true;
 }
 

@@ -127,3 +127,59 @@ TEST_F(JobQueueTest, TrimKeepsPendingAndUndeliveredEntries) {
 
 }  // namespace
 }  // namespace raibid
+
+namespace raibid {
+namespace {
+
+class PlatformQueuesTest : public JobQueueTest {
+ protected:
+  QueueNames Names() const {
+    return {.group = "ci-workers", .consumer = "arm-1", .streams = {"q:arm64", "q:amd64"}};
+  }
+};
+
+TEST_F(PlatformQueuesTest, OneReadTakesEntriesOfEveryStreamEachNamingItsStream) {
+  JobQueue queue(*redis_, Names());
+  ASSERT_TRUE(queue.EnsureGroup());
+  server_.Cli({"XADD", "q:amd64", "*", "job", "x86"});
+  server_.Cli({"XADD", "q:arm64", "*", "job", "arm"});
+  server_.Cli({"XADD", "ci-jobs", "*", "job", "other"});
+  auto entries = queue.ReadNew(5, std::chrono::milliseconds(100));
+  ASSERT_TRUE(entries) << entries.error().message;
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].stream, "q:arm64");
+  EXPECT_EQ((*entries)[0].Field("job"), "arm");
+  EXPECT_EQ((*entries)[1].stream, "q:amd64");
+  JobQueue amd(*redis_, Names().For("q:amd64"));
+  ASSERT_TRUE(amd.Ack((*entries)[1].id));
+  EXPECT_EQ(server_.Cli({"XPENDING", "q:amd64", "ci-workers"}).substr(0, 1), "0");
+  EXPECT_EQ(server_.Cli({"XPENDING", "q:arm64", "ci-workers"}).substr(0, 1), "1");
+}
+
+TEST_F(PlatformQueuesTest, TheConsumerLeavesEveryStreamOnlyWhenNothingIsPendingOnAny) {
+  JobQueue queue(*redis_, Names());
+  ASSERT_TRUE(queue.EnsureGroup());
+  server_.Cli({"XADD", "q:amd64", "*", "job", "x86"});
+  ASSERT_TRUE(queue.ReadNew(1, std::chrono::milliseconds(100)));
+  EXPECT_EQ(queue.PendingOfConsumer().value(), 1);
+  EXPECT_FALSE(queue.RemoveConsumerIfIdle().value());
+  auto own = queue.ReadOwnPending(10);
+  ASSERT_TRUE(own && own->size() == 1);
+  ASSERT_TRUE(JobQueue(*redis_, Names().For(own->front().stream)).Ack(own->front().id));
+  EXPECT_TRUE(queue.RemoveConsumerIfIdle().value());
+  EXPECT_EQ(server_.Cli({"XINFO", "CONSUMERS", "q:arm64", "ci-workers"}), "");
+}
+
+TEST_F(PlatformQueuesTest, AWrongTypeKeyAmongTheStreamsIsNamed) {
+  JobQueue queue(*redis_, Names());
+  ASSERT_TRUE(queue.EnsureGroup());
+  server_.Cli({"DEL", "q:amd64"});
+  server_.Cli({"SET", "q:amd64", "x"});
+  auto entries = queue.ReadNew(1, std::chrono::milliseconds(50));
+  ASSERT_FALSE(entries);
+  EXPECT_EQ(entries.error().message,
+            "redis: WRONGTYPE on q:amd64: the key is a string, not a stream");
+}
+
+}  // namespace
+}  // namespace raibid

@@ -50,7 +50,9 @@ Result<std::vector<StreamEntry>> Leases::ClaimAbandoned(std::chrono::millisecond
   // [next cursor, entries, ...]
   if (!r->is_array() || r->elements().size() < 2) return std::vector<StreamEntry>{};
   claim_cursor_ = r->element(0).str();
-  return ParseEntries(r->element(1));
+  std::vector<StreamEntry> entries = ParseEntries(r->element(1));
+  for (StreamEntry& e : entries) e.stream = names_.stream;
+  return entries;
 }
 
 }  // namespace raibid

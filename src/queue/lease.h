@@ -1,4 +1,5 @@
-// Leases on the job stream's entries. An entry read from the group stays pending for the
+// Leases on the entries of one job stream (QueueNames::stream; an agent reading several streams
+// keeps one Leases per stream). An entry read from the group stays pending for the
 // consumer that read it, and is leased to it while its idle time stays under the lease length:
 // the owner renews it while the job runs, and another agent claims entries whose lease ran out
 // (their agent died or stopped renewing), so no job is lost with its agent. Uses the connection
@@ -28,8 +29,9 @@ class Leases {
   // agent cannot run (docs/reliability.md, Local faults). False when this consumer does not
   // own the entry (nothing is changed then).
   Result<bool> Release(const std::string& id);
-  // Claims for this consumer up to `count` entries idle for at least `lease`. Successive calls go
-  // on through the pending entries from where the last one stopped. Entries whose data was
+  // Claims for this consumer up to `count` entries of `names.stream` idle for at least `lease`
+  // (each with its StreamEntry::stream). Successive calls go on through the pending entries from
+  // where the last one stopped. Entries whose data was
   // deleted are dropped from the group by Redis and not returned.
   Result<std::vector<StreamEntry>> ClaimAbandoned(std::chrono::milliseconds lease, int count);
 

@@ -17,6 +17,7 @@ struct StreamEntry {
   std::string id;                                           // "1700000000000-0"
   std::vector<std::pair<std::string, std::string>> fields;  // in stream order
   bool deleted = false;  // pending entry whose data was trimmed away
+  std::string stream;    // the stream it was read from, when the reader knows (the job queue)
 
   // The value of the first field called `name`, if any.
   std::optional<std::string> Field(std::string_view name) const;

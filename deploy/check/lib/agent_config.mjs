@@ -113,6 +113,19 @@ export function httpEndpoint(url) {
   }
 }
 
+// The streams the agent consumes: agent.redis.streams (comma-separated), else stream_name. Its
+// ${VAR} and ${VAR:-default} are expanded from the container's literal env values, as the agent
+// expands them from its environment (a variable set from elsewhere stays as written).
+export function agentStreams(config, container) {
+  const values = new Map((container?.env ?? []).filter((e) => typeof e.value === 'string').map((e) => [e.name, e.value]));
+  const text = String(config.redis.streams ?? config.redis.stream_name).replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (whole, name, fallback) => values.get(name) || fallback || (values.has(name) ? '' : whole),
+  );
+  const streams = text.split(',').map((s) => s.trim()).filter(Boolean);
+  return streams.length > 0 ? streams : [config.redis.stream_name];
+}
+
 // "0.0.0.0:9090" or "[::]:9090" -> 9090
 export function listenPort(listen) {
   const m = /:(\d+)$/.exec(String(listen));

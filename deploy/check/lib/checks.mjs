@@ -1,11 +1,13 @@
 // Checks across manifests: what no single schema can see. For every Deployment of the agent it
 // finds the configuration the pod will run with, then runs the workload checks on the pair and
-// the scaling checks on each ScaledObject and NetworkPolicy that points at it.
+// the scaling checks on each ScaledObject and NetworkPolicy that points at it; a ScaledJob of
+// one-shot agents gets the same and its own (lib/scaledjob_checks.mjs).
 import { agentConfig } from './agent_config.mjs';
 import { WORKLOAD_CHECKS } from './workload_checks.mjs';
 import { ENGINE_CHECKS } from './engine_checks.mjs';
 import { checkNetworkPolicy, checkScaledObjectShape, checkScaledObjectTarget } from './scaling_checks.mjs';
 import { checkTriggerAuthentication } from './redis_trigger_checks.mjs';
+import { checkScaledJob } from './scaledjob_checks.mjs';
 
 // Manifests by kind and name.
 export class Index {
@@ -75,6 +77,7 @@ export function crossCheck(manifests, kustomizations) {
   for (const scaledObject of index.all('ScaledObject')) errors.push(...checkScaledObjectShape({ scaledObject, index }));
   for (const auth of index.all('TriggerAuthentication')) errors.push(...checkTriggerAuthentication(auth));
   for (const deployment of index.all('Deployment')) errors.push(...checkDeployment(deployment, index));
+  for (const scaledJob of index.all('ScaledJob')) errors.push(...checkScaledJob(scaledJob, index));
   if (index.has('ScaledObject') && !index.has('Deployment')) {
     errors.push('a ScaledObject is given without the Deployment it scales');
   }

@@ -76,7 +76,7 @@ export function loadAll(files, cwd = process.cwd()) {
       const dir = path.dirname(absolute);
       const own = (m.object.resources ?? []).flatMap((resource) => visitResource(m, dir, resource));
       result.errors.push(...applyPatches(m, dir, own, cwd));
-      brought.push(...own);
+      brought.push(...own.filter((o) => !o.deleted));
     }
     return brought;
   };
@@ -94,6 +94,7 @@ export function loadAll(files, cwd = process.cwd()) {
     return visit(target);
   };
   files.forEach(visit);
+  result.manifests = result.manifests.filter((m) => !m.deleted); // removed by a `$patch: delete`
   return result;
 }
 

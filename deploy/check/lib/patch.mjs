@@ -2,8 +2,9 @@
 // a strategic merge for Kubernetes' own kinds (the lists that declare a merge key, such as
 // containers, volumes, env and volumeMounts, merge item by item on it; other lists are replaced)
 // and a JSON merge for custom resources such as KEDA's (every list is replaced). In both a null
-// removes the key; in a strategic merge a list item `{name: x, $patch: delete}` removes item x.
-// JSON 6902 patches (a list of operations) are not supported here.
+// removes the key; in a strategic merge a list item `{name: x, $patch: delete}` removes item x, and
+// a patch whose top level says `$patch: delete` removes the object it names (the manifest is marked
+// `deleted`; lib/load.mjs drops it). JSON 6902 patches (a list of operations) are not supported here.
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -94,9 +95,13 @@ export function applyPatches(kustomization, dir, manifests, cwd) {
       }
       const kind = entry.target?.kind ?? patch.kind;
       const name = entry.target?.name ?? patch.metadata?.name;
-      const target = manifests.find((m) => m.kind === kind && m.name === name);
+      const target = manifests.find((m) => m.kind === kind && m.name === name && !m.deleted);
       if (!target) {
         errors.push(`${read.display}: patches ${kind}/${name}, which is not among the kustomization's resources`);
+        continue;
+      }
+      if (patch.$patch === 'delete') {
+        target.deleted = true;
         continue;
       }
       target.object = mergePatch(target.object, patch, MERGE_KEYS[kind] ?? {});

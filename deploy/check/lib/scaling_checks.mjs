@@ -1,7 +1,7 @@
 // Checks of the KEDA ScaledObject and the NetworkPolicy against the Deployment and the agent's
 // configuration. KEDA's CRD types trigger metadata as a free map of strings, so its schema cannot
 // catch a misspelt or foreign key: this file knows the redis-streams scaler's keys.
-import { httpEndpoint, listenPort, redisEndpoint } from './agent_config.mjs';
+import { agentStreams, httpEndpoint, listenPort, redisEndpoint } from './agent_config.mjs';
 import { checkTriggerRedis } from './redis_trigger_checks.mjs';
 import { resolvePort } from './workload_checks.mjs';
 
@@ -15,7 +15,7 @@ const REDIS_STREAMS_KEYS = new Set([
 const FROM_ENV = /^(address|addresses|host|hosts|port|ports|username|password|sentinelUsername|sentinelPassword|sentinelMaster)FromEnv$/;
 const COUNTS = ['lagCount', 'pendingEntriesCount', 'streamLength'];
 
-function isRedisStreams(trigger) {
+export function isRedisStreams(trigger) {
   return ['redis-streams', 'redis-cluster-streams', 'redis-sentinel-streams'].includes(trigger.type);
 }
 
@@ -37,12 +37,14 @@ function checkTriggerKeys(label, i, metadata) {
   return errors;
 }
 
-function checkTriggerTarget(label, i, trigger, config, index) {
+function checkTriggerTarget(label, i, trigger, config, container, index) {
   const errors = [];
   const metadata = trigger.metadata ?? {};
   const where = `${label}: triggers[${i}].metadata`;
-  if (metadata.stream !== config.redis.stream_name) {
-    errors.push(`${where}.stream ${metadata.stream} is not the agent's stream ${config.redis.stream_name}`);
+  const streams = agentStreams(config, container);
+  if (!streams.includes(metadata.stream)) {
+    const which = streams.length === 1 ? `stream ${streams[0]}` : `streams ${streams.join(', ')}`;
+    errors.push(`${where}.stream ${metadata.stream} is not the agent's ${which}`);
   }
   if (metadata.consumerGroup !== config.redis.consumer_group) {
     errors.push(`${where}.consumerGroup ${metadata.consumerGroup} is not the agent's group ${config.redis.consumer_group}`);
@@ -93,9 +95,17 @@ function checkFormula(label, modifiers, triggers) {
     .map((id) => `${label}: advanced.scalingModifiers.formula uses ${id}, which is no trigger's name`);
 }
 
-// The ScaledObject scales this Deployment, on the stream, group and Redis its agents use
-// (lib/redis_trigger_checks.mjs: server or sentinels, TLS, the sentinels' login).
-export function checkScaledObjectTarget({ scaledObject, deployment, config, index }) {
+// Each redis-streams trigger scales on a stream the agents consume (one of agent.redis.streams),
+// in their group, on their Redis (lib/redis_trigger_checks.mjs: server or sentinels, TLS, the
+// sentinels' login).
+export function checkTriggersTarget(label, triggers, { config, container, index }) {
+  return (triggers ?? []).flatMap((trigger, i) =>
+    isRedisStreams(trigger) ? checkTriggerTarget(label, i, trigger, config, container, index) : []);
+}
+
+// The ScaledObject scales this Deployment, on what its agents consume.
+export function checkScaledObjectTarget(context) {
+  const { scaledObject, deployment } = context;
   const label = scaledObject.label;
   const spec = scaledObject.object.spec ?? {};
   const errors = [];
@@ -103,9 +113,7 @@ export function checkScaledObjectTarget({ scaledObject, deployment, config, inde
   if ((target.kind ?? 'Deployment') !== 'Deployment' || target.name !== deployment.name) {
     errors.push(`${label}: scaleTargetRef does not name Deployment ${deployment.name}`);
   }
-  (spec.triggers ?? []).forEach((trigger, i) => {
-    if (isRedisStreams(trigger)) errors.push(...checkTriggerTarget(label, i, trigger, config, index));
-  });
+  errors.push(...checkTriggersTarget(label, spec.triggers, context));
   return errors;
 }
 

@@ -16,6 +16,7 @@ const SCHEMA_FILES = {
   'v1/PersistentVolumeClaim': 'persistentvolumeclaim-v1.json',
   'networking.k8s.io/v1/NetworkPolicy': 'networkpolicy-networking.k8s.io-v1.json',
   'keda.sh/v1alpha1/ScaledObject': 'scaledobject-keda.sh-v1alpha1.json',
+  'keda.sh/v1alpha1/ScaledJob': 'scaledjob-keda.sh-v1alpha1.json',
   'keda.sh/v1alpha1/TriggerAuthentication': 'triggerauthentication-keda.sh-v1alpha1.json',
   'kustomize.config.k8s.io/v1beta1/Kustomization': 'kustomization.json',
 };

@@ -149,7 +149,9 @@ export function jobContainer({ container, podSpec, config }) {
   const host = String(config.docker?.host ?? '');
   if (config.executor !== 'docker' || !host.startsWith('unix://')) return { target: container, times: 1 };
   const found = mountFor(container, podSpec, host.slice('unix://'.length));
-  const engine = found && (podSpec.containers ?? []).find((c) => c !== container &&
+  // A native sidecar (an init container that restarts Always) runs beside the agent too.
+  const sidecars = (podSpec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  const engine = found && [...(podSpec.containers ?? []), ...sidecars].find((c) => c !== container &&
     (c.volumeMounts ?? []).some((m) => m.name === found.mount.name));
   if (!engine) return { target: container, times: 1 };
   return { target: engine, times: Math.max(1, Number(config.concurrency ?? 1)), engine: true };

@@ -16,6 +16,7 @@ export const VARIANTS = {
   'redis-tls': ['redis-tls', 'secrets.example.yaml', 'redis-tls/secrets.example.yaml'],
   'redis-sentinel': ['redis-sentinel', 'secrets.example.yaml', 'redis-sentinel/secrets.example.yaml'],
   'rootless-podman': ['rootless-podman', 'secrets.example.yaml'],
+  scaledjob: ['scaledjob', 'secrets.example.yaml'],
 };
 export const INPUTS = VARIANTS.base;
 
