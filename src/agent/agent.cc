@@ -239,6 +239,10 @@ Status Agent::ConsumeOnce(JobQueue& queue, Leases& leases) {
       return {};
     }
   }
+  if (options_.hold_jobs && options_.hold_jobs()) {
+    SleepAlive(options_.block);
+    return {};
+  }
   auto claimed = ClaimAbandoned(leases, free_slots);
   if (!claimed) return std::unexpected(claimed.error());
   if (!claimed->empty()) {

@@ -53,6 +53,10 @@ struct AgentOptions {
   // housekeeping tick whether the fault has cleared (an error saying what is still wrong). Unset:
   // the fault clears after one lease.
   std::function<Status()> local_probe;
+  // Asked before each look for jobs (new or abandoned): nothing to go on, else why this agent
+  // takes none now (agent/disk_guard.h: too little free disk); asked again after `block`. The
+  // holder says why in the log and /readyz.
+  std::function<std::optional<std::string>()> hold_jobs;
 };
 
 // The daemon's phase; whether it is idle or busy comes from its slots (see HeartbeatFields).
