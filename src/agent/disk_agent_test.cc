@@ -85,10 +85,14 @@ TEST_F(DiskAgentTest, AJobWithinItsBudgetSucceedsAndRecordsItsPeak) {
   InputLimits limits;
   limits.workspace_bytes = 5 * kMiB;
   auto& h = Start({.limits = limits});
-  h.Enqueue(Job("small", "head -c 3000000 /dev/zero > $TMPDIR/t; rm $TMPDIR/t"));
+  // TMPDIR is the job's own, counted, and removed with the job.
+  h.Enqueue(Job("small",
+                "case $TMPDIR in */small.tmp) ;; *) exit 9;; esac; "
+                "head -c 3000000 /dev/zero > $TMPDIR/t"));
   ASSERT_EQ(h.WaitFinal("small"), "succeeded") << h.Field("small", "error");
-  EXPECT_GE(std::stoull(h.Field("small", "peak_disk_bytes")), 0u);
+  EXPECT_GE(std::stoull(h.Field("small", "peak_disk_bytes")), 3000000u);
   EXPECT_LT(std::stoull(h.Field("small", "peak_disk_bytes")), 5 * kMiB);
+  EXPECT_FALSE(std::filesystem::exists(h.root() / "work" / "small.tmp"));
 }
 
 TEST_F(DiskAgentTest, ALowWorkDiskHoldsJobsUntilSpaceReturns) {
