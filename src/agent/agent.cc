@@ -286,6 +286,10 @@ Status Agent::ConsumeOnce(JobQueue& queue, StreamLeases& leases) {
     RequestStop();
     return {};
   }
+  if (options_.hold_jobs && options_.hold_jobs()) {
+    SleepAlive(options_.block);
+    return {};
+  }
   auto claimed = ClaimAbandoned(leases, free_slots);
   if (!claimed) return std::unexpected(claimed.error());
   if (!claimed->empty()) {

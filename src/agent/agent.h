@@ -59,6 +59,10 @@ struct AgentOptions {
   int max_jobs = 0;
   // Stop the same way once no job has run and none was taken for this long; 0: never.
   std::chrono::milliseconds exit_after_idle{0};
+  // Asked before each look for jobs (new or abandoned): nothing to go on, else why this agent
+  // takes none now (agent/disk_guard.h: too little free disk); asked again after `block`. The
+  // holder says why in the log and /readyz.
+  std::function<std::optional<std::string>()> hold_jobs;
 };
 
 // The daemon's phase; whether it is idle or busy comes from its slots (see HeartbeatFields).

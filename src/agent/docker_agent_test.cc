@@ -35,12 +35,13 @@ class DockerAgentTest : public ::testing::Test {
       EXPECT_EQ(podman_->ContainerCount(), 0) << "a job's container was left behind";
     }
   }
-  AgentHarness& Start() {
+  AgentHarness& Start(InputLimits limits = {}) {
     harness_ = std::make_unique<AgentHarness>(
         testing::HarnessOptions{.git_base_url = "file://" + repos_.path().string(),
                                 .docker = DockerSettings{},
                                 .docker_host = podman_->host(),
-                                .default_image = kImage});
+                                .default_image = kImage,
+                                .limits = limits});
     return *harness_;
   }
   static std::string Job(const std::string& id, const std::string& pipeline,
@@ -66,6 +67,27 @@ TEST_F(DockerAgentTest, AJobRunsInItsContainerWithTheContractEnvironment) {
   EXPECT_NE(log.find("image\none\ntrue d1 /workspace\n/workspace\n"), std::string::npos) << log;
   EXPECT_NE(log.find("from " + std::string(kImage)), std::string::npos) << log;
   EXPECT_NE(log.find(" removed in "), std::string::npos) << log;
+}
+
+// What a job used on the docker executor: its container's CPU and memory, its files' peak; and
+// past its disk budget on the bind-mounted workspace, the job fails as disk.
+TEST_F(DockerAgentTest, WhatAJobUsedIsRecordedAndItsDiskBudgetHolds) {
+  InputLimits limits;
+  limits.workspace_bytes = 5 << 20;
+  auto& h = Start(limits);
+  h.Enqueue(
+      Job("used", R"({"steps": [{"name": "w", "command": "head -c 3000000 /dev/zero > f"}]})"));
+  h.Enqueue(Job("over", R"({"steps": [{"name": "fill", "command": "for i in $(seq 50); do )"
+                        R"(head -c 1048576 /dev/zero > f$i; sleep 0.1; done"}]})"));
+  ASSERT_EQ(h.WaitFinal("used"), "succeeded") << h.Field("used", "error") << h.Log("used");
+  EXPECT_GE(std::stod(h.Field("used", "cpu_seconds")), 0.0);
+  EXPECT_GT(std::stoull(h.Field("used", "peak_memory_bytes")), 0u);
+  EXPECT_GE(std::stoull(h.Field("used", "peak_disk_bytes")), 3000000u);
+  ASSERT_EQ(h.WaitFinal("over"), "failed") << h.Log("over");
+  EXPECT_EQ(h.Field("over", "error_kind"), "disk");
+  EXPECT_NE(h.Field("over", "error").find("agent.limits.workspace_bytes (5 MiB)"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(h.root() / "work" / "over"));
 }
 
 // The whole path: a pipeline's service started beside the job and reached by name, then a

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "http/http_url.h"
+#include "util/disk_usage.h"
 
 namespace raibid {
 namespace {
@@ -208,6 +209,20 @@ Result<ShellOptions> ShellOptionsFrom(const ShellSettings& shell, uid_t euid) {
   return options;
 }
 
+// agent.min_free_disk before each job: the cache store's entries go first when a disk is low.
+std::unique_ptr<DiskGuard> MakeDiskGuard(const Settings& settings, CacheStore* cache) {
+  DiskGuardOptions options{
+      .dirs = {{"work dir", settings.work_dir}, {"cache dir", settings.cache_path}},
+      .min_free = settings.min_free_disk_bytes,
+      .free_bytes = [](const std::filesystem::path& dir) { return FreeBytes(dir); }};
+  if (cache != nullptr) {
+    options.evict = [cache](const std::function<bool()>& enough) {
+      return cache->EvictUntil(enough);
+    };
+  }
+  return std::make_unique<DiskGuard>(std::move(options), Clock::Real());
+}
+
 AgentOptions AgentOptionsFrom(const Settings& settings, const RedisEndpoint& endpoint,
                               const WiringOptions& options) {
   return {.redis = endpoint,
@@ -323,6 +338,8 @@ Result<std::unique_ptr<WiredAgent>> WireAgent(const Settings& settings, WiringOp
                                : std::function<void()>([u = w->upkeep_.get()] { u->Run(); });
   agent_options.take_over = options.take_over;
   agent_options.local_probe = LocalProbe(settings, executor);
+  w->disk_guard_ = MakeDiskGuard(settings, w->cache_.get());
+  agent_options.hold_jobs = [g = w->disk_guard_.get()] { return g->Check(); };
   w->agent_ = std::make_unique<Agent>(std::move(agent_options), *w->runner_);
   AddReadinessChecks(w->readiness_, settings, *w->agent_, *endpoint, w->docker_.get());
   return w;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/disk_guard.h"
 #include "agent/idle_upkeep.h"
 #include "agent/readiness.h"
 #include "config/settings.h"
@@ -64,6 +65,9 @@ class WiredAgent {
   // writable with agent.min_free_disk free, the container engine answering (docker executor).
   // Others may add their own checks.
   Readiness& readiness() { return readiness_; }
+  // Whether the disks leave room for jobs (agent.min_free_disk); the agent asks it before it
+  // takes one.
+  const DiskGuard& disk_guard() const { return *disk_guard_; }
 
   // With the docker executor: removes the containers a crashed predecessor of this name left,
   // then pulls agent.image and agent.docker.preload_images in the background; images_ready()
@@ -83,6 +87,7 @@ class WiredAgent {
   std::unique_ptr<DockerExecutor> docker_;
   std::unique_ptr<JobRunner> runner_;
   std::unique_ptr<IdleUpkeep> upkeep_;
+  std::unique_ptr<DiskGuard> disk_guard_;
   std::unique_ptr<Agent> agent_;
   Readiness readiness_;  // its checks refer to agent_ and docker_
   std::vector<std::string> preload_;

@@ -82,6 +82,14 @@ Result<ArchiveStats> CacheStore::Save(const CacheKey& key, const std::vector<Arc
 }
 
 Result<uint64_t> CacheStore::Evict() {
+  return EvictWhile([this](uint64_t total) { return total > max_bytes_; });
+}
+
+Result<uint64_t> CacheStore::EvictUntil(const std::function<bool()>& enough) {
+  return EvictWhile([&](uint64_t) { return !enough(); });
+}
+
+Result<uint64_t> CacheStore::EvictWhile(const std::function<bool(uint64_t total)>& more) {
   std::error_code ec;
   fs::create_directories(root_, ec);
   UniqueFd lock(::open((root_ / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
@@ -106,7 +114,7 @@ Result<uint64_t> CacheStore::Evict() {
             [](const Entry& a, const Entry& b) { return a.used < b.used; });
   uint64_t freed = 0;
   for (const auto& e : entries) {
-    if (total <= max_bytes_) break;
+    if (!more(total)) break;
     if (fs::remove(e.path, ec)) {
       total -= e.bytes;
       freed += e.bytes;

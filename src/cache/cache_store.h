@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,11 +55,17 @@ class CacheStore {
   // Deletes least recently used entries until the store and the counted directories fit in
   // max_bytes. Returns the bytes freed.
   Result<uint64_t> Evict();
+  // Deletes least recently used entries until `enough` returns true (asked before each) or the
+  // store is empty, whatever max_bytes allows: room for jobs on a disk that runs low. The git
+  // mirrors are kept. Returns the bytes freed.
+  Result<uint64_t> EvictUntil(const std::function<bool()>& enough);
 
   std::filesystem::path EntryPath(const CacheKey& key) const;
 
  private:
   std::filesystem::path ScopeDir(const std::string& scope) const;
+  // Deletes entries, least recently used first, while `more(total bytes counted)` says so.
+  Result<uint64_t> EvictWhile(const std::function<bool(uint64_t total)>& more);
 
   std::filesystem::path root_;
   uint64_t max_bytes_;

@@ -97,6 +97,24 @@ TEST_F(CacheStoreTest, EvictionDropsTheLeastRecentlyUsedUntilItFits) {
   EXPECT_TRUE(fs::exists(small.EntryPath(keys[3])));
 }
 
+TEST_F(CacheStoreTest, EvictUntilDropsOldestEntriesBelowTheSizeLimitUntilItIsEnough) {
+  std::vector<CacheKey> keys;
+  for (int i = 0; i < 3; ++i) {
+    keys.push_back({"r#branch:b" + std::to_string(i), "k"});
+    ASSERT_TRUE(store_.Save(keys.back(), Tree("entry " + std::to_string(i))));
+    fs::last_write_time(store_.EntryPath(keys.back()),
+                        fs::file_time_type::clock::now() - std::chrono::hours(10 - i));
+  }
+  // The store is far below its limit; the disk is what asks for room.
+  auto freed = store_.EvictUntil([&] { return !fs::exists(store_.EntryPath(keys[1])); });
+  ASSERT_TRUE(freed);
+  EXPECT_GT(*freed, 0u);
+  EXPECT_FALSE(fs::exists(store_.EntryPath(keys[0])));
+  EXPECT_TRUE(fs::exists(store_.EntryPath(keys[2])));
+  ASSERT_TRUE(store_.EvictUntil([] { return false; }));  // never enough: everything goes
+  EXPECT_FALSE(fs::exists(store_.EntryPath(keys[2])));
+}
+
 TEST_F(CacheStoreTest, CountedDirectoriesShareTheBudget) {
   WriteFile(dir_.path() / "git/mirror.pack", std::string(1 << 20, 'm'));
   ASSERT_TRUE(store_.Save({"r#branch:main", "k"}, Tree("x")));

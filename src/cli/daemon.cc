@@ -113,6 +113,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
   SignalWatcher watcher;
   std::atomic<Agent*> agent_view{nullptr};  // what the HTTP threads read, once the agent exists
   std::atomic<bool> started{false};
+  std::atomic<const DiskGuard*> guard_view{nullptr};  // the same, for the disk-low gauge
   DiskSurvey disks({{"work", settings.work_dir}, {"cache", settings.cache_path}}, Clock::Real());
   Metrics metrics({.busy_slots =
                        [&] {
@@ -135,7 +136,12 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
                      return a ? a->eviction_policy() : std::nullopt;
                    },
                    .disks = [&] { return disks.Read(); },
-                   .cache_limit_bytes = settings.cache_enabled ? settings.cache_size_bytes : 0});
+                   .cache_limit_bytes = settings.cache_enabled ? settings.cache_size_bytes : 0,
+                   .disk_low =
+                       [&] {
+                         const DiskGuard* g = guard_view;
+                         return g && g->low();
+                       }});
   auto wired = WireAgent(settings, {.reaper = FindReaper(self),
                                     .version = RAIBID_VERSION,
                                     .observer = &metrics,
@@ -145,6 +151,7 @@ int RunDaemon(Settings settings, const DaemonFlags& flags, const std::filesystem
     return 2;
   }
   WiredAgent& w = **wired;
+  guard_view = &w.disk_guard();
   MaskAgentLog(w.masker());  // the secrets read above never reach the agent's log
   HttpServer http({.alive =
                        [&] {

@@ -61,7 +61,8 @@ std::vector<Key> LimitKeys(InputLimits& l) {
           {"artifact_bytes", SizeValue(&l.artifact_bytes, 1)},
           {"cache_archive_bytes", SizeValue(&l.cache_archive_bytes, 1)},
           {"cache_entries", CountValue(&l.cache_entries, 1)},
-          {"http_response_bytes", SizeValue(&l.http_response_bytes, 1 << 10)}};
+          {"http_response_bytes", SizeValue(&l.http_response_bytes, 1 << 10)},
+          {"workspace_bytes", SizeValue(&l.workspace_bytes, 1)}};
 }
 
 std::vector<Key> RedisTlsKeys(RedisTlsSettings& t) {

@@ -550,4 +550,36 @@ Result<ExecState> EngineClient::InspectExec(const std::string& exec_id) {
   return s;
 }
 
+namespace {
+
+std::optional<uint64_t> Unsigned(const json& doc, const json::json_pointer& at) {
+  if (!doc.contains(at) || !doc.at(at).is_number()) return std::nullopt;
+  const double v = doc.at(at).get<double>();
+  return v >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(v)) : std::nullopt;
+}
+
+}  // namespace
+
+Result<ContainerUsage> EngineClient::ContainerStats(const std::string& id) {
+  auto r = Call("GET", "/containers/" + Escape(id) + "/stats?stream=false&one-shot=true");
+  if (!r) return std::unexpected(r.error());
+  auto doc = json::parse(r->body, nullptr, false);
+  if (r->status != 200 || !doc.is_object()) {
+    return Fail(ErrorKind::kInfrastructure,
+                "reading the container's stats: " + EngineMessage(r->body));
+  }
+  ContainerUsage usage{
+      .cpu_ns = Unsigned(doc, "/cpu_stats/cpu_usage/total_usage"_json_pointer).value_or(0),
+      .memory_bytes = Unsigned(doc, "/memory_stats/usage"_json_pointer)};
+  // Docker's own figure: cgroup v1 names it total_inactive_file, v2 inactive_file.
+  for (const auto* at :
+       {"/memory_stats/stats/total_inactive_file", "/memory_stats/stats/inactive_file"}) {
+    const auto inactive = Unsigned(doc, json::json_pointer(at));
+    if (!inactive || !usage.memory_bytes) continue;
+    usage.memory_bytes = *usage.memory_bytes - std::min(*usage.memory_bytes, *inactive);
+    break;
+  }
+  return usage;
+}
+
 }  // namespace raibid

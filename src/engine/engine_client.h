@@ -87,6 +87,15 @@ struct ExecState {
   std::optional<int> exit_code;  // none while running
 };
 
+// What a container has used, from GET /containers/{id}/stats (the engine reads the container's
+// cgroup).
+struct ContainerUsage {
+  uint64_t cpu_ns = 0;  // cpu_stats.cpu_usage.total_usage: CPU time of all its processes so far
+  // memory_stats.usage, less the inactive file pages where the engine gives them (Docker; as
+  // `docker stats` shows it); Podman gives usage alone, page cache included. Nullopt: not given.
+  std::optional<uint64_t> memory_bytes;
+};
+
 class EngineClient {
  public:
   // `body_limit`: the most of an answer's body kept (agent.limits.http_response_bytes); a longer
@@ -144,6 +153,8 @@ class EngineClient {
   Status StartExec(const std::string& exec_id, const MuxDecoder::Output& output,
                    const std::function<bool()>& keep_going = {});
   Result<ExecState> InspectExec(const std::string& exec_id);
+  // One reading of the container's stats (stream=false, one-shot: no wait for a second sample).
+  Result<ContainerUsage> ContainerStats(const std::string& id);
 
   // Streams the container's output (from its start, then following it) to `output` until the
   // container stops; `keep_going` as for StartExec (kCancelled when it says no).

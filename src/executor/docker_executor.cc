@@ -12,6 +12,7 @@
 
 #include "config/size.h"
 #include "executor/command_echo.h"
+#include "executor/container_meter.h"
 #include "executor/docker_service.h"
 #include "executor/step_report.h"
 #include "util/mutex.h"
@@ -280,11 +281,13 @@ class DockerSession final : public JobSession {
         mounts_(std::move(mounts)),
         memory_(memory),
         give_back_(give_back),
-        sink_(sink) {}
+        sink_(sink),
+        meter_(std::make_unique<ContainerMeter>(connect_)) {}
 
   // Services go first, then the step containers, the job's, and last the one holding the
   // network namespace (the engine refuses to remove a container others joined).
   ~DockerSession() override {
+    meter_.reset();  // its readings stop before the containers go
     const auto t0 = SteadyClock::now();
     if (give_back_ && !containers_.empty() && Alive(containers_.front().id)) {
       // Files a step made as root (or as the image's user) go back to the agent's user, so the
@@ -351,6 +354,7 @@ class DockerSession final : public JobSession {
     std::optional<StepEnding> ending;
     std::optional<std::string> service_failed;
     CommandEcho echo(sink, step.script);
+    const int metered = meter_->Begin(container->id);
     auto streamed = client->StartExec(
         *id,
         [&](MuxStream s, std::string_view bytes) {
@@ -362,16 +366,30 @@ class DockerSession final : public JobSession {
           return !ending && !service_failed;
         });
     echo.Flush();
-    if (ending) return Ended(*client, container->id, *ending, step, sink, deadline, stop, start);
-    if (service_failed) return ServiceEnded(*client, container->id, step, sink);
+    const ContainerMeter::Used used = meter_->End(metered);
+    StepOutcome outcome = EndOfExec(*client, *container, *id, step, sink, deadline, stop, start,
+                                    ending, service_failed, streamed, echo.LastLine());
+    outcome.cpu_seconds = used.cpu_seconds;
+    outcome.peak_memory_bytes = used.peak_memory_bytes;
+    return outcome;
+  }
+
+  // What ended the step's exec (a timeout, a stop or the disk budget; a service's end; the
+  // engine's failure; the step's own exit) decides its outcome.
+  StepOutcome EndOfExec(EngineClient& client, const StepContainer& container, const std::string& id,
+                        const StepSpec& step, LogSink& sink, const JobDeadline& deadline,
+                        const StopSource& stop, SteadyTime start, std::optional<StepEnding> ending,
+                        const std::optional<std::string>& service_failed, const Status& streamed,
+                        const std::string& where) {
+    if (ending) return Ended(client, container.id, *ending, step, sink, deadline, stop, start);
+    if (service_failed) return ServiceEnded(client, container.id, step, sink);
     if (!streamed) {
       return Report(
           sink, step,
           {StepResult::kError, -1, "step '" + step.name + "': " + streamed.error().message});
     }
-    StepOutcome outcome =
-        Exited(*client, *container, *id, step, sink, deadline, stop, start, echo.LastLine());
-    if (auto failed = watch_services ? ReportServiceFailure() : std::nullopt) {
+    StepOutcome outcome = Exited(client, container, id, step, sink, deadline, stop, start, where);
+    if (auto failed = !ServiceReported() ? ReportServiceFailure() : std::nullopt) {
       return Report(sink, step, {StepResult::kError, -1, *failed, ErrorKind::kService});
     }
     return outcome;
@@ -594,6 +612,7 @@ class DockerSession final : public JobSession {
   Mutex mu_;
   std::set<std::string> stopped_ GUARDED_BY(mu_);  // killed, until started again
   bool service_reported_ GUARDED_BY(mu_) = false;
+  std::unique_ptr<ContainerMeter> meter_;  // what each step used
 };
 
 Result<int64_t> ParseNanoCpus(std::string_view text) {

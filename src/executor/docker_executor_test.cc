@@ -10,6 +10,7 @@
 #include "support/podman_service.h"
 #include "support/recording_sink.h"
 #include "support/temp_dir.h"
+#include "util/disk_usage.h"
 
 namespace raibid {
 namespace {
@@ -252,6 +253,52 @@ TEST_F(DockerExecutorTest, ATimeoutKillsTheContainerAndTheSessionRemovesIt) {
             std::string::npos);
   session->reset();
   EXPECT_EQ(podman_->ContainerCount(), 0);
+}
+
+// The job's disk budget is measured on the host's side of the bind-mounted workspace; past it
+// the container is killed and the step ends with error kind disk.
+TEST_F(DockerExecutorTest, AStepPastTheDiskBudgetOnTheWorkspaceIsKilled) {
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  StepSpec step{.name = "fill",
+                .script = "for i in $(seq 50); do head -c 1048576 /dev/zero > f$i; sleep 0.1; done",
+                .workdir = workspace(),
+                .disk_exceeded = [&]() -> std::optional<std::string> {
+                  if (TreeBytes(workspace()) <= (5u << 20)) return std::nullopt;
+                  return "over the budget";
+                }};
+  JobDeadline deadline(std::chrono::steady_clock::now(), std::chrono::minutes(10), Millis(0));
+  auto outcome = (*session)->RunStep(step, sink, deadline, stop);
+  EXPECT_EQ(outcome.result, StepResult::kError);
+  EXPECT_EQ(outcome.error_kind, ErrorKind::kDisk);
+  EXPECT_EQ(outcome.message, "over the budget; step 'fill' killed");
+  EXPECT_LT(TreeBytes(workspace()), 50u << 20);  // killed before it wrote everything
+}
+
+// What a step used comes from the engine's stats of its container: CPU time between the step's
+// start and end, the largest memory reading (tmpfs pages count: /tmp is one).
+TEST_F(DockerExecutorTest, AStepReportsTheCpuAndPeakMemoryOfItsContainer) {
+  auto executor = Make();
+  RecordingSink sink;
+  StopSource stop;
+  auto session = executor->Begin(Job(), sink, stop);
+  ASSERT_TRUE(session) << session.error().message;
+  auto outcome = Run(**session,
+                     "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; "
+                     "head -c 40000000 /dev/zero > /tmp/fill",
+                     sink);
+  ASSERT_EQ(outcome.result, StepResult::kSucceeded) << sink.Text(LogFd::kSys);
+  ASSERT_TRUE(outcome.cpu_seconds);
+  EXPECT_GT(*outcome.cpu_seconds, 0.05);
+  ASSERT_TRUE(outcome.peak_memory_bytes);
+  EXPECT_GE(*outcome.peak_memory_bytes, 40000000u);
+  // The next step counts its own CPU only, not the first step's.
+  auto idle = Run(**session, "true", sink);
+  ASSERT_TRUE(idle.cpu_seconds);
+  EXPECT_LT(*idle.cpu_seconds, *outcome.cpu_seconds);
 }
 
 // Independent steps of a pipeline run at the same time in the job's container: each waits for

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,10 @@ struct StepSpec {
   std::map<std::string, std::string> env;  // docs/reference.md's, the job's, the pipeline's
   std::optional<Millis> step_timeout;      // per-step `timeout_minutes`, on top of the job's
   std::string image;                       // docker: the step's own image; empty: the job's
+  // Nothing while the job is within its disk budget, else why not (runner/disk_budget.h): the
+  // step is then killed and ends kError with ErrorKind::kDisk. Quick and thread-safe; unset:
+  // no budget.
+  std::function<std::optional<std::string>()> disk_exceeded;
 };
 
 // A pipeline's service (docker executor): a container beside the job's, in its network
@@ -60,6 +65,7 @@ struct JobEnvironment {
   std::filesystem::path workspace;    // the checkout; steps start in it
   std::filesystem::path cache_home;   // "~" of cache.paths (RAIBID_CACHE_HOME); may not exist yet
   std::filesystem::path auth_dir;     // the registry login file for steps; empty: none
+  std::filesystem::path tmp_dir;      // shell: the steps' TMPDIR (made here); empty: none
   std::string image;                  // docker: the image to run in
   std::string network = "none";       // docker: the pipeline's `network`
   std::string cpu, memory;            // docker: the pipeline's resource requests ("" = none)

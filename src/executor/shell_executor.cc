@@ -127,11 +127,13 @@ std::filesystem::path ShellExecutor::DefaultShell() {
 }
 
 StepOutcome ShellExecutor::RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
-                                   const StopSource& stop, const std::filesystem::path& home) {
+                                   const StopSource& stop, const std::filesystem::path& home,
+                                   const std::filesystem::path& tmp) {
   const SteadyTime start = SteadyClock::now();
   WriteSys(sink, step.name, StepStartLine(step));
   std::map<std::string, std::string> defaults;
   if (!home.empty()) defaults["HOME"] = home.string();
+  if (!tmp.empty()) defaults["TMPDIR"] = tmp.string();
   auto proc =
       Subprocess::Start({.reaper_binary = reaper_binary_,
                          .argv = ShellArgv(options_.shell, step.script),
@@ -168,16 +170,16 @@ namespace {
 
 class ShellSession final : public JobSession {
  public:
-  ShellSession(ShellExecutor& executor, std::filesystem::path home)
-      : executor_(executor), home_(std::move(home)) {}
+  ShellSession(ShellExecutor& executor, std::filesystem::path home, std::filesystem::path tmp)
+      : executor_(executor), home_(std::move(home)), tmp_(std::move(tmp)) {}
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
                       const StopSource& stop) override {
-    return executor_.RunStep(step, sink, deadline, stop, home_);
+    return executor_.RunStep(step, sink, deadline, stop, home_, tmp_);
   }
 
  private:
   ShellExecutor& executor_;
-  std::filesystem::path home_;
+  std::filesystem::path home_, tmp_;
 };
 
 // `root` and everything below it become uid:gid. Symbolic links are changed themselves, never
@@ -212,11 +214,14 @@ Result<std::unique_ptr<JobSession>> ShellExecutor::Begin(const JobEnvironment& j
                     ") needs the docker executor (agent.executor: docker); this agent runs steps "
                     "with the shell executor");
   }
+  for (const auto& dir : {job.cache_home, job.tmp_dir}) {
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec) return std::unexpected(ErrnoError(ec, "cannot create " + dir.string()));
+  }
   std::error_code ec;
-  if (!job.cache_home.empty()) std::filesystem::create_directories(job.cache_home, ec);
-  if (ec) return std::unexpected(ErrnoError(ec, "cannot create " + job.cache_home.string()));
   if (options_.user) {
-    for (const auto& dir : {job.workspace, job.cache_home, job.auth_dir}) {
+    for (const auto& dir : {job.workspace, job.cache_home, job.auth_dir, job.tmp_dir}) {
       if (dir.empty() || !std::filesystem::exists(dir, ec)) continue;
       if (auto s = ChownTree(dir, *options_.user); !s) return std::unexpected(s.error());
     }
@@ -224,7 +229,7 @@ Result<std::unique_ptr<JobSession>> ShellExecutor::Begin(const JobEnvironment& j
              "steps run as " + std::to_string(options_.user->uid) + ":" +
                  std::to_string(options_.user->gid));
   }
-  return std::make_unique<ShellSession>(*this, job.cache_home);
+  return std::make_unique<ShellSession>(*this, job.cache_home, job.tmp_dir);
 }
 
 }  // namespace raibid

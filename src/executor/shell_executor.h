@@ -46,12 +46,15 @@ class ShellExecutor final : public Executor {
   // Outcome: kSucceeded (exit 0), kFailed (exit_code = the script's, 128+N if killed by signal
   // N), kTimedOut (the job's hard deadline or the step's timeout passed: the tree is killed),
   // kCancelled (`stop` was requested: the tree is killed), kError (could not start the step,
-  // e.g. missing workdir). exit_code is -1 unless the script ended by itself. `home`: the step's
-  // HOME unless the passthrough list or the step's env gives one; empty: none.
+  // e.g. missing workdir), also with ErrorKind::kDisk when StepSpec::disk_exceeded ended it.
+  // exit_code is -1 unless the script ended by itself. `home`, `tmp`: the step's HOME and
+  // TMPDIR unless the passthrough list or the step's env gives them; empty: none.
   StepOutcome RunStep(const StepSpec& step, LogSink& sink, JobDeadline& deadline,
-                      const StopSource& stop, const std::filesystem::path& home = {});
-  // A session that runs each step with RunStep, HOME being the job's cache home (made here).
-  // With a user, the job's directories are given to it first; failing that is kInfrastructure.
+                      const StopSource& stop, const std::filesystem::path& home = {},
+                      const std::filesystem::path& tmp = {});
+  // A session that runs each step with RunStep, HOME being the job's cache home and TMPDIR its
+  // tmp_dir (both made here). With a user, the job's directories are given to it first; failing
+  // that is kInfrastructure.
   Result<std::unique_ptr<JobSession>> Begin(const JobEnvironment& job, LogSink& sink,
                                             const StopSource& stop) override;
 

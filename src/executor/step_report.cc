@@ -94,6 +94,12 @@ StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadli
                   " reached; step '" + step.name + "' killed"};
     case StepEnding::kStopped:
       return {StepResult::kCancelled, -1, StopMessage(step, stop.reason())};
+    case StepEnding::kDiskBudget: {
+      const auto why = step.disk_exceeded ? step.disk_exceeded() : std::nullopt;
+      return {StepResult::kError, -1,
+              why.value_or("over the job's disk budget") + "; step '" + step.name + "' killed",
+              ErrorKind::kDisk};
+    }
   }
   return {StepResult::kError, -1, "unknown step ending"};
 }
@@ -120,6 +126,7 @@ std::optional<StepEnding> StepClock::Check() {
   if (event == DeadlineEvent::kExpired) return StepEnding::kJobTimeout;
   if (event == DeadlineEvent::kExtended) WriteSys(sink_, step_.name, ExtensionWarning(deadline_));
   if (step_end_ && now >= *step_end_) return StepEnding::kStepTimeout;
+  if (step_.disk_exceeded && step_.disk_exceeded()) return StepEnding::kDiskBudget;
   return std::nullopt;
 }
 

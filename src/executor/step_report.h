@@ -14,7 +14,7 @@
 
 namespace raibid {
 
-enum class StepEnding { kExited, kJobTimeout, kStepTimeout, kStopped };
+enum class StepEnding { kExited, kJobTimeout, kStepTimeout, kStopped, kDiskBudget };
 
 // Writes one `sys` line (a '\n' is added).
 void WriteSys(LogSink& sink, std::string_view step, std::string line);
@@ -33,8 +33,9 @@ StepOutcome MakeOutcome(StepEnding ending, const StepSpec& step, const JobDeadli
 std::string StepEndLine(StepEnding ending, const StepSpec& step, const StepOutcome& outcome,
                         std::chrono::steady_clock::duration took, std::string_view where = {});
 
-// Decides, each time it is asked, whether the step must end now. Time is read from the job
-// deadline's clock; `start` (when the step started) is on that clock too.
+// Decides, each time it is asked, whether the step must end now (a stop, a timeout, the job's
+// disk budget: StepSpec::disk_exceeded). Time is read from the job deadline's clock; `start` (when
+// the step started) is on that clock too.
 class StepClock {
  public:
   StepClock(const StepSpec& step, JobDeadline& deadline, const StopSource& stop, LogSink& sink,

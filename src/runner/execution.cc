@@ -95,7 +95,7 @@ JobRunner::Execution::~Execution() {
   registry_.reset();
   log_.reset();
   std::error_code ec;
-  for (const auto& dir : {dirs_.workspace, dirs_.home, dirs_.auth})
+  for (const auto& dir : {dirs_.workspace, dirs_.home, dirs_.auth, dirs_.tmp})
     std::filesystem::remove_all(dir, ec);
 }
 
@@ -171,6 +171,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::BeginSession(
       .workspace = dirs_.workspace,
       .cache_home = dirs_.home,
       .auth_dir = std::filesystem::exists(dirs_.auth, ec) ? dirs_.auth : std::filesystem::path(),
+      .tmp_dir = dirs_.tmp,
       .image = PipelineImage(pipeline, options_.language_image, options_.default_image),
       .network = pipeline.network,
       .cpu = pipeline.resources.cpu,
@@ -252,7 +253,8 @@ StepOutcome JobRunner::Execution::RunStep(size_t index, const Pipeline& pipeline
                 .script = step.command,
                 .workdir = dirs_.workspace,
                 .env = StepEnv(pipeline, commit, step.name),
-                .image = step.image};
+                .image = step.image,
+                .disk_exceeded = [this] { return disk_->Exceeded(); }};
   if (step.timeout_minutes) {
     spec.step_timeout = Millis(static_cast<int64_t>(*step.timeout_minutes * 60'000));
   }
@@ -380,6 +382,13 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunSteps(
         Skip(i, next->skip_reason);
         continue;
       }
+      if (auto over = disk_->Exceeded()) {
+        // What is left would only grow the files further: nothing more runs.
+        Skip(i, "the job went over its disk budget");
+        plan.Ended(i, true);
+        if (!failure) failure = Failure{JobState::kFailed, ErrorKind::kDisk, *over, std::nullopt};
+        continue;
+      }
       if (stop.reason() == StopReason::kShutdown || stop.reason() == StopReason::kLeaseLost) {
         // Nothing more runs here; Finish leaves the job to another agent.
         Skip(i, "the agent stopped the job");
@@ -453,17 +462,41 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunPipeline(
     const Pipeline& pipeline, const std::string& commit, JobDeadline& deadline,
     const StopSource& stop, int* exit_code) {
   for (const auto& s : pipeline.steps) steps_.push_back(StepRecord{.name = s.name});
+  disk_ = std::make_unique<DiskBudget>(
+      std::vector<std::filesystem::path>{dirs_.workspace, dirs_.home, dirs_.tmp},
+      options_.limits.workspace_bytes, options_.disk_interval);
   std::optional<Failure> failure = BeginSession(pipeline, stop);
   if (failure) {
     for (auto& step : steps_) step.state = StepState::kSkipped;
   } else {
+    disk_->Start();
     failure = RunSteps(pipeline, commit, deadline, stop, exit_code);
   }
   session_.reset();  // the job's container goes before its caches are saved
+  disk_->Stop();     // a last measurement: what the last step left counts too
+  if (auto over = disk_->Exceeded(); over && !failure) {
+    failure = Failure{JobState::kFailed, ErrorKind::kDisk, *over, std::nullopt};
+  }
+  RecordUsage();
+  if (failure && failure->kind == ErrorKind::kDisk) {
+    // Nothing of a job past its budget is kept: no cache save, no artifacts, no files.
+    std::error_code ec;
+    for (const auto& dir : {dirs_.workspace, dirs_.home, dirs_.tmp})
+      std::filesystem::remove_all(dir, ec);
+    Sys(failure->message + "; the job's workspace was removed");
+  }
+  if (!failure) cache_->Save();
+  if (!failure) failure = PublishArtifacts(pipeline, commit);
+  return failure;
+}
+
+void JobRunner::Execution::RecordUsage() {
   const uint64_t workspace_bytes = TreeBytes(dirs_.workspace);
   observer_.JobDisk(workspace_bytes);
+  observer_.JobPeakDisk(disk_->peak());
   std::vector<std::pair<std::string, std::string>> used = {
-      {"workspace_bytes", std::to_string(workspace_bytes)}};
+      {"workspace_bytes", std::to_string(workspace_bytes)},
+      {"peak_disk_bytes", std::to_string(disk_->peak())}};
   if (job_cpu_seconds_) {
     used.emplace_back("cpu_seconds", fmt::format("{:.3f}", *job_cpu_seconds_));
     observer_.JobCpu(*job_cpu_seconds_);
@@ -473,9 +506,6 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunPipeline(
     observer_.JobMemory(*job_peak_memory_);
   }
   (void)status_.Annotate(used);
-  if (!failure) cache_->Save();
-  if (!failure) failure = PublishArtifacts(pipeline, commit);
-  return failure;
 }
 
 std::string JobRunner::Execution::ReadLogBack() {

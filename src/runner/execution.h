@@ -58,6 +58,8 @@ class JobRunner::Execution {
   // retries are used up or the job was stopped meanwhile.
   bool WaitToRetry(Backoff& backoff, const char* metric, const std::string& what,
                    const Error& error, const StopSource& stop);
+  // The workspace_bytes, peak_disk_bytes, cpu_seconds and peak_memory_bytes of the status hash.
+  void RecordUsage();
   // The session's steps, then the caches and artifacts of a pipeline that succeeded.
   std::optional<Failure> RunPipeline(const Pipeline& pipeline, const std::string& commit,
                                      JobDeadline& deadline, const StopSource& stop, int* exit_code);
@@ -119,6 +121,8 @@ class JobRunner::Execution {
   std::vector<std::string> warnings_;  // masked
   std::map<std::string, std::string> image_env_;
   std::unique_ptr<JobSession> session_;  // between BeginSession and the end of the steps
+  // The job's disk budget, watched while its steps run (made in RunPipeline).
+  std::unique_ptr<DiskBudget> disk_;
   FinalStatus final_;
   std::string handed_back_;
 };

@@ -6,7 +6,8 @@ JobDirs JobDirs::For(const std::filesystem::path& work_dir, std::string_view job
   const std::string id(job_id);
   return {.workspace = work_dir / id,
           .home = work_dir / (id + std::string(kHomeSuffix)),
-          .auth = work_dir / (id + std::string(kAuthSuffix))};
+          .auth = work_dir / (id + std::string(kAuthSuffix)),
+          .tmp = work_dir / (id + std::string(kTmpSuffix))};
 }
 
 std::string JobIdOfDir(std::string_view dir_name) {

@@ -9,7 +9,7 @@ TEST(JobDirs, EveryDirectoryOfAJobMapsBackToItsId) {
   const std::filesystem::path work = "work";
   const JobDirs dirs = JobDirs::For(work, "job-7");
   EXPECT_EQ(dirs.workspace, work / "job-7");
-  for (const auto& dir : {dirs.workspace, dirs.home, dirs.auth}) {
+  for (const auto& dir : {dirs.workspace, dirs.home, dirs.auth, dirs.tmp}) {
     EXPECT_EQ(dir.parent_path(), work);
     EXPECT_EQ(JobIdOfDir(dir.filename().string()), "job-7") << dir;
   }

@@ -22,6 +22,7 @@
 #include "report/keys.h"
 #include "report/status_writer.h"
 #include "runner/cancel_registry.h"
+#include "runner/disk_budget.h"
 #include "runner/run_observer.h"
 #include "source/source_checkout.h"
 #include "util/backoff.h"
@@ -62,6 +63,8 @@ struct RunnerOptions {
   std::string language_image =
       "raibid/{language}-builder:{version}";  // agent.docker.language_image
   InputLimits limits;  // agent.limits.*: job messages, pipelines, artifacts, caches, HTTP answers
+  // How often a running job's files are measured against limits.workspace_bytes.
+  Millis disk_interval = DiskBudget::kDefaultInterval;
 };
 
 // How a delivered entry ended for the queue.

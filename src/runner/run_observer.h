@@ -26,6 +26,8 @@ class RunObserver {
   virtual void DeadLettered() {}
   // The bytes a job's workspace held when its steps ended.
   virtual void JobDisk(uint64_t workspace_bytes) { (void)workspace_bytes; }
+  // The most a job's files (workspace, cache home, TMPDIR) held while its steps ran.
+  virtual void JobPeakDisk(uint64_t bytes) { (void)bytes; }
   // The CPU seconds a job's step processes used, summed; the largest resident set among them.
   virtual void JobCpu(double seconds) { (void)seconds; }
   virtual void JobMemory(uint64_t peak_bytes) { (void)peak_bytes; }

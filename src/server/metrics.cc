@@ -122,6 +122,12 @@ Metrics::Metrics(AgentGauges gauges)
                        .Help("agent.cache.size: what the cache directory may hold.")
                        .Register(*registry_)
                        .Add({})),
+      disk_low_(BuildGauge()
+                    .Name("raibid_disk_low")
+                    .Help("1 while the agent takes no jobs because the work or cache "
+                          "directory's filesystem has less than agent.min_free_disk free.")
+                    .Register(*registry_)
+                    .Add({})),
       job_workspace_(
           BuildHistogram()
               .Name("raibid_job_workspace_bytes")
@@ -130,16 +136,26 @@ Metrics::Metrics(AgentGauges gauges)
               .Add({},
                    prometheus::Histogram::BucketBoundaries{1 << 20, 16 << 20, 128 << 20, 1 << 30,
                                                            4.0 * (1 << 30), 16.0 * (1 << 30)})),
+      job_peak_disk_(
+          BuildHistogram()
+              .Name("raibid_job_peak_disk_bytes")
+              .Help("The most a job's files (workspace, cache home, TMPDIR) held while its steps "
+                    "ran, measured every 2 s.")
+              .Register(*registry_)
+              .Add({},
+                   prometheus::Histogram::BucketBoundaries{1 << 20, 16 << 20, 128 << 20, 1 << 30,
+                                                           4.0 * (1 << 30), 16.0 * (1 << 30)})),
       job_cpu_(BuildHistogram()
                    .Name("raibid_job_cpu_seconds")
-                   .Help("CPU seconds (user and system) a job's step processes used, summed "
-                         "(shell executor).")
+                   .Help("CPU seconds a job's steps used, summed (shell executor: their "
+                         "processes' rusage; docker: their containers' stats).")
                    .Register(*registry_)
                    .Add({}, DurationBuckets())),
       job_memory_(BuildHistogram()
                       .Name("raibid_job_peak_memory_bytes")
-                      .Help("The largest resident set of any one of a job's step processes "
-                            "(shell executor).")
+                      .Help("A job's peak memory (shell executor: the largest resident set of "
+                            "one step process; docker: the largest reading of the container's "
+                            "memory).")
                       .Register(*registry_)
                       .Add({}, prometheus::Histogram::BucketBoundaries{
                                    16 << 20, 128 << 20, 512 << 20, 1 << 30, 4.0 * (1 << 30),
@@ -167,6 +183,8 @@ void Metrics::StepFinished(double seconds) { step_duration_.Observe(seconds); }
 void Metrics::JobDisk(uint64_t workspace_bytes) {
   job_workspace_.Observe(static_cast<double>(workspace_bytes));
 }
+
+void Metrics::JobPeakDisk(uint64_t bytes) { job_peak_disk_.Observe(static_cast<double>(bytes)); }
 
 void Metrics::JobCpu(double seconds) { job_cpu_.Observe(seconds); }
 
@@ -212,6 +230,7 @@ void Metrics::RefreshGauges() {
       dir_bytes_.Add({{"dir", dir.name}}).Set(static_cast<double>(dir.used));
     }
   }
+  if (gauges_.disk_low) disk_low_.Set(gauges_.disk_low() ? 1 : 0);
   if (gauges_.cache_limit_bytes > 0)
     cache_limit_.Set(static_cast<double>(gauges_.cache_limit_bytes));
   const double now = static_cast<double>(Redis::reconnects());

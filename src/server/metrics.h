@@ -31,6 +31,8 @@ struct AgentGauges {
   // The work and cache directories' disk figures (agent/disk_survey.h).
   std::function<std::vector<DirUsage>()> disks;
   uint64_t cache_limit_bytes = 0;  // agent.cache.size; 0: not shown
+  // Whether the agent takes no jobs for lack of free disk (agent/disk_guard.h).
+  std::function<bool()> disk_low;
 };
 
 class Metrics final : public RunObserver {
@@ -46,6 +48,7 @@ class Metrics final : public RunObserver {
   void Retry(std::string_view reason) override;
   void DeadLettered() override;
   void JobDisk(uint64_t workspace_bytes) override;
+  void JobPeakDisk(uint64_t bytes) override;
   void JobCpu(double seconds) override;
   void JobMemory(uint64_t peak_bytes) override;
 
@@ -75,7 +78,9 @@ class Metrics final : public RunObserver {
   prometheus::Family<prometheus::Gauge>& disk_free_;
   prometheus::Family<prometheus::Gauge>& dir_bytes_;
   prometheus::Gauge& cache_limit_;
+  prometheus::Gauge& disk_low_;
   prometheus::Histogram& job_workspace_;
+  prometheus::Histogram& job_peak_disk_;
   prometheus::Histogram& job_cpu_;
   prometheus::Histogram& job_memory_;
   Mutex render_mu_;

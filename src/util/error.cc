@@ -23,6 +23,8 @@ std::string_view ToString(ErrorKind kind) {
       return "infrastructure";
     case ErrorKind::kService:
       return "service";
+    case ErrorKind::kDisk:
+      return "disk";
     case ErrorKind::kDeadLetter:
       return "dead_letter";
     case ErrorKind::kConfig:

@@ -19,6 +19,7 @@ enum class ErrorKind {
   kCancelled,
   kInfrastructure,
   kService,  // a pipeline's service did not start, was not ready in time, or exited
+  kDisk,     // the job's files grew past its disk budget (agent.limits.workspace_bytes)
   kDeadLetter,
   kConfig,  // agent configuration; never written to a job, fails start-up instead
 };

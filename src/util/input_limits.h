@@ -29,6 +29,7 @@ struct InputLimits {
   uint64_t cache_archive_bytes = 20ull << 30;  // one cache entry's contents, uncompressed
   uint64_t cache_entries = 1000000;            // files, directories and links in one cache entry
   uint64_t http_response_bytes = 4 << 20;      // an HTTP answer body the agent keeps in memory
+  uint64_t workspace_bytes = 10ull << 30;      // a job's workspace, cache home and TMPDIR
 };
 
 // "agent.limits.job_bytes".

@@ -40,7 +40,8 @@ Settings AgentHarness::ToSettings() const {
              .consumer = options_.consumer};
   if (pki_) s.redis.tls.ca_file = pki_->ca();
   if (options_.lease_seconds > 0) s.lease_seconds = options_.lease_seconds;
-  s.work_dir = dir_.path() / "work";
+  s.work_dir = options_.work_dir.empty() ? dir_.path() / "work" : options_.work_dir;
+  s.min_free_disk_bytes = options_.min_free_disk;
   s.cache_path = dir_.path() / "cache";
   s.cache_enabled = options_.cache_size > 0;
   s.cache_size_bytes = options_.cache_size;

@@ -44,8 +44,10 @@ struct HarnessOptions {
   // Another Redis for the agent (a redis+sentinel:// URL, another harness's): empty: the
   // harness's own. This harness's helpers (Enqueue, Field, ...) still talk to its own server.
   std::string redis_url;
-  int lease_seconds = 0;   // agent.lease_seconds; 0: the default
-  bool take_over = false;  // `run --take-over`
+  int lease_seconds = 0;                // agent.lease_seconds; 0: the default
+  bool take_over = false;               // `run --take-over`
+  std::filesystem::path work_dir;       // agent.work_dir; empty: a directory of the harness's
+  uint64_t min_free_disk = 1ull << 30;  // agent.min_free_disk
 };
 
 class AgentHarness {
@@ -76,6 +78,7 @@ class AgentHarness {
     return rc < 0 ? std::nullopt : std::optional<int>(rc);
   }
   Agent& agent() { return wired_->agent(); }
+  WiredAgent& wired() { return *wired_; }
   // The docker executor, when the options asked for one.
   DockerExecutor* docker() { return wired_->docker(); }
   const std::filesystem::path& root() const { return dir_.path(); }
