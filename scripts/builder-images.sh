@@ -112,29 +112,29 @@ write_sbom() {
 }
 
 # Pushes every image built (built.txt) with all its tags, then its SBOM beside the versioned tag.
+# The password goes to `podman login --password-stdin` (a temporary auth file), never into argv.
 push_all() {
-  local registry=$1 repo tags tag version sbom tls=true insecure=() creds=() pusher
-  [ -n "${REGISTRY_INSECURE:-}" ] && { tls=false; insecure=(--insecure); }
-  if [ -n "${REGISTRY_USERNAME:-}" ]; then
-    creds=(--username "$REGISTRY_USERNAME" --password-file "$REGISTRY_PASSWORD_FILE")
-  fi
+  local registry=$1 repo tags tag version name tls=true scheme=https insecure=() creds=() pusher
+  [ -n "${REGISTRY_INSECURE:-}" ] && { tls=false; scheme=http; insecure=(--insecure); }
   pusher="${RAIBID_PUSH_SBOM:-$root/build/raibid-push-sbom}"
   [ -x "$pusher" ] || { echo "builders: $pusher missing (cmake --build build --target raibid-push-sbom)"; exit 1; }
+  export REGISTRY_AUTH_FILE="$work/auth.json"
+  rm -f "$REGISTRY_AUTH_FILE"
+  if [ -n "${REGISTRY_USERNAME:-}" ]; then
+    podman login --tls-verify="$tls" -u "$REGISTRY_USERNAME" --password-stdin "$registry" \
+      <"$REGISTRY_PASSWORD_FILE" >/dev/null
+    creds=(--username "$REGISTRY_USERNAME" --password-file "$REGISTRY_PASSWORD_FILE")
+  fi
   sort -u "$work/built.txt" | while read -r repo tags; do
-    local name=${repo#"$prefix"/}
+    name=${repo#"$prefix"/}
     for tag in $tags; do
-      # shellcheck disable=SC2046
-      podman push --tls-verify="$tls" $([ -n "${REGISTRY_USERNAME:-}" ] &&
-        echo --creds "$REGISTRY_USERNAME:$(cat "$REGISTRY_PASSWORD_FILE")") \
-        "$repo:$tag" "docker://$registry/raibid/$name:$tag" >/dev/null
+      podman push --tls-verify="$tls" "$repo:$tag" "docker://$registry/raibid/$name:$tag" >/dev/null
     done
     version=${tags%% *}
-    sbom="$work/sbom/$name-$version.spdx.json"
-    local scheme=https
-    [ "$tls" = false ] && scheme=http
     "$pusher" --registry "$scheme://$registry" "${insecure[@]}" "${creds[@]}" \
-      --repository "raibid/$name" --image "$version" --sbom "$sbom"
+      --repository "raibid/$name" --image "$version" --sbom "$work/sbom/$name-$version.spdx.json"
   done
+  rm -f "$REGISTRY_AUTH_FILE"
 }
 
 main() {

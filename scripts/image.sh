@@ -63,20 +63,23 @@ write_agent_sbom() {
   echo "image: SBOM $out ($(grep -c '"pkg:deb/' "$out") Debian packages)"
 }
 
-# Pushes the image and its SBOM (REGISTRY_USERNAME / REGISTRY_PASSWORD_FILE / REGISTRY_INSECURE=1).
+# Pushes the image and its SBOM (REGISTRY_USERNAME / REGISTRY_PASSWORD_FILE / REGISTRY_INSECURE=1);
+# the password goes to `podman login --password-stdin` (a temporary auth file), never into argv.
 push_image() {
   local registry=$1 name=${image#localhost/} tls=true scheme=https insecure=() creds=()
   [ -n "${REGISTRY_INSECURE:-}" ] && { tls=false; scheme=http; insecure=(--insecure); }
+  export REGISTRY_AUTH_FILE="$work/auth.json"
+  rm -f "$REGISTRY_AUTH_FILE"
   if [ -n "${REGISTRY_USERNAME:-}" ]; then
+    podman login --tls-verify="$tls" -u "$REGISTRY_USERNAME" --password-stdin "$registry" \
+      <"$REGISTRY_PASSWORD_FILE" >/dev/null
     creds=(--username "$REGISTRY_USERNAME" --password-file "$REGISTRY_PASSWORD_FILE")
-    podman push --tls-verify="$tls" --creds "$REGISTRY_USERNAME:$(cat "$REGISTRY_PASSWORD_FILE")" \
-      "$image" "docker://$registry/$name" >/dev/null
-  else
-    podman push --tls-verify="$tls" "$image" "docker://$registry/$name" >/dev/null
   fi
+  podman push --tls-verify="$tls" "$image" "docker://$registry/$name" >/dev/null
   "${RAIBID_PUSH_SBOM:-$root/build/raibid-push-sbom}" --registry "$scheme://$registry" \
     "${insecure[@]}" "${creds[@]}" --repository "${name%:*}" --image "${name##*:}" \
     --sbom "$work/sbom/raibid-agent-$version.spdx.json"
+  rm -f "$REGISTRY_AUTH_FILE"
 }
 
 # The docker executor benchmark's Rust image (bench/images/rust-builder: raibid's Rust builder
