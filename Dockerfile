@@ -38,6 +38,8 @@ COPY src/ src/
 COPY tests/ tests/
 COPY bench/ bench/
 COPY deploy/CMakeLists.txt deploy/
+COPY packaging/ packaging/
+COPY examples/ examples/
 
 ARG BUILD_JOBS=2
 RUN cmake -B /build -S /src -DCMAKE_BUILD_TYPE=Release \

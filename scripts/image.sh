@@ -36,11 +36,16 @@ install_tools() {
 build_image() {
   echo "image: buildah bud --isolation chroot -t $image"
   local start=$SECONDS
-  buildah bud --isolation chroot --layers \
+  # buildah's own status decides (under pipefail a `| grep ... || true` hid a failed build).
+  if ! buildah bud --isolation chroot --layers \
     --build-arg BUILD_BASE="$base" --build-arg RUNTIME_BASE="$base" \
     --build-arg BUILD_JOBS="${JOBS:-2}" \
-    -t "$image" -f Dockerfile . 2>&1 | tee "$work/build.log" | grep -E '(STEP [0-9]+/|^COMMIT|rror)' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "image: build failed, see $work/build.log"; exit 1; }
+    -t "$image" -f Dockerfile . >"$work/build.log" 2>&1; then
+    grep -E '(STEP [0-9]+/|rror)' "$work/build.log" | tail -n 15
+    echo "image: build failed, see $work/build.log"
+    exit 1
+  fi
+  grep -E '(STEP [0-9]+/|^COMMIT)' "$work/build.log" || true
   echo "image: built $image in $((SECONDS - start)) s"
   podman image inspect "$image" --format 'image: {{.Id}} {{.Size}} bytes, arch {{.Architecture}}'
   write_agent_sbom
