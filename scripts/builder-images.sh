@@ -59,9 +59,9 @@ toolchain_version() {
   podman run --rm --network none "$2" sh -c "$cmd" | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n1
 }
 
-# Tags for a version: rust gets its full version and major.minor (what `rust_version` says);
-# every image of Debian's own toolchain also gets `latest` (what the template gives other
-# languages, and rust without rust_version).
+# Tags for a version: the full version and major.minor (either may be what `rust_version` says);
+# the images of Debian's default toolchains also get `latest` (what the template gives languages
+# other than rust, and rust without rust_version).
 version_tags() {
   local name=$1 version=$2
   echo "$version"
