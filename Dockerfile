@@ -38,6 +38,8 @@ COPY src/ src/
 COPY tests/ tests/
 COPY bench/ bench/
 COPY deploy/CMakeLists.txt deploy/
+COPY packaging/ packaging/
+COPY examples/ examples/
 
 ARG BUILD_JOBS=2
 RUN cmake -B /build -S /src -DCMAKE_BUILD_TYPE=Release \
@@ -55,7 +57,9 @@ RUN set -e; \
       echo "${owner%%:*}"; \
     done | sort -u > /out/runtime-packages.txt; \
     cat /out/runtime-packages.txt; \
-    test -s /out/runtime-packages.txt
+    test -s /out/runtime-packages.txt; \
+    dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n' \
+      | awk -F '\t' '$1 ~ /-dev$/' > /out/build-packages.txt
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM ${RUNTIME_BASE} AS runtime
@@ -66,6 +70,9 @@ RUN apt-get update \
       bash git ca-certificates runc openssh-client procps \
       $(cat /tmp/runtime-packages.txt) \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
+# Both package lists stay in the image for its SBOM (scripts/image.sh): what the agent loads, and
+# the -dev packages it was compiled against.
+COPY --from=build /out/runtime-packages.txt /out/build-packages.txt /usr/share/doc/raibid-agent/
 
 # A fixed numeric id, so a pod's securityContext (runAsUser, fsGroup) can name it.
 RUN groupadd --system --gid 10001 raibid \

@@ -26,7 +26,7 @@ using namespace raibid;
 namespace {
 
 constexpr const char* kImage = "localhost/raibid-bb:bench";
-constexpr const char* kRustImage = "localhost/raibid/rust-builder:1.63.0";
+constexpr const char* kRustImage = "localhost/raibid/rust-bench:1.63.0";
 
 class NullSink final : public LogSink {
  public:

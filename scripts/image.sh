@@ -7,18 +7,18 @@
 #   scripts/image.sh build      base image (once), image build only
 #   scripts/image.sh smoke      smoke test of an image already built
 #
-# Base image: no registry is reachable, so `debootstrap --variant=minbase bookworm` makes a Debian
-# root file system from Debian's mirror, and `podman import` turns it into
-# localhost/debian:bookworm, used for both stages (BUILD_BASE and RUNTIME_BASE).
+# Base image: no registry is reachable, so scripts/debian-base.sh makes localhost/debian:bookworm
+# with debootstrap (its tarball kept under RAIBID_IMAGE_CACHE between runs), used for both stages
+# (BUILD_BASE and RUNTIME_BASE). The image's SBOM (SPDX 2.3, its dpkg database plus the agent's
+# own build) is written beside it; `scripts/image.sh push REGISTRY` pushes both (docs/builders.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work="${BUILD_DIR:-$root/build-deploy}/image"
-base="localhost/debian:bookworm"
+. scripts/debian-base.sh
+base=$(base_image_name)
 version=$(sed -n 's/^project(raibid-agent VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 image="${IMAGE:-localhost/raibid-agent:$version}"
-
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_tools() {
   local p missing=()
@@ -33,73 +33,71 @@ install_tools() {
   fi
 }
 
-# Podman's defaults fail here: its default ulimits exceed the sandbox's hard limits, and crun
-# refuses hybrid cgroups. Everything below runs with this file.
-containers_conf() {
-  mkdir -p "$work"
-  cat >"$work/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-EOF
-  export CONTAINERS_CONF="$work/containers.conf"
-}
-
-# The Debian mirror this machine's apt uses (DEBIAN_MIRROR overrides it).
-debian_mirror() {
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return 0; fi
-  { sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null
-    sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) bookworm .*/\2/p' /etc/apt/sources.list 2>/dev/null
-  } | head -n1 || true
-}
-
-make_base_image() {
-  if podman image exists "$base"; then
-    echo "image: $base exists"
-    return 0
-  fi
-  if [ ! -x "$work/rootfs/bin/bash" ]; then
-    local mirror
-    mirror=$(debian_mirror)
-    [ -n "$mirror" ] || { echo "image: no Debian mirror in /etc/apt; set DEBIAN_MIRROR"; exit 1; }
-    echo "image: debootstrap bookworm into $work/rootfs"
-    rm -rf "$work/rootfs"
-    as_root debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log"
-  fi
-  # The image's apt starts with this machine's Debian sources (main, updates and security).
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    cp /etc/apt/sources.list.d/debian.sources "$work/rootfs/etc/apt/sources.list.d/"
-    : >"$work/rootfs/etc/apt/sources.list"
-  fi
-  rm -rf "$work/rootfs/var/cache/apt/archives/"*.deb "$work/rootfs/var/lib/apt/lists/"*
-  tar -C "$work/rootfs" --numeric-owner -cf "$work/rootfs.tar" .
-  podman import --change 'CMD ["/bin/bash"]' "$work/rootfs.tar" "$base" >/dev/null
-  rm -f "$work/rootfs.tar"
-  echo "image: imported $base"
-}
-
 build_image() {
   echo "image: buildah bud --isolation chroot -t $image"
   local start=$SECONDS
-  buildah bud --isolation chroot --layers \
+  # buildah's own status decides (under pipefail a `| grep ... || true` hid a failed build).
+  if ! buildah bud --isolation chroot --layers \
     --build-arg BUILD_BASE="$base" --build-arg RUNTIME_BASE="$base" \
     --build-arg BUILD_JOBS="${JOBS:-2}" \
-    -t "$image" -f Dockerfile . 2>&1 | tee "$work/build.log" | grep -E '(STEP [0-9]+/|^COMMIT|rror)' || true
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "image: build failed, see $work/build.log"; exit 1; }
+    -t "$image" -f Dockerfile . >"$work/build.log" 2>&1; then
+    grep -E '(STEP [0-9]+/|rror)' "$work/build.log" | tail -n 15
+    echo "image: build failed, see $work/build.log"
+    exit 1
+  fi
+  grep -E '(STEP [0-9]+/|^COMMIT)' "$work/build.log" || true
   echo "image: built $image in $((SECONDS - start)) s"
   podman image inspect "$image" --format 'image: {{.Id}} {{.Size}} bytes, arch {{.Architecture}}'
+  write_agent_sbom
 }
 
-# The docker executor benchmark's Rust image (bench/images/rust-builder), made once and kept.
-rust_builder="${RUST_BUILDER:-localhost/raibid/rust-builder:1.63.0}"
+# The image's dpkg database plus the agent itself: the packages owning the libraries it loads
+# and the -dev packages it was compiled against (both recorded by the Dockerfile's build stage).
+write_agent_sbom() {
+  local mnt out="$work/sbom/raibid-agent-$version.spdx.json" id
+  mkdir -p "$work/sbom"
+  id=$(podman image inspect "$image" --format '{{.Id}}')
+  mnt=$(podman image mount "$image")
+  python3 tools/sbom/dpkg-spdx.py --root "$mnt" --name "$image" --image-id "sha256:$id" \
+    --label "dev.raibid.base.date=$BASE_DATE" --label "dev.raibid.base.debian_version=$BASE_DEBIAN_VERSION" \
+    --agent-version "$version" \
+    --agent-runtime "$mnt/usr/share/doc/raibid-agent/runtime-packages.txt" \
+    --agent-build "$mnt/usr/share/doc/raibid-agent/build-packages.txt" -o "$out" \
+    || { podman image unmount "$image" >/dev/null; exit 1; }
+  podman image unmount "$image" >/dev/null
+  echo "image: SBOM $out ($(grep -c '"pkg:deb/' "$out") Debian packages)"
+}
+
+# Pushes the image and its SBOM (REGISTRY_USERNAME / REGISTRY_PASSWORD_FILE / REGISTRY_INSECURE=1);
+# the password goes to `podman login --password-stdin` (a temporary auth file), never into argv.
+push_image() {
+  local registry=$1 name=${image#localhost/} tls=true scheme=https insecure=() creds=()
+  [ -n "${REGISTRY_INSECURE:-}" ] && { tls=false; scheme=http; insecure=(--insecure); }
+  export REGISTRY_AUTH_FILE="$work/auth.json"
+  rm -f "$REGISTRY_AUTH_FILE"
+  if [ -n "${REGISTRY_USERNAME:-}" ]; then
+    podman login --tls-verify="$tls" -u "$REGISTRY_USERNAME" --password-stdin "$registry" \
+      <"$REGISTRY_PASSWORD_FILE" >/dev/null
+    creds=(--username "$REGISTRY_USERNAME" --password-file "$REGISTRY_PASSWORD_FILE")
+  fi
+  podman push --tls-verify="$tls" "$image" "docker://$registry/$name" >/dev/null
+  "${RAIBID_PUSH_SBOM:-$root/build/raibid-push-sbom}" --registry "$scheme://$registry" \
+    "${insecure[@]}" "${creds[@]}" --repository "${name%:*}" --image "${name##*:}" \
+    --sbom "$work/sbom/raibid-agent-$version.spdx.json"
+  rm -f "$REGISTRY_AUTH_FILE"
+}
+
+# The docker executor benchmark's Rust image (bench/images/rust-builder: raibid's Rust builder
+# plus vendored crates), made once and kept.
+rust_builder="${RUST_BUILDER:-localhost/raibid/rust-bench:1.63.0}"
 build_rust_builder() {
   if podman image exists "$rust_builder"; then
     echo "image: $rust_builder exists"
     return 0
   fi
+  podman image exists localhost/raibid/rust-builder:1.63.0 || scripts/builder-images.sh rust
   echo "image: buildah bud -t $rust_builder"
-  buildah bud --isolation chroot --build-arg BASE="$base" -t "$rust_builder" \
+  buildah bud --isolation chroot -t "$rust_builder" \
     -f bench/images/rust-builder/Containerfile bench/images/rust-builder >"$work/rust-builder.log" 2>&1 \
     || { echo "image: rust builder failed, see $work/rust-builder.log"; exit 1; }
   echo "image: built $rust_builder"
@@ -189,13 +187,14 @@ make_smoke_repo() {
 
 main() {
   install_tools
-  containers_conf
+  containers_conf "$work"
   case "${1:-all}" in
     build) make_base_image; build_image ;;
     smoke) smoke_test ;;
     rust-builder) make_base_image; build_rust_builder ;;
+    push) [ -n "${2:-}" ] || { echo "usage: $0 push REGISTRY" >&2; exit 2; }; push_image "$2" ;;
     all) make_base_image; build_image; smoke_test ;;
-    *) echo "usage: $0 [all|build|smoke|rust-builder]" >&2; exit 2 ;;
+    *) echo "usage: $0 [all|build|smoke|rust-builder|push REGISTRY]" >&2; exit 2 ;;
   esac
 }
 

@@ -50,6 +50,7 @@ std::string SerializeManifest(const OciManifest& m) {
   j["config"] = ToJson(m.config);
   j["layers"] = ordered_json::array();
   for (const auto& l : m.layers) j["layers"].push_back(ToJson(l));
+  if (m.subject) j["subject"] = ToJson(*m.subject);
   if (!m.annotations.empty()) j["annotations"] = m.annotations;
   return j.dump();
 }
@@ -65,6 +66,7 @@ Result<OciManifest> ParseManifest(std::string_view text) {
     m.artifact_type = j.value("artifactType", std::string());
     m.config = FromJson(j.at("config"));
     for (const auto& l : j.at("layers")) m.layers.push_back(FromJson(l));
+    if (j.contains("subject")) m.subject = FromJson(j["subject"]);
     if (j.contains("annotations")) {
       m.annotations = j["annotations"].get<std::map<std::string, std::string>>();
     }

@@ -1,10 +1,12 @@
 // The OCI image-spec 1.1 manifest an artifact is published as: an `artifactType`, the empty
 // config ("{}", which registries such as Gitea parse, so its blob must exist), one layer per
-// file, and annotations.
+// file, optionally a `subject` (the manifest it refers to: an SBOM names its image so), and
+// annotations.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +46,7 @@ struct OciManifest {
   std::string artifact_type;  // "" to leave out
   Descriptor config = EmptyConfigDescriptor();
   std::vector<Descriptor> layers;
+  std::optional<Descriptor> subject;  // the manifest this one refers to; nullopt: none
   std::map<std::string, std::string> annotations;
 };
 

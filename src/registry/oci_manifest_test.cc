@@ -43,6 +43,19 @@ TEST(OciManifest, ParsesWhatItSerializes) {
   EXPECT_EQ(back->layers, m.layers);
 }
 
+TEST(OciManifest, ASubjectIsWrittenAndReadBack) {
+  OciManifest m{.artifact_type = "application/spdx+json"};
+  m.subject = Descriptor{
+      .media_type = std::string(kOciManifestType), .digest = DigestOf("image").digest, .size = 5};
+  const std::string text = SerializeManifest(m);
+  EXPECT_EQ(nlohmann::json::parse(text)["subject"]["digest"], DigestOf("image").digest);
+  auto back = ParseManifest(text);
+  ASSERT_TRUE(back) << back.error().message;
+  ASSERT_TRUE(back->subject.has_value());
+  EXPECT_EQ(*back->subject, *m.subject);
+  EXPECT_FALSE(ParseManifest(SerializeManifest(OciManifest{}))->subject.has_value());
+}
+
 TEST(OciManifest, RefusesWhatIsNotAnImageManifest) {
   EXPECT_FALSE(ParseManifest("not json"));
   EXPECT_FALSE(ParseManifest(
