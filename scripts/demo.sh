@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# The first command of the README: installs what is needed, builds, then shows the agent doing
-# its job on an embedded default. It starts a throwaway redis-server on a free port, makes an
-# example repository (a small Rust crate when cargo is available, a shell project otherwise),
-# starts an agent, submits one job and streams its log until it ends. Everything lives in a
-# temporary directory removed at exit.
+# The first command of the README: installs what the demo needs (scripts/install-deps.sh --demo),
+# builds the agent alone (no tests, no benchmarks), then shows it doing its job on an embedded
+# default. It starts a throwaway redis-server on a free port, makes an example repository (a small
+# Rust crate when cargo is available, a shell project otherwise), starts an agent, submits one job
+# and streams its log until it ends. Everything lives in a temporary directory removed at exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-./scripts/install-deps.sh
-./scripts/build.sh >/dev/null
+./scripts/install-deps.sh --demo
+echo "demo: building raibid-agent (a few minutes the first time)"
+./scripts/build.sh raibid-agent >/dev/null
 agent="$root/build/raibid-agent"
 
 demo=$(mktemp -d /tmp/raibid-demo-XXXXXX)
