@@ -8,9 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 ./scripts/install-deps.sh --demo
-echo "demo: building raibid-agent (a few minutes the first time)"
-./scripts/build.sh raibid-agent >/dev/null
-agent="$root/build/raibid-agent"
+# Its own build directory, optimised but without debug information (a third less compile time
+# than the tests' RelWithDebInfo build in build/).
+echo "demo: building raibid-agent into build-demo/ (about 3 minutes on 2 cores the first time)"
+cmake -B build-demo -S . -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+  >/dev/null
+cmake --build build-demo -j"${JOBS:-2}" --target raibid-agent >/dev/null
+agent="$root/build-demo/raibid-agent"
 
 demo=$(mktemp -d /tmp/raibid-demo-XXXXXX)
 pids=()
