@@ -65,9 +65,10 @@ RUN set -e; \
 FROM ${RUNTIME_BASE} AS runtime
 
 COPY --from=build /out/runtime-packages.txt /tmp/runtime-packages.txt
+# libcurl4 and libarchive13 are opened on first use (dlopen), so ldd does not list them.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      bash git ca-certificates runc openssh-client procps \
+      bash git ca-certificates runc openssh-client procps libcurl4 libarchive13 \
       $(cat /tmp/runtime-packages.txt) \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 # Both package lists stay in the image for its SBOM (scripts/image.sh): what the agent loads, and

@@ -1,6 +1,7 @@
 // Idle agent memory: the resident set of `raibid-agent run` waiting on an empty queue.
-// Goal: <= 10 MiB (Woodpecker's Go agent is reported at 11-17 MiB idle). Baselines from the same
-// run: `sleep` (the floor for any dynamically linked process here) and an idle redis-server.
+// Goal: <= 8 MiB. Baselines from the same run: `sleep` (the floor for any dynamically linked
+// process here) and an idle redis-server; beside them Woodpecker's agent, 11-17 MiB idle, a
+// published figure quoted here, not measured.
 #include <cstdio>
 #include <thread>
 
@@ -43,12 +44,14 @@ int main() {
       pos == std::string::npos
           ? -1
           : bench::StatusKiB(std::to_string(std::stol(redis_pid.substr(pos + 11))), "VmRSS");
-  std::printf("idle agent memory (goal: <= 10 MiB resident)\n");
+  std::printf("idle agent memory (goal: <= 8 MiB resident)\n");
   std::printf("  raibid-agent run, idle           VmRSS %6.2f MiB   peak %6.2f MiB\n",
               MiB(agent_rss), MiB(agent_hwm));
   std::printf("baselines measured in this run:\n");
   std::printf("  sleep (process floor)            VmRSS %6.2f MiB\n", MiB(sleep_rss));
   std::printf("  redis-server, idle               VmRSS %6.2f MiB\n", MiB(redis_rss));
-  std::printf("result: %.2f MiB (%s)\n", MiB(agent_rss), bench::Verdict(agent_rss <= 10 * 1024));
+  std::printf("quoted, not measured here:\n");
+  std::printf("  Woodpecker agent, idle           11-17 MiB (its published figure)\n");
+  std::printf("result: %.2f MiB (%s)\n", MiB(agent_rss), bench::Verdict(agent_rss <= 8 * 1024));
   return 0;
 }

@@ -29,7 +29,7 @@ extra_arm64_packages=(
 
 arm64_dev_packages() {
   local p
-  for p in $(sed -n '/^packages=(/,/^)/p' scripts/install-deps.sh | tr -s ' ()' '\n' | grep -- '-dev$'); do
+  for p in $(sed -n '/^\(test_\)\?packages=(/,/^)/p' scripts/install-deps.sh | tr -s ' ()' '\n' | grep -- '-dev$'); do
     case " ${unpacked_dev_packages[*]} " in *" $p "*) continue ;; esac
     case "$p" in librust-*) continue ;; esac  # Rust crates' sources (for the demo), not libraries
     [[ "$(apt-cache show --no-all-versions "$p" 2>/dev/null)" == *$'\nArchitecture: all'* ]] && continue

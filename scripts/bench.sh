@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs every benchmark under bench/; each prints its figure beside a baseline measured
-# in the same run. Pass names to run only some: scripts/bench.sh latency_bench idle_rss_bench
+# Builds and runs every benchmark under bench/ (the *_bench.cc programs and the *_bench.sh
+# scripts); each prints its figure beside a baseline measured in the same run. Pass names to run
+# only some: scripts/bench.sh latency_bench idle_rss_bench demo_build_bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh >/dev/null
@@ -9,10 +10,10 @@ if [ "$#" -gt 0 ]; then
   benches=("$@")
 else
   benches=()
-  for f in bench/*_bench.cc; do benches+=("$(basename "$f" .cc)"); done
+  for f in bench/*_bench.cc bench/*_bench.sh; do benches+=("$(basename "${f%.*}")"); done
 fi
 for b in "${benches[@]}"; do
   echo "=== $b"
-  ./build/bench/"$b"
+  if [ -x "bench/$b.sh" ]; then "bench/$b.sh"; else ./build/bench/"$b"; fi
   echo
 done

@@ -1,19 +1,48 @@
 #!/usr/bin/env bash
-# Installs everything raibid-agent needs to build, test and benchmark, from Debian's packages.
-# Idempotent: packages already present are skipped, so a second run costs a dpkg query.
+# Installs what raibid-agent needs from Debian's packages.
+#   scripts/install-deps.sh --demo   what the demo runs: the compiler, CMake, the -dev libraries
+#                                    the agent builds with, git and redis-server
+#   scripts/install-deps.sh          all of that, and what the tests, benchmarks, fuzzers and
+#                                    linters use (nginx, a registry, Podman, clang-19, ...)
+# Idempotent: packages already present are skipped, so a second run costs a dpkg query. It never
+# starts, stops or restarts a service: packages whose installation would start one (redis-server,
+# nginx, docker-registry, prometheus) are installed with a policy-rc.d that forbids starting it;
+# the tests start their own instances on free ports.
 set -euo pipefail
 
+demo=0
+case "${1:-}" in
+  --demo) demo=1 ;;
+  "") ;;
+  *) echo "usage: scripts/install-deps.sh [--demo]" >&2; exit 2 ;;
+esac
+
+# What `cmake --build build --target raibid-agent` and the demo need. (CMake's configure step
+# asks for GoogleTest, hence libgtest-dev and libgmock-dev.)
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libhiredis-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev prometheus-cpp-dev libssl-dev zlib1g-dev libarchive-dev libzstd-dev zstd
-  redis-server nginx-light fcgiwrap apache2-utils procps curl e2fsprogs
+  libcurl4-openssl-dev libgtest-dev libgmock-dev
+  libcpp-httplib-dev prometheus-cpp-dev libssl-dev zlib1g-dev libarchive-dev libzstd-dev
+  redis-server
+)
+# What the tests, benchmarks, fuzzers and linters add.
+test_packages=(
+  libbenchmark-dev zstd
+  nginx-light fcgiwrap apache2-utils procps curl e2fsprogs
   docker-registry skopeo prometheus openssl buildah podman runc busybox-static
   librust-serde-json-dev librust-serde-derive-dev
   file lintian systemd  # the Debian package's test (deb_package): dpkg-shlibdeps, lintian, systemd-analyze
   clang-19 libclang-rt-19-dev llvm-19 clang-tidy-19 clang-format clang-format-19
 )
+[ "$demo" -eq 1 ] || packages+=("${test_packages[@]}")
+# The manifest checker of deploy/ (CTest deploy_*) runs on Node.js; any node and npm on PATH do.
+if [ "$demo" -eq 0 ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
+root_cmd=()
+[ "$(id -u)" -eq 0 ] || root_cmd=(sudo)
 
 # A package counts only when installed for this machine's architecture (or for all): a
 # cross-build setup may have replaced a -dev package with its arm64 twin.
@@ -26,48 +55,40 @@ for p in "${packages[@]}"; do
   fi
 done
 
-# Debian starts some of these as services on install; the agent's tests start their own on free
-# ports and need none of them. A service already running is the host's own: left alone. One that
-# this run's installation started is stopped again, and nothing else.
-services=(redis-server nginx fcgiwrap docker-registry prometheus prometheus-node-exporter)
-service_active() {
-  command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$1" 2>/dev/null
+# Installs with services kept from starting: invoke-rc.d and deb-systemd-invoke ask
+# /usr/sbin/policy-rc.d, and its exit code 101 means "action forbidden". A policy-rc.d the host
+# already has is its own and is left as it is.
+install_missing() {
+  local policy=/usr/sbin/policy-rc.d ours=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# raibid install-deps: no service starts while it installs packages\nexit 101\n' |
+      "${root_cmd[@]}" tee "$policy" >/dev/null
+    "${root_cmd[@]}" chmod 755 "$policy"
+    ours=1
+    trap '"${root_cmd[@]}" rm -f '"$policy" EXIT
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${root_cmd[@]}" apt-get update -qq
+  "${root_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ "$ours" -eq 1 ]; then
+    "${root_cmd[@]}" rm -f "$policy"
+    trap - EXIT
+  fi
 }
-running_before=()
-for svc in "${services[@]}"; do
-  if service_active "$svc"; then running_before+=("$svc"); fi
-done
 
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  for svc in "${services[@]}"; do
-    if service_active "$svc" && [[ " ${running_before[*]} " != *" $svc "* ]]; then
-      echo "install-deps: stopping $svc, which installing it just started (the tests start their own)"
-      "${sudo_cmd[@]}" systemctl stop "$svc" >/dev/null 2>&1 || true
-    fi
-  done
+  install_missing
 fi
 
-# The manifest checker of deploy/ (CTest deploy_*) runs on Node.js, with its two dependencies
-# from the npm registry at the versions of the committed package-lock.json. `npm ci` runs again
-# only when the lock file changes.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "install-deps: installing nodejs npm"
-  root_cmd=()
-  [ "$(id -u)" -eq 0 ] || root_cmd=(sudo)
-  "${root_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${root_cmd[@]}" apt-get install -y -qq --no-install-recommends \
-    nodejs npm >/dev/null
-fi
-check_dir="$(cd "$(dirname "$0")/.." && pwd)/deploy/check"
-lock_sum=$(sha256sum "$check_dir/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$check_dir/node_modules/.raibid-lock-sum" 2>/dev/null)" != "$lock_sum" ]; then
-  (cd "$check_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  echo "$lock_sum" >"$check_dir/node_modules/.raibid-lock-sum"
+# The manifest checker's two dependencies from the npm registry, at the versions of the committed
+# package-lock.json. `npm ci` runs again only when the lock file changes.
+if [ "$demo" -eq 0 ]; then
+  check_dir="$(cd "$(dirname "$0")/.." && pwd)/deploy/check"
+  lock_sum=$(sha256sum "$check_dir/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$check_dir/node_modules/.raibid-lock-sum" 2>/dev/null)" != "$lock_sum" ]; then
+    (cd "$check_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$lock_sum" >"$check_dir/node_modules/.raibid-lock-sum"
+  fi
 fi
 echo "install-deps: all packages present"

@@ -1,7 +1,5 @@
 #include "cache/cache_archive.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -12,16 +10,21 @@
 #include <memory>
 #include <set>
 
+#include "cache/archive_api.h"
 #include "util/path_guard.h"
 
 namespace raibid {
 namespace {
 
+// The loaded libarchive. WriteCacheArchive and ReadCacheArchive check that it loaded before
+// anything here calls this.
+const ArchiveApi& Ar() { return **Archive(); }
+
 using ArchivePtr = std::unique_ptr<archive, int (*)(archive*)>;
 using EntryPtr = std::unique_ptr<archive_entry, void (*)(archive_entry*)>;
 
 Error ArchiveError(archive* a, const std::string& what) {
-  const char* text = a ? archive_error_string(a) : nullptr;
+  const char* text = a ? Ar().archive_error_string(a) : nullptr;
   return Error{ErrorKind::kInfrastructure, what + ": " + (text ? text : "unknown error"), false};
 }
 
@@ -44,47 +47,47 @@ Error OverBytes(const InputLimits& limits, std::string_view what, std::string_vi
 // Adds the tree at `disk` to `out` under the name `name`, within `limits`.
 Status AddTree(archive* out, archive* disk_reader, const std::filesystem::path& disk,
                const std::string& name, ArchiveStats& stats, const InputLimits& limits) {
-  if (archive_read_disk_open(disk_reader, disk.c_str()) != ARCHIVE_OK) {
+  if (Ar().archive_read_disk_open(disk_reader, disk.c_str()) != ARCHIVE_OK) {
     return std::unexpected(ArchiveError(disk_reader, "reading " + disk.string()));
   }
   const std::string base = disk.string();
   char buf[1 << 16];
   while (true) {
-    EntryPtr entry(archive_entry_new(), archive_entry_free);
-    int r = archive_read_next_header2(disk_reader, entry.get());
+    EntryPtr entry(Ar().archive_entry_new(), Ar().archive_entry_free);
+    int r = Ar().archive_read_next_header2(disk_reader, entry.get());
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN) return std::unexpected(ArchiveError(disk_reader, "reading " + base));
-    archive_read_disk_descend(disk_reader);
+    Ar().archive_read_disk_descend(disk_reader);
     if (stats.files >= limits.cache_entries) {
       return std::unexpected(OverEntries(limits, "it holds"));
     }
-    const bool regular = archive_entry_filetype(entry.get()) == AE_IFREG;
+    const bool regular = Ar().archive_entry_filetype(entry.get()) == AE_IFREG;
     const auto size =
-        static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry.get()), 0));
+        static_cast<uint64_t>(std::max<la_int64_t>(Ar().archive_entry_size(entry.get()), 0));
     if (regular && size > limits.cache_archive_bytes - stats.bytes) {
       return std::unexpected(OverBytes(limits, "it holds"));
     }
-    const std::string path = archive_entry_pathname(entry.get());
-    archive_entry_copy_pathname(entry.get(), (name + path.substr(base.size())).c_str());
-    if (archive_write_header(out, entry.get()) < ARCHIVE_WARN) {
+    const std::string path = Ar().archive_entry_pathname(entry.get());
+    Ar().archive_entry_copy_pathname(entry.get(), (name + path.substr(base.size())).c_str());
+    if (Ar().archive_write_header(out, entry.get()) < ARCHIVE_WARN) {
       return std::unexpected(ArchiveError(out, "writing the cache entry"));
     }
     ++stats.files;
     if (!regular) continue;
     ssize_t n;
-    while ((n = archive_read_data(disk_reader, buf, sizeof buf)) > 0) {
+    while ((n = Ar().archive_read_data(disk_reader, buf, sizeof buf)) > 0) {
       // The file grew since its header was read.
       if (static_cast<uint64_t>(n) > limits.cache_archive_bytes - stats.bytes) {
         return std::unexpected(OverBytes(limits, "it holds"));
       }
-      if (archive_write_data(out, buf, n) < 0) {
+      if (Ar().archive_write_data(out, buf, n) < 0) {
         return std::unexpected(ArchiveError(out, "writing the cache entry"));
       }
       stats.bytes += n;
     }
     if (n < 0) return std::unexpected(ArchiveError(disk_reader, "reading " + path));
   }
-  archive_read_close(disk_reader);
+  Ar().archive_read_close(disk_reader);
   return {};
 }
 
@@ -201,23 +204,24 @@ class EntryGuard {
 Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
                                        const std::vector<ArchiveRoot>& roots, int threads,
                                        const InputLimits& limits) {
+  if (auto api = Archive(); !api) return std::unexpected(api.error());
   std::error_code ec;
   std::filesystem::create_directories(target.parent_path(), ec);
   static std::atomic<uint64_t> counter{0};  // unique per save within this process
   const auto tmp =
       target.string() + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
   ZstdFileWriter file(tmp, threads);
-  ArchivePtr out(archive_write_new(), archive_write_free);
-  archive_write_set_format_pax_restricted(out.get());
-  archive_write_set_bytes_in_last_block(out.get(), 1);
-  if (!file.ok() || archive_write_open(out.get(), &file, nullptr, &ZstdFileWriter::Write,
-                                       nullptr) != ARCHIVE_OK) {
+  ArchivePtr out(Ar().archive_write_new(), Ar().archive_write_free);
+  Ar().archive_write_set_format_pax_restricted(out.get());
+  Ar().archive_write_set_bytes_in_last_block(out.get(), 1);
+  if (!file.ok() || Ar().archive_write_open(out.get(), &file, nullptr, &ZstdFileWriter::Write,
+                                            nullptr) != ARCHIVE_OK) {
     std::filesystem::remove(tmp, ec);
     return std::unexpected(ArchiveError(out.get(), "creating " + tmp));
   }
-  ArchivePtr disk(archive_read_disk_new(), archive_read_free);
-  archive_read_disk_set_symlink_physical(disk.get());  // keep links as links
-  archive_read_disk_set_standard_lookup(disk.get());
+  ArchivePtr disk(Ar().archive_read_disk_new(), Ar().archive_read_free);
+  Ar().archive_read_disk_set_symlink_physical(disk.get());  // keep links as links
+  Ar().archive_read_disk_set_standard_lookup(disk.get());
   ArchiveStats stats;
   for (const auto& root : roots) {
     for (const auto& rel : root.paths) {
@@ -239,7 +243,7 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
       }
     }
   }
-  if (archive_write_close(out.get()) != ARCHIVE_OK || !file.Push(nullptr, 0, ZSTD_e_end)) {
+  if (Ar().archive_write_close(out.get()) != ARCHIVE_OK || !file.Push(nullptr, 0, ZSTD_e_end)) {
     std::filesystem::remove(tmp, ec);
     return std::unexpected(ArchiveError(out.get(), "finishing " + tmp));
   }
@@ -254,74 +258,75 @@ Result<ArchiveStats> WriteCacheArchive(const std::filesystem::path& target,
 Result<ArchiveStats> ReadCacheArchive(const std::filesystem::path& source,
                                       const std::vector<ArchiveRoot>& roots,
                                       const InputLimits& limits) {
+  if (auto api = Archive(); !api) return std::unexpected(api.error());
   EntryGuard guard(roots);
-  ArchivePtr in(archive_read_new(), archive_read_free);
-  archive_read_support_filter_zstd(in.get());
-  archive_read_support_format_tar(in.get());
-  if (archive_read_open_filename(in.get(), source.c_str(), 1 << 16) != ARCHIVE_OK) {
+  ArchivePtr in(Ar().archive_read_new(), Ar().archive_read_free);
+  Ar().archive_read_support_filter_zstd(in.get());
+  Ar().archive_read_support_format_tar(in.get());
+  if (Ar().archive_read_open_filename(in.get(), source.c_str(), 1 << 16) != ARCHIVE_OK) {
     return std::unexpected(ArchiveError(in.get(), "opening cache entry " + source.string()));
   }
-  ArchivePtr disk(archive_write_disk_new(), archive_write_free);
+  ArchivePtr disk(Ar().archive_write_disk_new(), Ar().archive_write_free);
   // Entry names are rewritten to absolute paths under their root here, so the absolute-path
   // check is ours (EntryGuard); ".." anywhere and writing through a symlink are refused by both.
-  archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
-                                                 ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+  Ar().archive_write_disk_set_options(disk.get(), ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+                                                      ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                                                      ARCHIVE_EXTRACT_SECURE_NODOTDOT);
   ArchiveStats stats;
   archive_entry* entry = nullptr;
   char buf[1 << 16];
   uint64_t headers = 0;  // skipped entries cost reading too
   int r;
-  while ((r = archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
+  while ((r = Ar().archive_read_next_header(in.get(), &entry)) == ARCHIVE_OK) {
     if (++headers > limits.cache_entries) {
       return std::unexpected(OverEntries(limits, "cache entry holds", "; restore stopped"));
     }
-    auto checked = guard.Check(archive_entry_pathname(entry));
+    auto checked = guard.Check(Ar().archive_entry_pathname(entry));
     if (!checked) return std::unexpected(checked.error());
     const std::optional<EntryGuard::Place>& place = *checked;
     if (!place) continue;  // not ours: skip
     const std::string rel = place->rel;
     // Only files, directories and symlinks come back: a device node, fifo or socket in a cache
     // entry is not a build's output, and a set-uid or set-gid bit is not restored.
-    const auto type = archive_entry_filetype(entry);
+    const auto type = Ar().archive_entry_filetype(entry);
     if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) continue;
-    archive_entry_set_perm(entry, archive_entry_perm(entry) & 0777);
-    archive_entry_copy_pathname(entry, (place->root / rel).c_str());
-    if (const char* link = archive_entry_hardlink(entry)) {
+    Ar().archive_entry_set_perm(entry, Ar().archive_entry_perm(entry) & 0777);
+    Ar().archive_entry_copy_pathname(entry, (place->root / rel).c_str());
+    if (const char* link = Ar().archive_entry_hardlink(entry)) {
       auto checked_target = guard.Check(link);
       if (!checked_target) return std::unexpected(checked_target.error());
       const std::optional<EntryGuard::Place>& target = *checked_target;
       if (!target || target->root != place->root) continue;
-      archive_entry_copy_hardlink(entry, (target->root / target->rel).c_str());
+      Ar().archive_entry_copy_hardlink(entry, (target->root / target->rel).c_str());
     }
-    if (archive_entry_filetype(entry) == AE_IFLNK) guard.Forget();
-    if (archive_entry_size_is_set(entry) &&
-        static_cast<uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0)) >
+    if (Ar().archive_entry_filetype(entry) == AE_IFLNK) guard.Forget();
+    if (Ar().archive_entry_size_is_set(entry) &&
+        static_cast<uint64_t>(std::max<la_int64_t>(Ar().archive_entry_size(entry), 0)) >
             limits.cache_archive_bytes - stats.bytes) {
       return std::unexpected(OverBytes(limits, "cache entry holds", "; restore stopped"));
     }
-    if (archive_write_header(disk.get(), entry) < ARCHIVE_WARN) {
+    if (Ar().archive_write_header(disk.get(), entry) < ARCHIVE_WARN) {
       return std::unexpected(ArchiveError(disk.get(), "restoring " + rel));
     }
     ++stats.files;
     ssize_t n;
-    while ((n = archive_read_data(in.get(), buf, sizeof buf)) > 0) {
+    while ((n = Ar().archive_read_data(in.get(), buf, sizeof buf)) > 0) {
       if (static_cast<uint64_t>(n) > limits.cache_archive_bytes - stats.bytes) {
         return std::unexpected(OverBytes(limits, "cache entry holds", "; restore stopped"));
       }
-      if (archive_write_data(disk.get(), buf, n) < 0) {
+      if (Ar().archive_write_data(disk.get(), buf, n) < 0) {
         return std::unexpected(ArchiveError(disk.get(), "restoring " + rel));
       }
       stats.bytes += n;
     }
     if (n < 0)
       return std::unexpected(ArchiveError(in.get(), "reading cache entry " + source.string()));
-    archive_write_finish_entry(disk.get());
+    Ar().archive_write_finish_entry(disk.get());
   }
   if (r != ARCHIVE_EOF) {
     return std::unexpected(ArchiveError(in.get(), "reading cache entry " + source.string()));
   }
-  archive_write_close(disk.get());
+  Ar().archive_write_close(disk.get());
   return stats;
 }
 

@@ -1,12 +1,11 @@
 #include "engine/engine_client.h"
 
-#include <curl/curl.h>
-
 #include <charconv>
 
 #include <nlohmann/json.hpp>
 
 #include "http/http_transport.h"
+#include "http/http_url.h"
 #include "util/secret_encodings.h"
 
 namespace raibid {
@@ -32,12 +31,7 @@ bool ApiOlder(std::string_view a, std::string_view b) {
   return parts(a) < parts(b);
 }
 
-std::string Escape(std::string_view text) {
-  char* out = curl_easy_escape(nullptr, text.data(), static_cast<int>(text.size()));
-  std::string s = out ? out : "";
-  curl_free(out);
-  return s;
-}
+std::string Escape(std::string_view text) { return PercentEncode(text); }
 
 // The engine's words for a refusal: {"message": "..."} in Docker and Podman alike.
 std::string EngineMessage(const std::string& body) {

@@ -1,13 +1,11 @@
 #include "http/http_transport.h"
 
-#include <curl/curl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <mutex>
-
+#include "http/curl_api.h"
 #include "util/input_limits.h"
 #include "util/text.h"
 
@@ -63,6 +61,7 @@ struct HttpTransport::Exchange {
   const HttpRequest* request = nullptr;
   size_t body_limit = 0;
   const StopSource* stop = nullptr;
+  const CurlApi* api = nullptr;
   CURL* curl = nullptr;
   HttpResponse response;
   uint64_t body_pos = 0;
@@ -72,7 +71,7 @@ struct HttpTransport::Exchange {
   curl_slist* headers = nullptr;
   char error[CURL_ERROR_SIZE] = {};
 
-  ~Exchange() { curl_slist_free_all(headers); }
+  ~Exchange() { api->curl_slist_free_all(headers); }
 
   static size_t Read(char* buf, size_t size, size_t count, void* data) {
     auto* ex = static_cast<Exchange*>(data);
@@ -124,7 +123,7 @@ struct HttpTransport::Exchange {
     auto* ex = static_cast<Exchange*>(data);
     const std::string_view piece(buf, size * count);
     long status = 0;
-    curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &status);
+    ex->api->curl_easy_getinfo(ex->curl, CURLINFO_RESPONSE_CODE, &status);
     if (ex->request->sink && status >= 200 && status < 300) {
       if (ex->request->sink(piece)) return piece.size();
       ex->sink_refused = true;
@@ -148,88 +147,102 @@ struct HttpTransport::Exchange {
   }
 };
 
-HttpTransport::HttpTransport(HttpOptions options) : options_(std::move(options)) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  curl_ = curl_easy_init();
-  if (!curl_) std::abort();  // only fails when out of memory
+HttpTransport::HttpTransport(HttpOptions options) : options_(std::move(options)) {}
+
+HttpTransport::~HttpTransport() {
+  if (curl_) api_->curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
-HttpTransport::~HttpTransport() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+Status HttpTransport::Open() {
+  if (curl_) return {};
+  auto api = Curl();
+  if (!api) return std::unexpected(api.error());
+  api_ = *api;
+  curl_ = api_->curl_easy_init();
+  if (!curl_) std::abort();  // only fails when out of memory
+  return {};
+}
 
 void HttpTransport::Configure(const HttpRequest& request, Exchange& ex) {
   CURL* c = ex.curl;
-  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ex.error);
+  api_->curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  api_->curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  api_->curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ex.error);
   const char* protocols = options_.allow_plain_http ? "http,https" : "https";
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
+  api_->curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protocols);
+  api_->curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+  api_->curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+  api_->curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+  if (!options_.ca_file.empty())
+    api_->curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  api_->curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                         static_cast<long>(options_.connect_timeout.count()));
   if (options_.stall_seconds > 0) {
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_seconds));
+    api_->curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    api_->curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.stall_seconds));
   }
   if (!options_.unix_socket.empty()) {
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, options_.unix_socket.c_str());
+    api_->curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, options_.unix_socket.c_str());
   }
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
-  curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L << 10);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Exchange::Header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &ex);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Exchange::Write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Exchange::Progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ex);
+  api_->curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  api_->curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  api_->curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L << 10);
+  api_->curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L << 10);
+  api_->curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+  api_->curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+  api_->curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &Exchange::Header);
+  api_->curl_easy_setopt(c, CURLOPT_HEADERDATA, &ex);
+  api_->curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Exchange::Write);
+  api_->curl_easy_setopt(c, CURLOPT_WRITEDATA, &ex);
+  api_->curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  api_->curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &Exchange::Progress);
+  api_->curl_easy_setopt(c, CURLOPT_XFERINFODATA, &ex);
   ConfigureMethod(request, ex);
-  for (const auto& h : request.headers) ex.headers = curl_slist_append(ex.headers, h.c_str());
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, ex.headers);
+  for (const auto& h : request.headers) ex.headers = api_->curl_slist_append(ex.headers, h.c_str());
+  api_->curl_easy_setopt(c, CURLOPT_HTTPHEADER, ex.headers);
 }
 
 void HttpTransport::ConfigureMethod(const HttpRequest& request, Exchange& ex) {
   CURL* c = ex.curl;
   const std::string& m = request.method;
   if (m == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    api_->curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (m == "POST" || m == "PUT" || m == "PATCH") {
     // Every body goes through the read callback, an empty one included, so the three methods
     // stream the same way; "Expect:" keeps curl from waiting for a "100 Continue".
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
-                     static_cast<curl_off_t>(request.body ? request.body->size() : 0));
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, &Exchange::Read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &ex);
-    curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, &Exchange::Seek);
-    curl_easy_setopt(c, CURLOPT_SEEKDATA, &ex);
-    if (m != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
-    ex.headers = curl_slist_append(ex.headers, "Expect:");
+    api_->curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    api_->curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+                           static_cast<curl_off_t>(request.body ? request.body->size() : 0));
+    api_->curl_easy_setopt(c, CURLOPT_READFUNCTION, &Exchange::Read);
+    api_->curl_easy_setopt(c, CURLOPT_READDATA, &ex);
+    api_->curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, &Exchange::Seek);
+    api_->curl_easy_setopt(c, CURLOPT_SEEKDATA, &ex);
+    if (m != "PUT") api_->curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
+    ex.headers = api_->curl_slist_append(ex.headers, "Expect:");
   } else if (m != "GET") {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
+    api_->curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m.c_str());
   }
 }
 
 Result<HttpResponse> HttpTransport::Send(const HttpRequest& request) {
+  if (auto opened = Open(); !opened) {
+    Error e = opened.error();
+    e.message = Describe(request) + ": " + e.message;
+    return std::unexpected(std::move(e));
+  }
   Exchange ex;
+  ex.api = api_;
   ex.request = &request;
   ex.body_limit = options_.body_limit;
   ex.stop = stop_;
   ex.curl = static_cast<CURL*>(curl_);
-  curl_easy_reset(ex.curl);  // keeps the connection cache
+  api_->curl_easy_reset(ex.curl);  // keeps the connection cache
   Configure(request, ex);
-  const CURLcode code = curl_easy_perform(ex.curl);
-  curl_easy_setopt(ex.curl, CURLOPT_HTTPHEADER, nullptr);
+  const CURLcode code = api_->curl_easy_perform(ex.curl);
+  api_->curl_easy_setopt(ex.curl, CURLOPT_HTTPHEADER, nullptr);
   const std::string what = Describe(request);
   if (code == CURLE_OK) {
-    curl_easy_getinfo(ex.curl, CURLINFO_RESPONSE_CODE, &ex.response.status);
+    api_->curl_easy_getinfo(ex.curl, CURLINFO_RESPONSE_CODE, &ex.response.status);
     return std::move(ex.response);
   }
   if (code == CURLE_ABORTED_BY_CALLBACK && stop_ && stop_->stop_requested()) {
@@ -259,10 +272,10 @@ std::string HttpTransport::FailureDetail(int code, const Exchange& ex) const {
   if (code == CURLE_COULDNT_CONNECT && !options_.unix_socket.empty()) {
     // curl's own text names "localhost port 80" for a socket; the errno says what went wrong.
     long err = 0;
-    curl_easy_getinfo(ex.curl, CURLINFO_OS_ERRNO, &err);
+    api_->curl_easy_getinfo(ex.curl, CURLINFO_OS_ERRNO, &err);
     return err != 0 ? "cannot connect: " + ErrnoText(static_cast<int>(err)) : "cannot connect";
   }
-  return ex.error[0] ? ex.error : curl_easy_strerror(static_cast<CURLcode>(code));
+  return ex.error[0] ? ex.error : api_->curl_easy_strerror(static_cast<CURLcode>(code));
 }
 
 }  // namespace raibid

@@ -4,7 +4,8 @@
 // to a consumer or kept up to a limit (HttpOptions::body_limit, agent.limits.http_response_bytes).
 // The connection is kept alive between exchanges.
 //
-// Not thread-safe: one transport per thread (the curl handle is reused).
+// Not thread-safe: one transport per thread (the curl handle is reused). libcurl is loaded on the
+// process's first exchange (http/curl_api.h); when it cannot be, Send fails with that error.
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,8 @@
 #include "util/stop_token.h"
 
 namespace raibid {
+
+struct CurlApi;
 
 // A request body that can be read again from the start (curl rewinds on some retries, and the
 // client repeats a request after an authentication challenge).
@@ -99,6 +102,8 @@ class HttpTransport {
 
  private:
   struct Exchange;
+  // Loads libcurl (on the process's first exchange) and makes this transport's handle.
+  Status Open();
   void Configure(const HttpRequest& request, Exchange& ex);
   void ConfigureMethod(const HttpRequest& request, Exchange& ex);
   // "GET https://host/path" (the query left out), for messages.
@@ -107,7 +112,8 @@ class HttpTransport {
   std::string FailureDetail(int code, const Exchange& ex) const;
 
   HttpOptions options_;
-  void* curl_ = nullptr;  // CURL*, reused for connection keep-alive
+  const CurlApi* api_ = nullptr;  // set by Open()
+  void* curl_ = nullptr;          // CURL*, reused for connection keep-alive; made by Open()
   const StopSource* stop_ = nullptr;
 };
 
