@@ -2,12 +2,16 @@
 // repository, every job in its own container on a real Podman service. After each test no
 // container is left.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "process/run_command.h"
 #include "support/agent_harness.h"
 #include "support/git_repo.h"
 #include "support/podman_service.h"
 #include "support/server_process.h"
+#include "support/temp_dir.h"
 
 namespace raibid {
 namespace {
@@ -88,6 +92,31 @@ TEST_F(DockerAgentTest, WhatAJobUsedIsRecordedAndItsDiskBudgetHolds) {
   EXPECT_NE(h.Field("over", "error").find("agent.limits.workspace_bytes (5 MiB)"),
             std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(h.root() / "work" / "over"));
+}
+
+// A step in its container sees nothing of the agent: not the agent's environment (a Redis
+// password there), not its files (a secret file beside it), not its process (/proc of the agent).
+TEST_F(DockerAgentTest, AStepSeesNoneOfTheAgentsEnvironmentFilesOrProcess) {
+  setenv("REDIS_PASSWORD", "redis-secret-in-agent-env", 1);
+  testing::TempDir secrets{"raibid-secrets"};
+  const std::string secret_file = (secrets.path() / "redis-password").string();
+  testing::WriteFile(secret_file, "redis-secret-in-agent-file\n");
+  auto& h = Start();
+  h.Enqueue(Job("snoop", R"({"steps": [{"name": "snoop", "command": "env; tr '\\0' '\\n' )"
+                         R"(< /proc/1/environ; ! cat )" +
+                             secret_file + "; ! cat /proc/" + std::to_string(getpid()) +
+                             R"(/environ; echo snooped"}]})"));
+  const std::string state = h.WaitFinal("snoop");
+  unsetenv("REDIS_PASSWORD");
+  ASSERT_EQ(state, "succeeded") << h.Field("snoop", "error") << h.Log("snoop");
+  const std::string log = h.Log("snoop");
+  EXPECT_NE(log.find("RAIBID_JOB_ID=snoop"), std::string::npos) << log;
+  EXPECT_NE(log.find(secret_file + "': No such file or directory"), std::string::npos) << log;
+  EXPECT_NE(log.find("/environ': No such file or directory"), std::string::npos) << log;
+  EXPECT_NE(log.find("snooped"), std::string::npos) << log;
+  for (const char* leak : {"REDIS_PASSWORD", "redis-secret-in-agent"}) {
+    EXPECT_EQ(log.find(leak), std::string::npos) << leak << " in " << log;
+  }
 }
 
 // The whole path: a pipeline's service started beside the job and reached by name, then a
