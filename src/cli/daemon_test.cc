@@ -29,7 +29,9 @@ UniqueFd EngineSocket(const std::string& path, bool listening) {
   sockaddr_un addr{.sun_family = AF_UNIX};
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
   EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  if (listening) EXPECT_EQ(listen(fd.get(), 16), 0);
+  if (listening) {
+    EXPECT_EQ(listen(fd.get(), 16), 0);
+  }
   return fd;
 }
 
