@@ -24,18 +24,7 @@ work="${BUILD_DIR:-$root/build-deploy}/builders"
 prefix="${PREFIX:-localhost/raibid}"
 . scripts/debian-base.sh
 
-install_tools() {
-  local p missing=()
-  for p in buildah podman runc debootstrap uidmap python3; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    echo "builders: installing ${missing[*]}"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null
-  fi
-}
+install_tools() { install_missing builders buildah podman runc debootstrap uidmap python3; }
 
 # The Containerfile directory and build arguments of each IMAGE name.
 image_dir() { case "$1" in rust*) echo rust ;; *) echo "$1" ;; esac; }

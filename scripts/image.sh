@@ -20,18 +20,7 @@ base=$(base_image_name)
 version=$(sed -n 's/^project(raibid-agent VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 image="${IMAGE:-localhost/raibid-agent:$version}"
 
-install_tools() {
-  local p missing=()
-  for p in buildah podman runc debootstrap uidmap fuse-overlayfs redis-server curl; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    echo "image: installing ${missing[*]}"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null
-  fi
-}
+install_tools() { install_missing image buildah podman runc debootstrap uidmap fuse-overlayfs redis-server curl; }
 
 build_image() {
   echo "image: buildah bud --isolation chroot -t $image"

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "process/run_command.h"
+#include "support/podman_service.h"
 
 namespace raibid::testing {
 namespace {
@@ -52,17 +53,7 @@ int CountOccurrences(const std::string& text, const std::string& needle) {
 }
 
 ImageBuilder::ImageBuilder(std::vector<std::string> insecure_registries) {
-  WriteFile(dir_.path() / "containers.conf",
-            "[containers]\n"
-            "default_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n"
-            "[engine]\n"
-            "runtime = \"runc\"\n");
-  std::ostringstream reg;
-  reg << "unqualified-search-registries = []\n";
-  for (const auto& r : insecure_registries) {
-    reg << "[[registry]]\nlocation = \"" << r << "\"\ninsecure = true\n";
-  }
-  WriteFile(dir_.path() / "registries.conf", reg.str());
+  WriteContainersConfig(dir_.path(), insecure_registries);
 }
 
 std::vector<std::string> ImageBuilder::Env() const {

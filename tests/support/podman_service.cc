@@ -41,18 +41,23 @@ std::vector<std::string> PodmanService::StorageFlags() const {
           "--events-backend", "file"};
 }
 
-PodmanService::PodmanService(PodmanOptions options) : options_(std::move(options)) {
-  WriteFile(dir_.path() / "containers.conf",
+void WriteContainersConfig(const std::filesystem::path& dir,
+                           const std::vector<std::string>& insecure_registries) {
+  WriteFile(dir / "containers.conf",
             "[containers]\n"
             "default_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n"
             "[engine]\n"
             "runtime = \"runc\"\n");
   std::ostringstream reg;
   reg << "unqualified-search-registries = []\n";
-  for (const auto& r : options_.insecure_registries) {
+  for (const auto& r : insecure_registries) {
     reg << "[[registry]]\nlocation = \"" << r << "\"\ninsecure = true\n";
   }
-  WriteFile(dir_.path() / "registries.conf", reg.str());
+  WriteFile(dir / "registries.conf", reg.str());
+}
+
+PodmanService::PodmanService(PodmanOptions options) : options_(std::move(options)) {
+  WriteContainersConfig(dir_.path(), options_.insecure_registries);
   std::vector<std::string> argv = {"env"};
   for (const auto& e : Env()) argv.push_back(e);
   argv.push_back("podman");

@@ -62,6 +62,12 @@ class PodmanService {
 };
 
 // Whether podman and runc are installed here (tests skip with a message otherwise).
+// Writes containers.conf (runc, ulimits within the sandbox's hard limits: Podman's defaults fail
+// there) and registries.conf (no short-name search; these registries over plain HTTP) into dir,
+// for CONTAINERS_CONF and CONTAINERS_REGISTRIES_CONF.
+void WriteContainersConfig(const std::filesystem::path& dir,
+                           const std::vector<std::string>& insecure_registries);
+
 bool PodmanAvailable();
 
 // The test binary's one service, started on first use, with a busybox image `reference` whose
