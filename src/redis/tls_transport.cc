@@ -155,7 +155,14 @@ class TlsCache {
   void Resume(SSL* ssl, const std::string* peer) {
     SSL_set_ex_data(ssl, PeerIndex(), const_cast<std::string*>(peer));
     MutexLock lock(&mu_);
-    if (auto it = sessions_.find(*peer); it != sessions_.end()) SSL_set_session(ssl, it->second);
+    auto it = sessions_.find(*peer);
+    if (it == sessions_.end()) return;
+    // A copy per connection: OpenSSL changes a connection's session (TLS 1.3 tickets) without a
+    // lock, so one SSL_SESSION set on two connections at once is a data race.
+    SSL_SESSION* copy = SSL_SESSION_dup(it->second);
+    if (copy == nullptr) return;
+    SSL_set_session(ssl, copy);
+    SSL_SESSION_free(copy);  // the connection holds its own reference
   }
 
  private:
@@ -169,10 +176,13 @@ class TlsCache {
     if (peer == nullptr) return 0;
     TlsCache& cache = Get();
     MutexLock lock(&cache.mu_);
+    // The cache keeps a copy, never the connection's own session, which OpenSSL may still change.
+    SSL_SESSION* copy = SSL_SESSION_dup(session);
+    if (copy == nullptr) return 0;
     SSL_SESSION*& slot = cache.sessions_[*peer];
     if (slot != nullptr) SSL_SESSION_free(slot);
-    slot = session;
-    return 1;  // the reference is ours now
+    slot = copy;
+    return 0;  // OpenSSL keeps (and frees) the original
   }
   static std::string FileStamp(const std::string& file) {
     if (file.empty()) return "-";
