@@ -1,6 +1,7 @@
 #include "agent/agent.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "redis/eviction_policy.h"
@@ -23,12 +24,6 @@ namespace {
 std::chrono::seconds HeartbeatTtl(std::chrono::milliseconds lease) {
   return std::chrono::seconds(std::max<int64_t>(
       3, 3 * std::chrono::duration_cast<std::chrono::seconds>(lease / 3).count()));
-}
-
-std::string Join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
-  return out;
 }
 
 }  // namespace
@@ -299,8 +294,9 @@ Status Agent::ConsumeOnce(JobQueue& queue, StreamLeases& leases) {
   }
   auto entries = queue.ReadNew(free_slots, options_.block);
   if (!entries) {
-    return Fail(ErrorKind::kInfrastructure, "reading " + Join(options_.queue.all_streams(), ", ") +
-                                                ": " + entries.error().message);
+    return Fail(ErrorKind::kInfrastructure,
+                fmt::format("reading {}: {}", fmt::join(options_.queue.all_streams(), ", "),
+                            entries.error().message));
   }
   TakeAtMost(std::move(*entries), free_slots, leases);
   return {};
@@ -348,7 +344,7 @@ void Agent::LogConnected(const std::optional<std::chrono::steady_clock::time_poi
   const std::string where = Describe(options_.redis);
   if (!lost_at) {
     spdlog::info("connected to redis at {}: consuming {} in group {}", where,
-                 Join(options_.queue.all_streams(), ", "), options_.queue.group);
+                 fmt::join(options_.queue.all_streams(), ", "), options_.queue.group);
     return;
   }
   spdlog::info("reconnected to redis at {} after {} without it", where,

@@ -36,11 +36,18 @@ uint64_t DiskBudget::peak() const {
   return peak_;
 }
 
+uint64_t DiskBudget::last(size_t index) const {
+  MutexLock lock(&mu_);
+  return index < last_.size() ? last_[index] : 0;
+}
+
 uint64_t DiskBudget::Measure() {
   // Walked without the lock: a large workspace takes a while, and Exceeded() must stay quick.
+  std::vector<uint64_t> each;
   uint64_t bytes = 0;
-  for (const auto& dir : dirs_) bytes += TreeBytes(dir);
+  for (const auto& dir : dirs_) bytes += each.emplace_back(TreeBytes(dir));
   MutexLock lock(&mu_);
+  last_ = std::move(each);
   peak_ = std::max(peak_, bytes);
   if (bytes > budget_ && !exceeded_) {
     exceeded_ = "the job's files hold " + SizeNear(bytes, budget_) + ", over its disk budget " +

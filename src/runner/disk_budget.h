@@ -42,6 +42,9 @@ class DiskBudget {
   std::optional<std::string> Exceeded() const;
   // The largest measurement so far (0 before the first).
   uint64_t peak() const;
+  // What `dirs[index]` held at the last measurement (0 before the first): after Stop, each
+  // directory's size when the steps ended, without walking it again.
+  uint64_t last(size_t index) const;
   // Measures the directories now and records it; the bytes measured.
   uint64_t Measure();
 
@@ -55,6 +58,7 @@ class DiskBudget {
   CondVar wake_;
   bool stop_ GUARDED_BY(mu_) = false;
   uint64_t peak_ GUARDED_BY(mu_) = 0;
+  std::vector<uint64_t> last_ GUARDED_BY(mu_);  // per directory, at the last measurement
   std::optional<std::string> exceeded_ GUARDED_BY(mu_);
   std::thread watcher_;
 };

@@ -18,6 +18,9 @@ TEST(DiskBudget, FilesWithinTheBudgetPassAndCountForThePeak) {
   EXPECT_EQ(budget.Measure(), 4000u);
   EXPECT_EQ(budget.Exceeded(), std::nullopt);
   EXPECT_EQ(budget.peak(), 4000u);
+  EXPECT_EQ(budget.last(0), 3000u);  // each directory's share of the last measurement
+  EXPECT_EQ(budget.last(1), 1000u);
+  EXPECT_EQ(budget.last(2), 0u);
 }
 
 TEST(DiskBudget, PastTheBudgetTheErrorNamesSizeBudgetAndKey) {
@@ -41,8 +44,11 @@ TEST(DiskBudget, TheWatchNoticesFilesWrittenAfterItStarted) {
   EXPECT_EQ(budget.Exceeded(), std::nullopt);
   WriteFile(dir.path() / "ws/big", std::string(5000, 'x'));
   EXPECT_TRUE(testing::WaitFor([&] { return budget.Exceeded().has_value(); }));
-  budget.Stop();
+  std::filesystem::remove(dir.path() / "ws/big");
+  WriteFile(dir.path() / "ws/small", std::string(700, 'y'));
+  budget.Stop();  // measures once more: what the steps left
   EXPECT_EQ(budget.peak(), 5000u);
+  EXPECT_EQ(budget.last(0), 700u);
 }
 
 }  // namespace

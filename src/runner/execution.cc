@@ -15,7 +15,6 @@
 #include "runner/pipeline_source.h"
 #include "runner/step_log.h"
 #include "runner/step_plan.h"
-#include "util/disk_usage.h"
 #include "util/log_context.h"
 #include "util/text.h"
 
@@ -491,7 +490,7 @@ std::optional<JobRunner::Execution::Failure> JobRunner::Execution::RunPipeline(
 }
 
 void JobRunner::Execution::RecordUsage() {
-  const uint64_t workspace_bytes = TreeBytes(dirs_.workspace);
+  const uint64_t workspace_bytes = disk_->last(0);  // dirs_.workspace, measured by Stop
   observer_.JobDisk(workspace_bytes);
   observer_.JobPeakDisk(disk_->peak());
   std::vector<std::pair<std::string, std::string>> used = {
