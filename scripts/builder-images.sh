@@ -85,35 +85,13 @@ build_one() {
   echo "builders: $repo:$version ($(version_tags "$name" "$version" | tr '\n' ' ')) in $((SECONDS - start)) s"
 }
 
-# SPDX 2.3 from the image's own dpkg database, read through a mount of the image (any
-# architecture); extra arguments go to the generator (the agent image's --agent-*).
-write_sbom() {
-  local image=$1 id=$2 out=$3 mnt
-  shift 3
-  mkdir -p "$(dirname "$out")"
-  mnt=$(podman image mount "$image")
-  python3 tools/sbom/dpkg-spdx.py --root "$mnt" --name "$image" --image-id "$id" \
-    --label "dev.raibid.base.date=$BASE_DATE" \
-    --label "dev.raibid.base.debian_version=$BASE_DEBIAN_VERSION" "$@" -o "$out" \
-    || { podman image unmount "$image" >/dev/null; exit 1; }
-  podman image unmount "$image" >/dev/null
-  echo "builders: SBOM $out ($(grep -c '"pkg:deb/' "$out") Debian packages)"
-}
-
 # Pushes every image built (built.txt) with all its tags, then its SBOM beside the versioned tag.
 # The password goes to `podman login --password-stdin` (a temporary auth file), never into argv.
 push_all() {
-  local registry=$1 repo tags tag version name tls=true scheme=https insecure=() creds=() pusher
-  [ -n "${REGISTRY_INSECURE:-}" ] && { tls=false; scheme=http; insecure=(--insecure); }
+  local registry=$1 repo tags tag version name pusher
   pusher="${RAIBID_PUSH_SBOM:-$root/build/raibid-push-sbom}"
   [ -x "$pusher" ] || { echo "builders: $pusher missing (cmake --build build --target raibid-push-sbom)"; exit 1; }
-  export REGISTRY_AUTH_FILE="$work/auth.json"
-  rm -f "$REGISTRY_AUTH_FILE"
-  if [ -n "${REGISTRY_USERNAME:-}" ]; then
-    podman login --tls-verify="$tls" -u "$REGISTRY_USERNAME" --password-stdin "$registry" \
-      <"$REGISTRY_PASSWORD_FILE" >/dev/null
-    creds=(--username "$REGISTRY_USERNAME" --password-file "$REGISTRY_PASSWORD_FILE")
-  fi
+  registry_login "$registry"
   sort -u "$work/built.txt" | while read -r repo tags; do
     name=${repo#"$prefix"/}
     for tag in $tags; do

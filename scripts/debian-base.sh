@@ -32,6 +32,37 @@ install_missing() {
   fi
 }
 
+# SPDX 2.3 from the image's own dpkg database, read through a mount of the image (any
+# architecture); extra arguments go to the generator (tools/sbom/dpkg-spdx.py: the agent image's --agent-*).
+write_sbom() {
+  local image=$1 id=$2 out=$3 mnt
+  shift 3
+  mkdir -p "$(dirname "$out")"
+  mnt=$(podman image mount "$image")
+  python3 tools/sbom/dpkg-spdx.py --root "$mnt" --name "$image" --image-id "$id" \
+    --label "dev.raibid.base.date=$BASE_DATE" \
+    --label "dev.raibid.base.debian_version=$BASE_DEBIAN_VERSION" "$@" -o "$out" \
+    || { podman image unmount "$image" >/dev/null; exit 1; }
+  podman image unmount "$image" >/dev/null
+  echo "sbom: $out ($(grep -c '"pkg:deb/' "$out") Debian packages)"
+}
+
+# Logs podman in to registry $1 for a push (REGISTRY_USERNAME and REGISTRY_PASSWORD_FILE; none
+# without a user name; REGISTRY_INSECURE=1: plain HTTP), into a temporary auth file
+# (REGISTRY_AUTH_FILE under $work) with the password on stdin, never in argv. Sets tls, scheme,
+# insecure and creds: what `podman push` and raibid-push-sbom take to reach the same registry.
+registry_login() {
+  tls=true scheme=https insecure=() creds=()
+  [ -n "${REGISTRY_INSECURE:-}" ] && { tls=false; scheme=http; insecure=(--insecure); }
+  export REGISTRY_AUTH_FILE="$work/auth.json"
+  rm -f "$REGISTRY_AUTH_FILE"
+  if [ -n "${REGISTRY_USERNAME:-}" ]; then
+    podman login --tls-verify="$tls" -u "$REGISTRY_USERNAME" --password-stdin "$1" \
+      <"$REGISTRY_PASSWORD_FILE" >/dev/null
+    creds=(--username "$REGISTRY_USERNAME" --password-file "$REGISTRY_PASSWORD_FILE")
+  fi
+}
+
 # Podman's defaults fail here: its default ulimits exceed the sandbox's hard limits, and crun
 # refuses hybrid cgroups. Everything below runs with this file (in $1).
 containers_conf() {

@@ -43,32 +43,18 @@ build_image() {
 # The image's dpkg database plus the agent itself: the packages owning the libraries it loads
 # and the -dev packages it was compiled against (both recorded by the Dockerfile's build stage).
 write_agent_sbom() {
-  local mnt out="$work/sbom/raibid-agent-$version.spdx.json" id
-  mkdir -p "$work/sbom"
+  local id doc=/usr/share/doc/raibid-agent
   id=$(podman image inspect "$image" --format '{{.Id}}')
-  mnt=$(podman image mount "$image")
-  python3 tools/sbom/dpkg-spdx.py --root "$mnt" --name "$image" --image-id "sha256:$id" \
-    --label "dev.raibid.base.date=$BASE_DATE" --label "dev.raibid.base.debian_version=$BASE_DEBIAN_VERSION" \
-    --agent-version "$version" \
-    --agent-runtime "$mnt/usr/share/doc/raibid-agent/runtime-packages.txt" \
-    --agent-build "$mnt/usr/share/doc/raibid-agent/build-packages.txt" -o "$out" \
-    || { podman image unmount "$image" >/dev/null; exit 1; }
-  podman image unmount "$image" >/dev/null
-  echo "image: SBOM $out ($(grep -c '"pkg:deb/' "$out") Debian packages)"
+  write_sbom "$image" "sha256:$id" "$work/sbom/raibid-agent-$version.spdx.json" \
+    --agent-version "$version" --agent-runtime "$doc/runtime-packages.txt" \
+    --agent-build "$doc/build-packages.txt"
 }
 
 # Pushes the image and its SBOM (REGISTRY_USERNAME / REGISTRY_PASSWORD_FILE / REGISTRY_INSECURE=1);
 # the password goes to `podman login --password-stdin` (a temporary auth file), never into argv.
 push_image() {
-  local registry=$1 name=${image#localhost/} tls=true scheme=https insecure=() creds=()
-  [ -n "${REGISTRY_INSECURE:-}" ] && { tls=false; scheme=http; insecure=(--insecure); }
-  export REGISTRY_AUTH_FILE="$work/auth.json"
-  rm -f "$REGISTRY_AUTH_FILE"
-  if [ -n "${REGISTRY_USERNAME:-}" ]; then
-    podman login --tls-verify="$tls" -u "$REGISTRY_USERNAME" --password-stdin "$registry" \
-      <"$REGISTRY_PASSWORD_FILE" >/dev/null
-    creds=(--username "$REGISTRY_USERNAME" --password-file "$REGISTRY_PASSWORD_FILE")
-  fi
+  local registry=$1 name=${image#localhost/}
+  registry_login "$registry"
   podman push --tls-verify="$tls" "$image" "docker://$registry/$name" >/dev/null
   "${RAIBID_PUSH_SBOM:-$root/build/raibid-push-sbom}" --registry "$scheme://$registry" \
     "${insecure[@]}" "${creds[@]}" --repository "${name%:*}" --image "${name##*:}" \

@@ -12,6 +12,7 @@ tracker; the image is the document's root, CONTAINS each package, and the Debian
 OPERATING-SYSTEM package. For the agent's image, --agent-* adds raibid-agent itself: DEPENDS_ON
 the packages owning the libraries it loads (--agent-runtime, one name a line) and the -dev
 packages it was compiled against as BUILD_DEPENDENCY_OF it (--agent-build, dpkg-query lines).
+Both files are paths inside the image (under --root).
 """
 import argparse
 import datetime
@@ -117,20 +118,21 @@ def add_agent(args, distro, packages, rels, by_name):
                                "referenceLocator": "pkg:generic/raibid-agent@" + args.agent_version}]}
     packages.append(agent)
     rels.append(relation("SPDXRef-Image", "CONTAINS", agent["SPDXID"]))
-    for name in read_lines(args.agent_runtime):
+    for name in read_lines(args.root, args.agent_runtime):
         if name in by_name:
             rels.append(relation(agent["SPDXID"], "DEPENDS_ON", by_name[name]))
-    for p in parse_lines("\n".join(read_lines(args.agent_build))):
+    for p in parse_lines("\n".join(read_lines(args.root, args.agent_build))):
         d = deb_package(p, distro)
         d["SPDXID"] = spdx_id("Package-build", p["name"] + "-" + p["arch"])
         packages.append(d)
         rels.append(relation(d["SPDXID"], "BUILD_DEPENDENCY_OF", agent["SPDXID"]))
 
 
-def read_lines(path):
+def read_lines(root, path):
+    """The non-blank lines of `path`, a path inside the image mounted at `root`."""
     if not path:
         return []
-    with open(path) as f:
+    with open(os.path.join(root, path.lstrip("/"))) as f:
         return [l.rstrip("\n") for l in f if l.strip()]
 
 
@@ -141,8 +143,8 @@ def main():
     ap.add_argument("--image-id", help="the image's id (its config digest)")
     ap.add_argument("--label", action="append", default=[], help="KEY=VALUE recorded in the SBOM")
     ap.add_argument("--agent-version")
-    ap.add_argument("--agent-runtime", help="packages owning the agent's shared libraries")
-    ap.add_argument("--agent-build", help="dpkg-query lines of the -dev packages it was built with")
+    ap.add_argument("--agent-runtime", help="packages owning the agent's shared libraries (a file in the image)")
+    ap.add_argument("--agent-build", help="dpkg-query lines of the -dev packages it was built with (in the image)")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
     pkgs = installed(os.path.join(args.root, "var/lib/dpkg"))
