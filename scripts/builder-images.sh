@@ -24,7 +24,7 @@ work="${BUILD_DIR:-$root/build-deploy}/builders"
 prefix="${PREFIX:-localhost/raibid}"
 . scripts/debian-base.sh
 
-install_tools() { install_missing builders buildah podman runc debootstrap uidmap python3; }
+install_tools() { scripts/install-deps.sh --packages buildah podman runc debootstrap uidmap python3; }
 
 # The Containerfile directory and build arguments of each IMAGE name.
 image_dir() { case "$1" in rust*) echo rust ;; *) echo "$1" ;; esac; }

@@ -17,21 +17,6 @@ arch="${ARCH:-$(dpkg --print-architecture)}"
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Installs those of the packages "$2..." that are missing, saying so under the name "$1".
-install_missing() {
-  local who=$1 p missing=()
-  shift
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ "${#missing[@]}" -gt 0 ]; then
-    echo "$who: installing ${missing[*]}"
-    as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
-      "${missing[@]}" >/dev/null
-  fi
-}
-
 # SPDX 2.3 from the image's own dpkg database, read through a mount of the image (any
 # architecture); extra arguments go to the generator (tools/sbom/dpkg-spdx.py: the agent image's --agent-*).
 write_sbom() {

@@ -20,7 +20,7 @@ base=$(base_image_name)
 version=$(sed -n 's/^project(raibid-agent VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 image="${IMAGE:-localhost/raibid-agent:$version}"
 
-install_tools() { install_missing image buildah podman runc debootstrap uidmap fuse-overlayfs redis-server curl; }
+install_tools() { scripts/install-deps.sh --packages buildah podman runc debootstrap uidmap fuse-overlayfs redis-server curl; }
 
 build_image() {
   echo "image: buildah bud --isolation chroot -t $image"

@@ -4,17 +4,19 @@
 #                                    the agent builds with, git and redis-server
 #   scripts/install-deps.sh          all of that, and what the tests, benchmarks, fuzzers and
 #                                    linters use (nginx, a registry, Podman, clang-19, ...)
+#   scripts/install-deps.sh --packages P...   those packages only (the image scripts' tools)
 # Idempotent: packages already present are skipped, so a second run costs a dpkg query. It never
 # starts, stops or restarts a service: packages whose installation would start one (redis-server,
 # nginx, docker-registry, prometheus) are installed with a policy-rc.d that forbids starting it;
 # the tests start their own instances on free ports.
 set -euo pipefail
 
-demo=0
+demo=0 only=()
 case "${1:-}" in
   --demo) demo=1 ;;
+  --packages) shift; only=("$@") ;;
   "") ;;
-  *) echo "usage: scripts/install-deps.sh [--demo]" >&2; exit 2 ;;
+  *) echo "usage: scripts/install-deps.sh [--demo | --packages PACKAGE...]" >&2; exit 2 ;;
 esac
 
 # What `cmake --build build --target raibid-agent` and the demo need. (CMake's configure step
@@ -39,6 +41,10 @@ test_packages=(
 # The manifest checker of deploy/ (CTest deploy_*) runs on Node.js; any node and npm on PATH do.
 if [ "$demo" -eq 0 ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
   packages+=(nodejs npm)
+fi
+if [ "${#only[@]}" -gt 0 ]; then
+  packages=("${only[@]}")
+  demo=1  # and no npm packages
 fi
 
 root_cmd=()
