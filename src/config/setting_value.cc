@@ -55,24 +55,41 @@ std::string_view TrimBlanks(std::string_view s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-}  // namespace
-
-SettingValue EnvNameListValue(std::vector<std::string>* out) {
-  return [out](std::string_view text) -> std::optional<std::string> {
-    std::vector<std::string> names;
+// A comma-separated list, each item trimmed of blanks. The first item `valid` refuses, or one
+// named twice when `unique`, is the error, calling the items `what` ("variable names").
+SettingValue ListValue(std::vector<std::string>* out, std::string_view what,
+                       bool (*valid)(std::string_view), bool unique) {
+  return [=](std::string_view text) -> std::optional<std::string> {
+    std::vector<std::string> items;
     while (!text.empty()) {
       const size_t comma = text.find(',');
       const std::string_view item = TrimBlanks(text.substr(0, comma));
-      if (!IsEnvName(item)) {
-        return fmt::format("expected comma-separated variable names, got {}",
-                           QuoteForMessage(item));
+      if (!valid(item)) {
+        return fmt::format("expected comma-separated {}, got {}", what, QuoteForMessage(item));
       }
-      names.emplace_back(item);
+      if (unique && std::find(items.begin(), items.end(), item) != items.end()) {
+        return fmt::format("{} is named twice", QuoteForMessage(item));
+      }
+      items.emplace_back(item);
       text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
     }
-    *out = std::move(names);
+    *out = std::move(items);
     return std::nullopt;
   };
+}
+
+bool IsKeyName(std::string_view s) {
+  return !s.empty() && s.find_first_of(" \t") == std::string_view::npos;
+}
+
+}  // namespace
+
+SettingValue EnvNameListValue(std::vector<std::string>* out) {
+  return ListValue(out, "variable names", IsEnvName, false);
+}
+
+SettingValue KeyListValue(std::vector<std::string>* out) {
+  return ListValue(out, "stream names", IsKeyName, true);
 }
 
 SettingValue DurationValue(std::chrono::milliseconds* out) {
@@ -80,26 +97,6 @@ SettingValue DurationValue(std::chrono::milliseconds* out) {
     auto d = ParseDuration(text);
     if (!d) return d.error().message;
     *out = *d;
-    return std::nullopt;
-  };
-}
-
-SettingValue KeyListValue(std::vector<std::string>* out) {
-  return [out](std::string_view text) -> std::optional<std::string> {
-    std::vector<std::string> keys;
-    while (!text.empty()) {
-      const size_t comma = text.find(',');
-      const std::string_view item = TrimBlanks(text.substr(0, comma));
-      if (item.empty() || item.find_first_of(" \t") != std::string_view::npos) {
-        return fmt::format("expected comma-separated stream names, got {}", QuoteForMessage(item));
-      }
-      if (std::find(keys.begin(), keys.end(), item) != keys.end()) {
-        return fmt::format("{} is named twice", QuoteForMessage(item));
-      }
-      keys.emplace_back(item);
-      text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
-    }
-    *out = std::move(keys);
     return std::nullopt;
   };
 }
