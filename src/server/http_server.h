@@ -1,19 +1,22 @@
 // The health and metrics endpoint (docs/reference.md, HTTP): GET /healthz, /readyz, /startupz and
-// /metrics on agent.http.listen, served by cpp-httplib on its own threads.
+// /metrics on agent.http.listen, plain HTTP/1.1 served by one thread of its own.
+//
+// Written here rather than taken from a library because each library Debian ships costs what the
+// agent must not: cpp-httplib initialises OpenSSL when it is loaded (about 6 MiB resident in an
+// idle agent), libmicrohttpd brings GnuTLS (about 3 MiB), and Debian builds civetweb without
+// IPv6. The endpoint answers four GETs and nothing else, so it is small: one poll loop, a bounded
+// request head, an answer, and the connection closed.
 #pragma once
 
-#include <atomic>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "util/error.h"
-
-namespace httplib {
-class Server;
-}
+#include "util/unique_fd.h"
 
 namespace raibid {
 
@@ -28,14 +31,21 @@ struct HealthChecks {
 
 class HttpServer {
  public:
+  // At most this many connections are open at once; more wait in the listen backlog.
+  static constexpr int kMaxConnections = 32;
+  // A connection that has not sent its whole request head (at most kMaxHead bytes) within this
+  // long is closed, so clients that send nothing cannot hold the endpoint.
+  static constexpr int kRequestTimeoutMs = 5000;
+  static constexpr size_t kMaxHead = 16 * 1024;
+
   explicit HttpServer(HealthChecks checks);
   ~HttpServer();  // stops serving
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds "HOST:PORT" (port 0 picks a free one) and serves on a thread of its own; returns once
-  // that thread is serving, so the destructor (stop) may follow at once. A kConfig error naming
-  // the address when it cannot bind.
+  // Binds "HOST:PORT" (HOST a name or an address, IPv6 in brackets; port 0 picks a free one) and
+  // serves on a thread of its own. A kConfig error naming the address and the reason when it
+  // cannot listen there (a port already in use is refused, never shared).
   Status Start(const std::string& listen);
   int port() const { return port_; }
   // Where it listens once started, the port it got included: "http://127.0.0.1:36307/" (an IPv6
@@ -43,10 +53,18 @@ class HttpServer {
   std::string url() const;
 
  private:
+  struct Connection;
+  void Serve();
+  void AcceptAll(std::vector<Connection>& open);
+  // Reads or writes what the connection is ready for; false once it is finished with.
+  bool Advance(Connection& c);
+  // The whole answer (status line, headers, body) to one request head.
+  std::string Answer(std::string_view head);
+
   HealthChecks checks_;
-  std::unique_ptr<httplib::Server> server_;
+  UniqueFd listener_;
+  UniqueFd stop_;  // an eventfd the destructor signals
   std::thread thread_;
-  std::atomic<bool> listen_ended_{false};  // the serving thread is done
   int port_ = 0;
   std::string host_;  // as bound, without brackets
 };

@@ -3,11 +3,17 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "server/metrics.h"
 #include "support/temp_dir.h"
+#include "util/unique_fd.h"
 
 namespace raibid {
 namespace {
@@ -67,6 +73,95 @@ TEST(HttpServer, BadListenAddressIsAConfigError) {
   auto s = server.Start("nonsense");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().kind, ErrorKind::kConfig);
+}
+
+HealthChecks AllGood() {
+  return {.alive = [] { return true; },
+          .not_ready = []() -> std::optional<std::string> { return std::nullopt; },
+          .started = [] { return true; },
+          .metrics = [] { return std::string("raibid_slots 1\n"); }};
+}
+
+// A TCP connection to 127.0.0.1:`port` that sends `request` (if any) and reads until the server
+// closes; the whole answer.
+std::string Exchange(int port, const std::string& request) {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{
+      .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = {htonl(INADDR_LOOPBACK)}};
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return "connect failed";
+  send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = recv(fd.get(), buf, sizeof buf, 0)) > 0;) answer.append(buf, n);
+  return answer;
+}
+
+TEST(HttpServer, AnIPv6ListenAddressServesProbes) {
+  HttpServer server(AllGood());
+  ASSERT_TRUE(server.Start("[::1]:0"));
+  EXPECT_EQ(server.url(), "http://[::1]:" + std::to_string(server.port()) + "/");
+  httplib::Client client("::1", server.port());
+  auto res = client.Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "ready\n");
+}
+
+// Kubernetes gives a probe one second: connections that never send a request (a port scanner, a
+// stuck client) must not leave a probe waiting behind them.
+TEST(HttpServer, ClientsThatSendNothingDoNotHoldUpAProbe) {
+  HttpServer server(AllGood());
+  ASSERT_TRUE(server.Start("127.0.0.1:0"));
+  std::vector<UniqueFd> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.emplace_back(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{.sin_family = AF_INET,
+                     .sin_port = htons(server.port()),
+                     .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    ASSERT_EQ(connect(idle.back().get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  }
+  httplib::Client client("127.0.0.1", server.port());
+  client.set_read_timeout(std::chrono::seconds(3));  // the server gives up on an idle one at 5 s
+  auto res = client.Get("/healthz");
+  ASSERT_TRUE(res) << "no answer while 8 connections sent nothing";
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST(HttpServer, AnswersOnlyGetAndHead) {
+  HttpServer server(AllGood());
+  ASSERT_TRUE(server.Start("127.0.0.1:0"));
+  const std::string head = Exchange(server.port(), "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n")) << head;
+  EXPECT_NE(head.find("Content-Length: 15\r\n"), std::string::npos) << head;
+  EXPECT_TRUE(head.ends_with("\r\n\r\n")) << "HEAD carries no body: " << head;
+  const std::string post =
+      Exchange(server.port(), "POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_TRUE(post.starts_with("HTTP/1.1 405 ")) << post;
+  EXPECT_NE(post.find("Allow: GET, HEAD\r\n"), std::string::npos) << post;
+  EXPECT_TRUE(Exchange(server.port(), "nonsense\r\n\r\n").starts_with("HTTP/1.1 400 "));
+}
+
+TEST(HttpServer, AnOversizedRequestHeadIsRefused) {
+  HttpServer server(AllGood());
+  ASSERT_TRUE(server.Start("127.0.0.1:0"));
+  const std::string huge =
+      "GET /metrics HTTP/1.1\r\nX-Filler: " + std::string(64 * 1024, 'a') + "\r\n\r\n";
+  EXPECT_TRUE(Exchange(server.port(), huge).starts_with("HTTP/1.1 431 "));
+  // and the server still answers the next one
+  EXPECT_TRUE(Exchange(server.port(), "GET /healthz HTTP/1.0\r\n\r\n").ends_with("\r\n\r\nok\n"));
+}
+
+TEST(HttpServer, AnAddressInUseIsAConfigErrorNamingIt) {
+  HttpServer first(AllGood());
+  ASSERT_TRUE(first.Start("127.0.0.1:0"));
+  HttpServer second(AllGood());
+  const std::string taken = "127.0.0.1:" + std::to_string(first.port());
+  auto s = second.Start(taken);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::kConfig);
+  EXPECT_NE(s.error().message.find(taken), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("in use"), std::string::npos) << s.error().message;
 }
 
 TEST(Metrics, RecordsWhatTheRunnerReports) {
