@@ -49,13 +49,16 @@ RUN cmake -B /build -S /src -DCMAKE_BUILD_TYPE=Release \
  && strip /out/usr/local/bin/raibid-agent /out/usr/local/bin/raibid-agent-reaper
 
 # The runtime stage installs exactly the packages that own the shared libraries the binary loads,
-# so this list follows the code when a dependency is added or dropped.
+# so this list follows the code when a dependency is added or dropped. libcurl4, libarchive13 and
+# libssl3 are opened on first use (dlopen), so ldd does not list them: they are named here.
 RUN set -e; \
-    for lib in $(ldd /out/usr/local/bin/raibid-agent | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do \
-      owner=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(realpath "$lib")" 2>/dev/null) \
-        || { echo "no package owns $lib" >&2; exit 1; }; \
-      echo "${owner%%:*}"; \
-    done | sort -u > /out/runtime-packages.txt; \
+    { for lib in $(ldd /out/usr/local/bin/raibid-agent | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do \
+        owner=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(realpath "$lib")" 2>/dev/null) \
+          || { echo "no package owns $lib" >&2; exit 1; }; \
+        echo "${owner%%:*}"; \
+      done; \
+      printf '%s\n' libcurl4 libarchive13 libssl3; \
+    } | sort -u > /out/runtime-packages.txt; \
     cat /out/runtime-packages.txt; \
     test -s /out/runtime-packages.txt; \
     dpkg-query -W -f='${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n' \
@@ -65,10 +68,9 @@ RUN set -e; \
 FROM ${RUNTIME_BASE} AS runtime
 
 COPY --from=build /out/runtime-packages.txt /tmp/runtime-packages.txt
-# libcurl4 and libarchive13 are opened on first use (dlopen), so ldd does not list them.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      bash git ca-certificates runc openssh-client procps libcurl4 libarchive13 \
+      bash git ca-certificates runc openssh-client procps \
       $(cat /tmp/runtime-packages.txt) \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 # Both package lists stay in the image for its SBOM (scripts/image.sh): what the agent loads, and

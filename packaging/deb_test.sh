@@ -98,6 +98,8 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 named() { [[ ", $depends," == *", $1,"* || ", $depends," == *", $1 ("* ]]; }
 named git || fail "git is not a dependency"
+# The libraries the agent opens on first use (dlopen), which dpkg-shlibdeps cannot see.
+for pkg in libcurl4 libarchive13 libssl3; do named "$pkg" || fail "$pkg (opened on first use) is not in Depends"; done
 [[ "$(dpkg-deb -f "$deb" Suggests)" == *podman* ]] || fail "podman is not suggested"
 # Every package owning a shared library the agent links (its NEEDED entries; their own
 # dependencies are theirs to name) is in Depends, or a name it provides (libspdlog1.10 provides

@@ -1,9 +1,6 @@
 #include "redis/tls_transport.h"
 
 #include <arpa/inet.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <poll.h>
 #include <signal.h>
 
@@ -15,21 +12,32 @@
 #include <map>
 
 #include "util/mutex.h"
+#include "util/openssl_api.h"
 
 namespace raibid {
 namespace {
 
-using SslCtxPtr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
-using SslPtr = std::unique_ptr<SSL, decltype(&SSL_free)>;
+// OpenSSL's table. Loaded by OpenTlsTransport before anything else here runs (every other
+// function of this file is reached through it, or called back by OpenSSL).
+const OpenSslApi& Ssl() { return *OpenSsl().value(); }
+
+struct FreeContext {
+  void operator()(SSL_CTX* ctx) const { Ssl().SSL_CTX_free(ctx); }
+};
+struct FreeSsl {
+  void operator()(SSL* ssl) const { Ssl().SSL_free(ssl); }
+};
+using SslCtxPtr = std::unique_ptr<SSL_CTX, FreeContext>;
+using SslPtr = std::unique_ptr<SSL, FreeSsl>;
 
 // The first error OpenSSL queued on this thread, in words; the queue is left empty.
 std::string OpenSslReason() {
-  const unsigned long e = ERR_get_error();
-  ERR_clear_error();
+  const unsigned long e = Ssl().ERR_get_error();
+  Ssl().ERR_clear_error();
   if (e == 0) return "unknown TLS error";
-  if (const char* reason = ERR_reason_error_string(e)) return reason;
+  if (const char* reason = Ssl().ERR_reason_error_string(e)) return reason;
   char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
+  Ssl().ERR_error_string_n(e, buf, sizeof buf);
   return buf;
 }
 
@@ -93,28 +101,29 @@ Error ConfigError(const std::string& what) {
 
 // An SSL_CTX: the CAs to trust and the client certificate, from the files the settings name.
 Result<SslCtxPtr> MakeContext(const RedisTls& tls) {
-  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()), &SSL_CTX_free);
+  SslCtxPtr ctx(Ssl().SSL_CTX_new(Ssl().TLS_client_method()));
   if (!ctx) return std::unexpected(ConfigError("cannot make a TLS context"));
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  Ssl().SSL_CTX_ctrl(ctx.get(), SSL_CTRL_SET_MIN_PROTO_VERSION, TLS1_2_VERSION, nullptr);
+  Ssl().SSL_CTX_ctrl(ctx.get(), SSL_CTRL_MODE,
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, nullptr);
   if (!tls.insecure_skip_verify) {
-    const int loaded = tls.ca_file.empty()
-                           ? SSL_CTX_set_default_verify_paths(ctx.get())
-                           : SSL_CTX_load_verify_locations(ctx.get(), tls.ca_file.c_str(), nullptr);
+    const int loaded = tls.ca_file.empty() ? Ssl().SSL_CTX_set_default_verify_paths(ctx.get())
+                                           : Ssl().SSL_CTX_load_verify_locations(
+                                                 ctx.get(), tls.ca_file.c_str(), nullptr);
     if (loaded != 1)
       return std::unexpected(ConfigError("cannot load CA file '" + tls.ca_file + "'"));
   }
-  SSL_CTX_set_verify(ctx.get(), tls.insecure_skip_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
-                     nullptr);
+  Ssl().SSL_CTX_set_verify(ctx.get(), tls.insecure_skip_verify ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+                           nullptr);
   if (tls.cert_file.empty() != tls.key_file.empty()) {
     return Fail(ErrorKind::kConfig, "redis TLS: cert_file and key_file go together");
   }
   if (!tls.cert_file.empty()) {
-    if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file.c_str()) != 1) {
+    if (Ssl().SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file.c_str()) != 1) {
       return std::unexpected(ConfigError("cannot load certificate '" + tls.cert_file + "'"));
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx.get()) != 1) {
+    if (Ssl().SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        Ssl().SSL_CTX_check_private_key(ctx.get()) != 1) {
       return std::unexpected(ConfigError("cannot use key '" + tls.key_file + "'"));
     }
   }
@@ -143,44 +152,45 @@ class TlsCache {
     if (auto it = contexts_.find(key); it != contexts_.end()) return std::pair{it->second, key};
     auto made = MakeContext(tls);
     if (!made) return std::unexpected(made.error());
-    SSL_CTX_set_session_cache_mode(made->get(),
-                                   SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-    SSL_CTX_sess_set_new_cb(made->get(), &TlsCache::NewSession);
-    std::shared_ptr<SSL_CTX> ctx(made->release(), &SSL_CTX_free);
+    Ssl().SSL_CTX_ctrl(made->get(), SSL_CTRL_SET_SESS_CACHE_MODE,
+                       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE, nullptr);
+    Ssl().SSL_CTX_sess_set_new_cb(made->get(), &TlsCache::NewSession);
+    std::shared_ptr<SSL_CTX> ctx(made->release(), FreeContext());
     contexts_[key] = ctx;
     return std::pair{ctx, key};
   }
 
   // Offers the session last kept for `peer` to `ssl`.
   void Resume(SSL* ssl, const std::string* peer) {
-    SSL_set_ex_data(ssl, PeerIndex(), const_cast<std::string*>(peer));
+    Ssl().SSL_set_ex_data(ssl, PeerIndex(), const_cast<std::string*>(peer));
     MutexLock lock(&mu_);
     auto it = sessions_.find(*peer);
     if (it == sessions_.end()) return;
     // A copy per connection: OpenSSL changes a connection's session (TLS 1.3 tickets) without a
     // lock, so one SSL_SESSION set on two connections at once is a data race.
-    SSL_SESSION* copy = SSL_SESSION_dup(it->second);
+    SSL_SESSION* copy = Ssl().SSL_SESSION_dup(it->second);
     if (copy == nullptr) return;
-    SSL_set_session(ssl, copy);
-    SSL_SESSION_free(copy);  // the connection holds its own reference
+    Ssl().SSL_set_session(ssl, copy);
+    Ssl().SSL_SESSION_free(copy);  // the connection holds its own reference
   }
 
  private:
   static int PeerIndex() {
-    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    static const int index =
+        Ssl().CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL, 0, nullptr, nullptr, nullptr, nullptr);
     return index;
   }
   // OpenSSL hands over each session (ticket) the server issues; the newest per peer is kept.
   static int NewSession(SSL* ssl, SSL_SESSION* session) {
-    const auto* peer = static_cast<const std::string*>(SSL_get_ex_data(ssl, PeerIndex()));
+    const auto* peer = static_cast<const std::string*>(Ssl().SSL_get_ex_data(ssl, PeerIndex()));
     if (peer == nullptr) return 0;
     TlsCache& cache = Get();
     MutexLock lock(&cache.mu_);
     // The cache keeps a copy, never the connection's own session, which OpenSSL may still change.
-    SSL_SESSION* copy = SSL_SESSION_dup(session);
+    SSL_SESSION* copy = Ssl().SSL_SESSION_dup(session);
     if (copy == nullptr) return 0;
     SSL_SESSION*& slot = cache.sessions_[*peer];
-    if (slot != nullptr) SSL_SESSION_free(slot);
+    if (slot != nullptr) Ssl().SSL_SESSION_free(slot);
     slot = copy;
     return 0;  // OpenSSL keeps (and frees) the original
   }
@@ -203,9 +213,11 @@ class TlsCache {
 // The name the certificate must carry (and SNI, for a DNS name).
 Status ExpectName(SSL* ssl, const std::string& name) {
   const bool ip = IsIpAddress(name);
-  const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str())
-                    : SSL_set1_host(ssl, name.c_str());
-  if (ok != 1 || (!ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1)) {
+  const int ok = ip ? Ssl().X509_VERIFY_PARAM_set1_ip_asc(Ssl().SSL_get0_param(ssl), name.c_str())
+                    : Ssl().SSL_set1_host(ssl, name.c_str());
+  if (ok != 1 ||
+      (!ip && Ssl().SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                             const_cast<char*>(name.c_str())) != 1)) {
     return std::unexpected(ConfigError("cannot use server name '" + name + "'"));
   }
   return {};
@@ -219,22 +231,22 @@ class TlsTransport final : public RedisTransport {
   }
 
   // After Handshake: whether the server took the offered session.
-  bool Resumed() const { return SSL_session_reused(ssl_.get()) == 1; }
+  bool Resumed() const { return Ssl().SSL_session_reused(ssl_.get()) == 1; }
 
   Status Handshake() {
     SigpipeBlock quiet;
     while (true) {
-      ERR_clear_error();
-      const int r = SSL_connect(ssl_.get());
+      Ssl().ERR_clear_error();
+      const int r = Ssl().SSL_connect(ssl_.get());
       if (r == 1) return {};
-      const int err = SSL_get_error(ssl_.get(), r);
-      const long verify = SSL_get_verify_result(ssl_.get());
+      const int err = Ssl().SSL_get_error(ssl_.get(), r);
+      const long verify = Ssl().SSL_get_verify_result(ssl_.get());
       if (verify != X509_V_OK) {
-        ERR_clear_error();
+        Ssl().ERR_clear_error();
         return Fail(ErrorKind::kInfrastructure,
                     "TLS handshake failed: certificate verify failed (" +
                         std::string(VerifyKind(verify)) +
-                        "): " + X509_verify_cert_error_string(verify));
+                        "): " + Ssl().X509_verify_cert_error_string(verify));
       }
       if (auto s = AwaitOrFail(err); !s) {
         Error e = s.error();
@@ -254,10 +266,11 @@ class TlsTransport final : public RedisTransport {
     // too (an alert on a connection that broke, an answer to a key update): SIGPIPE blocked.
     SigpipeBlock quiet;
     while (true) {
-      ERR_clear_error();
-      const int n = SSL_read(ssl_.get(), buf, static_cast<int>(std::min<size_t>(len, INT_MAX)));
+      Ssl().ERR_clear_error();
+      const int n =
+          Ssl().SSL_read(ssl_.get(), buf, static_cast<int>(std::min<size_t>(len, INT_MAX)));
       if (n > 0) return static_cast<size_t>(n);
-      if (auto s = AwaitOrFail(SSL_get_error(ssl_.get(), n)); !s) {
+      if (auto s = AwaitOrFail(Ssl().SSL_get_error(ssl_.get(), n)); !s) {
         return std::unexpected(s.error());
       }
     }
@@ -266,14 +279,14 @@ class TlsTransport final : public RedisTransport {
   Status Write(std::string_view data) override {
     SigpipeBlock quiet;
     while (!data.empty()) {
-      ERR_clear_error();
-      const int n = SSL_write(ssl_.get(), data.data(),
-                              static_cast<int>(std::min<size_t>(data.size(), INT_MAX)));
+      Ssl().ERR_clear_error();
+      const int n = Ssl().SSL_write(ssl_.get(), data.data(),
+                                    static_cast<int>(std::min<size_t>(data.size(), INT_MAX)));
       if (n > 0) {
         data.remove_prefix(static_cast<size_t>(n));
         continue;
       }
-      if (auto s = AwaitOrFail(SSL_get_error(ssl_.get(), n)); !s) return s;
+      if (auto s = AwaitOrFail(Ssl().SSL_get_error(ssl_.get(), n)); !s) return s;
     }
     return {};
   }
@@ -291,7 +304,7 @@ class TlsTransport final : public RedisTransport {
       case SSL_ERROR_ZERO_RETURN:
         return Fail(ErrorKind::kInfrastructure, "the server closed the connection", true);
       case SSL_ERROR_SYSCALL:
-        if (ERR_peek_error() == 0) {
+        if (Ssl().ERR_peek_error() == 0) {
           if (saved_errno == 0 || saved_errno == EPIPE) {
             return Fail(ErrorKind::kInfrastructure, "the server closed the connection", true);
           }
@@ -312,11 +325,16 @@ class TlsTransport final : public RedisTransport {
 
 Result<std::unique_ptr<RedisTransport>> OpenTlsTransport(UniqueFd fd, const RedisEndpoint& endpoint,
                                                          std::chrono::milliseconds timeout) {
+  if (auto api = OpenSsl(); !api) {
+    Error e = api.error();
+    e.message = "cannot connect to redis at " + Describe(endpoint) + ": " + e.message;
+    return std::unexpected(e);
+  }
   const RedisTls& tls = endpoint.tls;
   auto ctx = TlsCache::Get().Context(tls);
   if (!ctx) return std::unexpected(ctx.error());
-  SslPtr ssl(SSL_new(ctx->first.get()), &SSL_free);  // holds its own reference to the context
-  if (!ssl || SSL_set_fd(ssl.get(), fd.get()) != 1) {
+  SslPtr ssl(Ssl().SSL_new(ctx->first.get()));  // holds its own reference to the context
+  if (!ssl || Ssl().SSL_set_fd(ssl.get(), fd.get()) != 1) {
     return std::unexpected(ConfigError("cannot set up TLS"));
   }
   if (auto s = ExpectName(ssl.get(), tls.server_name.empty() ? endpoint.host : tls.server_name);

@@ -1,8 +1,6 @@
 #include "registry/registry_auth.h"
 #include "util/secret_encodings.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
