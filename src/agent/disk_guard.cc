@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "agent/readiness.h"
 #include "util/text.h"
 
 namespace raibid {
@@ -19,8 +20,7 @@ std::optional<std::string> DiskGuard::LowDir() const {
   for (const auto& [what, dir] : options_.dirs) {
     const std::optional<uint64_t> free = options_.free_bytes(dir);
     if (!free || *free >= options_.min_free) continue;
-    return what + " " + dir.string() + ": " + FormatBytes(*free) +
-           " free, below agent.min_free_disk (" + FormatBytes(options_.min_free) + ")";
+    return LowSpaceReason(what, dir, *free, options_.min_free);
   }
   return std::nullopt;
 }

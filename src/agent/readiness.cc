@@ -87,10 +87,13 @@ Status CheckFreeSpace(const std::filesystem::path& dir, std::string_view what, u
         ErrnoError(errno, std::string(what) + " " + dir.string() + ": cannot read the free space"));
   }
   if (*free >= min_free) return {};
-  return Fail(ErrorKind::kInfrastructure,
-              std::string(what) + " " + dir.string() + ": " + FormatBytes(*free) +
-                  " free, below agent.min_free_disk (" + FormatBytes(min_free) + ")",
-              true);
+  return Fail(ErrorKind::kInfrastructure, LowSpaceReason(what, dir, *free, min_free), true);
+}
+
+std::string LowSpaceReason(std::string_view what, const std::filesystem::path& dir, uint64_t free,
+                           uint64_t min_free) {
+  return std::string(what) + " " + dir.string() + ": " + FormatBytes(free) +
+         " free, below agent.min_free_disk (" + FormatBytes(min_free) + ")";
 }
 
 Readiness::Check AgentCheck(const Agent& agent, std::string redis, std::string group) {

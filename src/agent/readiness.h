@@ -58,6 +58,11 @@ Status CheckWritable(const std::filesystem::path& dir, std::string_view what);
 // agent.min_free_disk (1 GiB)", or with the errno when the filesystem cannot be asked.
 Status CheckFreeSpace(const std::filesystem::path& dir, std::string_view what, uint64_t min_free);
 
+// The reason both the readiness check and the low-disk pause (agent/disk_guard.h) give: "<what>
+// <dir>: 200 MiB free, below agent.min_free_disk (1 GiB)".
+std::string LowSpaceReason(std::string_view what, const std::filesystem::path& dir, uint64_t free,
+                           uint64_t min_free);
+
 // The agent's own part: its consumer is connected with the group registered, and it is neither
 // starting nor draining. `redis` names the server for the reason ("redis://host:6379").
 Readiness::Check AgentCheck(const Agent& agent, std::string redis, std::string group);
