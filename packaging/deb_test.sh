@@ -111,8 +111,11 @@ for lib in $(ldd "$build/raibid-agent" | awk -v needed="$needed" '
                $1 in want && $2 == "=>" && $3 ~ /^\// { print $3 }'); do
   owner=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(realpath "$lib")" 2>/dev/null) ||
     fail "no package owns $lib"
-  pkg=${owner%%:*}
-  provides=$(dpkg-query -W -f='${Provides}' "$pkg" | sed 's/ *([^)]*)//g; s/,/ /g')
+  # "libspdlog1.10:amd64: /usr/lib/...": ask about that architecture's package only (a machine
+  # with arm64 twins installed for cross-builds has two, each with its own Provides).
+  owner_pkg=${owner%%: *}
+  pkg=${owner_pkg%%:*}
+  provides=$(dpkg-query -W -f='${Provides}\n' "$owner_pkg" | sed 's/ *([^)]*)//g; s/,/ /g')
   found=no
   for name in "$pkg" $provides; do named "$name" && found=yes; done
   [ "$found" = yes ] || fail "$lib ($pkg) is not in Depends"
