@@ -17,10 +17,10 @@ struct Ran {
 };
 
 // Every test runs with both ways of spawning: the default one on this machine is only one of them.
-class SpawnTest : public testing::TestWithParam<SpawnMethod> {};
+class SpawnTest : public ::testing::TestWithParam<SpawnMethod> {};
 
 INSTANTIATE_TEST_SUITE_P(Spawn, SpawnTest,
-                         testing::Values(SpawnMethod::kPosixSpawn, SpawnMethod::kForkExec),
+                         ::testing::Values(SpawnMethod::kPosixSpawn, SpawnMethod::kForkExec),
                          [](const auto& info) {
                            return info.param == SpawnMethod::kPosixSpawn ? "PosixSpawn"
                                                                          : "ForkExec";
