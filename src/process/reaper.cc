@@ -131,7 +131,7 @@ void DropPrivileges(const ReaperArgs& args) {
   sigemptyset(&none);
   pthread_sigmask(SIG_SETMASK, &none, nullptr);
   if (args.switch_user) DropPrivileges(args);
-  // The reaper is single-threaded, so its forked child may allocate.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the reaper, and so this forked child, has one thread
   if (!mark.empty()) putenv(const_cast<char*>(mark.c_str()));
   execvp(args.command[0], args.command);
   CannotRun("run", args.command[0]);

@@ -95,7 +95,7 @@ bool MoveTo(int fd, int target) {
     CloseDescriptorsExcept(report_fd);
     sigset_t none;
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    pthread_sigmask(SIG_SETMASK, &none, nullptr);
     if (spec.search_path) {
       execvpe(argv[0], argv, envp);
     } else {
