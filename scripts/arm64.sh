@@ -114,24 +114,20 @@ setup_binfmt() {
   [ -e "$entry" ]
 }
 
-# Tests that fail under qemu-user emulation, not on arm64 hardware: qemu runs glibc's
-# posix_spawn (clone with CLONE_VFORK) as a plain fork, so a failed exec or chdir in the child
-# cannot be reported to the parent and turns into exit code 127 instead of an error; and the
-# reaper's kill of a step's whole process tree does not complete under emulation. They run, and
-# are reported apart; they do not fail the script.
-known_qemu_failures=(
-  RunCommand.MissingBinaryIsAnError
-  Subprocess.MissingWorkingDirectoryIsAnError
-  ShellExecutorTest.MissingWorkdirIsAnError
-  Reaper.KillsAndReapsASetsidDaemonWhenTheCommandExits
-  Reaper.KillsADoubleForkedChildThatHoldsTheOutputPipe
-  Reaper.AStopSignalKillsTheTreeAndExits143
-  Reaper.KillsTheTreeWhenItsParentDies
-  Subprocess.TerminateEndsTheWholeTreeQuickly
-  ShellExecutorTest.CancelEndsTheTreeWithinOneSecond
-  ShellExecutorTest.HardTimeoutKillsSetsidAndDoubleForkedDescendants
-  ShellExecutorTest.ShellExitingWithABackgroundChildReturnsPromptlyAndKillsIt
-)
+# Tests that fail under qemu-user emulation and not on arm64 hardware: run, and reported apart
+# instead of failing the script. None today. Two differences of qemu-user 7.2 (Debian 12) from a
+# kernel once failed 11 process and executor tests; the code now copes with both, and the tests
+# that cover the fallbacks run natively too (docs/deploy.md, "ARM64"):
+# - qemu runs glibc's posix_spawn clone (CLONE_VM|CLONE_VFORK) as a plain fork (linux-user
+#   do_fork: "Emulate vfork() with fork()"), so the child's exec or chdir error, written to memory
+#   the parent no longer shares, is lost: posix_spawn returns success and the child exits 127.
+#   Spawn notices that once per process and uses fork and exec with an error pipe instead
+#   (Spawn/SpawnTest.*/ForkExec natively; the .../PosixSpawn failure tests are skipped here).
+# - qemu answers prctl(PR_SET_CHILD_SUBREAPER) with EINVAL (linux-user do_prctl lists it under
+#   "TODO"; QEMU_STRACE=1 shows "prctl(36,1,...) = -1 errno=22"), so orphans go to init. The
+#   reaper then finds the step's tree by an environment mark (Reaper/ReaperTree.*/WithoutSubreaper
+#   natively).
+known_qemu_failures=()
 
 is_known_failure() {
   local k

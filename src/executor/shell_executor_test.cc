@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <functional>
 
+#include "support/process_gone.h"
 #include "support/recording_sink.h"
 #include "support/temp_dir.h"
 
@@ -23,7 +24,7 @@ using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 using testing::RecordingSink;
 
-bool Gone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
+using testing::Gone;
 
 pid_t ReadPid(const std::filesystem::path& file) {
   return static_cast<pid_t>(std::stol(testing::ReadFile(file)));

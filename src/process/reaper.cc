@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -50,16 +51,33 @@ bool ParseUser(std::string_view text, uid_t& uid, gid_t& gid) {
          g_ec == std::errc() && g_end == g.data() + g.size();
 }
 
+// Where the kernel refuses PR_SET_CHILD_SUBREAPER (qemu-user emulation, kernels before 3.4, some
+// sandboxes), an orphan is re-parented to init and the walk of parent pids no longer reaches it.
+// The reaper then puts this variable, with a value of its own, into the command's environment and
+// also counts as its descendant every process whose environment holds it: every descendant
+// inherits it, unless it clears or changes its environment.
+constexpr std::string_view kMarkVariable = "RAIBID_REAPER_MARK";
+
 struct ReaperArgs {
-  pid_t expected_parent = 0;  // 0: whoever is the parent at start-up
-  bool switch_user = false;   // run the command as uid:gid
+  pid_t expected_parent = 0;       // 0: whoever is the parent at start-up
+  bool without_subreaper = false;  // act as where PR_SET_CHILD_SUBREAPER is refused (for tests)
+  bool switch_user = false;        // run the command as uid:gid
   uid_t uid = 0;
   gid_t gid = 0;
   char** command = nullptr;  // null-terminated, non-empty
 };
 
+// kMarkVariable with a value no other reaper's has: this reaper's pid and start time.
+std::string MakeMark() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return std::string(kMarkVariable) + "=" + std::to_string(getpid()) + "." +
+         std::to_string(now.tv_sec) + "." + std::to_string(now.tv_nsec);
+}
+
 bool ParseOption(std::string_view arg, ReaperArgs& args) {
   if (arg.starts_with("--parent=")) return ParsePid(arg.substr(9), args.expected_parent);
+  if (arg == "--without-subreaper") return args.without_subreaper = true;
   if (arg.starts_with("--user=")) {
     args.switch_user = true;
     return ParseUser(arg.substr(7), args.uid, args.gid);
@@ -103,8 +121,9 @@ void DropPrivileges(const ReaperArgs& args) {
   if (setuid(args.uid) != 0) CannotRun("switch to", "the step user");
 }
 
-// The forked command: what it inherits from the reaper is undone, then it becomes `command`.
-[[noreturn]] void ExecCommand(const ReaperArgs& args) {
+// The forked command: what it inherits from the reaper is undone, then it becomes `command`,
+// with `mark` ("NAME=VALUE") added to its environment unless empty.
+[[noreturn]] void ExecCommand(const ReaperArgs& args, const std::string& mark) {
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
   }
@@ -112,6 +131,8 @@ void DropPrivileges(const ReaperArgs& args) {
   sigemptyset(&none);
   pthread_sigmask(SIG_SETMASK, &none, nullptr);
   if (args.switch_user) DropPrivileges(args);
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the reaper, and so this forked child, has one thread
+  if (!mark.empty()) putenv(const_cast<char*>(mark.c_str()));
   execvp(args.command[0], args.command);
   CannotRun("run", args.command[0]);
 }
@@ -143,9 +164,27 @@ pid_t ParentOf(pid_t pid) {
   return ppid;
 }
 
-// Every process whose chain of parents leads to this one, from a single pass over /proc.
-std::vector<pid_t> Descendants() {
+// Whether the environment of `pid` holds `mark` ("NAME=VALUE") as one whole entry. A process that
+// has exited (a zombie) has no environment any more.
+bool HasMark(pid_t pid, const std::string& mark) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/environ", pid);
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return false;
+  std::string env(1, '\0');  // so every entry, the first one too, follows a NUL
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) env.append(buf, n);
+  std::fclose(f);
+  env.push_back('\0');
+  return env.find('\0' + mark + '\0') != std::string::npos;
+}
+
+// Every process whose chain of parents leads to this one, and every other one whose environment
+// holds `mark` unless it is empty, from a single pass over /proc.
+std::vector<pid_t> Descendants(const std::string& mark) {
+  const pid_t self = getpid();
   std::unordered_multimap<pid_t, pid_t> children;
+  std::vector<pid_t> found;
   if (DIR* proc = opendir("/proc")) {
     // NOLINTNEXTLINE(concurrency-mt-unsafe): readdir races only on a shared DIR; this one is ours
     while (dirent* e = readdir(proc)) {
@@ -153,11 +192,12 @@ std::vector<pid_t> Descendants() {
       if (!ParsePid(e->d_name, pid)) continue;  // not a process
       const pid_t ppid = ParentOf(pid);
       if (ppid > 0) children.emplace(ppid, pid);
+      if (!mark.empty() && pid != self && HasMark(pid, mark)) found.push_back(pid);
     }
     closedir(proc);
   }
-  std::vector<pid_t> found;
-  std::vector<pid_t> frontier{getpid()};
+  std::vector<pid_t> frontier = found;  // a marked process' children count too, marked or not
+  frontier.push_back(self);
   while (!frontier.empty()) {
     const pid_t parent = frontier.back();
     frontier.pop_back();
@@ -167,7 +207,16 @@ std::vector<pid_t> Descendants() {
       frontier.push_back(it->second);
     }
   }
+  std::sort(found.begin(), found.end());  // a marked process may also be found by its parents
+  found.erase(std::unique(found.begin(), found.end()), found.end());
   return found;
+}
+
+// Reaps every child that has exited, without blocking.
+void ReapExited() {
+  int status;
+  while (waitpid(-1, &status, WNOHANG) > 0) {
+  }
 }
 
 // Kills and reaps until no child is left. Each round kills what /proc shows, then reaps at least
@@ -179,11 +228,24 @@ void KillEverything() {
   siginfo_t info{};
   if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD) return;
   for (;;) {
-    for (pid_t pid : Descendants()) kill(pid, SIGKILL);
+    for (pid_t pid : Descendants({})) kill(pid, SIGKILL);
     int status;
     if (waitpid(-1, &status, 0) < 0 && errno == ECHILD) return;
-    while (waitpid(-1, &status, WNOHANG) > 0) {
-    }
+    ReapExited();
+  }
+}
+
+// KillEverything without the subreaper: orphans are init's children, found by `mark`, and init
+// reaps them. Each round kills the tree /proc shows, until a round finds nothing: a process that
+// has died (a zombie) has neither a living parent here nor an environment. A process forked
+// meanwhile carries the mark or has a marked parent, so a later round catches it.
+void KillMarkedTree(const std::string& mark) {
+  for (;;) {
+    ReapExited();
+    const std::vector<pid_t> tree = Descendants(mark);
+    if (tree.empty()) return;
+    for (pid_t pid : tree) kill(pid, SIGKILL);
+    usleep(1000);  // SIGKILL takes effect at once; spare the CPU a rescan until it has
   }
 }
 
@@ -222,7 +284,8 @@ int RunReaperMain(int argc, char** argv) {
     std::fprintf(stderr, "raibid-agent: reaper signalfd: %s\n", ErrorText(errno, buf));
     return kCannotRunExit;
   }
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  const bool subreaper = !args.without_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+  const std::string mark = subreaper ? std::string() : MakeMark();
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent) return kStoppedExit;  // the agent died before the signal was armed
 
@@ -232,9 +295,13 @@ int RunReaperMain(int argc, char** argv) {
     std::fprintf(stderr, "raibid-agent: reaper fork: %s\n", ErrorText(errno, buf));
     return kCannotRunExit;
   }
-  if (command == 0) ExecCommand(args);
+  if (command == 0) ExecCommand(args, mark);
   const int code = WaitForCommand(sig_fd, command);
-  KillEverything();
+  if (subreaper) {
+    KillEverything();
+  } else {
+    KillMarkedTree(mark);
+  }
   close(sig_fd);
   return code;
 }

@@ -3,6 +3,12 @@
 // is re-parented to it, and it ends that whole tree when the step's shell exits, when it is told
 // to stop (SIGTERM, SIGINT, SIGHUP), or when the agent dies (parent-death signal).
 //
+// Where the kernel refuses to make it a subreaper (qemu-user emulation, kernels before 3.4, some
+// sandboxes), orphans are re-parented to init instead. The reaper then adds RAIBID_REAPER_MARK,
+// with a value of its own, to the command's environment, and ends every process whose environment
+// holds it as well: only a descendant that clears or changes its environment and is orphaned
+// escapes. `--without-subreaper` makes it act so where it could be a subreaper (for tests).
+//
 // Invoked as `<agent-binary> __reaper [--parent=PID] [--user=UID:GID] -- argv...`. argv[0] is
 // looked up in the PATH of the reaper's environment, which the command inherits unchanged.
 // `--parent` names the process expected to be the reaper's parent: if the reaper finds another

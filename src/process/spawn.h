@@ -28,12 +28,25 @@ struct SpawnSpec {
   std::string name;               // names the child in errors; empty: argv[0]
 };
 
+// How Spawn starts a child. Both give the child the same state and report the same errors.
+enum class SpawnMethod {
+  kPosixSpawn,  // glibc's posix_spawn: a vfork-style clone, the fast way
+  kForkExec,    // fork and exec; the child reports a failed chdir or exec through a pipe
+};
+
+// kPosixSpawn where posix_spawn reports a child that cannot exec, else kForkExec. glibc's
+// posix_spawn learns of the failure through memory it shares with its vfork-style child; where
+// that clone runs as a plain fork (qemu-user emulation), posix_spawn succeeds and the child just
+// exits 127. Found out once per process, by spawning a path that cannot exist.
+SpawnMethod DefaultSpawnMethod();
+
 // Starts the child. Every descriptor of the agent other than the two given is closed in the child,
 // whether or not it was opened with O_CLOEXEC (a library's socket must not reach a child).
 // Fails (kInfrastructure, "cannot start <name>: <reason>") when the child cannot be started:
 // missing program or working directory, no memory or processes left. The caller must reap the
 // returned pid (WaitExitCode).
-Result<pid_t> Spawn(const SpawnSpec& spec);
+Result<pid_t> Spawn(const SpawnSpec& spec, SpawnMethod method);
+inline Result<pid_t> Spawn(const SpawnSpec& spec) { return Spawn(spec, DefaultSpawnMethod()); }
 
 // A wait status as a shell reports it: the exit code, or 128+N when killed by signal N.
 inline int ExitCodeOf(int wait_status) {

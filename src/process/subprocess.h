@@ -4,9 +4,10 @@
 //
 // The reaper is started in a new process group that the command shares, with stdin from
 // /dev/null, stdout and stderr on two separate pipes, the given working directory and exactly the
-// given environment. The object is passive: the caller polls out_fd(), err_fd() and exit_fd()
-// in its own loop, the way ninja's SubprocessSet does. Not thread-safe; the thread that calls
-// Start must outlive the child (the reaper's parent-death signal is tied to that thread).
+// given environment (plus the reaper's RAIBID_REAPER_MARK where it cannot be a subreaper). The
+// object is passive: the caller polls out_fd(), err_fd() and exit_fd() in its own loop, the way
+// ninja's SubprocessSet does. Not thread-safe; the thread that calls Start must outlive the child
+// (the reaper's parent-death signal is tied to that thread).
 #pragma once
 
 #include <sys/types.h>
