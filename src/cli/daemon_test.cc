@@ -61,6 +61,13 @@ class DaemonTest : public ::testing::Test {
   std::string Log() const { return (dir_.path() / "agent.log").string(); }
   // The /readyz answer: "STATUS BODY".
   std::string Readyz(int port) { return Get(port, "/readyz"); }
+  // The endpoints answer from the start, but a SIGTERM before the consumer loop runs ends the
+  // start-up at once (exit 143). /healthz turns 200 once that loop has ticked: from then on a
+  // SIGTERM drains and the agent exits 0.
+  void WaitUntilRunning(int port) {
+    EXPECT_TRUE(WaitFor([&] { return Get(port, "/healthz") == "200 ok\n"; }))
+        << testing::ReadFile(Log());
+  }
   std::string Get(int port, const std::string& path) {
     httplib::Client client("127.0.0.1", port);
     client.set_read_timeout(5);
@@ -139,6 +146,7 @@ TEST_F(DaemonTest, ReadinessNamesADeadEngineSocket) {
            std::string::npos;
   })) << answer;
   EXPECT_EQ(answer.rfind("503 not ready: ", 0), 0u) << answer;
+  WaitUntilRunning(port);
   EXPECT_EQ(agent->Terminate(), 0) << testing::ReadFile(Log());
 }
 
@@ -182,6 +190,7 @@ TEST_F(DaemonTest, MetricsShowTheDisksOfTheWorkAndCacheDirectories) {
   const size_t limit = metrics.find("\nraibid_cache_limit_bytes ");
   ASSERT_NE(limit, std::string::npos);
   EXPECT_EQ(std::stod(metrics.substr(limit + 26)), 50.0 * (1ull << 30));  // cache.size's default
+  WaitUntilRunning(port);
   EXPECT_EQ(agent->Terminate(), 0);
 }
 
