@@ -52,8 +52,22 @@ bool SplitListen(const std::string& listen, std::string& host, int& port) {
   return true;
 }
 
-// A listening, non-blocking socket on the first address `host` resolves to; errno-style error
-// text on failure.
+// A listening, non-blocking socket on `addr`; the errno text on failure.
+Result<UniqueFd> ListenOn(const addrinfo& addr) {
+  UniqueFd fd(socket(addr.ai_family, addr.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  // SO_REUSEADDR lets a restarted agent bind while its old connections sit in TIME_WAIT; never
+  // SO_REUSEPORT, which would let a second agent share the port and take half the probes.
+  const int one = 1;
+  if (!fd.valid() || setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd.get(), addr.ai_addr, addr.ai_addrlen) != 0 || listen(fd.get(), 64) != 0) {
+    return Fail(ErrorKind::kConfig, std::strerror(errno));
+  }
+  return fd;
+}
+
+// A listening socket on the first address `host` resolves to that can be bound (a name such as
+// "localhost" may give ::1 on a machine without IPv6, then 127.0.0.1); the first failure's text
+// when none can.
 Result<UniqueFd> Listen(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -66,15 +80,11 @@ Result<UniqueFd> Listen(const std::string& host, int port) {
     return Fail(ErrorKind::kConfig, gai_strerror(rc));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, freeaddrinfo);
-  UniqueFd fd(socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  // SO_REUSEADDR lets a restarted agent bind while its old connections sit in TIME_WAIT; never
-  // SO_REUSEPORT, which would let a second agent share the port and take half the probes.
-  const int one = 1;
-  if (!fd.valid() || setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      bind(fd.get(), found->ai_addr, found->ai_addrlen) != 0 || listen(fd.get(), 64) != 0) {
-    return Fail(ErrorKind::kConfig, std::strerror(errno));
+  Result<UniqueFd> first = ListenOn(*found);
+  for (const addrinfo* a = found->ai_next; !first && a != nullptr; a = a->ai_next) {
+    if (auto next = ListenOn(*a)) return next;
   }
-  return fd;
+  return first;
 }
 
 int BoundPort(int fd) {

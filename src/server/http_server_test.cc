@@ -108,6 +108,16 @@ TEST(HttpServer, AnIPv6ListenAddressServesProbes) {
   EXPECT_EQ(res->body, "ready\n");
 }
 
+TEST(HttpServer, AHostNameIsResolved) {
+  HttpServer server(AllGood());
+  ASSERT_TRUE(server.Start("localhost:0"));
+  EXPECT_EQ(server.url(), "http://localhost:" + std::to_string(server.port()) + "/");
+  httplib::Client client("localhost", server.port());
+  auto res = client.Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "ok\n");
+}
+
 // Kubernetes gives a probe one second: connections that never send a request (a port scanner, a
 // stuck client) must not leave a probe waiting behind them.
 TEST(HttpServer, ClientsThatSendNothingDoNotHoldUpAProbe) {
