@@ -19,7 +19,7 @@ namespace {
 
 // OpenSSL's table. Loaded by OpenTlsTransport before anything else here runs (every other
 // function of this file is reached through it, or called back by OpenSSL).
-const OpenSslApi& Ssl() { return *OpenSsl().value(); }
+const OpenSslApi& Ssl() { return OpenSslOrDie(); }
 
 struct FreeContext {
   void operator()(SSL_CTX* ctx) const { Ssl().SSL_CTX_free(ctx); }

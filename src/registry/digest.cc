@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <thread>
@@ -16,41 +15,24 @@
 
 namespace raibid {
 
-namespace {
+void Sha256::Free::operator()(evp_md_ctx_st* ctx) const { OpenSslOrDie().EVP_MD_CTX_free(ctx); }
 
-// OpenSSL, loaded on the first digest. The agent's package and image depend on libssl3, so only
-// a broken installation lacks it; a digest cannot be done without, so the agent stops, saying why.
-const OpenSslApi& Crypto() {
-  static const OpenSslApi* api = [] {
-    auto loaded = OpenSsl();
-    if (!loaded) {
-      std::fprintf(stderr, "raibid-agent: %s\n", loaded.error().message.c_str());
-      std::abort();
-    }
-    return *loaded;
-  }();
-  return *api;
-}
-
-}  // namespace
-
-void Sha256::Free::operator()(evp_md_ctx_st* ctx) const { Crypto().EVP_MD_CTX_free(ctx); }
-
-Sha256::Sha256() : ctx_(Crypto().EVP_MD_CTX_new()) {
+Sha256::Sha256() : ctx_(OpenSslOrDie().EVP_MD_CTX_new()) {
   // Only allocation can fail here; without a hasher nothing the module does is safe.
-  if (!ctx_ || Crypto().EVP_DigestInit_ex(ctx_.get(), Crypto().EVP_sha256(), nullptr) != 1) {
+  if (!ctx_ ||
+      OpenSslOrDie().EVP_DigestInit_ex(ctx_.get(), OpenSslOrDie().EVP_sha256(), nullptr) != 1) {
     std::abort();
   }
 }
 
 void Sha256::Update(std::string_view data) {
-  Crypto().EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
+  OpenSslOrDie().EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
 }
 
 std::string Sha256::Finish() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  Crypto().EVP_DigestFinal_ex(ctx_.get(), md, &len);
+  OpenSslOrDie().EVP_DigestFinal_ex(ctx_.get(), md, &len);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "sha256:";
   for (unsigned int i = 0; i < len; ++i) {

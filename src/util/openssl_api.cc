@@ -1,5 +1,8 @@
 #include "util/openssl_api.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace raibid {
 
 Result<OpenSslApi> OpenSslApi::Load(const std::string& soname) {
@@ -19,6 +22,15 @@ Result<const OpenSslApi*> OpenSsl() {
   static const Result<OpenSslApi> api = OpenSslApi::Load("libssl.so.3");
   if (!api) return std::unexpected(api.error());
   return &*api;
+}
+
+const OpenSslApi& OpenSslOrDie() {
+  auto api = OpenSsl();
+  if (!api) {
+    std::fprintf(stderr, "raibid-agent: %s\n", api.error().message.c_str());
+    std::abort();
+  }
+  return **api;
 }
 
 }  // namespace raibid

@@ -80,4 +80,10 @@ struct OpenSslApi {
 // on first use.
 Result<const OpenSslApi*> OpenSsl();
 
+// OpenSsl() where the caller cannot go on without it (a content digest), or where it has already
+// succeeded (a TLS connection under way): a process that cannot load it ends here, with the
+// loading error on stderr. The agent's package and image depend on libssl3, so only a broken
+// installation gets there.
+const OpenSslApi& OpenSslOrDie();
+
 }  // namespace raibid
