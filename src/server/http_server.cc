@@ -165,14 +165,15 @@ void HttpServer::Serve() {
     }
     if (poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) return;
     if (fds[0].revents != 0) return;
+    // Each connection advances or, past its deadline, is closed; the rest keep their order.
     const auto now = SteadyClock::now();
-    std::vector<Connection> still;
+    size_t kept = 0;
     for (size_t i = 0; i < open.size(); ++i) {
-      const bool ready = fds[i + 2].revents != 0;
-      if ((ready && !Advance(open[i])) || (!ready && now >= open[i].deadline)) continue;
-      still.push_back(std::move(open[i]));
+      if (now >= open[i].deadline || (fds[i + 2].revents != 0 && !Advance(open[i]))) continue;
+      if (kept != i) open[kept] = std::move(open[i]);
+      ++kept;
     }
-    open = std::move(still);
+    open.resize(kept);
     if (fds[1].revents != 0) AcceptAll(open);
   }
 }
@@ -200,7 +201,8 @@ bool HttpServer::Advance(Connection& c) {
     const auto end = c.in.find("\r\n\r\n");
     if (end == std::string::npos && c.in.size() <= kMaxHead) return true;
     c.out = end == std::string::npos || end > kMaxHead
-                ? PlainText(431, "Request Header Fields Too Large", "request head over 16 KiB")
+                ? PlainText(431, "Request Header Fields Too Large",
+                            "request head over " + std::to_string(kMaxHead / 1024) + " KiB")
                 : Answer(std::string_view(c.in).substr(0, end));
     c.phase = Connection::Phase::kWriting;
   }

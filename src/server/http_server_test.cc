@@ -3,8 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "server/metrics.h"
+#include "support/server_process.h"
 #include "support/temp_dir.h"
 #include "util/unique_fd.h"
 
@@ -85,11 +85,8 @@ HealthChecks AllGood() {
 // A TCP connection to 127.0.0.1:`port` that sends `request` (if any) and reads until the server
 // closes; the whole answer.
 std::string Exchange(int port, const std::string& request) {
-  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{
-      .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = {htonl(INADDR_LOOPBACK)}};
-  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return "connect failed";
+  UniqueFd fd = testing::ConnectLoopback(port);
+  if (!fd.valid()) return "connect failed";
   send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL);
   std::string answer;
   char buf[4096];
@@ -97,25 +94,23 @@ std::string Exchange(int port, const std::string& request) {
   return answer;
 }
 
-TEST(HttpServer, AnIPv6ListenAddressServesProbes) {
+// A server started on `listen` says where it listens as `url` and answers /healthz there.
+void ExpectServes(const std::string& listen, const std::string& host, const std::string& url) {
   HttpServer server(AllGood());
-  ASSERT_TRUE(server.Start("[::1]:0"));
-  EXPECT_EQ(server.url(), "http://[::1]:" + std::to_string(server.port()) + "/");
-  httplib::Client client("::1", server.port());
-  auto res = client.Get("/readyz");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 200);
-  EXPECT_EQ(res->body, "ready\n");
+  ASSERT_TRUE(server.Start(listen));
+  EXPECT_EQ(server.url(), url + std::to_string(server.port()) + "/");
+  httplib::Client client(host, server.port());
+  auto res = client.Get("/healthz");
+  ASSERT_TRUE(res) << listen;
+  EXPECT_EQ(res->body, "ok\n");
+}
+
+TEST(HttpServer, AnIPv6ListenAddressServesProbes) {
+  ExpectServes("[::1]:0", "::1", "http://[::1]:");
 }
 
 TEST(HttpServer, AHostNameIsResolved) {
-  HttpServer server(AllGood());
-  ASSERT_TRUE(server.Start("localhost:0"));
-  EXPECT_EQ(server.url(), "http://localhost:" + std::to_string(server.port()) + "/");
-  httplib::Client client("localhost", server.port());
-  auto res = client.Get("/healthz");
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->body, "ok\n");
+  ExpectServes("localhost:0", "localhost", "http://localhost:");
 }
 
 // Kubernetes gives a probe one second: connections that never send a request (a port scanner, a
@@ -125,17 +120,33 @@ TEST(HttpServer, ClientsThatSendNothingDoNotHoldUpAProbe) {
   ASSERT_TRUE(server.Start("127.0.0.1:0"));
   std::vector<UniqueFd> idle;
   for (int i = 0; i < 8; ++i) {
-    idle.emplace_back(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{.sin_family = AF_INET,
-                     .sin_port = htons(server.port()),
-                     .sin_addr = {htonl(INADDR_LOOPBACK)}};
-    ASSERT_EQ(connect(idle.back().get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    idle.push_back(testing::ConnectLoopback(server.port()));
+    ASSERT_TRUE(idle.back().valid());
   }
   httplib::Client client("127.0.0.1", server.port());
   client.set_read_timeout(std::chrono::seconds(3));  // the server gives up on an idle one at 5 s
   auto res = client.Get("/healthz");
   ASSERT_TRUE(res) << "no answer while 8 connections sent nothing";
   EXPECT_EQ(res->status, 200);
+}
+
+// A client that keeps sending a byte now and then, never finishing its request head, is still
+// closed once its time for the head is up: it cannot hold a connection slot for ever.
+TEST(HttpServer, AClientTricklingItsRequestHeadIsClosedAtTheDeadline) {
+  HttpServer server(AllGood());
+  ASSERT_TRUE(server.Start("127.0.0.1:0"));
+  UniqueFd fd = testing::ConnectLoopback(server.port());
+  ASSERT_TRUE(fd.valid());
+  const auto give_up = std::chrono::steady_clock::now() +
+                       std::chrono::milliseconds(3 * HttpServer::kRequestTimeoutMs);
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() < give_up) {
+    closed = send(fd.get(), "G", 1, MSG_NOSIGNAL) != 1;
+    pollfd p{fd.get(), POLLIN, 0};
+    char c;
+    if (!closed && poll(&p, 1, 200) == 1) closed = recv(fd.get(), &c, 1, 0) <= 0;
+  }
+  EXPECT_TRUE(closed) << "still open after " << 3 * HttpServer::kRequestTimeoutMs << " ms";
 }
 
 TEST(HttpServer, AnswersOnlyGetAndHead) {

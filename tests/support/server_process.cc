@@ -77,16 +77,17 @@ int ServerProcess::WaitExit(int timeout_ms) {
   return -1;
 }
 
-bool PortAcceptsConnections(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+UniqueFd ConnectLoopback(int port) {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) fd.reset();
+  return fd;
 }
+
+bool PortAcceptsConnections(int port) { return ConnectLoopback(port).valid(); }
 
 bool ServerProcess::WaitForPort(int port, int timeout_ms) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "util/unique_fd.h"
+
 namespace raibid::testing {
 
 class ServerProcess {
@@ -34,6 +36,8 @@ class ServerProcess {
   pid_t pid_ = -1;
 };
 
+// A TCP connection to 127.0.0.1:`port`; an invalid descriptor when nothing accepts it.
+UniqueFd ConnectLoopback(int port);
 bool PortAcceptsConnections(int port);
 
 }  // namespace raibid::testing
